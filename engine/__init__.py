@@ -1,0 +1,44 @@
+"""inmail-engine: the public API.
+
+Everything an embedding app needs is re-exported here; modules whose names
+start with ``_`` and any name not in ``__all__`` are internal. Importing this
+package reads no files and starts no threads.
+"""
+
+from __future__ import annotations
+
+from engine.diagnostics import Diagnostic, Location
+from engine.errors import (
+    EngineError,
+    InvalidCall,
+    InvalidInput,
+    InvalidPolicy,
+    InvalidRules,
+    InvalidScenario,
+    RuleEngineFailure,
+)
+from engine.model import Balance, Decision, LedgerEntry, Lot, Verdict
+from engine.policy import Plan, Policy, load_policy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Balance",
+    "Decision",
+    "Diagnostic",
+    "EngineError",
+    "InvalidCall",
+    "InvalidInput",
+    "InvalidPolicy",
+    "InvalidRules",
+    "InvalidScenario",
+    "LedgerEntry",
+    "Location",
+    "Lot",
+    "Plan",
+    "Policy",
+    "RuleEngineFailure",
+    "Verdict",
+    "__version__",
+    "load_policy",
+]

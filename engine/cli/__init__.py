@@ -1,0 +1,27 @@
+"""The ``inmail`` command: validate policies, compare plans, decide, simulate.
+
+Each subcommand lives in its own module; this one only assembles the group.
+Every subcommand reports bad input as diagnostics on stderr and exit code 2,
+never as a traceback (see :mod:`engine.cli._common`).
+"""
+
+from __future__ import annotations
+
+import click
+
+from engine import __version__
+from engine.cli.decide import decide
+from engine.cli.simulate import simulate
+from engine.cli.validate import plans, validate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="inmail")
+def main() -> None:
+    """InMail credit policy engine: policy as data, decisions that explain themselves."""
+
+
+main.add_command(validate)
+main.add_command(plans)
+main.add_command(decide)
+main.add_command(simulate)

@@ -1,0 +1,43 @@
+"""Options and error handling shared by every ``inmail`` subcommand."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from engine.diagnostics import render_all
+from engine.errors import EngineError, InvalidInput
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+policy_option = click.option(
+    "--policy", "policy_path", type=click.Path(dir_okay=False), default=None,
+    help="Policy file (default: ./policies.yaml if present, else the packaged policy).",
+)
+rules_option = click.option(
+    "--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+    help="Rules folder (default: ./rules if present, else the packaged rules).",
+)
+
+
+def report_errors(func: F) -> F:
+    """Turn engine errors into diagnostics on stderr and their exit code; no tracebacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InvalidInput as exc:
+            click.echo(render_all(exc.diagnostics), err=True)
+            n = sum(1 for d in exc.diagnostics if d.severity == "error")
+            click.echo(f"error: {n} problem{'s' if n != 1 else ''} found", err=True)
+            sys.exit(exc.exit_code)
+        except EngineError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,81 @@
+"""The exception family of the engine.
+
+One base class, :class:`EngineError`, carries a stable ``code`` and the exit
+code the CLI uses, so the CLI catches it once and never shows a traceback.
+Input problems found in files (policy, rules, scenarios) carry a list of
+:class:`~engine.diagnostics.Diagnostic`; problems with an API call carry a
+single code and message. Nothing is written to the store when one is raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.diagnostics import Diagnostic, render_all
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    code: str = "engine_error"
+    exit_code: int = 2
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class InvalidInput(EngineError):
+    """A file (policy, rules or scenario) failed validation; see ``diagnostics``."""
+
+    code = "invalid_input"
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        first = errors[0] if errors else (self.diagnostics[0] if self.diagnostics else None)
+        super().__init__(render_all(self.diagnostics), first.code if first else self.code)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidPolicy(InvalidInput):
+    """``policies.yaml`` (or a scenario's ``policy:`` override) is not a valid policy."""
+
+
+class InvalidRules(InvalidInput):
+    """A file in ``rules/`` is not a valid ruleset."""
+
+
+class InvalidScenario(InvalidInput):
+    """A scenario file is malformed or refers to things that do not exist."""
+
+
+class InvalidCall(EngineError):
+    """An API call that cannot be carried out; nothing was changed.
+
+    ``code`` is one of: ``unknown_account``, ``account_exists``,
+    ``unknown_message``, ``message_exists``, ``unknown_plan``,
+    ``invalid_quantity``, ``unknown_response_type``, ``time_went_back``,
+    ``invalid_time``, ``invalid_payment_status``, ``self_connection``,
+    ``unknown_event``, ``invalid_fact``.
+    """
+
+    code = "invalid_call"
+
+
+class RuleEngineFailure(EngineError):
+    """The rule engine misbehaved (an action raised, or no rule matched).
+
+    This is a bug in the engine or its rules, never a user's mistake; the
+    event that triggered it was not applied.
+    """
+
+    code = "rule_engine_failure"
+    exit_code = 3

@@ -1,0 +1,112 @@
+"""Plain, frozen records that cross the public API: verdicts, decisions, lots, entries.
+
+They carry no behaviour so that an embedding app can store, compare and
+serialise them freely (``to_dict`` gives JSON-ready values).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the rules decided for one event: the first matching rule's ``then``."""
+
+    event: str
+    outcome: str
+    reason: str | None
+    effects: tuple[str, ...]
+    rule: str
+    requirements: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lot:
+    """A batch of credits that share a grant instant, an expiry and a source."""
+
+    id: int
+    account: str
+    source: str  # monthly | credit_back | purchase
+    amount: int
+    remaining: int
+    granted_at: dt.datetime
+    expires_at: dt.datetime
+
+    def usable_at(self, at: dt.datetime) -> bool:
+        """Start inclusive, expiry exclusive (DESIGN.md, "Lots and the ledger")."""
+        return self.granted_at <= at < self.expires_at
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One append-only change to an account's credits, citing what caused it."""
+
+    seq: int
+    account: str
+    at: dt.datetime
+    kind: str  # grant | consume | credit_back | expire | forfeit_cap | forfeit_cancel | purchase
+    lot: int | None
+    amount: int  # signed: + adds credits, - removes them
+    balance_after: int
+    event: str
+    rule: str
+    requirements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Usable credits at an instant, and the lots behind them (R19)."""
+
+    account: str
+    at: dt.datetime
+    credits: int
+    lots: tuple[Lot, ...]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The engine's answer to one event, explained.
+
+    ``rule`` and ``requirements`` name the rule that decided and what it
+    implements; ``revision`` identifies the policy and rules that were in
+    force; ``system_events`` are the renewals, expiries and reminders that
+    fell due before this event and were applied first.
+    """
+
+    event: str
+    at: dt.datetime
+    outcome: str
+    reason: str | None
+    rule: str
+    requirements: tuple[str, ...]
+    effects: tuple[str, ...]
+    revision: str
+    account: str | None = None
+    message: str | None = None
+    status: str | None = None
+    balance: int | None = None
+    purchase_possible: bool | None = None
+    entries: tuple[LedgerEntry, ...] = ()
+    system_events: tuple[Decision, ...] = field(default=())
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """Every rule that fired for this call, system events first."""
+        return (*tuple(r for d in self.system_events for r in d.rules), self.rule)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (instants as ISO 8601 text)."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value

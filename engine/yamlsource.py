@@ -1,0 +1,230 @@
+"""Safe YAML reading that keeps every value's position in the file.
+
+PyYAML's plain ``safe_load`` loses line numbers, keeps the last of two
+duplicate keys silently, and expands aliases without bound. Policy editors
+need all three handled, so files are *composed* into nodes and converted
+here into small marked values (:class:`YMap`, :class:`YSeq`,
+:class:`YScalar`), refusing duplicate keys, non-standard tags, alias bombs,
+oversized files and non-mapping documents with precise diagnostics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.diagnostics import Diagnostics, Location
+
+#: Files larger than this are refused before parsing.
+MAX_BYTES = 1_000_000
+#: Values visited while converting; aliases re-visit nodes, so this bounds expansion.
+MAX_NODES = 100_000
+
+_STD = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {
+    _STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
+
+
+@dataclass(frozen=True)
+class YScalar:
+    """A scalar with its position; ``raw`` is the text as written."""
+
+    value: Any
+    loc: Location
+    raw: str = ""
+
+    def plain(self) -> Any:
+        return self.value
+
+
+@dataclass(frozen=True)
+class YSeq:
+    items: tuple[YNode, ...]
+    loc: Location
+
+    def plain(self) -> list[Any]:
+        return [i.plain() for i in self.items]
+
+    def __iter__(self) -> Iterator[YNode]:
+        return iter(self.items)
+
+
+@dataclass(frozen=True)
+class YMap:
+    """A mapping whose keys are strings; ``key_locs`` points at each key."""
+
+    items: dict[str, YNode]
+    loc: Location
+    key_locs: dict[str, Location] = field(default_factory=dict)
+
+    def plain(self) -> dict[str, Any]:
+        return {k: v.plain() for k, v in self.items.items()}
+
+    def get(self, key: str) -> YNode | None:
+        return self.items.get(key)
+
+    def key_loc(self, key: str) -> Location:
+        return self.key_locs.get(key, self.loc)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.items
+
+
+YNode = YScalar | YSeq | YMap
+
+
+def _loc(file: str, node: yaml.Node) -> Location:
+    mark = node.start_mark
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+class _Converter:
+    def __init__(self, file: str, diags: Diagnostics) -> None:
+        self.file = file
+        self.diags = diags
+        self.visited = 0
+        self.too_big = False
+        self.constructor = yaml.SafeLoader("")
+
+    def convert(self, node: yaml.Node) -> YNode | None:
+        self.visited += 1
+        if self.visited > MAX_NODES:
+            if not self.too_big:
+                self.too_big = True
+                self.diags.error(
+                    "document_too_large",
+                    f"the document expands to more than {MAX_NODES} values "
+                    "(aliases expanding too much?)",
+                    _loc(self.file, node),
+                )
+            return None
+        loc = _loc(self.file, node)
+        if node.tag not in _ALLOWED_TAGS:
+            self.diags.error(
+                "forbidden_tag",
+                f"the tag `{node.tag}` is not allowed",
+                loc,
+                help="write plain values; YAML tags that build objects are refused",
+            )
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, loc)
+        if isinstance(node, yaml.SequenceNode):
+            items = [self.convert(n) for n in node.value]
+            return YSeq(tuple(i for i in items if i is not None), loc)
+        assert isinstance(node, yaml.ScalarNode)
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError) as exc:
+            self.diags.error("invalid_value", f"cannot read `{node.value}`: {exc}", loc)
+            return None
+        return YScalar(value, loc, str(node.value))
+
+    def _mapping(self, node: yaml.MappingNode, loc: Location) -> YMap | None:
+        items: dict[str, YNode] = {}
+        key_locs: dict[str, Location] = {}
+        for key_node, value_node in node.value:
+            key_loc = _loc(self.file, key_node)
+            if key_node.tag == _STD + "merge":
+                self.diags.error("forbidden_tag", "merge keys (`<<`) are not allowed", key_loc)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _ALLOWED_TAGS:
+                self.diags.error("invalid_key", "keys must be plain names", key_loc)
+                continue
+            key = str(key_node.value)
+            if key in items:
+                first = key_locs[key]
+                self.diags.error(
+                    "duplicate_key",
+                    f"the key `{key}` appears twice in this mapping",
+                    key_loc,
+                    help=f"the first `{key}` is at line {first.line}; keep one of them",
+                )
+                continue
+            value = self.convert(value_node)
+            if value is None:
+                continue
+            items[key] = value
+            key_locs[key] = key_loc
+        return YMap(items, loc, key_locs)
+
+
+def parse_text(text: str, file: str, diags: Diagnostics) -> YNode | None:
+    """Parse YAML text into marked values; problems go to ``diags``."""
+    if len(text.encode("utf-8", "replace")) > MAX_BYTES:
+        diags.error("file_too_large", f"the file is larger than {MAX_BYTES} bytes", Location(file))
+        return None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        problem = exc.problem or exc.context or "invalid YAML"
+        diags.error("yaml_syntax", problem, loc)
+        return None
+    except yaml.YAMLError as exc:
+        diags.error("yaml_syntax", str(exc).splitlines()[0], Location(file))
+        return None
+    except RecursionError:
+        diags.error("document_too_large", "the document nests too deeply", Location(file))
+        return None
+    if node is None:
+        diags.error("empty_file", "the file is empty", Location(file, 1, 1))
+        return None
+    try:
+        return _Converter(file, diags).convert(node)
+    except RecursionError:
+        diags.error("document_too_large", "the document nests too deeply", Location(file))
+        return None
+
+
+def read_text(path: str | Path, diags: Diagnostics, display: str | None = None) -> str | None:
+    """Read a text file with size and encoding checks; problems go to ``diags``."""
+    name = display or str(path)
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_BYTES:
+            diags.error("file_too_large", f"the file is larger than {MAX_BYTES} bytes", Location(name))
+            return None
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        diags.error("file_not_found", f"no such file `{name}`", Location(name))
+    except IsADirectoryError:
+        diags.error("file_not_found", f"`{name}` is a folder, not a file", Location(name))
+    except (OSError, UnicodeDecodeError) as exc:
+        diags.error("unreadable_file", f"cannot read `{name}`: {exc}", Location(name))
+    return None
+
+
+def read_file(path: str | Path, diags: Diagnostics, display: str | None = None) -> YNode | None:
+    """Read and parse a YAML file; a missing or unreadable file is a diagnostic."""
+    text = read_text(path, diags, display)
+    if text is None:
+        return None
+    return parse_text(text, display or str(path), diags)
+
+
+def type_name(node: YNode) -> str:
+    """The plain-words name of a node's type, for messages."""
+    if isinstance(node, YMap):
+        return "a mapping"
+    if isinstance(node, YSeq):
+        return "a list"
+    v = node.value
+    if v is None:
+        return "nothing (null)"
+    if isinstance(v, bool):
+        return f"`{str(v).lower()}` (true/false)"
+    if isinstance(v, int):
+        return f"the number `{v}`"
+    if isinstance(v, float):
+        return f"the number `{v}`"
+    if isinstance(v, dt.datetime | dt.date):
+        return f"the date `{node.raw}`"
+    return f"the text `{v}`"
