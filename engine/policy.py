@@ -18,7 +18,7 @@ from typing import Any
 
 import pendulum
 
-from engine.diagnostics import Diagnostics, Location, hint
+from engine.diagnostics import Diagnostics, Location, did_you_mean, expected_one_of, hint
 from engine.errors import InvalidPolicy
 from engine.paths import packaged_policy_path
 from engine.yamlsource import YMap, YNode, YScalar, YSeq, parse_text, read_text, type_name
@@ -28,6 +28,11 @@ LOT_SOURCES = ("monthly", "credit_back", "purchase")
 CREDIT_BACK_LOTS = ("new", "original")
 RESPONSE_STATUSES = ("replied", "accepted", "declined")
 PLAN_KEYS = ("premium", "monthly_allotment", "cap", "purchasable")
+#: Upper bounds keep numbers within what the ledger and the calendar handle (and catch stray digits).
+MAX_COUNT = 1_000_000
+MAX_DAYS = 36_500
+#: Zone names that exist on a machine but mean nothing portable.
+_NOT_ZONES = frozenset({"localtime", "Factory"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -100,12 +105,21 @@ class Policy:
     digest: str = ""
 
     def setting(self, path: str) -> Any:
-        """Look up a dotted setting such as ``credit_back.window_days``; KeyError if absent."""
+        """Look up a dotted setting such as ``credit_back.window_days`` or ``plans.career.cap``.
+
+        Only what ``policies.yaml`` can say is reachable (not ``source``, ``digest`` or a
+        plan's ``loc``), so a rules file cannot refer to bookkeeping. KeyError(path) if absent.
+        """
+        parts = path.split(".")
+        if parts[0] not in TOP_KEYS:
+            raise KeyError(path)
         obj: Any = self
-        for part in path.split("."):
+        for part in parts:
             if isinstance(obj, Mapping):
+                if part not in obj:
+                    raise KeyError(path)
                 obj = obj[part]
-            elif part in getattr(obj, "__dataclass_fields__", {}):
+            elif part in getattr(obj, "__dataclass_fields__", {}) and part != "loc":
                 obj = getattr(obj, part)
             else:
                 raise KeyError(path)
@@ -115,13 +129,14 @@ class Policy:
 # --- schema -------------------------------------------------------------------------------
 
 # Each knob: (kind, argument). Kinds: int (minimum), bool, enum (choices), enum_list (choices).
+# An int's argument is its (minimum, maximum).
 _SECTIONS: dict[str, tuple[type, dict[str, tuple[str, Any]]]] = {
-    "credits": (Credits, {"lifetime_days": ("int", 1)}),
+    "credits": (Credits, {"lifetime_days": ("int", (1, MAX_DAYS))}),
     "renewal": (Renewal, {"grant_on_start": ("bool", None)}),
     "cap": (Cap, {"on_overflow": ("enum", CAP_STRATEGIES), "applies_to": ("enum_list", LOT_SOURCES)}),
-    "credit_back": (CreditBack, {"window_days": ("int", 0), "lot": ("enum", CREDIT_BACK_LOTS)}),
-    "reminder": (Reminder, {"after_days": ("int", 0)}),
-    "purchase": (Purchase, {"credit_lifetime_days": ("int", 1)}),
+    "credit_back": (CreditBack, {"window_days": ("int", (0, MAX_DAYS)), "lot": ("enum", CREDIT_BACK_LOTS)}),
+    "reminder": (Reminder, {"after_days": ("int", (0, MAX_DAYS))}),
+    "purchase": (Purchase, {"credit_lifetime_days": ("int", (1, MAX_DAYS))}),
 }
 TOP_KEYS = ("timezone", *_SECTIONS, "responses", "plans")
 
@@ -144,13 +159,19 @@ class _Reader:
         self.d.error("wrong_type", f"{what} must be a mapping, found {type_name(node)}", node.loc)
         return None
 
-    def unknown_keys(self, node: YMap, allowed: tuple[str, ...] | list[str], where: str) -> None:
+    def unknown_keys(self, node: YMap, allowed: tuple[str, ...] | list[str], where: str) -> set[str]:
+        """Report keys not in ``allowed``; return the allowed keys they look like (typos)."""
+        meant: set[str] = set()
         for key in node.items:
             if key not in allowed:
+                close = did_you_mean(key, allowed)
+                if close:
+                    meant.add(close.split("`")[1])
                 self.d.error(
                     "unknown_key", f"unknown key `{key}` in {where}", node.key_loc(key),
-                    help=hint(key, allowed),
+                    help=close or expected_one_of(allowed),
                 )
+        return meant
 
     def value(self, node: YNode, kind: str, arg: Any, what: str) -> Any:
         v = node.plain() if isinstance(node, YScalar) else None
@@ -167,17 +188,24 @@ class _Reader:
             if isinstance(v, float):
                 self.d.error("not_an_integer", f"{what} must be a whole number, found `{node.raw}`", node.loc)
                 return None
-            if v < arg:
+            low, high = arg
+            if v < low:
                 code = "negative_number" if v < 0 else "out_of_range"
-                self.d.error(code, f"{what} must be at least {arg}, found `{v}`", node.loc)
+                self.d.error(code, f"{what} must be at least {low}, found `{v}`", node.loc)
+                return None
+            if v > high:
+                self.d.error("out_of_range", f"{what} must be at most {high}, found `{v}`", node.loc)
                 return None
             return v
         if kind == "enum":
             if isinstance(node, YScalar) and isinstance(v, str) and v in arg:
                 return v
-            shown = v if isinstance(node, YScalar) else type_name(node)
-            self.d.error("invalid_choice", f"{what} cannot be `{shown}`", node.loc,
-                         help=hint(str(shown), arg))
+            if isinstance(node, YScalar) and node.raw:
+                self.d.error("invalid_choice", f"{what} cannot be `{node.raw}`", node.loc,
+                             help=hint(node.raw, arg))
+            else:
+                self.d.error("invalid_choice", f"{what} must be a name, found {type_name(node)}",
+                             node.loc, help=expected_one_of(arg))
             return None
         if kind == "enum_list":
             if not isinstance(node, YSeq):
@@ -196,11 +224,17 @@ def _timezone(r: _Reader, node: YNode) -> str | None:
     if not (isinstance(node, YScalar) and isinstance(node.value, str)):
         r.d.error("wrong_type", f"`timezone` must be a time zone name, found {type_name(node)}", node.loc)
         return None
-    try:
-        pendulum.timezone(node.value)
-    except Exception:  # pendulum raises several kinds for unknown zones
+    zones = pendulum.timezones() - _NOT_ZONES
+    known = node.value in zones
+    if known:
+        try:
+            pendulum.timezone(node.value)
+        except Exception:  # pendulum raises several kinds for unreadable zones
+            known = False
+    if not known:
         r.d.error("unknown_timezone", f"unknown time zone `{node.value}`", node.loc,
-                  help=hint(node.value, pendulum.timezones()))
+                  help=did_you_mean(node.value, zones)
+                  or "use a time zone name such as `UTC`, `Europe/Paris` or `America/New_York`")
         return None
     return node.value
 
@@ -215,21 +249,23 @@ def _plans(r: _Reader, node: YNode) -> dict[str, Plan]:
     for name, pnode in m.items.items():
         if not _NAME.match(name):
             r.d.error("invalid_name", f"plan name `{name}` must be lowercase letters, digits and _",
-                      m.key_loc(name))
+                      m.key_loc(name), help=_name_help(name))
             continue
         pm = r.mapping(pnode, f"plan `{name}`")
         if pm is None:
             continue
-        r.unknown_keys(pm, PLAN_KEYS, f"plan `{name}`")
+        typos = r.unknown_keys(pm, PLAN_KEYS, f"plan `{name}`")
         values: dict[str, Any] = {}
         for key in PLAN_KEYS:
             sub = pm.get(key)
             if sub is None:
-                r.d.error("missing_key", f"plan `{name}` has no `{key}`", pm.loc,
-                          help=f"add `{key}:` to plan `{name}`")
+                if key not in typos:  # a misspelt key already said what is missing
+                    r.d.error("missing_key", f"plan `{name}` has no `{key}`", pm.loc,
+                              help=f"add `{key}:` to plan `{name}`")
+                values[key] = None
                 continue
             kind = "bool" if key in ("premium", "purchasable") else "int"
-            values[key] = r.value(sub, kind, 0, f"`plans.{name}.{key}`")
+            values[key] = r.value(sub, kind, (0, MAX_COUNT), f"`plans.{name}.{key}`")
         if any(values.get(k) is None for k in PLAN_KEYS):
             continue
         if values["cap"] < values["monthly_allotment"]:
@@ -250,15 +286,22 @@ def _responses(r: _Reader, node: YNode) -> dict[str, str]:
         return out
     for name, sub in m.items.items():
         if not _NAME.match(name):
-            r.d.error("invalid_name",
-                      f"response type `{name}` must be lowercase letters, digits and _", m.key_loc(name))
+            r.d.error("invalid_name", f"response type `{name}` must be lowercase letters, digits and _",
+                      m.key_loc(name), help=_name_help(name))
             continue
         status = r.value(sub, "enum", RESPONSE_STATUSES, f"`responses.{name}`")
         if status is not None:
             out[name] = status
-    if not out and not r.d.has_errors():
+    if not m.items:
         r.d.error("missing_key", "`responses` must name at least one response type", m.loc)
     return out
+
+
+def _name_help(name: str) -> str:
+    fixed = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")
+    if fixed and _NAME.match(fixed):
+        return f"write it as `{fixed}`"
+    return "start with a lowercase letter, e.g. `premium_plus`"
 
 
 def policy_from_node(node: YNode | None, diags: Diagnostics, source: str, digest: str) -> Policy | None:
@@ -322,10 +365,16 @@ def _digest(*texts: str) -> str:
 
 def load_policy_text(text: str, source: str = "policies.yaml",
                      override: YMap | None = None, override_text: str = "") -> Policy:
-    """Load a policy from text, optionally deep-merged with a scenario override."""
+    """Load a policy from text, optionally deep-merged with a scenario override.
+
+    Stages stop at the first that fails: a value the parser dropped (a forbidden tag, a
+    duplicate key) would otherwise reappear as a confusing "missing key" below it.
+    """
     diags = Diagnostics()
     node = parse_text(text, source, diags)
-    if node is not None and override is not None and isinstance(node, YMap):
+    if node is None or diags.has_errors():
+        raise InvalidPolicy(diags.items)
+    if override is not None and isinstance(node, YMap):
         node = merge_nodes(node, override)
     policy = policy_from_node(node, diags, source, _digest(text, override_text))
     if policy is None or diags.has_errors():
@@ -334,10 +383,14 @@ def load_policy_text(text: str, source: str = "policies.yaml",
 
 
 def load_policy(path: str | Path | None = None, override: YMap | None = None,
-                override_text: str = "") -> Policy:
-    """Load ``path`` (default: the packaged policy); raises InvalidPolicy with every problem."""
+                override_text: str = "", display: str | None = None) -> Policy:
+    """Load ``path`` (default: the packaged policy); raises InvalidPolicy with every problem.
+
+    ``display`` is the name diagnostics use for the file (default: ``path`` as given).
+    """
     p = Path(path) if path is not None else packaged_policy_path()
-    display = str(path) if path is not None else "policies.yaml"
+    if display is None:
+        display = str(path) if path is not None else "policies.yaml"
     diags = Diagnostics()
     text = read_text(p, diags, display)
     if text is None:

@@ -79,6 +79,11 @@ class YMap:
 YNode = YScalar | YSeq | YMap
 
 
+def _short_tag(tag: str) -> str:
+    """``tag:yaml.org,2002:python/object`` as the author wrote it: ``!!python/object``."""
+    return "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag
+
+
 def _loc(file: str, node: yaml.Node) -> Location:
     mark = node.start_mark
     return Location(file, mark.line + 1, mark.column + 1)
@@ -108,7 +113,7 @@ class _Converter:
         if node.tag not in _ALLOWED_TAGS:
             self.diags.error(
                 "forbidden_tag",
-                f"the tag `{node.tag}` is not allowed",
+                f"the tag `{_short_tag(node.tag)}` is not allowed",
                 loc,
                 help="write plain values; YAML tags that build objects are refused",
             )
@@ -132,7 +137,10 @@ class _Converter:
         for key_node, value_node in node.value:
             key_loc = _loc(self.file, key_node)
             if key_node.tag == _STD + "merge":
-                self.diags.error("forbidden_tag", "merge keys (`<<`) are not allowed", key_loc)
+                self.diags.error(
+                    "forbidden_tag", "merge keys (`<<`) are not allowed", key_loc,
+                    help="write the values out in full; merged mappings hide where a value comes from",
+                )
                 continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _ALLOWED_TAGS:
                 self.diags.error("invalid_key", "keys must be plain names", key_loc)
@@ -174,7 +182,10 @@ def parse_text(text: str, file: str, diags: Diagnostics) -> YNode | None:
     except RecursionError:
         diags.error("document_too_large", "the document nests too deeply", Location(file))
         return None
-    if node is None:
+    if node is None or (
+        isinstance(node, yaml.ScalarNode) and node.tag == _STD + "null" and node.value == ""
+    ):
+        # Only comments, or a bare `---`: the same mistake for a person either way.
         diags.error("empty_file", "the file is empty", Location(file, 1, 1))
         return None
     try:
