@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -22,6 +23,21 @@ rules_option = click.option(
     "--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
     help="Rules folder (default: ./rules if present, else the packaged rules).",
 )
+
+
+def display_path(path: Path, explicit: str | Path | None = None) -> str:
+    """The name a person should see for a file in diagnostics and summaries.
+
+    A path the user typed is shown as typed; a file found by the default search is
+    shown relative to the current folder when it is inside it (``policies.yaml``),
+    else in full, so the packaged policy is recognisable as such.
+    """
+    if explicit is not None:
+        return str(explicit)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def report_errors(func: F) -> F:

@@ -1,17 +1,182 @@
-"""`inmail validate` and `inmail plans` (being built)."""
+"""`inmail validate` and `inmail plans`: the two commands a policy editor runs after an edit.
+
+``validate`` is the editor's compiler: it loads the policy (and the rules, once
+the rule book exists) exactly as the engine would, and either prints one line
+saying what it found or every problem with its line and column. ``plans``
+shows the account types side by side (R20) so an edit can be checked by eye.
+Both find the policy the way every command does (:mod:`engine.paths`).
+"""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import json
+from typing import Any
+
 import click
 
+from engine.cli._common import display_path, policy_option, report_errors, rules_option
+from engine.diagnostics import Diagnostic, render_all
+from engine.paths import resolve_policy, resolve_rules
+from engine.policy import Policy, load_policy
+
+#: How many hex digits of a revision a person sees (enough to tell two edits apart).
+SHORT_REVISION = 12
+
+
+def _load(policy_path: str | None) -> tuple[Policy, str]:
+    path = resolve_policy(policy_path)
+    shown = display_path(path, policy_path)
+    return load_policy(path, display=shown), shown
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _rulebook_available() -> bool:
+    """True once ``engine.rulebook`` is part of the installed engine.
+
+    The rules compiler is built separately; until it lands, ``validate`` checks
+    the policy alone and says so rather than failing.
+    """
+    try:
+        return importlib.util.find_spec("engine.rulebook") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _check_rules(rules_dir: str | None, policy: Policy) -> tuple[str, str, list[Diagnostic]]:
+    """Load the rules against ``policy``; return (summary, revision, warnings).
+
+    Raises :class:`~engine.errors.InvalidRules` (via ``RuleBook.load``) when a rules
+    file is wrong, which the caller's ``report_errors`` turns into diagnostics.
+    """
+    from engine.facts import EVENT_KINDS
+
+    rulebook: Any = importlib.import_module("engine.rulebook")
+    path = resolve_rules(rules_dir)
+    shown = display_path(path, rules_dir)
+    book = rulebook.RuleBook.load(path, policy)
+    try:
+        counts: dict[str, int] = {}
+        for event in EVENT_KINDS:
+            try:
+                counts[event] = len(book.rules(event))
+            except (KeyError, LookupError):
+                continue
+        warnings = list(book.warnings)
+        revision = str(book.revision)
+    finally:
+        book.close()
+    files = sum(1 for n in counts.values() if n)
+    summary = f"{shown}: valid ({_plural(sum(counts.values()), 'rule')} in {_plural(files, 'file')}"
+    if warnings:
+        summary += f", {_plural(len(warnings), 'warning')}"
+    return summary + ")", revision, warnings
+
 
 @click.command()
-def validate() -> None:
-    """Not available yet."""
-    raise click.UsageError("`inmail validate` is not available yet")
+@policy_option
+@rules_option
+@report_errors
+def validate(policy_path: str | None, rules_dir: str | None) -> None:
+    """Check the policy and the rules for mistakes.
+
+    Prints one line when everything is valid (exit 0). Otherwise prints every
+    problem as FILE:LINE:COLUMN: CODE: MESSAGE with a `help:` line where a fix
+    is known, and exits 2. Warnings are printed but do not fail the check.
+    """
+    policy, shown = _load(policy_path)
+    revision = policy.digest[:SHORT_REVISION]
+    line = f"{shown}: valid ({_plural(len(policy.plans), 'plan')}"
+    if _rulebook_available():
+        rules_summary, revision, warnings = _check_rules(rules_dir, policy)
+        if warnings:
+            click.echo(render_all(warnings), err=True)
+        click.echo(f"{line}); {rules_summary}; revision {revision[:SHORT_REVISION]}")
+        return
+    if rules_dir is not None:
+        click.echo("note: rules were not checked: this version of the engine has no rules compiler", err=True)
+    click.echo(f"{line}, revision {revision})")
+
+
+#: Column order of `inmail plans`; also the keys of each JSON object (a stable contract).
+PLAN_FIELDS = ("plan", "premium", "monthly_allotment", "cap", "credit_lifetime_days", "purchasable")
+
+
+def plan_rows(policy: Policy) -> list[dict[str, Any]]:
+    """One row per plan, in the order the policy lists them."""
+    return [
+        {
+            "plan": p.name,
+            "premium": p.premium,
+            "monthly_allotment": p.monthly_allotment,
+            "cap": p.cap,
+            "credit_lifetime_days": policy.credits.lifetime_days,
+            "purchasable": p.purchasable,
+        }
+        for p in policy.plans.values()
+    ]
+
+
+#: Narrowest table width; below it rich would drop columns.
+MIN_WIDTH = 80
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _print_table(policy: Policy, shown: str) -> None:
+    # rich is imported here so that other commands do not pay for it.
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Plans in {shown}", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("plan", style="bold", no_wrap=True)
+    table.add_column("premium", no_wrap=True)
+    table.add_column("per month", justify="right", no_wrap=True)
+    table.add_column("cap", justify="right", no_wrap=True)
+    table.add_column("credits last", justify="right", no_wrap=True)
+    table.add_column("can buy more", no_wrap=True)
+    for row in plan_rows(policy):
+        table.add_row(
+            row["plan"], _yes(row["premium"]), str(row["monthly_allotment"]), str(row["cap"]),
+            f"{row['credit_lifetime_days']} days", _yes(row["purchasable"]),
+        )
+    table.caption = (
+        "per month: granted at each renewal; cap: the most credits one can hold.\n"
+        f"Bought credits last {policy.purchase.credit_lifetime_days} days and do not count toward the cap."
+    )
+    table.caption_justify = "left"
+    console = Console(highlight=False)
+    if console.width < MIN_WIDTH:  # rich would squeeze columns away; let the terminal wrap instead
+        console = Console(highlight=False, width=MIN_WIDTH)
+    console.print(table)
 
 
 @click.command()
-def plans() -> None:
-    """Not available yet."""
-    raise click.UsageError("`inmail plans` is not available yet")
+@policy_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    help="A table for people, or JSON (a list of objects with stable keys) for programs.",
+)
+@report_errors
+def plans(policy_path: str | None, fmt: str) -> None:
+    """Compare the account types side by side.
+
+    For each plan: whether it is Premium, the monthly allotment, the cap on
+    the balance, how long a credit lasts, and whether extra credits can be
+    bought.
+    """
+    policy, shown = _load(policy_path)
+    if fmt == "json":
+        click.echo(json.dumps(plan_rows(policy), indent=2))
+        return
+    _print_table(policy, shown)
+
+
+__all__ = ["PLAN_FIELDS", "plan_rows", "plans", "validate"]
