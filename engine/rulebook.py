@@ -1,0 +1,275 @@
+"""The RuleBook: rules loaded, linted, compiled to durable_rules, and asked for decisions.
+
+``RuleBook.load(rules_dir, policy)`` either gives a book whose every ruleset
+is valid, or raises :class:`~engine.errors.InvalidRules` with every problem
+found (nothing half-loaded). ``book.decide(event, facts)`` answers with a
+:class:`~engine.model.Verdict` naming the rule that decided and the
+requirements it cites.
+
+Every decision is made by durable_rules. Because the same situation recurs on
+every send, a book remembers answers in an *exact* memo: the key is the
+tuple of the values of the facts its rules read (in a fixed order), so two
+calls with equal keys cannot be decided differently; each distinct key is
+decided by durable_rules the first time it is seen. The memo is bounded and
+can be switched off (``memo=False`` or ``INMAIL_MEMO=0``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Mapping
+from operator import itemgetter
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from engine import facts as catalog
+from engine.diagnostics import Diagnostic, Diagnostics, Location, hint
+from engine.errors import InvalidCall, InvalidRules
+from engine.lint import lint_file
+from engine.model import Verdict
+from engine.policy import Policy
+from engine.rules import Rule, RuleFile, read_rule_file, resolve_choices
+from engine.yamlsource import read_text
+
+if TYPE_CHECKING:
+    from engine._durable import DurableRunner
+
+#: Distinct fact combinations remembered per event kind before the oldest are dropped.
+MEMO_SIZE = 4096
+_TYPES: dict[str, type] = {"bool": bool, "int": int, "str": str}
+
+
+def memo_default() -> bool:
+    """The memo is on unless the environment says ``INMAIL_MEMO=0`` (or false/off/no)."""
+    return os.environ.get("INMAIL_MEMO", "1").strip().lower() not in ("0", "false", "off", "no")
+
+
+def load_rule_files(rules_dir: str | Path, policy: Policy
+                    ) -> tuple[dict[str, RuleFile], list[Diagnostic], str]:
+    """Read, check and lint every rules file: (files by event, warnings, content hash).
+
+    Raises InvalidRules with every error (and the warnings) when anything is wrong.
+    """
+    root = Path(rules_dir)
+    diags = Diagnostics()
+    files: dict[str, RuleFile] = {}
+    digest = hashlib.sha256(policy.digest.encode())
+    if not root.is_dir():
+        diags.error("rules_not_found", f"no rules folder `{root}`", Location(str(root)),
+                    help="pass --rules DIR, or run where a `rules/` folder is")
+        raise InvalidRules(diags.items)
+    paths = sorted(root.glob("*.yaml"))
+    for path in paths:
+        display = str(path)
+        if path.stem not in catalog.EVENT_KINDS:
+            diags.error("unknown_rules_file", f"`{path.name}` is not named after an event kind",
+                        Location(display), help=hint(path.stem, catalog.EVENT_KINDS))
+            continue
+        text = read_text(path, diags, display)
+        if text is None:
+            continue
+        digest.update(f"\0{path.name}\0".encode())
+        digest.update(text.encode("utf-8"))
+        rf = read_rule_file(path, display, text, policy, diags)
+        if rf is not None:
+            files[rf.event] = rf
+            lint_file(rf, policy, diags)
+    present = {p.stem for p in paths}
+    for kind in catalog.EVENT_KINDS:
+        if kind not in present:
+            diags.error("missing_rules_file", f"no rules for `{kind}` events: `{kind}.yaml` is missing",
+                        Location(str(root / f"{kind}.yaml")),
+                        help=f"every event kind needs a rules file; add `{kind}.yaml` with a catch-all rule")
+    if diags.has_errors():
+        raise InvalidRules(diags.items)
+    return files, diags.warnings, digest.hexdigest()[:12]
+
+
+class _EventTable:
+    """Everything ``decide`` needs for one event kind, precomputed for the hot path."""
+
+    def __init__(self, rf: RuleFile, policy: Policy) -> None:
+        specs = catalog.CATALOG[rf.event]
+        read = rf.facts_read()
+        self.event = rf.event
+        self.specs = specs
+        #: every catalog fact, the ones the rules read first (the memo key is a prefix)
+        self.names = (*read, *(n for n in specs if n not in read))
+        self.n = len(self.names)
+        self.nread = len(read)
+        getter = itemgetter(*self.names)
+        self.get = getter if self.n > 1 else (lambda facts: (getter(facts),))
+        self.types = tuple(_TYPES[specs[n].type] for n in self.names)
+        self.fields = tuple(n.replace(".", "__") for n in read)
+        self.choices = tuple((i, frozenset(resolve_choices(specs[n], policy) or ()))
+                             for i, n in enumerate(self.names) if specs[n].type == "str")
+        self.verdicts = tuple(Verdict(rf.event, r.outcome, r.reason, r.effects, r.id, r.requirements)
+                              for r in rf.rules)
+        self.memo: dict[tuple[Any, ...], Verdict] = {}
+
+
+class RuleBook:
+    """Loaded, compiled rules for every event kind; thread-safe ``decide``."""
+
+    def __init__(self, files: Mapping[str, RuleFile], warnings: list[Diagnostic], revision: str,
+                 policy: Policy, memo: bool, memo_size: int = MEMO_SIZE) -> None:
+        from engine._durable import DurableRunner, compile_rulesets
+
+        self.policy = policy
+        self.revision = revision
+        self.warnings = list(warnings)
+        self.memo_enabled = memo
+        self.memo_size = max(1, memo_size)
+        self._files = dict(files)
+        self._tables = {ev: _EventTable(rf, policy) for ev, rf in files.items()}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._runner: DurableRunner = DurableRunner(compile_rulesets(files.values()))
+
+    @classmethod
+    def load(cls, rules_dir: str | Path, policy: Policy, *, memo: bool | None = None,
+             memo_size: int = MEMO_SIZE) -> RuleBook:
+        """Load and compile every rules file in ``rules_dir``; raises InvalidRules with every problem."""
+        files, warnings, digest = load_rule_files(rules_dir, policy)
+        return cls(files, warnings, digest, policy, memo_default() if memo is None else memo, memo_size)
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def events(self) -> tuple[str, ...]:
+        return tuple(self._files)
+
+    def rules(self, event: str) -> list[Rule]:
+        """The rules of ``event`` in the order they are tried."""
+        return list(self._file(event).rules)
+
+    def rule_file(self, event: str) -> RuleFile:
+        return self._file(event)
+
+    def facts_read(self, event: str) -> tuple[str, ...]:
+        """The facts the rules of ``event`` read (the memo key, in this order)."""
+        return self._file(event).facts_read()
+
+    def _file(self, event: str) -> RuleFile:
+        try:
+            return self._files[event]
+        except KeyError:
+            raise InvalidCall(f"no event kind `{event}`; {hint(event, self._files)}",
+                              "unknown_event") from None
+
+    # -- deciding ------------------------------------------------------------------------
+    def decide(self, event: str, facts: Mapping[str, bool | int | str]) -> Verdict:
+        """The verdict of the first ``event`` rule that matches ``facts`` (every catalog fact, typed)."""
+        table = self._tables.get(event)
+        if table is None:
+            self._file(event)  # raises unknown_event
+            raise AssertionError(event)  # pragma: no cover
+        try:
+            values = table.get(facts)
+        except (KeyError, TypeError):
+            raise self._bad_facts(table, facts) from None
+        if len(facts) != table.n or tuple(map(type, values)) != table.types:
+            raise self._bad_facts(table, facts)
+        for i, allowed in table.choices:
+            if values[i] not in allowed:
+                raise self._bad_facts(table, facts)
+        key = values[:table.nread]
+        if self.memo_enabled:
+            verdict = table.memo.get(key)
+            if verdict is not None:
+                if self._closed:
+                    raise InvalidCall("the rule book is closed", "closed")
+                return verdict
+        with self._lock:
+            if self._closed:
+                raise InvalidCall("the rule book is closed", "closed")
+            position = self._runner.decide(event, dict(zip(table.fields, key, strict=True)))
+            verdict = table.verdicts[position]
+            if self.memo_enabled:
+                if len(table.memo) >= self.memo_size:
+                    table.memo.pop(next(iter(table.memo)))
+                table.memo[key] = verdict
+        return verdict
+
+    def _bad_facts(self, table: _EventTable, facts: Any) -> InvalidCall:
+        """Say exactly what is wrong with the facts of a call (the slow path)."""
+        event = table.event
+        if not isinstance(facts, Mapping):
+            return InvalidCall(f"facts for `{event}` must be a mapping of fact name to value", "invalid_fact")
+        problems: list[str] = []
+        for name in facts:
+            if name not in table.specs:
+                problems.append(f"`{event}` has no fact `{name}` ({hint(str(name), table.specs)})")
+        for name, spec in table.specs.items():
+            if name not in facts:
+                problems.append(f"fact `{name}` is missing")
+                continue
+            v = facts[name]
+            if type(v) is not _TYPES[spec.type]:
+                problems.append(f"fact `{name}` must be {spec.type}, got {type(v).__name__} `{v!r}`")
+                continue
+            allowed = resolve_choices(spec, self.policy)
+            if allowed is not None and v not in allowed:
+                problems.append(f"fact `{name}` cannot be `{v}` ({hint(str(v), allowed)})")
+        return InvalidCall("; ".join(problems) or "invalid facts", "invalid_fact")
+
+    def memo_info(self) -> dict[str, int]:
+        """Remembered fact combinations per event kind (for tests and benchmarks)."""
+        return {ev: len(t.memo) for ev, t in self._tables.items()}
+
+    # -- lifetime ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Free durable_rules' memory; later ``decide`` calls raise InvalidCall("closed")."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._runner.close()
+
+    def __enter__(self) -> RuleBook:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+class RuleBookHolder:
+    """The current RuleBook of a long-lived process, swapped only for one that validates.
+
+    ``reload`` builds the new book completely first; if loading raises, the old
+    book stays in force and the error propagates. The old book is closed after
+    the swap (a ``decide`` still running on it finishes first: it holds the lock).
+    """
+
+    def __init__(self, book: RuleBook) -> None:
+        self._book = book
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, rules_dir: str | Path, policy: Policy, **kwargs: Any) -> RuleBookHolder:
+        return cls(RuleBook.load(rules_dir, policy, **kwargs))
+
+    @property
+    def book(self) -> RuleBook:
+        return self._book
+
+    @property
+    def revision(self) -> str:
+        return self._book.revision
+
+    def decide(self, event: str, facts: Mapping[str, bool | int | str]) -> Verdict:
+        return self._book.decide(event, facts)
+
+    def reload(self, rules_dir: str | Path, policy: Policy, **kwargs: Any) -> RuleBook:
+        """Swap in the rules of ``rules_dir`` if they are valid; else raise and keep the old ones."""
+        new = RuleBook.load(rules_dir, policy, **kwargs)
+        with self._lock:
+            old, self._book = self._book, new
+        old.close()
+        return new
+
+    def close(self) -> None:
+        self._book.close()

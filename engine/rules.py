@@ -1,0 +1,568 @@
+"""Rules files: read ``rules/*.yaml``, check them against the fact catalog, normalise them.
+
+A policy editor writes conditions in a small, forgiving grammar (``fact: value``,
+``{below: n}``, ``all``/``any``/``not``, values taken from ``policies.yaml``).
+This module turns each file into frozen :class:`Rule` models whose conditions
+are a tiny AST -- :class:`Cmp` leaves under :class:`All` / :class:`AnyOf` --
+with ``not`` already pushed down to the leaves (De Morgan), ``in`` lists
+expanded, and ``policy.`` / ``plan.`` references resolved to literals. The
+compiler (:mod:`engine._durable`) and the linter (:mod:`engine.lint`) consume
+only that AST, so neither has to know the surface grammar, and nothing is
+ever evaluated with ``eval``. Every problem becomes a diagnostic pointing at
+the text; loading raises once, with all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine import facts as catalog
+from engine.diagnostics import Diagnostics, Location, hint
+from engine.policy import PLAN_KEYS, RESPONSE_STATUSES, Policy, known_paths
+from engine.yamlsource import YMap, YNode, YScalar, YSeq, parse_text, type_name
+
+Scalar = bool | int | str
+
+#: How many values an ``in`` / ``not_in`` list may hold; longer lists belong in policies.yaml.
+MAX_IN_LIST = 20
+REQUIREMENT = re.compile(r"^R(0[1-9]|1[0-9]|20)$")
+RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+#: Surface operator -> AST operator. ``in`` / ``not_in`` expand into several comparisons.
+OPERATORS = {"is": "eq", "not": "ne", "below": "lt", "at_most": "le", "above": "gt", "at_least": "ge"}
+LIST_OPERATORS = ("in", "not_in")
+COMPARISONS = ("below", "at_most", "above", "at_least")
+NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "le": "gt", "gt": "le"}
+COMBINATORS = ("all", "any", "not")
+RULE_KEYS = ("id", "requirement", "description", "when", "then")
+THEN_KEYS = ("outcome", "reason", "effects")
+FILE_KEYS = ("event", "rules")
+
+
+# --- the condition AST --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cmp:
+    """``fact op value``; ``op`` is one of eq, ne, lt, le, gt, ge (ordering only on int facts)."""
+
+    fact: str
+    op: str
+    value: Scalar
+
+    def __str__(self) -> str:
+        sym = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}[self.op]
+        shown = str(self.value).lower() if isinstance(self.value, bool) else str(self.value)
+        return f"{self.fact} {sym} {shown}"
+
+
+@dataclass(frozen=True)
+class All:
+    """Every item holds (never empty after normalisation)."""
+
+    items: tuple[Cond, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one item holds (never empty after normalisation)."""
+
+    items: tuple[Cond, ...]
+
+
+Cond = Cmp | All | AnyOf
+
+
+def all_of(items: list[Cond]) -> Cond:
+    """Build a flattened conjunction; one item stands for itself."""
+    flat: list[Cond] = []
+    for it in items:
+        flat.extend(it.items if isinstance(it, All) else (it,))
+    return flat[0] if len(flat) == 1 else All(tuple(flat))
+
+
+def any_of(items: list[Cond]) -> Cond:
+    """Build a flattened disjunction; one item stands for itself."""
+    flat: list[Cond] = []
+    for it in items:
+        flat.extend(it.items if isinstance(it, AnyOf) else (it,))
+    return flat[0] if len(flat) == 1 else AnyOf(tuple(flat))
+
+
+def holds(cond: Cond | None, facts: Mapping[str, Any]) -> bool:
+    """Evaluate a normalised condition on complete facts (the reference semantics)."""
+    if cond is None:
+        return True
+    if isinstance(cond, Cmp):
+        v = facts[cond.fact]
+        op = cond.op
+        if op == "eq":
+            return bool(v == cond.value)
+        if op == "ne":
+            return bool(v != cond.value)
+        if op == "lt":
+            return bool(v < cond.value)
+        if op == "le":
+            return bool(v <= cond.value)
+        if op == "gt":
+            return bool(v > cond.value)
+        return bool(v >= cond.value)
+    if isinstance(cond, All):
+        return all(holds(c, facts) for c in cond.items)
+    return any(holds(c, facts) for c in cond.items)
+
+
+def leaves(cond: Cond | None) -> list[Cmp]:
+    """Every comparison in a condition, left to right."""
+    if cond is None:
+        return []
+    if isinstance(cond, Cmp):
+        return [cond]
+    return [leaf for c in cond.items for leaf in leaves(c)]
+
+
+# --- models -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a rules file, checked and normalised; ``when`` None means catch-all."""
+
+    id: str
+    event: str
+    position: int
+    requirements: tuple[str, ...]
+    description: str
+    when: Cond | None
+    outcome: str
+    reason: str | None
+    effects: tuple[str, ...]
+    loc: Location
+
+    @property
+    def catch_all(self) -> bool:
+        return self.when is None
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    """The rules of one event kind, in the order they are tried."""
+
+    event: str
+    path: str
+    rules: tuple[Rule, ...]
+    loc: Location
+
+    def facts_read(self) -> tuple[str, ...]:
+        """The facts any rule reads, in catalog order (the memo key and the lint domain)."""
+        used = {leaf.fact for r in self.rules for leaf in leaves(r.when)}
+        return tuple(name for name in catalog.CATALOG[self.event] if name in used)
+
+
+def resolve_choices(spec: catalog.FactSpec, policy: Policy) -> tuple[str, ...] | None:
+    """The allowed values of a text fact, with symbolic sets read from the policy."""
+    if spec.choices == catalog.PLAN_NAMES:
+        return tuple(policy.plans)
+    if spec.choices == catalog.RESPONSE_TYPES:
+        return tuple(policy.responses)
+    if spec.choices == catalog.RESPONSE_STATUSES:
+        return RESPONSE_STATUSES
+    if isinstance(spec.choices, tuple):
+        return spec.choices
+    return None
+
+
+def plan_fact(event: str) -> str | None:
+    """The fact naming the acting account's plan, which ``plan.<field>`` references expand over."""
+    for name, spec in catalog.CATALOG[event].items():
+        if spec.choices == catalog.PLAN_NAMES:
+            return name
+    return None
+
+
+_TYPE_WORDS = {"bool": "true or false", "int": "a whole number", "str": "text"}
+
+
+def _value_type(v: Any) -> str | None:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, str):
+        return "str"
+    return None
+
+
+# --- the loader ---------------------------------------------------------------------------
+
+class _FileReader:
+    """Reads one rules file; every problem goes to ``diags`` and reading goes on."""
+
+    def __init__(self, event: str, policy: Policy, diags: Diagnostics) -> None:
+        self.event = event
+        self.policy = policy
+        self.d = diags
+        self.facts = catalog.CATALOG[event]
+
+    # values -------------------------------------------------------------------------------
+    def value(self, fact: str, node: YNode) -> list[tuple[str | None, Scalar]] | None:
+        """A literal or reference, checked against ``fact``; plan references give one per plan."""
+        spec = self.facts[fact]
+        if not isinstance(node, YScalar):
+            self.d.error("type_mismatch", f"`{fact}` is compared with {type_name(node)}", node.loc,
+                         help=f"write a single value ({_TYPE_WORDS[spec.type]})")
+            return None
+        raw = node.value
+        if isinstance(raw, str) and raw.startswith("policy."):
+            v = self._policy_ref(raw, node)
+            return None if v is None or not self._check(spec, v, node, raw) else [(None, v)]
+        if isinstance(raw, str) and raw.startswith("plan."):
+            return self._plan_ref(spec, raw, node)
+        return [(None, raw)] if self._check(spec, raw, node, None) else None
+
+    def _check(self, spec: catalog.FactSpec, v: Any, node: YScalar, ref: str | None) -> bool:
+        got = _value_type(v)
+        what = f"`{ref}` (= `{v}`)" if ref else type_name(node)
+        if got != spec.type:
+            self.d.error("type_mismatch",
+                         f"`{spec.name}` is {_TYPE_WORDS[spec.type]}, but it is compared with {what}",
+                         node.loc, help=_type_help(spec, v))
+            return False
+        choices = resolve_choices(spec, self.policy)
+        if spec.type == "str" and choices is not None and v not in choices:
+            self.d.error("invalid_choice", f"`{spec.name}` is never `{v}`", node.loc,
+                         help=hint(str(v), choices))
+            return False
+        return True
+
+    def _policy_ref(self, raw: str, node: YScalar) -> Scalar | None:
+        path = raw[len("policy."):]
+        try:
+            v = self.policy.setting(path)
+        except (KeyError, TypeError):
+            v = None
+        if v is None:
+            pool = [f"policy.{p}" for p in known_paths()]
+            pool += [f"policy.plans.{n}.{k}" for n in self.policy.plans for k in PLAN_KEYS]
+            self.d.error("unknown_reference", f"the policy has no setting `{path}`", node.loc,
+                         help=hint(raw, pool))
+            return None
+        if _value_type(v) is None:
+            self.d.error("invalid_reference", f"`{raw}` is not a single value", node.loc,
+                         help="refer to a setting that holds one number, true/false or name")
+            return None
+        return v
+
+    def _plan_ref(self, spec: catalog.FactSpec, raw: str, node: YScalar
+                  ) -> list[tuple[str | None, Scalar]] | None:
+        field = raw[len("plan."):]
+        acting = plan_fact(self.event)
+        if field not in PLAN_KEYS:
+            self.d.error("unknown_reference", f"plans have no field `{field}`", node.loc,
+                         help=hint(raw, [f"plan.{k}" for k in PLAN_KEYS]))
+            return None
+        if acting is None:
+            self.d.error("plan_reference_unavailable",
+                         f"`{self.event}` events have no acting account plan, so `{raw}` means nothing",
+                         node.loc, help="use a literal or a `policy.` setting")
+            return None
+        out: list[tuple[str | None, Scalar]] = []
+        for name, plan in self.policy.plans.items():
+            v = getattr(plan, field)
+            if not self._check(spec, v, node, raw):
+                return None
+            out.append((name, v))
+        return out
+
+    # conditions ---------------------------------------------------------------------------
+    def cond(self, node: YNode, neg: bool) -> Cond | None:
+        """Parse a condition mapping; ``neg`` asks for its negation (pushed to the leaves)."""
+        if not isinstance(node, YMap):
+            self.d.error("wrong_type", f"a condition must be a mapping, found {type_name(node)}", node.loc,
+                         help="write `fact: value`, or `all:` / `any:` / `not:`")
+            return None
+        if not node.items:
+            self.d.error("empty_condition", "this condition is empty", node.loc,
+                         help="leave out `when` for a rule that always applies")
+            return None
+        parts: list[Cond] = []
+        ok = True
+        for key, sub in node.items.items():
+            part = self._entry(node, key, sub, neg)
+            ok = ok and part is not None
+            if part is not None:
+                parts.append(part)
+        if not ok:
+            return None
+        return any_of(parts) if neg else all_of(parts)
+
+    def _entry(self, parent: YMap, key: str, sub: YNode, neg: bool) -> Cond | None:
+        if key in ("all", "any"):
+            if not isinstance(sub, YSeq) or not sub.items:
+                self.d.error("wrong_type", f"`{key}` needs a non-empty list of conditions", sub.loc)
+                return None
+            items = [self.cond(item, neg) for item in sub.items]
+            if any(i is None for i in items):
+                return None
+            conj = (key == "all") != neg
+            good = [i for i in items if i is not None]
+            return all_of(good) if conj else any_of(good)
+        if key == "not":
+            return self.cond(sub, not neg)
+        if key not in self.facts:
+            self.d.error("unknown_fact", f"`{self.event}` rules have no fact `{key}`", parent.key_loc(key),
+                         help=hint(key, [*self.facts, *COMBINATORS]))
+            return None
+        if isinstance(sub, YMap):
+            return self._operators(key, sub, neg)
+        return self._compare(key, "is", sub, neg)
+
+    def _operators(self, fact: str, node: YMap, neg: bool) -> Cond | None:
+        if not node.items:
+            self.d.error("empty_condition", f"no test for `{fact}`", node.loc,
+                         help=f"write e.g. `{fact}: {{is: ...}}`")
+            return None
+        parts: list[Cond] = []
+        ok = True
+        for op, sub in node.items.items():
+            part = self._compare(fact, op, sub, neg, node.key_loc(op))
+            ok = ok and part is not None
+            if part is not None:
+                parts.append(part)
+        if not ok:
+            return None
+        return any_of(parts) if neg else all_of(parts)
+
+    def _compare(self, fact: str, op: str, node: YNode, neg: bool, op_loc: Location | None = None
+                 ) -> Cond | None:
+        spec = self.facts[fact]
+        where = op_loc or node.loc
+        if op not in OPERATORS and op not in LIST_OPERATORS:
+            self.d.error("unknown_operator", f"unknown test `{op}` on `{fact}`", where,
+                         help=hint(op, [*OPERATORS, *LIST_OPERATORS]))
+            return None
+        if op in COMPARISONS and spec.type != "int":
+            self.d.error("invalid_operator", f"`{op}` compares numbers, but `{fact}` is "
+                         f"{_TYPE_WORDS[spec.type]}", where, help="use `is`, `not`, `in` or `not_in`")
+            return None
+        if op in LIST_OPERATORS:
+            return self._in_list(fact, op, node, neg, where)
+        values = self.value(fact, node)
+        if values is None:
+            return None
+        return self._expand(fact, OPERATORS[op], values, neg)
+
+    def _in_list(self, fact: str, op: str, node: YNode, neg: bool, where: Location) -> Cond | None:
+        if not isinstance(node, YSeq) or not node.items:
+            self.d.error("wrong_type", f"`{op}` needs a non-empty list of values", node.loc,
+                         help=f"write e.g. `{fact}: {{{op}: [a, b]}}`")
+            return None
+        if len(node.items) > MAX_IN_LIST:
+            self.d.error("list_too_long", f"`{op}` lists {len(node.items)} values, more than {MAX_IN_LIST}",
+                         where, help="name fewer values, or compare with `below`/`above`")
+            return None
+        parts: list[Cond] = []
+        ok = True
+        for item in node.items:
+            values = self.value(fact, item)
+            if values is None:
+                ok = False
+                continue
+            parts.append(self._expand(fact, "eq", values, neg != (op == "not_in")))
+        if not ok:
+            return None
+        positive = (op == "in") != neg
+        return any_of(parts) if positive else all_of(parts)
+
+    def _expand(self, fact: str, op: str, values: list[tuple[str | None, Scalar]], neg: bool) -> Cond:
+        """``fact op v``, negated if asked; plan references become one branch per plan."""
+        op = NEGATED[op] if neg else op
+        spec = self.facts[fact]
+        if len(values) == 1 and values[0][0] is None:
+            return _cmp(spec, op, values[0][1])
+        if len({v for _, v in values}) == 1:  # every plan gives the same value
+            return _cmp(spec, op, values[0][1])
+        acting = plan_fact(self.event)
+        assert acting is not None
+        if not neg:
+            return any_of([all_of([Cmp(acting, "eq", p or ""), _cmp(spec, op, v)]) for p, v in values])
+        return all_of([any_of([Cmp(acting, "ne", p or ""), _cmp(spec, op, v)]) for p, v in values])
+
+    # rules --------------------------------------------------------------------------------
+    def rule(self, node: YNode, position: int, seen: dict[str, Location]) -> Rule | None:
+        if not isinstance(node, YMap):
+            self.d.error("wrong_type", f"a rule must be a mapping, found {type_name(node)}", node.loc)
+            return None
+        errors = len(self.d.errors)
+        for key in node.items:
+            if key not in RULE_KEYS:
+                self.d.error("unknown_key", f"unknown key `{key}` in a rule", node.key_loc(key),
+                             help=hint(key, RULE_KEYS))
+        rule_id = self._rule_id(node, seen)
+        requirements = self._requirements(node)
+        description = self._text(node, "description")
+        when: Cond | None = None
+        if "when" in node:
+            when = self.cond(node.items["when"], False)
+        outcome, reason, effects = self._then(node)
+        if len(self.d.errors) > errors or rule_id is None or outcome is None:
+            return None
+        return Rule(rule_id, self.event, position, requirements, description or "", when, outcome,
+                    reason, effects, node.loc)
+
+    def _rule_id(self, node: YMap, seen: dict[str, Location]) -> str | None:
+        idn = node.get("id")
+        if idn is None:
+            self.d.error("missing_key", "a rule has no `id`", node.loc, help="add `id: some-name`")
+            return None
+        if not (isinstance(idn, YScalar) and isinstance(idn.value, str) and RULE_ID.match(idn.value)):
+            shown = idn.value if isinstance(idn, YScalar) else type_name(idn)
+            self.d.error("invalid_rule_id", f"rule id `{shown}` must be lowercase words joined by `-`",
+                         idn.loc, help="e.g. `no-credits`")
+            return None
+        if idn.value in seen:
+            self.d.error("duplicate_rule_id", f"two rules are called `{idn.value}`", idn.loc,
+                         help=f"the first is at line {seen[idn.value].line}; rule ids must be unique")
+            return None
+        seen[idn.value] = idn.loc
+        return str(idn.value)
+
+    def _requirements(self, node: YMap) -> tuple[str, ...]:
+        req = node.get("requirement")
+        if req is None:
+            return ()  # lint reports missing_requirement
+        items = list(req.items) if isinstance(req, YSeq) else [req]
+        out: list[str] = []
+        for item in items:
+            v = item.value if isinstance(item, YScalar) else None
+            if not (isinstance(v, str) and REQUIREMENT.match(v)):
+                shown = v if isinstance(item, YScalar) else type_name(item)
+                self.d.error("invalid_requirement", f"`{shown}` is not a requirement id", item.loc,
+                             help="requirement ids run from R01 to R20 (see features/REQUIREMENTS.md)")
+                continue
+            out.append(v)
+        return tuple(out)
+
+    def _text(self, node: YMap, key: str) -> str | None:
+        sub = node.get(key)
+        if sub is None:
+            self.d.error("missing_key", f"a rule has no `{key}`", node.loc,
+                         help="say in plain words what the rule is for")
+            return None
+        if not (isinstance(sub, YScalar) and isinstance(sub.value, str) and sub.value.strip()):
+            self.d.error("wrong_type", f"`{key}` must be text, found {type_name(sub)}", sub.loc)
+            return None
+        return " ".join(sub.value.split())
+
+    def _then(self, node: YMap) -> tuple[str | None, str | None, tuple[str, ...]]:
+        then = node.get("then")
+        if then is None:
+            self.d.error("missing_key", "a rule has no `then`", node.loc,
+                         help="add `then: {outcome: ...}`")
+            return None, None, ()
+        if not isinstance(then, YMap):
+            self.d.error("wrong_type", f"`then` must be a mapping, found {type_name(then)}", then.loc)
+            return None, None, ()
+        for key in then.items:
+            if key not in THEN_KEYS:
+                self.d.error("unknown_key", f"unknown key `{key}` in `then`", then.key_loc(key),
+                             help=hint(key, THEN_KEYS))
+        outcome = self._word(then, "outcome", catalog.OUTCOMES[self.event], "unknown_outcome", True)
+        reason = self._word(then, "reason", catalog.REASONS[self.event], "unknown_reason", False)
+        effects: list[str] = []
+        eff = then.get("effects")
+        if eff is not None:
+            if not isinstance(eff, YSeq):
+                self.d.error("wrong_type", f"`effects` must be a list, found {type_name(eff)}", eff.loc,
+                             help="write e.g. `effects: [consume_credit]`")
+            else:
+                allowed = tuple(catalog.EFFECTS[self.event])
+                for item in eff.items:
+                    v = item.value if isinstance(item, YScalar) else None
+                    if not isinstance(v, str) or v not in allowed:
+                        shown = v if isinstance(item, YScalar) else type_name(item)
+                        self.d.error("unknown_effect", f"`{self.event}` rules have no effect `{shown}`",
+                                     item.loc, help=hint(str(shown), allowed) if allowed else None)
+                    elif v in effects:
+                        self.d.error("duplicate_effect", f"the effect `{v}` is listed twice", item.loc)
+                    else:
+                        effects.append(v)
+        return outcome, reason, tuple(effects)
+
+    def _word(self, then: YMap, key: str, allowed: tuple[str, ...], code: str, required: bool
+              ) -> str | None:
+        sub = then.get(key)
+        if sub is None:
+            if required:
+                self.d.error("missing_key", f"`then` has no `{key}`", then.loc,
+                             help=hint("", allowed) if allowed else None)
+            return None
+        v = sub.value if isinstance(sub, YScalar) else None
+        if isinstance(v, str) and v in allowed:
+            return v
+        shown = v if isinstance(sub, YScalar) else type_name(sub)
+        help_ = hint(str(shown), allowed) if allowed else f"`{self.event}` rules give no {key}"
+        self.d.error(code, f"`{self.event}` rules have no {key} `{shown}`", sub.loc, help=help_)
+        return None
+
+
+def _cmp(spec: catalog.FactSpec, op: str, value: Scalar) -> Cmp:
+    """A leaf; ``!=`` on a true/false fact is written as ``==`` the other value."""
+    if spec.type == "bool" and op == "ne":
+        return Cmp(spec.name, "eq", not value)
+    return Cmp(spec.name, op, value)
+
+
+def _type_help(spec: catalog.FactSpec, v: Any) -> str:
+    if spec.type == "bool":
+        return "write `true` or `false` without quotes"
+    if spec.type == "int":
+        return "write a whole number without quotes" if isinstance(v, str | bool) else "write a whole number"
+    return "write the name as text" + (" (quotes keep `true`/`false`/numbers as text)")
+
+
+def read_rule_file(path: Path, display: str, text: str, policy: Policy, diags: Diagnostics
+                   ) -> RuleFile | None:
+    """Check one rules file; None (with diagnostics) if its structure is unusable."""
+    before = len(diags.errors)
+    node = parse_text(text, display, diags)
+    if node is None:
+        return None
+    if not isinstance(node, YMap):
+        diags.error("wrong_type", f"a rules file must be a mapping, found {type_name(node)}", node.loc,
+                    help="start with `event:` and `rules:`")
+        return None
+    for key in node.items:
+        if key not in FILE_KEYS:
+            diags.error("unknown_key", f"unknown key `{key}` in a rules file", node.key_loc(key),
+                        help=hint(key, FILE_KEYS))
+    ev = node.get("event")
+    stem = path.stem
+    if ev is None:
+        diags.error("missing_key", "the file has no `event`", node.loc, help=f"add `event: {stem}`")
+        return None
+    event = ev.value if isinstance(ev, YScalar) else None
+    if not (isinstance(event, str) and event in catalog.EVENT_KINDS):
+        shown = event if isinstance(ev, YScalar) else type_name(ev)
+        diags.error("unknown_event", f"there is no event kind `{shown}`", ev.loc,
+                    help=hint(str(shown), catalog.EVENT_KINDS))
+        return None
+    if event != stem:
+        diags.error("event_mismatch", f"the file `{path.name}` holds `{event}` rules", ev.loc,
+                    help=f"each event kind has its own file: write `event: {stem}` or move the rules "
+                    f"to `{event}.yaml`")
+        return None
+    rules_node = node.get("rules")
+    if not isinstance(rules_node, YSeq) or not rules_node.items:
+        where = rules_node.loc if rules_node is not None else node.loc
+        diags.error("missing_key", "the file needs a non-empty `rules:` list", where,
+                    help="every event kind needs at least a catch-all rule")
+        return None
+    reader = _FileReader(event, policy, diags)
+    seen: dict[str, Location] = {}
+    rules = [reader.rule(r, i, seen) for i, r in enumerate(rules_node.items)]
+    if len(diags.errors) > before:
+        return None
+    return RuleFile(event, display, tuple(r for r in rules if r is not None), node.loc)
