@@ -222,7 +222,8 @@ class _Reader:
 
 def _timezone(r: _Reader, node: YNode) -> str | None:
     if not (isinstance(node, YScalar) and isinstance(node.value, str)):
-        r.d.error("wrong_type", f"`timezone` must be a time zone name, found {type_name(node)}", node.loc)
+        r.d.error("wrong_type", f"`timezone` must be a time zone name, found {type_name(node)}", node.loc,
+                  help="write a name such as `UTC` or `Europe/Paris`, not an offset")
         return None
     zones = pendulum.timezones() - _NOT_ZONES
     known = node.value in zones

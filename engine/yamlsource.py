@@ -163,6 +163,30 @@ class _Converter:
         return YMap(items, loc, key_locs)
 
 
+def _syntax_help(exc: yaml.MarkedYAMLError) -> str | None:
+    """Plain words for PyYAML's commonest complaints, and where the broken part began."""
+    problem = exc.problem or ""
+    context = exc.context or ""
+    start = exc.context_mark.line + 1 if exc.context_mark else None
+    if "\\t" in problem:  # PyYAML shows the tab as \t
+        return "indent with spaces; tab characters cannot indent YAML"
+    if "another document" in problem:
+        return "a file holds one document: remove the `---` line and what follows, or merge them"
+    if "mapping values are not allowed" in problem:
+        return "put text that contains `: ` in quotes, or check the indentation of this line"
+    if "flow sequence" in context and start:
+        return f"the list opened with `[` at line {start} is not closed with `]`"
+    if "flow mapping" in context and start:
+        return f"the mapping opened with `{{` at line {start} is not closed with `}}`"
+    if "block end" in problem and start:
+        return f"check the indentation: the keys of the mapping starting at line {start} must line up"
+    if "quoted scalar" in context and start:
+        return f"the quoted text starting at line {start} has no closing quote"
+    if context and start and (exc.problem_mark is None or exc.problem_mark.line + 1 != start):
+        return f"the problem began at line {start} ({context})"
+    return None
+
+
 def parse_text(text: str, file: str, diags: Diagnostics) -> YNode | None:
     """Parse YAML text into marked values; problems go to ``diags``."""
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
@@ -174,7 +198,16 @@ def parse_text(text: str, file: str, diags: Diagnostics) -> YNode | None:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
         problem = exc.problem or exc.context or "invalid YAML"
-        diags.error("yaml_syntax", problem, loc)
+        diags.error("yaml_syntax", problem, loc, help=_syntax_help(exc))
+        return None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        loc = Location(file, before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        diags.error(
+            "yaml_syntax", f"the character {char} is not allowed in YAML", loc,
+            help="remove it (control characters often come from copying text out of another program)",
+        )
         return None
     except yaml.YAMLError as exc:
         diags.error("yaml_syntax", str(exc).splitlines()[0], Location(file))
