@@ -1,11 +1,145 @@
-"""`inmail simulate` (being built; see the issue tracker)."""
+"""``inmail simulate FILE...``: run scenarios, check their expectations (the main job).
+
+Exit codes: 0 when every expectation holds, 1 when one fails, 2 for invalid
+input (policy, rules or scenario), with diagnostics and never a traceback.
+Every file is validated, and an engine opened for it (which checks the
+rules against the scenario's policy), *before* anything runs, so bad input
+never leaves a half-run simulation behind (in particular in a ``--db``).
+
+The progress bar is the only thing here that looks at a clock: it measures
+how long the run takes (monotonic time) to decide whether to show itself; the
+simulation's own time comes from the scenario alone.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import time
+from typing import Any
+
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from engine.cli._common import policy_option, report_errors, rules_option
+from engine.diagnostics import Diagnostic
+from engine.errors import InvalidInput, InvalidScenario
+from engine.paths import resolve_policy, resolve_rules
+from engine.report import render_table, to_json
+from engine.scenario import Scenario, load_scenario
+from engine.simulate import Runner, ScenarioResult
+
+#: Show the progress bar once a run has taken this long (seconds).
+PROGRESS_AFTER = 1.0
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr that appears only for runs longer than about a second."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = total
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.done = 0
+        self.progress: Progress | None = None
+        self.task: Any = None
+
+    def __call__(self, _done: int, _total: int) -> None:
+        """Called after each set-up or step of any scenario."""
+        self.done += 1
+        if not self.enabled:
+            return
+        if self.progress is None:
+            if time.monotonic() - self.started < PROGRESS_AFTER:
+                return
+            self.progress = Progress(
+                TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("simulate", total=self.total)
+        self.progress.update(self.task, completed=self.done)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _load_all(files: tuple[str, ...], policy: Any) -> list[Scenario]:
+    """Validate every file; raise one InvalidScenario with every problem of every file."""
+    problems: list[Diagnostic] = []
+    scenarios: list[Scenario] = []
+    for f in files:
+        try:
+            scenarios.append(load_scenario(f, policy))
+        except InvalidInput as exc:
+            problems.extend(d for d in exc.diagnostics if d not in problems)
+    if problems:
+        raise InvalidScenario(problems)
+    return scenarios
 
 
 @click.command()
-def simulate() -> None:
-    """Not available yet."""
-    raise click.UsageError("`inmail simulate` is not available yet")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@policy_option
+@rules_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table for people, json for machines (ISO-8601 times).")
+@click.option("--db", default=None, metavar="URL",
+              help="Store to run against (default: in memory), e.g. sqlite:///run.db, to inspect afterwards.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
+              help="Also draw each account's balance over time into a PNG (needs the `plot` extra).")
+@report_errors
+def simulate(files: tuple[str, ...], policy_path: str | None, rules_dir: str | None, fmt: str,
+             db: str | None, plot_path: str | None) -> None:
+    """Run scenario FILEs, print every step and check every `expect`.
+
+    Exit 0 when all expectations hold, 1 when one fails, 2 for invalid input.
+    """
+    if db is not None and len(files) > 1:
+        raise click.UsageError("--db takes one scenario file (each run needs an empty store)")
+    if plot_path is not None:
+        from engine.plot import _matplotlib
+
+        _matplotlib()  # fail (exit 2) before running anything when the extra is missing
+    policy = resolve_policy(policy_path)
+    rules = resolve_rules(rules_dir)
+    scenarios = _load_all(files, policy)
+    results = _run_all(scenarios, rules, db)
+    if fmt == "json":
+        click.echo(to_json(results))
+    else:
+        render_table(results, _stdout_console())
+    if plot_path is not None:
+        from engine.plot import write_png
+
+        write_png(results, plot_path)
+        if fmt != "json":
+            click.echo(f"chart written to {plot_path}", err=True)
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+def _run_all(scenarios: list[Scenario], rules: Any, db: str | None) -> list[ScenarioResult]:
+    from engine.core import Engine
+
+    with contextlib.ExitStack() as stack:
+        runners: list[Runner] = []
+        for scn in scenarios:  # open (and so check the rules for) every scenario before running any
+            eng = stack.enter_context(Engine.open(db=db, policy=scn.policy, rules=rules))
+            runner = Runner(scn, eng)
+            runner.preflight()
+            runners.append(runner)
+        total = sum(len(r.s.accounts) + len(r.s.steps) for r in runners)
+        bar = _ProgressBar(total, enabled=sys.stderr.isatty())
+        try:
+            return [r.run(bar) for r in runners]
+        finally:
+            bar.close()
+
+
+def _stdout_console() -> Console:
+    """Rich on stdout; wide enough for the table when stdout is a file or a pipe."""
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=150, no_color=True, highlight=False)

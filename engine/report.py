@@ -1,0 +1,140 @@
+"""Rendering simulation results: a rich table for people, JSON for machines.
+
+The table interleaves the scenario's steps with what happened between them
+(renewals, expiries, cap forfeits, reminders, account set-ups), so a policy
+editor can follow every credit; a failed expectation is shown on its step
+with expected vs got and the scenario line, then listed again as
+``file:line:col`` so an editor can jump to it.
+
+JSON shape (a contract, see DESIGN.md): one scenario gives
+``{"title", "steps": [...], "expectations": {"passed", "failed"}}``; several
+give ``{"files": [{"file", "title", "steps", "expectations"}, ...],
+"expectations": {"passed", "failed"}}`` (totals), so a machine never has to
+guess whether it holds one result or many from the top-level type alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from engine.scenario import Send
+from engine.simulate import ScenarioResult, StepResult, SystemEvent
+
+
+def to_json(results: Sequence[ScenarioResult]) -> str:
+    """The JSON document for one or several scenario results."""
+    doc: dict[str, Any]
+    if len(results) == 1:
+        doc = results[0].to_dict()
+    else:
+        doc = {
+            "files": [{"file": r.scenario.file, **r.to_dict()} for r in results],
+            "expectations": {"passed": sum(r.passed for r in results),
+                             "failed": sum(r.failed for r in results)},
+        }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def render_table(results: Sequence[ScenarioResult], console: Console) -> None:
+    """Print each scenario as a table, its failures, a summary line per file and a total."""
+    for result in results:
+        console.print(_table(result))
+        for f in result.failures:
+            console.print(Text(f"{f.loc}: expectation_failed: {f.describe()} (step at line {f.step_line})",
+                               style="bold red"))
+        console.print(_summary(result))
+        console.print()
+    if len(results) > 1:
+        passed = sum(r.passed for r in results)
+        failed = sum(r.failed for r in results)
+        bad = sum(1 for r in results if not r.ok)
+        style = "bold red" if failed else "bold green"
+        console.print(Text(f"total: {len(results)} scenarios, {passed} expectations passed, "
+                           f"{failed} failed ({bad} scenario{'s' if bad != 1 else ''} failing)", style=style))
+
+
+def _summary(result: ScenarioResult) -> Text:
+    word, style = ("PASS", "bold green") if result.ok else ("FAIL", "bold red")
+    return Text(f"{word} {result.scenario.file}: {result.passed} expectations passed, "
+                f"{result.failed} failed", style=style)
+
+
+def _table(result: ScenarioResult) -> Table:
+    tz = result.scenario.policy.timezone
+    table = Table(title=result.scenario.title, title_justify="left", show_lines=False, expand=False)
+    for name, justify in (("line", "right"), ("at", "left"), ("event", "left"), ("outcome", "left"),
+                          ("reason", "left"), ("balance after", "left"), ("rule", "left")):
+        table.add_column(name, justify=justify, no_wrap=name in ("line", "at"))  # type: ignore[arg-type]
+    for step in result.steps:
+        for ev in step.system_events:
+            for row in _system_rows(ev, tz):
+                table.add_row(*row, style="dim")
+        _step_rows(table, step, tz)
+    for ev in result.trailing:
+        for row in _system_rows(ev, tz):
+            table.add_row(*row, style="dim")
+    return table
+
+
+def when(at: dt.datetime, tz: str) -> str:
+    """A compact local time: the date alone at midnight, else date and minutes."""
+    import pendulum
+
+    local = pendulum.instance(at).in_timezone(tz)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return local.strftime("%Y-%m-%d")
+    if local.second:
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def _balances(names: Sequence[str], balances: Mapping[str, int]) -> str:
+    return ", ".join(f"{n} {balances[n]}" for n in names if n in balances)
+
+
+def _step_rows(table: Table, step: StepResult, tz: str) -> None:
+    event = step.step.event
+    text = event.describe() if event is not None else "checkpoint"
+    if isinstance(event, Send) and event.message is None and step.message:
+        text += f" ({step.message})"
+    style = "red" if step.failures else None
+    table.add_row(
+        str(step.step.line), when(step.step.at, tz), text, step.outcome or "", step.reason or "",
+        _balances(step.involved, step.balances), ", ".join(step.rules), style=style,
+    )
+    for f in step.failures:
+        table.add_row("", "", Text(f"✗ {f.describe()}", style="bold red"), "", "", "",
+                      Text(f"line {f.loc.line}", style="bold red"))
+
+
+def _system_rows(ev: SystemEvent, tz: str) -> list[tuple[str, ...]]:
+    """One row per system event; a renewal that hit the cap also gets a ``cap forfeit`` row."""
+    at = when(ev.at, tz)
+    line = str(ev.line) if ev.line is not None else ""
+    who = ev.account or ""
+    granted = sum(c.amount for c in ev.changes if c.amount > 0)
+    forfeited = -sum(c.amount for c in ev.changes if c.kind == "forfeit_cap")
+    balance = f"{who} {ev.balance}" if who and ev.balance is not None else ""
+    rule = ", ".join(ev.rules)
+    if ev.event == "renew":
+        desc = f"renew {who}" + (f" +{granted}" if granted else "")
+    elif ev.event == "expire":
+        lost = -sum(c.amount for c in ev.changes if c.amount < 0)
+        desc = f"expire {who}" + (f" -{lost}" if lost else "")
+    elif ev.event == "remind":
+        desc = f"remind {ev.message or ''} (from {who})"
+    elif ev.event == "subscribe":
+        desc = f"subscribe {who}" + (f" +{granted}" if granted else "")
+    else:
+        desc = f"{ev.event} {who}"
+    rows: list[tuple[str, ...]] = [(line, at, desc, ev.outcome, ev.reason or "", balance, rule)]
+    if forfeited:
+        rows.append(("", at, f"cap forfeit {who} -{forfeited}", "forfeited", "", balance, rule))
+    return rows

@@ -1,0 +1,314 @@
+"""Running a validated scenario against an :class:`engine.Engine`, into a result model.
+
+The runner owns the *order* of things, which is what makes a scenario's
+expectations computable by hand: accounts are subscribed at their ``since``
+interleaved with the timeline by time (an account starting at a step's
+instant starts first), and before every step the engine is advanced to the
+step's ``at`` so renewals, expiries, cap forfeits and reminders of *every*
+account are recorded as system events between steps. The result is plain
+frozen data that the table, JSON and chart renderers read; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from engine.diagnostics import Diagnostics, Location
+from engine.errors import InvalidCall, InvalidScenario
+from engine.model import Decision, LedgerEntry
+from engine.scenario import (
+    Account,
+    Cancel,
+    ChangePlan,
+    Check,
+    Connect,
+    Event,
+    Purchase,
+    Respond,
+    Scenario,
+    Send,
+    SetPayment,
+    Step,
+    Subscribe,
+)
+
+if TYPE_CHECKING:
+    from engine.core import Engine
+
+Progress = Callable[[int, int], None]
+
+
+def iso(at: dt.datetime) -> str:
+    """ISO-8601 text of an instant, as machines read it in JSON output."""
+    return at.isoformat()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One ledger movement inside a system event (``grant +5``, ``forfeit_cap -2``)."""
+
+    kind: str
+    amount: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "amount": self.amount}
+
+
+@dataclass(frozen=True)
+class SystemEvent:
+    """Something that happened between steps without the scenario asking for it.
+
+    Renewals, expiries and reminders come from the engine; ``subscribe`` rows
+    are the scenario's account set-ups (``line`` points at the account).
+    """
+
+    at: dt.datetime
+    event: str
+    account: str | None
+    outcome: str
+    reason: str | None
+    rules: tuple[str, ...]
+    balance: int | None
+    message: str | None = None
+    changes: tuple[Change, ...] = ()
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": iso(self.at), "event": self.event, "account": self.account, "message": self.message,
+            "outcome": self.outcome, "reason": self.reason, "balance": self.balance,
+            "changes": [c.to_dict() for c in self.changes], "rules": list(self.rules), "line": self.line,
+        }
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An expectation that did not hold, with where it was written."""
+
+    key: str
+    expected: Any
+    got: Any
+    loc: Location
+    step_line: int
+
+    def describe(self) -> str:
+        return f"expected {self.key} {show(self.expected)}, got {show(self.got)}"
+
+
+def show(value: Any) -> str:
+    """A value as the scenario author would write it."""
+    if value is None:
+        return "null"
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return f"`{value}`"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: Step
+    outcome: str | None
+    reason: str | None
+    status: str | None
+    message: str | None
+    balances: Mapping[str, int]
+    involved: tuple[str, ...]
+    rules: tuple[str, ...]
+    system_events: tuple[SystemEvent, ...]
+    checked: int
+    failures: tuple[Failure, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of a step (DESIGN.md, CLI paragraph); keys are a contract."""
+        return {
+            "line": self.step.line, "at": iso(self.step.at),
+            "event": self.step.event.kind if self.step.event else None,
+            "outcome": self.outcome, "reason": self.reason, "status": self.status,
+            "balances": dict(self.balances), "rules": list(self.rules),
+            "system_events": [e.to_dict() for e in self.system_events],
+        }
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    scenario: Scenario
+    steps: tuple[StepResult, ...]
+    trailing: tuple[SystemEvent, ...] = ()
+    history: Mapping[str, tuple[LedgerEntry, ...]] = field(default_factory=dict)
+    starts: Mapping[str, dt.datetime] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[Failure]:
+        return [f for s in self.steps for f in s.failures]
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    @property
+    def passed(self) -> int:
+        return sum(s.checked for s in self.steps) - self.failed
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.scenario.title,
+            "steps": [s.to_dict() for s in self.steps],
+            "expectations": {"passed": self.passed, "failed": self.failed},
+        }
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+def run_scenario(scenario: Scenario, *, rules: Any = None, db: str | None = None,
+                 progress: Progress | None = None) -> ScenarioResult:
+    """Open an engine for ``scenario`` (its merged policy, ``rules``, store ``db``) and run it."""
+    from engine.core import Engine
+
+    with Engine.open(db=db, policy=scenario.policy, rules=rules) as eng:
+        return Runner(scenario, eng).run(progress)
+
+
+class Runner:
+    def __init__(self, scenario: Scenario, eng: Engine) -> None:
+        self.s = scenario
+        self.eng = eng
+        self.started: dict[str, dt.datetime] = {}
+        self.pending: list[SystemEvent] = []
+        self.connected: set[frozenset[str]] = set()
+
+    def preflight(self) -> None:
+        """Refuse a store that already holds one of the scenario's accounts (a second run into --db)."""
+        existing = set(self.eng.accounts())
+        d = Diagnostics()
+        for acct in self.s.accounts:
+            if acct.name in existing:
+                d.error("account_exists", f"the store already holds an account `{acct.name}`", acct.loc,
+                        help="run against an empty database (or the default in-memory store)")
+        if d.has_errors():
+            raise InvalidScenario(d.items)
+
+    def run(self, progress: Progress | None = None) -> ScenarioResult:
+        self.preflight()
+        agenda = _agenda(self.s.accounts, self.s.steps)
+        results: list[StepResult] = []
+        for done, item in enumerate(agenda, 1):
+            try:
+                if isinstance(item, Account):
+                    self._advance(item.since)
+                    self._setup(item)
+                else:
+                    self._advance(item.at)
+                    results.append(self._step(item))
+            except InvalidCall as exc:
+                loc = item.loc
+                d = Diagnostics()
+                d.error(exc.code, f"the engine refused this step: {exc.message}", loc)
+                raise InvalidScenario(d.items) from None
+            if progress is not None:
+                progress(done, len(agenda))
+        history = {name: tuple(self.eng.history(name)) for name in self.started}
+        return ScenarioResult(self.s, tuple(results), tuple(self.pending), history, dict(self.started))
+
+    def _advance(self, to: dt.datetime) -> None:
+        self.pending.extend(_system_events(self.eng.advance(to)))
+
+    def _setup(self, acct: Account) -> None:
+        d = self.eng.subscribe(acct.name, acct.plan, at=acct.since, billing_anchor=acct.billing_anchor,
+                               payment=acct.payment)
+        self.pending.extend(_system_events(d.system_events))
+        self.started[acct.name] = acct.since
+        for other in acct.connections:
+            pair = frozenset((acct.name, other))
+            if pair not in self.connected:  # both may list each other; a connection is symmetric
+                self.connected.add(pair)
+                self.eng.connect(acct.name, other, at=acct.since)
+        self.pending.append(_system_event(d, line=acct.loc.line))
+
+    def _step(self, step: Step) -> StepResult:
+        d = self._apply(step.event, step.at) if step.event is not None else None
+        if d is not None:
+            self.pending.extend(_system_events(d.system_events))
+        if isinstance(step.event, Subscribe):
+            self.started.setdefault(step.event.account, step.at)
+        balances = {name: self.eng.balance(name, at=step.at).credits for name in self.started}
+        got: dict[str, Any] = {}
+        if d is not None:
+            got.update(outcome=d.outcome, reason=d.reason, status=d.status)
+        if any(c.key == "reminded" for c in step.checks):
+            got["reminded"] = tuple(sorted(set(self.eng.reminded(step.at)) & self.s.messages))
+        failures = tuple(_check(c, got, balances, step) for c in step.checks)
+        result = StepResult(
+            step=step, outcome=d.outcome if d else None, reason=d.reason if d else None,
+            status=d.status if d else None, message=d.message if d else None,
+            balances=balances, involved=_involved(step, d, balances), rules=d.rules if d else (),
+            system_events=tuple(self.pending), checked=len(step.checks),
+            failures=tuple(f for f in failures if f is not None),
+        )
+        self.pending = []
+        return result
+
+    def _apply(self, event: Event, at: dt.datetime) -> Decision:
+        e = self.eng
+        if isinstance(event, Send):
+            return e.send(event.sender, event.recipient, at=at, message_id=event.message)
+        if isinstance(event, Respond):
+            return e.respond(event.message, event.response, at=at)
+        if isinstance(event, Purchase):
+            return e.purchase(event.account, event.credits, at=at)
+        if isinstance(event, Cancel):
+            return e.cancel(event.account, at=at)
+        if isinstance(event, Subscribe):
+            return e.subscribe(event.account, event.plan, at=at, billing_anchor=event.billing_anchor)
+        if isinstance(event, ChangePlan):
+            return e.change_plan(event.account, event.plan, at=at)
+        if isinstance(event, SetPayment):
+            return e.set_payment(event.account, event.status, at=at)
+        assert isinstance(event, Connect)
+        return e.connect(event.account, event.other, at=at)
+
+
+def _agenda(accounts: Sequence[Account], steps: Sequence[Step]) -> list[Account | Step]:
+    """Account set-ups and steps in time order; a set-up goes before a step at the same instant."""
+    keyed: list[tuple[dt.datetime, int, int, Account | Step]] = []
+    keyed.extend((a.since, 0, i, a) for i, a in enumerate(accounts))
+    keyed.extend((s.at, 1, i, s) for i, s in enumerate(steps))
+    keyed.sort(key=lambda k: (k[0], k[1], k[2]))
+    return [k[3] for k in keyed]
+
+
+def _check(check: Check, got: Mapping[str, Any], balances: Mapping[str, int], step: Step) -> Failure | None:
+    actual = balances.get(check.account) if check.account is not None else got.get(check.key)
+    if actual == check.expected:
+        return None
+    label = f"balance of {check.account}" if check.account is not None else check.key
+    return Failure(label, check.expected, actual, check.loc, step.line)
+
+
+def _involved(step: Step, d: Decision | None, balances: Mapping[str, int]) -> tuple[str, ...]:
+    """The accounts whose balance the table shows for a step."""
+    names: list[str] = []
+    if d is not None and d.account:
+        names.append(d.account)
+    if isinstance(step.event, Connect) and step.event.other in balances:
+        names.append(step.event.other)
+    if not names:
+        names = [c.account for c in step.checks if c.account is not None] or list(balances)
+    return tuple(dict.fromkeys(n for n in names if n in balances))
+
+
+def _system_event(d: Decision, line: int | None = None) -> SystemEvent:
+    changes = tuple(Change(e.kind, e.amount) for e in d.entries)
+    return SystemEvent(at=d.at, event=d.event, account=d.account, outcome=d.outcome, reason=d.reason,
+                       rules=(d.rule,), balance=d.balance, message=d.message, changes=changes, line=line)
+
+
+def _system_events(decisions: Iterable[Decision]) -> list[SystemEvent]:
+    return [_system_event(d) for d in decisions]
