@@ -1,0 +1,247 @@
+"""The per-scenario world the Gherkin steps act on, and the rule-coverage collector.
+
+Steps never touch the engine directly: they go through :class:`World`, which
+owns the scenario clock (pinned: a scenario sets the date with a Given and
+moves it with When steps; the wall clock is never read), remembers the last
+decision and the messages sent, and hands every :class:`engine.Decision`
+(system events included) to the :class:`Coverage` collector. That collector is
+what the rule-coverage gate reads, so a rule counts as covered only when a
+real scenario step was decided by it.
+
+Only the public API is used: ``engine.Engine``, ``engine.Decision`` and the
+``inmail`` command line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import engine
+
+REPO = Path(__file__).resolve().parents[2]
+FEATURES_DIR = REPO / "features"
+RULES_DIR_DEFAULT = REPO / "rules"
+POLICY_DEFAULT = REPO / "policies.yaml"
+
+#: Environment variables the BDD run honours (documented in README "Features (BDD)").
+ENV_POLICY = "INMAIL_POLICY"
+ENV_RULES = "INMAIL_RULES"
+ENV_COVERAGE_OUT = "INMAIL_BDD_COVERAGE_OUT"
+
+_INSTANT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def policy_path() -> Path:
+    """The policy the features run against: ``$INMAIL_POLICY`` or the repository's policies.yaml."""
+    return Path(os.environ.get(ENV_POLICY) or POLICY_DEFAULT)
+
+
+def rules_path() -> Path:
+    """The rules the features run against: ``$INMAIL_RULES`` or the repository's rules/."""
+    return Path(os.environ.get(ENV_RULES) or RULES_DIR_DEFAULT)
+
+
+@dataclass(frozen=True)
+class When:
+    """An instant written in a step (``2026-01-15`` or ``2026-01-15 09:30``).
+
+    A bare date means midnight in the policy's time zone when used as an
+    instant, and "any time that day" when used to match ledger entries.
+    """
+
+    text: str
+    date: dt.date
+    time: dt.time | None
+
+    @classmethod
+    def parse(cls, text: str) -> When:
+        m = _INSTANT.match(text.strip())
+        if m is None:
+            raise ValueError(f"not a date or date-time: {text!r} (write 2026-01-15 or 2026-01-15 09:30)")
+        y, mo, d, h, mi, s = m.groups()
+        time = None if h is None else dt.time(int(h), int(mi), int(s or 0))
+        return cls(text.strip(), dt.date(int(y), int(mo), int(d)), time)
+
+    def instant(self, tz: dt.tzinfo) -> dt.datetime:
+        return dt.datetime.combine(self.date, self.time or dt.time(0), tzinfo=tz)
+
+    def matches(self, at: dt.datetime, tz: dt.tzinfo) -> bool:
+        local = at.astimezone(tz)
+        if self.time is None:
+            return local.date() == self.date
+        return local == self.instant(tz)
+
+
+def split_dates(text: str) -> list[When]:
+    """``2026-01-15, 2026-02-15 and 2026-03-15`` -> three instants."""
+    parts = re.split(r",\s*|\s+and\s+", text.strip())
+    return [When.parse(p) for p in parts if p]
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+@dataclass
+class Coverage:
+    """Which rules decided which scenarios in this pytest session.
+
+    ``rules`` maps ``"<event>/<rule id>"`` to the node ids of the scenarios
+    in which that rule decided a step (directly or as a system event).
+    ``started``/``passed`` record the scenario node ids, so the gate can tell
+    whether the whole feature set ran here or must be run on its own.
+    """
+
+    rules: dict[str, set[str]] = field(default_factory=dict)
+    started: set[str] = field(default_factory=set)
+    passed: set[str] = field(default_factory=set)
+
+    def record(self, nodeid: str, decision: engine.Decision) -> None:
+        for d in walk(decision):
+            self.rules.setdefault(f"{d.event}/{d.rule}", set()).add(nodeid)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rules": {k: sorted(v) for k, v in sorted(self.rules.items())},
+            "started": sorted(self.started),
+            "passed": sorted(self.passed),
+        }
+
+    def dump(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), indent=1), encoding="utf-8")
+
+
+def walk(decision: engine.Decision) -> Iterator[engine.Decision]:
+    """A decision and, first, the system events (renewals, expiries, reminders) applied before it."""
+    for sub in decision.system_events:
+        yield from walk(sub)
+    yield decision
+
+
+# --------------------------------------------------------------------------- world
+
+
+def plan_key(label: str) -> str:
+    """``Sales Navigator`` -> ``sales_navigator`` (the key in policies.yaml)."""
+    return re.sub(r"[\s-]+", "_", label.strip().lower())
+
+
+def response_key(label: str) -> str:
+    """``Not interested`` -> ``not_interested`` (the key under ``responses`` in policies.yaml)."""
+    return re.sub(r"[\s-]+", "_", label.strip().lower())
+
+
+class World:
+    """One scenario: an in-memory engine, a pinned clock, and what happened so far."""
+
+    def __init__(self, nodeid: str, coverage: Coverage) -> None:
+        self.nodeid = nodeid
+        self.coverage = coverage
+        self._engine: engine.Engine | None = None
+        self.now: dt.datetime | None = None
+        self.last: engine.Decision | None = None
+        self.batch: list[engine.Decision] = []
+        self.sent: list[tuple[str, str, str]] = []  # (sender, recipient, message id), oldest first
+        self.plan_rows: list[dict[str, Any]] | None = None
+
+    # -- engine and clock -------------------------------------------------
+
+    @property
+    def engine(self) -> engine.Engine:
+        if self._engine is None:
+            self._engine = engine.Engine.open(db="memory", policy=policy_path(), rules=rules_path())
+        return self._engine
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        return ZoneInfo(self.engine.policy.timezone)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+    def clock(self) -> dt.datetime:
+        if self.now is None:
+            raise AssertionError("no date yet: start the scenario with a Given that sets one")
+        return self.now
+
+    def move_to(self, when: When | dt.datetime) -> None:
+        """Set the scenario clock and let the engine apply what fell due (renewals, expiries, reminders)."""
+        at = when if isinstance(when, dt.datetime) else when.instant(self.tz)
+        if self.now is not None and at < self.now:
+            raise AssertionError(f"time cannot go back: it is already {self.now:%Y-%m-%d %H:%M}")
+        self.now = at
+        self.record(self.engine.advance(at))
+
+    def move_by(self, days: int) -> None:
+        self.move_to(self.clock() + dt.timedelta(days=days))
+
+    # -- recording ----------------------------------------------------------
+
+    def record(self, decisions: engine.Decision | Iterable[engine.Decision]) -> None:
+        if isinstance(decisions, engine.Decision):
+            decisions = [decisions]
+        for d in decisions:
+            self.coverage.record(self.nodeid, d)
+
+    def act(self, decision: engine.Decision) -> engine.Decision:
+        self.record(decision)
+        self.last = decision
+        return decision
+
+    def last_decision(self, event: str) -> engine.Decision:
+        d = self.last
+        if d is None or d.event != event:
+            got = "nothing" if d is None else f"a {d.event} decision"
+            raise AssertionError(f"expected the last step to be a {event}, but it was {got}")
+        return d
+
+    # -- actions ----------------------------------------------------------------
+
+    def subscribe(self, name: str, plan: str, when: When | None, anchor: When | None = None) -> None:
+        if when is not None:
+            self.move_to(when)
+        at = self.clock()
+        billing_anchor = None if anchor is None else anchor.instant(self.tz)
+        self.act(self.engine.subscribe(name, plan_key(plan), at=at, billing_anchor=billing_anchor))
+
+    def send(self, sender: str, recipient: str) -> engine.Decision:
+        d = self.act(self.engine.send(sender, recipient, at=self.clock()))
+        if d.outcome in ("sent", "sent_free") and d.message is not None:
+            self.sent.append((sender, recipient, d.message))
+        return d
+
+    def message_to(self, recipient: str, sender: str | None = None) -> str:
+        for s, r, mid in reversed(self.sent):
+            if r == recipient and (sender is None or s == sender):
+                return mid
+        who = "" if sender is None else f" from {sender!r}"
+        raise AssertionError(f"no message to {recipient!r}{who} has been sent in this scenario")
+
+    def respond(self, recipient: str, response: str) -> None:
+        mid = self.message_to(recipient)
+        self.act(self.engine.respond(mid, response_key(response), at=self.clock()))
+
+    # -- looking things up ----------------------------------------------------
+
+    def balance(self, name: str, when: When | None = None) -> engine.Balance:
+        at = self.clock() if when is None else when.instant(self.tz)
+        return self.engine.balance(name, at=at)
+
+    def entries(self, name: str, kind: str) -> list[engine.LedgerEntry]:
+        return [e for e in self.engine.history(name) if e.kind == kind]
+
+    def explain(self, d: engine.Decision | None = None) -> str:
+        d = d or self.last
+        if d is None:
+            return "no decision yet"
+        return (f"{d.event} -> {d.outcome}" + (f" ({d.reason})" if d.reason else "")
+                + f" by rule {d.rule!r}, balance after: {d.balance}")
