@@ -1,0 +1,1 @@
+"""Policy loader tests (a package, so test module names cannot clash with other areas)."""
