@@ -12,12 +12,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+from pathlib import Path
 from typing import Any
 
 import click
 
 from engine.cli._common import display_path, policy_option, report_errors, rules_option
 from engine.diagnostics import Diagnostic, render_all
+from engine.errors import EngineError
 from engine.paths import resolve_policy, resolve_rules
 from engine.policy import Policy, load_policy
 
@@ -56,15 +58,15 @@ def _check_rules(rules_dir: str | None, policy: Policy) -> tuple[str, str, list[
     from engine.facts import EVENT_KINDS
 
     rulebook: Any = importlib.import_module("engine.rulebook")
-    path = resolve_rules(rules_dir)
-    shown = display_path(path, rules_dir)
-    book = rulebook.RuleBook.load(path, policy)
+    shown = display_path(resolve_rules(rules_dir), rules_dir)
+    # Load through the name the person sees, so diagnostics read `rules/send.yaml:3:5`.
+    book = rulebook.RuleBook.load(Path(shown), policy)
     try:
         counts: dict[str, int] = {}
-        for event in EVENT_KINDS:
+        for event in getattr(book, "events", EVENT_KINDS):
             try:
                 counts[event] = len(book.rules(event))
-            except (KeyError, LookupError):
+            except (LookupError, EngineError):
                 continue
         warnings = list(book.warnings)
         revision = str(book.revision)
