@@ -51,9 +51,9 @@ Feature: Allotments and caps
     Scenario: The credits closest to expiring are the ones given up
       Given a Career member "alice" since 2026-01-15
       When it is 2026-05-15
-      Then "alice" holds 0 credits that expire on 2026-05-16
-      And "alice" holds 5 credits that expire on 2026-06-13
-      And "alice" holds 5 credits that expire on 2026-08-13
+      Then "alice" holds 0 credits expiring on 2026-05-16
+      And "alice" holds 5 credits expiring on 2026-06-13
+      And "alice" holds 5 credits expiring on 2026-08-13
 
     @R11 @R14
     Scenario: Credits given back count toward the cap

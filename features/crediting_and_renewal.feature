@@ -60,9 +60,9 @@ Feature: Crediting and renewal
     Scenario: A credit is good until, but not at, the end of its 90th day
       Given a Career member "alice" since 2026-01-15
       When it is 2026-04-14 23:59
-      Then "alice" holds 5 credits that expire on 2026-04-15
+      Then "alice" holds 5 credits expiring on 2026-04-15
       When it is 2026-04-15
-      Then "alice" holds 0 credits that expire on 2026-04-15
+      Then "alice" holds 0 credits expiring on 2026-04-15
       And 5 credits of "alice" expired on 2026-04-15
       And the balance of "alice" is 15 credits
 
@@ -80,7 +80,7 @@ Feature: Crediting and renewal
       And "alice" sends an InMail to "carol"
       And 5 days pass
       When "carol" replies with "reply"
-      Then "alice" holds 1 credit that expires on 2026-04-20
+      Then "alice" holds 1 credit expiring on 2026-04-20
 
   Rule: Canceling Premium sets the balance to zero
 

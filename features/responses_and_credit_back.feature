@@ -29,7 +29,7 @@ Feature: Responses and credit back
       When "alice" sends an InMail to "carol"
       Then the InMail is sent
 
-  Rule: A response within 90 days of the send returns the credit, once per InMail
+  Rule: An answer no later than 90 days after sending returns the credit, once per InMail
 
     @R14
     Scenario Outline: An answer <days> days after the send earns the credit back
@@ -121,8 +121,8 @@ Feature: Responses and credit back
       And "alice" sends an InMail to "carol"
       And it is 2026-02-01
       When "carol" replies with "reply"
-      Then "alice" holds 4 credits that expire on 2026-04-15
-      And "alice" holds 1 credit that expires on 2026-05-02
+      Then "alice" holds 4 credits expiring on 2026-04-15
+      And "alice" holds 1 credit expiring on 2026-05-02
 
   Rule: Auto-replies are responses too
 

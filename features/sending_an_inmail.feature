@@ -41,8 +41,8 @@ Feature: Sending an InMail
       And 31 days pass
       When "alice" sends an InMail to "carol"
       Then the InMail is sent
-      And "alice" holds 4 credits that expire on 2026-04-15
-      And "alice" holds 5 credits that expire on 2026-05-16
+      And "alice" holds 4 credits expiring on 2026-04-15
+      And "alice" holds 5 credits expiring on 2026-05-16
 
   Rule: Messages to 1st-degree connections are free, whatever the plan
 
@@ -56,11 +56,11 @@ Feature: Sending an InMail
 
       Examples:
         | plan            | allotment |
-        | Basic           | 0         |
-        | Career          | 5         |
-        | Business        | 15        |
         | Sales Navigator | 20        |
+        | Career          | 5         |
+        | Basic           | 0         |
         | Recruiter Lite  | 30        |
+        | Business        | 15        |
 
     @R04 @R03
     Scenario: A connection can be written to with an expired card and no credits left

@@ -99,7 +99,7 @@ Feature: Who may use and buy InMail credits
     Scenario: Bought credits last a year
       Given a Career member "alice" since 2026-01-15
       When "alice" buys 10 credits
-      Then "alice" holds 10 credits that expire on 2027-01-15
+      Then "alice" holds 10 credits expiring on 2027-01-15
 
     @R17 @R11
     Scenario: Bought credits do not count toward the cap
@@ -113,8 +113,8 @@ Feature: Who may use and buy InMail credits
       Given a Career member "alice" since 2026-01-15
       And "alice" buys 10 credits
       When "alice" sends an InMail to "carol"
-      Then "alice" holds 4 credits that expire on 2026-04-15
-      And "alice" holds 10 credits that expire on 2027-01-15
+      Then "alice" holds 4 credits expiring on 2026-04-15
+      And "alice" holds 10 credits expiring on 2027-01-15
 
     @R17 @R18
     Scenario: Moving from Sales Navigator to Career allows buying at once

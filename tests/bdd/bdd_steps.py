@@ -4,7 +4,7 @@ Keep it small and reusable: a new phrase is worth adding only when an
 existing one cannot say it. Each step is declared with :func:`step`, which
 registers it with pytest-bdd *and* records its phrase and docstring, so
 ``features/STEPS.md`` (the catalog for non-developers) is generated from this
-file (``python tests/bdd/gen_docs.py``) and cannot drift from it.
+file (``python tests/bdd/gen_bdd_docs.py``) and cannot drift from it.
 
 Placeholders in phrases use ``parse`` syntax; the custom types are:
 ``{x:Instant}`` a date or date-time (2026-01-15, 2026-01-15 09:30),
@@ -100,7 +100,10 @@ def member_since_anchor(world: World, plan: str, name: str, since: When, anchor:
 
 @step("given when", "it is {when:Instant}")
 def it_is(world: World, when: When) -> None:
-    """Moves the clock forward to this date or date-time; renewals, expiries and reminders due by then happen."""
+    """Moves the clock forward to this date or date-time.
+
+    Renewals, expiries and reminders that fall due by then happen on the way.
+    """
     world.move_to(when)
 
 
@@ -319,7 +322,7 @@ def balance_then(world: World, name: str, when: When, credits: int) -> None:
     assert got == credits, f"balance of {name} on {when.text} was {got}, expected {credits}"
 
 
-@step("then", '"{name}" holds {credits:Credits} that expire on {day:Instant}')
+@step("then", '"{name}" holds {credits:Credits} expiring on {day:Instant}')
 def holds_expiring(world: World, name: str, credits: int, day: When) -> None:
     """Of the member's usable credits right now, this many expire on that day."""
     bal = world.balance(name)
@@ -347,7 +350,7 @@ def expired_on(world: World, credits: int, name: str, day: When) -> None:
 def forfeited_on(world: World, credits: int, name: str, day: When) -> None:
     """This many credits of the member were given up on that day to stay within the plan's cap."""
     got = -sum(e.amount for e in world.entries(name, "forfeit_cap") if day.matches(e.at, world.tz))
-    assert got == credits, f"{got} credits of {name} were forfeited at the cap on {day.text}, expected {credits}"
+    assert got == credits, f"{got} credits of {name} were forfeited at the cap on {day.text}, not {credits}"
 
 
 @step("then", '"{name}" got {credits:Credits} back')
@@ -376,7 +379,8 @@ def not_reminded(world: World, recipient: str, what: str, sender: str) -> None:
 section("Comparing plans")
 
 
-@step("then", "the {plan} plan gets {allotment:d} credits a month, holds at most {cap:d}, and can buy more: {buy}")
+@step("then", "the {plan} plan gets {allotment:d} credits a month, holds at most {cap:d}, "
+              "and can buy more: {buy}")
 def plan_row(world: World, plan: str, allotment: int, cap: int, buy: str) -> None:
     """One row of the plans comparison (`buy` is yes or no)."""
     assert world.plan_rows is not None, "compare the plans first"

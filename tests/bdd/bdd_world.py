@@ -118,6 +118,10 @@ class Coverage:
         Path(path).write_text(json.dumps(self.to_json(), indent=1), encoding="utf-8")
 
 
+#: The rules exercised by the scenarios that ran in this process (filled by the ``world`` fixture).
+SESSION_COVERAGE = Coverage()
+
+
 def walk(decision: engine.Decision) -> Iterator[engine.Decision]:
     """A decision and, first, the system events (renewals, expiries, reminders) applied before it."""
     for sub in decision.system_events:

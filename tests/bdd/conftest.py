@@ -7,7 +7,7 @@ whatever pytest's import mode is.
 Environment variables:
 ``INMAIL_POLICY`` / ``INMAIL_RULES`` run the features against another policy
 file or rules folder (the mutation test uses this to prove scenarios fail);
-``INMAIL_BDD_COVERAGE_OUT`` makes the session write the rules each scenario
+``INMAIL_BDDSESSION_COVERAGE_OUT`` makes the session write the rules each scenario
 exercised to that JSON file (the rule-coverage gate uses this when the
 features did not all run in its own session).
 """
@@ -24,23 +24,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bdd_steps  # noqa: E402
-from bdd_world import ENV_COVERAGE_OUT, Coverage, World  # noqa: E402
+import bdd_steps
+from bdd_world import ENV_COVERAGE_OUT, SESSION_COVERAGE, World
 
 globals().update(bdd_steps.fixtures())
-
-_COVERAGE = Coverage()
-
-
-def session_coverage() -> Coverage:
-    """The rules exercised by the scenarios that ran in this process."""
-    return _COVERAGE
 
 
 @pytest.fixture
 def world(request: pytest.FixtureRequest) -> Iterator[World]:
     """A fresh scenario: its own in-memory engine and its own pinned clock."""
-    w = World(request.node.nodeid, _COVERAGE)
+    w = World(request.node.nodeid, SESSION_COVERAGE)
     try:
         yield w
     finally:
@@ -48,15 +41,15 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
 
 
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
-    _COVERAGE.started.add(request.node.nodeid)
+    SESSION_COVERAGE.started.add(request.node.nodeid)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when == "call" and report.passed and report.nodeid in _COVERAGE.started:
-        _COVERAGE.passed.add(report.nodeid)
+    if report.when == "call" and report.passed and report.nodeid in SESSION_COVERAGE.started:
+        SESSION_COVERAGE.passed.add(report.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = os.environ.get(ENV_COVERAGE_OUT)
     if out:
-        _COVERAGE.dump(out)
+        SESSION_COVERAGE.dump(out)
