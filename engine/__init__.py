@@ -7,6 +7,7 @@ package reads no files and starts no threads.
 
 from __future__ import annotations
 
+from engine.core import Engine
 from engine.diagnostics import Diagnostic, Location
 from engine.errors import (
     EngineError,
@@ -26,6 +27,7 @@ __all__ = [
     "Balance",
     "Decision",
     "Diagnostic",
+    "Engine",
     "EngineError",
     "InvalidCall",
     "InvalidInput",

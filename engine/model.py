@@ -54,6 +54,13 @@ class LedgerEntry:
     event: str
     rule: str
     requirements: tuple[str, ...] = ()
+    message: str | None = None  # the message whose send or response caused the change
+    note: str = ""  # e.g. why a credit back to an expired lot added nothing
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LedgerEntry:
+        """Inverse of ``asdict`` + ISO instants (how stores keep entries as text)."""
+        return cls(**{**data, "at": _instant(data["at"]), "requirements": tuple(data["requirements"])})
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,22 @@ class Decision:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (instants as ISO 8601 text)."""
         return _jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Decision:
+        """Rebuild a Decision from :meth:`to_dict`: an idempotent retry returns the stored first answer."""
+        return cls(**{
+            **data,
+            "at": _instant(data["at"]),
+            "requirements": tuple(data["requirements"]),
+            "effects": tuple(data["effects"]),
+            "entries": tuple(LedgerEntry.from_dict(e) for e in data.get("entries", ())),
+            "system_events": tuple(Decision.from_dict(d) for d in data.get("system_events", ())),
+        })
+
+
+def _instant(text: str | dt.datetime) -> dt.datetime:
+    return text if isinstance(text, dt.datetime) else dt.datetime.fromisoformat(text)
 
 
 def _jsonable(value: Any) -> Any:

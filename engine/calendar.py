@@ -1,0 +1,150 @@
+"""The billing calendar: instants from caller input, renewals, expiries, windows.
+
+Every instant the engine keeps is an aware ``datetime`` in UTC, so instants
+compare and sort the same in memory and in a database. Calendar arithmetic
+(a month after the anchor, 90 days after a grant) is done on the wall clock
+of the policy's time zone with pendulum, because "one month later" and "90
+days later" are calendar statements: an anchor on the 31st renews on the
+last day of shorter months, and a day is a day across a DST change.
+
+For the common UTC policy the arithmetic has a fast path without pendulum:
+replaying a year of events must stay cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+
+from engine.errors import InvalidCall
+
+UTC = dt.UTC
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z", "Zulu", "Universal", "Etc/Universal"})
+_DAY = dt.timedelta(days=1)
+
+
+def _plain(value: dt.datetime) -> dt.datetime:
+    """A stdlib UTC datetime (pendulum's subclass is slower and pickles differently)."""
+    u = value.astimezone(UTC)
+    return dt.datetime(u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond, tzinfo=UTC)
+
+
+def iso(value: dt.datetime) -> str:
+    """Fixed-width UTC text: sorts like the instant, so a database can compare it as text."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def from_iso(text: str) -> dt.datetime:
+    """Inverse of :func:`iso` (accepts any offset the engine itself wrote)."""
+    return dt.datetime.fromisoformat(text).astimezone(UTC)
+
+
+class Calendar:
+    """Date arithmetic in one policy time zone."""
+
+    def __init__(self, timezone: str = "UTC") -> None:
+        self.timezone = timezone
+        self.is_utc = timezone in _UTC_NAMES
+        self._tz = pendulum.timezone(timezone)
+
+    # --- input ------------------------------------------------------------------------
+
+    def instant(self, value: Any) -> dt.datetime:
+        """An ``at`` argument as a UTC instant.
+
+        Accepts an aware datetime, a naive datetime or a date (read in the
+        policy's time zone), or ISO-8601 text. Anything else, or text that is
+        not a valid instant, is the caller's mistake: ``invalid_time``.
+        """
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is not None and value.utcoffset() is not None:
+                if value.tzinfo is UTC and type(value) is dt.datetime:
+                    return value
+                return _plain(value)
+            return self._localize(value)
+        if isinstance(value, dt.date):
+            return self._localize(dt.datetime(value.year, value.month, value.day))
+        if isinstance(value, str):
+            return self._parse(value)
+        raise InvalidCall(f"expected an instant (ISO-8601 text, datetime or date), got `{value!r}`",
+                          "invalid_time")
+
+    def _localize(self, naive: dt.datetime) -> dt.datetime:
+        if self.is_utc:
+            return naive.replace(tzinfo=UTC)
+        local = pendulum.datetime(naive.year, naive.month, naive.day, naive.hour, naive.minute,
+                                  naive.second, naive.microsecond, tz=self._tz)
+        return _plain(local)
+
+    def _parse(self, text: str) -> dt.datetime:
+        stripped = text.strip()
+        try:
+            return self.instant(dt.datetime.fromisoformat(stripped))
+        except ValueError:
+            pass
+        try:
+            parsed = pendulum.parse(stripped, tz=self._tz, strict=True)
+        except Exception as exc:  # pendulum raises several unrelated types for bad text
+            raise InvalidCall(f"`{text}` is not an ISO-8601 instant", "invalid_time") from exc
+        if isinstance(parsed, dt.datetime):
+            return _plain(parsed)
+        if isinstance(parsed, dt.date):
+            return self._localize(dt.datetime(parsed.year, parsed.month, parsed.day))
+        raise InvalidCall(f"`{text}` is not an instant (a duration or time of day?)", "invalid_time")
+
+    # --- arithmetic -------------------------------------------------------------------
+
+    def add_days(self, start: dt.datetime, days: int) -> dt.datetime:
+        """``days`` calendar days after ``start`` on the policy's wall clock."""
+        if self.is_utc:
+            return start + dt.timedelta(days=days)
+        return _plain(pendulum.instance(start).in_tz(self._tz).add(days=days))
+
+    def add_months(self, anchor: dt.datetime, months: int) -> dt.datetime:
+        """``anchor`` plus ``months`` months, clipped to the month's last day (Jan 31 + 1 = Feb 28/29).
+
+        Always computed from the anchor itself, never from the previous
+        renewal, so a 31st anchor comes back to the 31st in long months.
+        """
+        if self.is_utc:
+            total = anchor.month - 1 + months
+            year, month = anchor.year + total // 12, total % 12 + 1
+            day = min(anchor.day, _month_days(year, month))
+            return anchor.replace(year=year, month=month, day=day)
+        return _plain(pendulum.instance(anchor).in_tz(self._tz).add(months=months))
+
+    def first_renewal_index(self, anchor: dt.datetime, since: dt.datetime) -> int:
+        """The smallest integer k with ``anchor + k months`` strictly after ``since`` (R07, R08).
+
+        k may be negative: a billing anchor later than the seat date still
+        has renewals between the two.
+        """
+        k = (since.year - anchor.year) * 12 + (since.month - anchor.month) - 1
+        while self.add_months(anchor, k) <= since:
+            k += 1
+        while self.add_months(anchor, k - 1) > since:
+            k -= 1
+        return k
+
+    def whole_days(self, start: dt.datetime, end: dt.datetime) -> int:
+        """Whole calendar days from ``start`` to ``end`` (``message.age_days``); 0 if end < start."""
+        if end <= start:
+            return 0
+        n = (end - start).days
+        while self.add_days(start, n) > end:
+            n -= 1
+        while self.add_days(start, n + 1) <= end:
+            n += 1
+        return n
+
+    def within(self, start: dt.datetime, end: dt.datetime, days: int) -> bool:
+        """``end`` is no later than ``days`` days after ``start``: the window is inclusive (R14)."""
+        return end <= self.add_days(start, days)
+
+
+def _month_days(year: int, month: int) -> int:
+    if month == 12:
+        return 31
+    return (dt.date(year, month + 1, 1) - dt.date(year, month, 1)).days

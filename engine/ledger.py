@@ -1,0 +1,239 @@
+"""Lot arithmetic on one account: the ledger does sums, the rules decide.
+
+Nothing here chooses an outcome. The engine calls these functions only to
+carry out effects a rule asked for (``consume_credit``, ``grant_allotment``,
+``apply_cap``, ``credit_back``, ``expire_lot``, ``forfeit_all``,
+``grant_purchase``), and each call appends :class:`~engine.model.LedgerEntry`
+records that cite the rule. The functions cannot fail: every input was
+validated before the first one runs, so an event is never half-applied.
+
+The account state is a plain mutable record loaded from (or living in) a
+store. ``lots`` holds only the live lots (not yet expired); ``dirty`` and
+``entries`` are what this unit of work changed, for the store to persist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from engine.model import Balance, LedgerEntry, Lot
+
+SOURCES = ("monthly", "credit_back", "purchase")
+
+
+class LotRec:
+    """A lot as the ledger mutates it (``remaining`` changes; the rest is fixed at grant)."""
+
+    __slots__ = ("amount", "expires_at", "granted_at", "id", "remaining", "source")
+
+    def __init__(self, id: int, source: str, amount: int, remaining: int,
+                 granted_at: dt.datetime, expires_at: dt.datetime) -> None:
+        self.id = id
+        self.source = source
+        self.amount = amount
+        self.remaining = remaining
+        self.granted_at = granted_at
+        self.expires_at = expires_at
+
+    def order(self) -> tuple[dt.datetime, dt.datetime, int]:
+        """Spend and forfeit order: soonest expiry, then earliest grant, then lot id."""
+        return (self.expires_at, self.granted_at, self.id)
+
+    def frozen(self, account: str, remaining: int | None = None) -> Lot:
+        return Lot(self.id, account, self.source, self.amount,
+                   self.remaining if remaining is None else remaining, self.granted_at, self.expires_at)
+
+
+class AccountState:
+    """Everything the engine needs about one account to apply one event.
+
+    ``active`` is the subscription running (false after a cancel); premium
+    is derived from it and the plan. The renewal schedule is ``start_pending``
+    (the grant at ``since`` is still due) and ``renew_k`` (the next month
+    index from the anchor); ``next_renewal`` caches its instant.
+    """
+
+    __slots__ = ("active", "anchor", "balance", "clock", "dirty", "entries", "lots", "name",
+                 "next_due", "next_lot", "next_msg", "next_renewal", "next_seq", "payment", "plan",
+                 "reminders", "renew_k", "since", "start_pending")
+
+    def __init__(self, name: str, plan: str, payment: str, since: dt.datetime, anchor: dt.datetime) -> None:
+        self.name = name
+        self.plan = plan
+        self.payment = payment
+        self.active = True
+        self.since = since
+        self.anchor = anchor
+        self.clock = since
+        self.start_pending = False
+        self.renew_k = 0
+        self.next_renewal: dt.datetime | None = None
+        self.next_due: dt.datetime | None = None
+        self.balance = 0
+        self.next_lot = 1
+        self.next_seq = 1
+        self.next_msg = 1
+        self.lots: list[LotRec] = []
+        #: pending reminders as a heap of (reminder_at, message seq, message id)
+        self.reminders: list[tuple[dt.datetime, int, str]] = []
+        self.dirty: dict[int, LotRec] = {}
+        self.entries: list[LedgerEntry] = []
+
+
+class Cause(NamedTuple):
+    """Why entries are written: the event kind, the deciding rule, what it implements."""
+
+    event: str
+    rule: str
+    requirements: tuple[str, ...]
+    message: str | None = None
+
+
+def _entry(acct: AccountState, at: dt.datetime, kind: str, lot: int | None, amount: int,
+           cause: Cause, note: str = "") -> None:
+    acct.balance += amount
+    acct.entries.append(LedgerEntry(acct.next_seq, acct.name, at, kind, lot, amount, acct.balance,
+                                    cause.event, cause.rule, cause.requirements, cause.message, note))
+    acct.next_seq += 1
+
+
+def _take(acct: AccountState, lot: LotRec, n: int, at: dt.datetime, kind: str, cause: Cause) -> None:
+    lot.remaining -= n
+    acct.dirty[lot.id] = lot
+    _entry(acct, at, kind, lot.id, -n, cause)
+
+
+def grant(acct: AccountState, at: dt.datetime, source: str, amount: int, expires_at: dt.datetime,
+          kind: str, cause: Cause) -> LotRec | None:
+    """Add a lot of ``amount`` credits usable from ``at`` until ``expires_at`` (exclusive)."""
+    if amount <= 0:
+        return None
+    lot = LotRec(acct.next_lot, source, amount, amount, at, expires_at)
+    acct.next_lot += 1
+    acct.lots.append(lot)
+    acct.dirty[lot.id] = lot
+    _entry(acct, at, kind, lot.id, amount, cause)
+    return lot
+
+
+def spendable(acct: AccountState, at: dt.datetime) -> list[LotRec]:
+    """Lots with credits usable at ``at``, in spend order."""
+    return sorted((lot for lot in acct.lots if lot.remaining > 0 and lot.granted_at <= at < lot.expires_at),
+                  key=LotRec.order)
+
+
+def consume(acct: AccountState, at: dt.datetime, cause: Cause) -> LotRec | None:
+    """Use one credit from the lot that expires soonest (``consume_credit``); None if there is none."""
+    best: LotRec | None = None
+    for lot in acct.lots:
+        if lot.remaining > 0 and lot.granted_at <= at < lot.expires_at and (
+                best is None or lot.order() < best.order()):
+            best = lot
+    if best is not None:
+        _take(acct, best, 1, at, "consume", cause)
+    return best
+
+
+def capped_total(acct: AccountState, applies_to: Iterable[str]) -> int:
+    """Credits that count toward the plan's cap (``cap.applies_to``)."""
+    sources = set(applies_to)
+    return sum(lot.remaining for lot in acct.lots if lot.source in sources)
+
+
+def room_under_cap(acct: AccountState, cap: int, applies_to: Sequence[str]) -> int:
+    """How many capped credits still fit (``trim_new`` cuts the new lot to this)."""
+    return max(0, cap - capped_total(acct, applies_to))
+
+
+def forfeit_over_cap(acct: AccountState, at: dt.datetime, cap: int, applies_to: Sequence[str],
+                     cause: Cause) -> int:
+    """``forfeit_oldest``: drop capped credits above ``cap``, soonest-expiring first; returns how many."""
+    excess = capped_total(acct, applies_to) - cap
+    dropped = 0
+    if excess <= 0:
+        return 0
+    for lot in sorted((lt for lt in acct.lots if lt.source in applies_to and lt.remaining > 0),
+                      key=LotRec.order):
+        n = min(lot.remaining, excess - dropped)
+        _take(acct, lot, n, at, "forfeit_cap", cause)
+        dropped += n
+        if dropped == excess:
+            break
+    return dropped
+
+
+def credit_back_original(acct: AccountState, lot_id: int | None, at: dt.datetime, cause: Cause) -> bool:
+    """Return one credit to the lot it was consumed from (``credit_back.lot: original``).
+
+    The credit keeps that lot's expiry. If the lot has already expired the
+    credit is gone: an entry of amount 0 still records that the rule fired
+    and where the credit went, and the balance does not change. Returns
+    whether a usable credit came back.
+    """
+    lot = next((lt for lt in acct.lots if lt.id == lot_id), None)
+    if lot is None or not lot.granted_at <= at < lot.expires_at:
+        _entry(acct, at, "credit_back", lot_id, 0, cause, note="original lot already expired")
+        return False
+    lot.remaining += 1
+    acct.dirty[lot.id] = lot
+    _entry(acct, at, "credit_back", lot.id, 1, cause)
+    return True
+
+
+def expire(acct: AccountState, lot: LotRec, at: dt.datetime, cause: Cause) -> None:
+    """``expire_lot``: what is left of ``lot`` is gone at its expiry (R09)."""
+    if lot.remaining > 0:
+        _take(acct, lot, lot.remaining, at, "expire", cause)
+
+
+def forfeit_all(acct: AccountState, at: dt.datetime, cause: Cause) -> None:
+    """``forfeit_all``: a cancel empties every lot (R12), soonest-expiring first."""
+    for lot in sorted((lt for lt in acct.lots if lt.remaining > 0), key=LotRec.order):
+        _take(acct, lot, lot.remaining, at, "forfeit_cancel", cause)
+
+
+def prune(acct: AccountState, at: dt.datetime) -> None:
+    """Forget lots that can never be used again (expired by ``at``) and recount the balance.
+
+    Stores keep them for history; the working set stays small so every
+    send scans a handful of lots, however old the account.
+    """
+    acct.lots = [lot for lot in acct.lots if lot.expires_at > at]
+    acct.balance = sum(lot.remaining for lot in acct.lots)
+
+
+def next_expiry(acct: AccountState) -> dt.datetime | None:
+    """The next instant a lot with credits left expires (only those raise ``expire`` events)."""
+    times = [lot.expires_at for lot in acct.lots if lot.remaining > 0]
+    return min(times) if times else None
+
+
+def expiring(acct: AccountState, at: dt.datetime) -> list[LotRec]:
+    """Lots with credits left that expire exactly at ``at``, in expiry order."""
+    return sorted((lot for lot in acct.lots if lot.remaining > 0 and lot.expires_at == at), key=LotRec.order)
+
+
+def balance_at(account: str, at: dt.datetime, lots: Iterable[LotRec],
+               entries: Iterable[LedgerEntry]) -> Balance:
+    """The balance at a past instant, rebuilt from the append-only entries (R19).
+
+    A lot counts if it is usable at ``at`` (granted at or before, expiring
+    after); its remaining credits are the sum of its entries up to and
+    including ``at``, so events at ``at`` itself are included.
+    """
+    usable = {lot.id: lot for lot in lots if lot.granted_at <= at < lot.expires_at}
+    remaining = dict.fromkeys(usable, 0)
+    for e in entries:
+        if e.at <= at and e.lot in remaining:
+            remaining[e.lot] += e.amount
+    found = [usable[i].frozen(account, n) for i, n in remaining.items() if n > 0]
+    found.sort(key=lambda lot: (lot.expires_at, lot.granted_at, lot.id))
+    return Balance(account, at, sum(lot.remaining for lot in found), tuple(found))
+
+
+def current_balance(acct: AccountState, at: dt.datetime) -> Balance:
+    """The balance now, from the live lots (after the account was brought up to ``at``)."""
+    lots = tuple(lot.frozen(acct.name) for lot in spendable(acct, at))
+    return Balance(acct.name, at, sum(lot.remaining for lot in lots), lots)

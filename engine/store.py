@@ -1,0 +1,141 @@
+"""Where account state lives: the store interface, and how a ``db`` argument picks a backend.
+
+The engine talks to a store through two small protocols. A :class:`Unit` is
+one transaction: the engine loads (and locks) the acting account, applies
+the due system events and the caller's event to that in-memory record, and
+hands it back with :meth:`Unit.save`; leaving the ``with`` block commits, an
+exception rolls back. A :class:`Store` opens units and answers the read-only
+questions (history, balances in the past, reminders).
+
+Two backends implement it: :mod:`engine.store_memory` keeps plain Python
+structures (the fast default, for replays and tests) and
+:mod:`engine.store_sql` keeps tables through SQLAlchemy Core (SQLite file,
+or PostgreSQL by URL), loading the account inside each transaction so that
+any number of processes can share one database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Protocol
+
+from engine.ledger import AccountState, LotRec
+from engine.model import Decision, LedgerEntry
+
+SCHEMA_VERSION = 1
+
+
+class MsgRec:
+    """A message as the engine tracks it: an InMail or a free message to a connection.
+
+    ``awaiting`` is the pair block (R05) set by ``await_response`` and
+    cleared by ``release_pair``; ``lot`` is the lot its credit came from
+    (for ``credit_back.lot: original``); ``reminder_done`` is set once the
+    scheduled ``remind`` event has been decided, whatever its outcome.
+    """
+
+    __slots__ = ("awaiting", "credited", "id", "kind", "lot", "recipient", "reminded_at", "reminder_at",
+                 "reminder_done", "responded_at", "response_type", "sender", "sent_at", "seq", "status")
+
+    def __init__(self, id: str, seq: int, sender: str, recipient: str, kind: str,
+                 sent_at: dt.datetime) -> None:
+        self.id = id
+        self.seq = seq
+        self.sender = sender
+        self.recipient = recipient
+        self.kind = kind
+        self.sent_at = sent_at
+        self.lot: int | None = None
+        self.awaiting = False
+        self.responded_at: dt.datetime | None = None
+        self.response_type: str | None = None
+        self.status: str | None = None
+        self.credited = False
+        self.reminder_at: dt.datetime | None = None
+        self.reminder_done = False
+        self.reminded_at: dt.datetime | None = None
+
+
+class Unit(Protocol):
+    """One transaction of the store (see the module docstring)."""
+
+    def recorded(self, key: str) -> Decision | None:
+        """The first Decision stored under an idempotency key, if any."""
+
+    def remember(self, key: str, account: str, decision: Decision) -> None:
+        """Store the Decision under ``key`` in this transaction."""
+
+    def account(self, name: str) -> AccountState | None:
+        """Load and lock an account for this transaction (None if unknown)."""
+
+    def new_account(self, acct: AccountState) -> None:
+        """Create an account (its lots and entries are written by :meth:`save`)."""
+
+    def save(self, acct: AccountState) -> None:
+        """Persist what the ledger changed (``dirty`` lots, new ``entries``) and the account row."""
+
+    def message(self, message_id: str) -> MsgRec | None: ...
+
+    def message_exists(self, message_id: str) -> bool: ...
+
+    def add_message(self, msg: MsgRec) -> None: ...
+
+    def update_message(self, msg: MsgRec) -> None: ...
+
+    def awaiting(self, sender: str, recipient: str) -> bool:
+        """An InMail from sender to recipient still blocks the pair (``pair.awaiting_response``)."""
+
+    def connected(self, a: str, b: str) -> bool: ...
+
+    def connect(self, a: str, b: str, at: dt.datetime) -> None:
+        """Record a 1st-degree connection both ways (idempotent)."""
+
+
+class Store(Protocol):
+    """A backend: opens transactions and answers read-only questions."""
+
+    def unit(self) -> AbstractContextManager[Unit]: ...
+
+    def accounts(self) -> list[str]: ...
+
+    def due_accounts(self, to: dt.datetime) -> list[str]:
+        """Accounts whose next renewal, expiry or reminder falls at or before ``to``."""
+
+    def history(self, account: str) -> list[LedgerEntry]: ...
+
+    def lots_and_entries(self, account: str, at: dt.datetime) -> tuple[list[LotRec], list[LedgerEntry]]:
+        """Lots usable at ``at`` and the entries up to ``at``: enough to rebuild a past balance."""
+
+    def reminded(self, at: dt.datetime | None) -> list[str]:
+        """Message ids reminded at or before ``at`` (all if None), in reminder order."""
+
+    def close(self) -> None: ...
+
+
+def open_store(db: str | Path | None) -> Store:
+    """``None``/``"memory"``: plain Python structures; a URL or a file path: SQLAlchemy.
+
+    A plain path (``ledger.db``) means a SQLite file; anything with ``://``
+    is a SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://...``).
+    """
+    if db is None or db == "memory":
+        from engine.store_memory import MemoryStore
+
+        return MemoryStore()
+    text = str(db)
+    url = text if "://" in text else f"sqlite:///{Path(text).resolve()}"
+    from engine.store_sql import SqlStore
+
+    return SqlStore(url)
+
+
+def reminder_heap(entries: Iterator[tuple[dt.datetime, int, str]]) -> list[tuple[dt.datetime, int, str]]:
+    """A heap of pending reminders (instant, send order, message id): earliest first, ties in send order."""
+    import heapq
+
+    heap = list(entries)
+    heapq.heapify(heap)
+    return heap
