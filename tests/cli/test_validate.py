@@ -126,6 +126,28 @@ class TestValidate:
         assert f"{send}:{line_of(send.read_text(encoding='utf-8'), 'sender.premum')}:" in result.stderr
 
 
+    @pytest.mark.skipif(not HAS_RULEBOOK, reason="rules compiler not built yet")
+    def test_warnings_are_printed_but_do_not_fail(self, tmp_path: Path) -> None:
+        rules = tmp_path / "rules"
+        shutil.copytree(ROOT / "rules", rules)
+        purchase = rules / "purchase.yaml"
+        text = purchase.read_text(encoding="utf-8")
+        anchor = "  - id: purchase-needs-valid-card\n"
+        assert anchor in text
+        again = (
+            "  - id: purchase-needs-premium-again\n    requirement: R02\n"
+            "    description: The same check twice.\n    when: {account.premium: false}\n"
+            "    then: {outcome: denied, reason: upgrade_required}\n\n"
+        )
+        purchase.write_text(text.replace(anchor, again + anchor), encoding="utf-8")
+        result = run("validate", "--policy", str(SHIPPED), "--rules", str(rules))
+        no_traceback(result)
+        assert result.exit_code == 0, result.output
+        assert re.search(r"purchase\.yaml:\d+:\d+: warning: \w+: rule `purchase-needs-premium-again`",
+                         result.stderr), result.stderr
+        assert "1 warning)" in result.stdout
+
+
 class TestWhichPolicy:
     def test_local_policies_yaml_is_picked_up(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         text = SHIPPED.read_text(encoding="utf-8")
