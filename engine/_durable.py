@@ -31,10 +31,15 @@ import copy
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from engine.diagnostics import Diagnostic
 from engine.errors import RuleEngineFailure
-from engine.rules import All, AnyOf, Cmp, Cond, RuleFile, Scalar
+from engine.rules import All, AnyOf, Cmp, Cond, RuleFile, Scalar, leaves
 
 SID = "0"
+#: durable_rules limits, kept well inside (see :func:`limit_problems`).
+MAX_GROUPS = 15
+MAX_COMPARISONS = 400
+MAX_RULES = 100
 TOUCH_FIELD = "touch__"
 _OPS = {"ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 
@@ -59,13 +64,61 @@ def _expr(cond: Cond) -> dict[str, Any]:
     return {"$or": [_expr(c) for c in cond.items]}
 
 
+def pattern(event: str, cond: Cond | None) -> dict[str, Any]:
+    """The single pattern of a rule: the discriminator first, then the condition's comparisons."""
+    disc = {discriminator(event): 1}
+    if cond is None:
+        return disc
+    items = cond.items if isinstance(cond, All) else (cond,)
+    return {"$and": [disc, *(_expr(c) for c in items)]}
+
+
+def groups(cond: Cond | None) -> int:
+    """How many ``$and``/``$or`` nodes :func:`pattern` emits for ``cond``."""
+    if cond is None:
+        return 0
+
+    def count(c: Cond) -> int:
+        if isinstance(c, Cmp):
+            return 0
+        return 1 + sum(count(i) for i in c.items)
+
+    inner = cond.items if isinstance(cond, All) else (cond,)
+    return 1 + sum(count(c) for c in inner)
+
+
+def limit_problems(rf: RuleFile) -> list[Diagnostic]:
+    """Rules durable_rules cannot hold: caught at load time, as diagnostics, instead of failing later.
+
+    durable keeps at most 31 entries in one pattern's expression sequence and
+    every ``$and``/``$or`` takes two (MAX_SEQUENCE_EXPRESSIONS, error 113); a
+    discrimination node with 512 or more children makes lookups loop forever
+    (DURABLE_RULES.md L2), which a bound on comparisons per file rules out.
+    """
+    out: list[Diagnostic] = []
+    if len(rf.rules) > MAX_RULES:
+        out.append(Diagnostic("too_many_rules", f"`{rf.event}` has {len(rf.rules)} rules, more than "
+                              f"{MAX_RULES}", rf.loc, help="merge rules that decide the same thing"))
+    total = 0
+    for rule in rf.rules:
+        total += len(leaves(rule.when))
+        n = groups(rule.when)
+        if n > MAX_GROUPS:
+            out.append(Diagnostic("rule_too_complex", f"rule `{rule.id}` nests {n} `all`/`any` groups "
+                                  f"(after expanding `in`, `not` and `plan.` values); at most {MAX_GROUPS}",
+                                  rule.loc, help="split it into several simpler rules"))
+    if total > MAX_COMPARISONS:
+        out.append(Diagnostic("too_many_comparisons", f"`{rf.event}` rules make {total} comparisons "
+                              f"(after expanding `in`, `not` and `plan.` values); at most {MAX_COMPARISONS}",
+                              rf.loc, help="use fewer values in `in` lists, or fewer rules"))
+    return out
+
+
 def compile_ruleset(rf: RuleFile) -> dict[str, Any]:
     """One durable ruleset (a plain dict) for one rules file; actions are named ``<event>:<pos>``."""
-    disc = {discriminator(rf.event): 1}
     out: dict[str, Any] = {}
     for rule in rf.rules:
-        pattern = disc if rule.when is None else {"$and": [disc, _expr(rule.when)]}
-        out[f"r{rule.position}"] = {"all": [{"m": pattern}], "pri": rule.position,
+        out[f"r{rule.position}"] = {"all": [{"m": pattern(rf.event, rule.when)}], "pri": rule.position,
                                     "run": f"{rf.event}:{rule.position}"}
     # Housekeeping rule for close(): delete_state is only safe on a sid that ran an action (B2).
     out["touch"] = {"all": [{"m": {"$ex": {TOUCH_FIELD: 1}}}], "pri": len(rf.rules), "run": "touch"}
@@ -111,8 +164,14 @@ class DurableRunner:
         self._fired = -1
         self._next_id = 0
         self._closed = False
-        self._host = _host_class()(copy.deepcopy(dict(rulesets)), self._action)
+        self._host = _host_class()(None, self._action)
         self._events = tuple(rulesets)
+        for name, definition in rulesets.items():
+            try:
+                self._host.register_rulesets({name: copy.deepcopy(definition)})
+            except Exception as exc:  # durable raises bare errors with C codes
+                self.close()
+                raise RuleEngineFailure(f"durable_rules refused the `{name}` rules: {exc}") from exc
 
     def _action(self, name: str) -> Callable[[Any], None]:
         if name == "touch":

@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from engine import facts as catalog
+from engine._durable import limit_problems
 from engine.diagnostics import Diagnostic, Diagnostics, Location, hint
 from engine.errors import InvalidCall, InvalidRules
 from engine.lint import lint_file
@@ -76,7 +77,10 @@ def load_rule_files(rules_dir: str | Path, policy: Policy
         rf = read_rule_file(path, display, text, policy, diags)
         if rf is not None:
             files[rf.event] = rf
-            lint_file(rf, policy, diags)
+            limits = limit_problems(rf)
+            diags.extend(limits)
+            if not limits:
+                lint_file(rf, policy, diags)
     present = {p.stem for p in paths}
     for kind in catalog.EVENT_KINDS:
         if kind not in present:

@@ -76,19 +76,26 @@ class AnyOf:
 Cond = Cmp | All | AnyOf
 
 
+def _flat(items: list[Cond], kind: type) -> list[Cond]:
+    """Children of a group: nested groups of the same kind merged, repeats dropped (order kept)."""
+    out: list[Cond] = []
+    for it in items:
+        subs = it.items if isinstance(it, All | AnyOf) and isinstance(it, kind) else (it,)
+        for sub in subs:
+            if sub not in out:
+                out.append(sub)
+    return out
+
+
 def all_of(items: list[Cond]) -> Cond:
     """Build a flattened conjunction; one item stands for itself."""
-    flat: list[Cond] = []
-    for it in items:
-        flat.extend(it.items if isinstance(it, All) else (it,))
+    flat = _flat(items, All)
     return flat[0] if len(flat) == 1 else All(tuple(flat))
 
 
 def any_of(items: list[Cond]) -> Cond:
     """Build a flattened disjunction; one item stands for itself."""
-    flat: list[Cond] = []
-    for it in items:
-        flat.extend(it.items if isinstance(it, AnyOf) else (it,))
+    flat = _flat(items, AnyOf)
     return flat[0] if len(flat) == 1 else AnyOf(tuple(flat))
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from engine.rulebook import RuleBook
 from rules_helpers import send_facts
+
+from engine.rulebook import RuleBook
 
 
 def test_shipped_rules_load_and_decide(book: RuleBook) -> None:
