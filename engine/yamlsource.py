@@ -233,10 +233,15 @@ def read_text(path: str | Path, diags: Diagnostics, display: str | None = None) 
     name = display or str(path)
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_BYTES:
+        # Read at most one byte past the limit: the size on disk says nothing for a pipe or
+        # a device (`--policy /dev/zero`), and a file may grow while it is read.
+        with p.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
             diags.error("file_too_large", f"the file is larger than {MAX_BYTES} bytes", Location(name))
             return None
-        return p.read_text(encoding="utf-8")
+        # Universal newlines, as text-mode reading would give, so the digest ignores CRLF.
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         diags.error("file_not_found", f"no such file `{name}`", Location(name))
     except IsADirectoryError:

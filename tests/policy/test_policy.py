@@ -237,3 +237,15 @@ class TestFiles:
         b = load_policy_text(MINIMAL, "b.yaml")
         c = load_policy_text(MINIMAL + "# a comment\n", "a.yaml")
         assert a.digest == b.digest != c.digest
+
+    @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+    def test_endless_device_is_cut_off_at_the_size_limit(self) -> None:
+        with pytest.raises(InvalidPolicy) as info:
+            load_policy("/dev/zero")
+        assert codes(info.value) == ["file_too_large"]
+
+    def test_windows_line_endings_read_like_unix_ones(self, tmp_path: Path) -> None:
+        unix, windows = tmp_path / "unix.yaml", tmp_path / "windows.yaml"
+        unix.write_bytes(MINIMAL.encode())
+        windows.write_bytes(MINIMAL.replace("\n", "\r\n").encode())
+        assert load_policy(unix).digest == load_policy(windows).digest
