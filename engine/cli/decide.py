@@ -1,11 +1,204 @@
-"""`inmail decide` (being built; see the issue tracker)."""
+"""`inmail decide`: ask the rules about one event, without a ledger, and see which rule answers.
+
+This is how a policy editor tries a change to ``rules/`` or ``policies.yaml``:
+name the event, set the facts that matter with ``--fact name=value`` and read
+the outcome, the reason, the rule that decided and the requirement it cites.
+Facts not given take the defaults below (chosen so that an ordinary Premium
+member on the default plan gets an ordinary answer); facts derived from others
+(the plan's numbers, a response's status, whether a response is within the
+window) follow the values given.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
+from engine import facts as catalog
+from engine.cli._common import display_path, policy_option, report_errors, rules_option
+from engine.diagnostics import hint
+from engine.errors import InvalidCall
+from engine.paths import resolve_policy, resolve_rules
+from engine.policy import Policy, load_policy
+from engine.rulebook import RuleBook
+from engine.rules import resolve_choices
 
-@click.command()
-def decide() -> None:
-    """Not available yet."""
-    raise click.UsageError("`inmail decide` is not available yet")
+Value = bool | int | str
+
+#: Defaults of facts that do not follow from others, by the last part of their name.
+PLAIN_DEFAULTS: dict[str, Value] = {
+    "payment": "valid",
+    "balance": 5,
+    "recipient.connected": False,
+    "pair.awaiting_response": False,
+    "message.kind": "inmail",
+    "message.responded": False,
+    "message.age_days": 1,
+    "purchase.credits": 10,
+    "lot.source": "monthly",
+    "lot.remaining": 1,
+    "new_plan.premium": True,
+    "payment.status": "valid",
+}
+
+#: What the defaults are, in words (shown by --help and in rules/README.md).
+DEFAULTS_TEXT = (
+    "plan: career (else the policy's first Premium plan); premium and plan.*: those of that plan; "
+    "payment: valid; balance: 5; recipient.connected: false; pair.awaiting_response: false; "
+    "message.kind: inmail; message.responded: false; message.age_days: 1; response.type: the "
+    "policy's first response type (reply); response.status: what that type records; "
+    "response.within_window: message.age_days <= credit_back.window_days; purchase.credits: 10; "
+    "lot.source: monthly; lot.remaining: 1; new_plan.premium: true; payment.status: valid"
+)
+
+
+def default_plan(policy: Policy) -> str:
+    if "career" in policy.plans:
+        return "career"
+    premium = [name for name, p in policy.plans.items() if p.premium]
+    return premium[0] if premium else next(iter(policy.plans))
+
+
+def complete_facts(event: str, given: dict[str, Value], policy: Policy) -> dict[str, Value]:
+    """Every catalog fact of ``event``: the given ones, and defaults (derived where they follow)."""
+    specs = catalog.CATALOG[event]
+    out: dict[str, Value] = {}
+    plan_name = next((str(given[n]) for n, s in specs.items()
+                      if s.choices == catalog.PLAN_NAMES and n in given), default_plan(policy))
+    plan = policy.plans.get(plan_name) or policy.plans[default_plan(policy)]
+    for name, spec in specs.items():
+        if name in given:
+            out[name] = given[name]
+            continue
+        head, _, tail = name.partition(".")
+        if spec.choices == catalog.PLAN_NAMES:
+            out[name] = plan.name
+        elif head == "plan":
+            out[name] = getattr(plan, tail)
+        elif tail == "premium" and head in ("sender", "account"):
+            out[name] = plan.premium
+        elif name in PLAIN_DEFAULTS:
+            out[name] = PLAIN_DEFAULTS[name]
+        elif tail in PLAIN_DEFAULTS and head in ("sender", "account"):
+            out[name] = PLAIN_DEFAULTS[tail]
+    if "response.type" in specs and "response.type" not in out:
+        out["response.type"] = next(iter(policy.responses))
+    if "response.status" in specs and "response.status" not in out:
+        out["response.status"] = policy.responses.get(str(out.get("response.type")), "replied")
+    if "response.within_window" in specs and "response.within_window" not in out:
+        age = out.get("message.age_days", 0)
+        out["response.within_window"] = isinstance(age, int) and age <= policy.credit_back.window_days
+    missing = [n for n in specs if n not in out]
+    assert not missing, f"no default for {missing}"  # a fact added to the catalog needs one here
+    return {n: out[n] for n in specs}
+
+
+def parse_value(event: str, name: str, text: str, policy: Policy) -> Value:
+    """Read ``text`` as the declared type of fact ``name``; InvalidCall with a clear message if it is not."""
+    specs = catalog.CATALOG[event]
+    if name not in specs:
+        raise InvalidCall(f"`{event}` has no fact `{name}`; {hint(name, specs)}", "invalid_fact")
+    spec = specs[name]
+    if spec.type == "bool":
+        low = text.strip().lower()
+        if low in ("true", "false"):
+            return low == "true"
+        raise InvalidCall(f"fact `{name}` is true or false, not `{text}`", "invalid_fact")
+    if spec.type == "int":
+        try:
+            return int(text.strip(), 10)
+        except ValueError:
+            raise InvalidCall(f"fact `{name}` is a whole number, not `{text}`", "invalid_fact") from None
+    return check_text(name, text, spec, policy)
+
+
+def check_text(name: str, value: str, spec: catalog.FactSpec, policy: Policy) -> str:
+    choices = resolve_choices(spec, policy)
+    if choices is not None and value not in choices:
+        raise InvalidCall(f"fact `{name}` cannot be `{value}`; {hint(value, choices)}", "invalid_fact")
+    return value
+
+
+def _from_json(event: str, path: str, policy: Policy) -> dict[str, Value]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidCall(f"cannot read facts from `{path}`: {exc}", "invalid_fact") from None
+    if not isinstance(data, dict):
+        raise InvalidCall(f"`{path}` must hold a JSON object of fact name to value", "invalid_fact")
+    out: dict[str, Value] = {}
+    specs = catalog.CATALOG[event]
+    for name, value in data.items():
+        if name not in specs:
+            raise InvalidCall(f"`{event}` has no fact `{name}` (in `{path}`); {hint(name, specs)}",
+                              "invalid_fact")
+        want = {"bool": bool, "int": int, "str": str}[specs[name].type]
+        if type(value) is not want:
+            raise InvalidCall(f"fact `{name}` in `{path}` must be {_words(specs[name].type)}, "
+                              f"not {json.dumps(value)}", "invalid_fact")
+        out[name] = check_text(name, value, specs[name], policy) if isinstance(value, str) else value
+    return out
+
+
+def _words(type_: str) -> str:
+    return {"bool": "true or false", "int": "a whole number", "str": "text"}[type_]
+
+
+def _shown(v: Value) -> str:
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+@click.command(epilog=f"Defaults: {DEFAULTS_TEXT}.")
+@click.argument("event")
+@click.option("--fact", "fact_args", multiple=True, metavar="NAME=VALUE",
+              help="Set one fact, e.g. --fact sender.premium=false (repeatable).")
+@click.option("--facts", "facts_file", type=click.Path(dir_okay=False), default=None,
+              help="A JSON file of facts ({\"sender.balance\": 0, ...}); --fact wins over it.")
+@policy_option
+@rules_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@report_errors
+def decide(event: str, fact_args: tuple[str, ...], facts_file: str | None, policy_path: str | None,
+           rules_dir: str | None, fmt: str) -> None:
+    """Decide one EVENT (send, respond, purchase, ...) from facts, and show the rule that decided."""
+    if event not in catalog.EVENT_KINDS:
+        raise InvalidCall(f"there is no event kind `{event}`; {hint(event, catalog.EVENT_KINDS)}",
+                          "unknown_event")
+    ppath = resolve_policy(policy_path)
+    policy = load_policy(ppath, display=display_path(ppath, policy_path))
+    given: dict[str, Value] = _from_json(event, facts_file, policy) if facts_file else {}
+    for arg in fact_args:
+        name, sep, text = arg.partition("=")
+        if not sep or not name.strip():
+            raise InvalidCall(f"write a fact as NAME=VALUE, e.g. `sender.premium=false`, not `{arg}`",
+                              "invalid_fact")
+        given[name.strip()] = parse_value(event, name.strip(), text, policy)
+    facts = complete_facts(event, given, policy)
+    rpath = resolve_rules(rules_dir)
+    with RuleBook.load(Path(display_path(rpath, rules_dir)), policy, memo=False) as book:
+        verdict = book.decide(event, facts)
+        rule = next(r for r in book.rules(event) if r.id == verdict.rule)
+        read = book.facts_read(event)
+        revision = book.revision
+        count = len(book.rules(event))
+    if fmt == "json":
+        click.echo(json.dumps({
+            "event": event, "outcome": verdict.outcome, "reason": verdict.reason,
+            "effects": list(verdict.effects), "rule": verdict.rule,
+            "requirements": list(verdict.requirements), "description": rule.description,
+            "revision": revision, "facts": facts, "given": sorted(given),
+        }, indent=2))
+        return
+    headline = verdict.outcome + (f" / {verdict.reason}" if verdict.reason else "")
+    click.echo(headline)
+    click.echo(f"  rule:     {verdict.rule} ({', '.join(verdict.requirements)}), "
+               f"rule {rule.position + 1} of {count} in {rule.loc.file}:{rule.loc.line}")
+    click.echo(f"  why:      {rule.description}")
+    click.echo(f"  effects:  {', '.join(verdict.effects) or 'none'}")
+    click.echo("  facts the rules read:")
+    for name in read:
+        mark = "" if name in given else "  (default)"
+        click.echo(f"    {name} = {_shown(facts[name])}{mark}")
+    click.echo(f"  revision: {revision}")
