@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -130,15 +131,18 @@ def _from_json(event: str, path: str, policy: Policy) -> dict[str, Value]:
         raise InvalidCall(f"`{path}` must hold a JSON object of fact name to value", "invalid_fact")
     out: dict[str, Value] = {}
     specs = catalog.CATALOG[event]
-    for name, value in data.items():
+    for name, value in data.items():  # value: Any (JSON), its type is checked below
         if name not in specs:
             raise InvalidCall(f"`{event}` has no fact `{name}` (in `{path}`); {hint(name, specs)}",
                               "invalid_fact")
-        want = {"bool": bool, "int": int, "str": str}[specs[name].type]
+        want: type = {"bool": bool, "int": int, "str": str}[specs[name].type]
         if type(value) is not want:
             raise InvalidCall(f"fact `{name}` in `{path}` must be {_words(specs[name].type)}, "
                               f"not {json.dumps(value)}", "invalid_fact")
-        out[name] = check_text(name, value, specs[name], policy) if isinstance(value, str) else value
+        checked = cast(Value, value)
+        if isinstance(value, str):
+            checked = check_text(name, value, specs[name], policy)
+        out[name] = checked
     return out
 
 
