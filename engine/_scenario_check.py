@@ -8,6 +8,7 @@ every key needs, lives here once.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Iterable
 
@@ -17,6 +18,12 @@ from engine.diagnostics import Diagnostics, Location, hint
 from engine.facts import PAYMENT_STATUSES
 from engine.policy import Policy
 from engine.yamlsource import YMap, YNode, YScalar, YSeq, type_name
+
+def difflib_close(word: str, pool: Iterable[str]) -> str | None:
+    """The known name ``word`` is most likely a misspelling of, as ``did you mean`` would say."""
+    close = difflib.get_close_matches(word, sorted(pool), n=1, cutoff=0.6)
+    return close[0] if close else None
+
 
 _DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
@@ -34,12 +41,16 @@ class Checker:
                 self.d.error("unknown_key", f"unknown key `{key}` in {where}", node.key_loc(key),
                              help=hint(key, pool))
 
-    def require(self, node: YMap, keys: Iterable[str], where: str) -> bool:
+    def require(self, node: YMap, keys: Iterable[str], where: str, allowed: Iterable[str] = ()) -> bool:
+        """Report missing keys, except one that a misspelt key already points at (one error per typo)."""
+        pool = set(allowed) | set(keys)
+        typos = {difflib_close(k, pool) for k in node.items if k not in pool}
         ok = True
         for key in keys:
             if key not in node:
-                self.d.error("missing_key", f"{where} has no `{key}`", node.loc, help=f"add `{key}:`")
                 ok = False
+                if key not in typos:
+                    self.d.error("missing_key", f"{where} has no `{key}`", node.loc, help=f"add `{key}:`")
         return ok
 
     def mapping(self, node: YNode, what: str) -> YMap | None:

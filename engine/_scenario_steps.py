@@ -52,8 +52,7 @@ def read_timeline(ctx: Context, root: YMap, file: str) -> list[Step]:
         if sm is None:
             continue
         c.unknown_keys(sm, STEP_KEYS, "a timeline step")
-        if "at" not in sm:
-            c.d.error("missing_key", "this step has no `at`", sm.loc, help="add `at: 2026-01-15T09:00:00Z`")
+        if not c.require(sm, ("at",), "this step", STEP_KEYS):
             continue
         at_node = sm.items["at"]
         at = parse_instant(c, at_node, ctx.tz, "`at`")
@@ -88,7 +87,7 @@ def _event(ctx: Context, sm: YMap, at: dt.datetime | None) -> Event | None:
         return None
     required, optional = EVENT_FIELDS[kind]
     c.unknown_keys(em, (*required, *optional), f"`{kind}`")
-    if not c.require(em, required, f"`{kind}`"):
+    if not c.require(em, required, f"`{kind}`", optional):
         return None
     f = em.items
     if kind == "send":

@@ -143,7 +143,7 @@ def _accounts(ctx: Context, root: YMap) -> list[Account]:
         if am is None:
             continue
         c.unknown_keys(am, ACCOUNT_KEYS, f"account `{name}`")
-        if not c.require(am, ("plan", "since"), f"account `{name}`"):
+        if not c.require(am, ("plan", "since"), f"account `{name}`", ACCOUNT_KEYS):
             continue
         plan = ctx.plan(am.items["plan"], f"`plan` of `{name}`")
         since = parse_instant(c, am.items["since"], ctx.tz, f"`since` of `{name}`")
