@@ -19,6 +19,7 @@ from engine.facts import PAYMENT_STATUSES
 from engine.policy import Policy
 from engine.yamlsource import YMap, YNode, YScalar, YSeq, type_name
 
+
 def difflib_close(word: str, pool: Iterable[str]) -> str | None:
     """The known name ``word`` is most likely a misspelling of, as ``did you mean`` would say."""
     close = difflib.get_close_matches(word, sorted(pool), n=1, cutoff=0.6)

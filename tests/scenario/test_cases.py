@@ -62,7 +62,7 @@ def _diagnostics(tmp_path: Path, text: str) -> InvalidScenario:
 def test_bad_scenario_is_diagnosed(group: str, case: dict[str, Any], tmp_path: Path) -> None:
     want = case["want"]
     exc = _diagnostics(tmp_path, case["scenario"])
-    first = [d for d in exc.diagnostics if d.severity == "error"][0]
+    first = next(d for d in exc.diagnostics if d.severity == "error")
     assert first.code == want["code"], render_all(exc.diagnostics)
     assert first.loc is not None and first.loc.file == NAME
     if "line" in want:
