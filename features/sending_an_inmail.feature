@@ -126,6 +126,15 @@ Feature: Sending an InMail
       When "alice" sends an InMail to "carol"
       Then the send is denied because "awaiting_response"
 
+    @R05 @R01
+    Scenario: A member out of credits hears first about the InMail still waiting
+      Given a Career member "alice" since 2026-01-15
+      And "alice" sends InMails to 4 new members
+      And "alice" sends an InMail to "carol"
+      When "alice" sends an InMail to "carol"
+      Then the send is denied because "awaiting_response"
+      And the balance of "alice" is 0 credits
+
   Rule: The recipient is reminded three days after the send, but only while it is unanswered
 
     @R06

@@ -81,6 +81,14 @@ Feature: Who may use and buy InMail credits
       Then the InMail is sent
       And the balance of "alice" is 4 credits
 
+    @R03 @R05
+    Scenario: The expired card is reported before an InMail still waiting
+      Given a Career member "alice" since 2026-01-15
+      And "alice" sends an InMail to "carol"
+      And the card of "alice" has expired
+      When "alice" sends an InMail to "carol"
+      Then the send is denied because "update_payment_required"
+
   Rule: Career and Business members may buy extra credits
 
     @R17

@@ -122,19 +122,19 @@ def one_day_passes(world: World) -> None:
 @step("given when", '"{name}" is connected to "{other}"')
 def connected(world: World, name: str, other: str) -> None:
     """Makes two members 1st-degree connections (both ways)."""
-    world.act(world.engine.connect(name, other, at=world.clock()))
+    world.act(world.eng.connect(name, other, at=world.clock()))
 
 
 @step("given when", 'the card of "{name}" has expired')
 def card_expired(world: World, name: str) -> None:
     """Marks the member's card on file as expired."""
-    world.act(world.engine.set_payment(name, "expired", at=world.clock()))
+    world.act(world.eng.set_payment(name, "expired", at=world.clock()))
 
 
 @step("when", '"{name}" updates the card')
 def card_updated(world: World, name: str) -> None:
     """Marks the member's card on file as valid again."""
-    world.act(world.engine.set_payment(name, "valid", at=world.clock()))
+    world.act(world.eng.set_payment(name, "valid", at=world.clock()))
 
 
 # =========================================================================== actions
@@ -180,13 +180,13 @@ def replies(world: World, recipient: str, response: str) -> None:
 @step("given when", '"{name}" buys {count:d} credits')
 def buys(world: World, name: str, count: int) -> None:
     """Asks to buy extra credits now."""
-    world.act(world.engine.purchase(name, count, at=world.clock()))
+    world.act(world.eng.purchase(name, count, at=world.clock()))
 
 
 @step("given when", '"{name}" cancels the subscription')
 def cancels(world: World, name: str) -> None:
     """Cancels the member's Premium subscription now."""
-    world.act(world.engine.cancel(name, at=world.clock()))
+    world.act(world.eng.cancel(name, at=world.clock()))
 
 
 @step("when", '"{name}" subscribes to the {plan} plan')
@@ -198,7 +198,7 @@ def subscribes(world: World, name: str, plan: str) -> None:
 @step("given when", '"{name}" changes to the {plan} plan')
 def changes_plan(world: World, name: str, plan: str) -> None:
     """Moves the member to another plan today (rights change now, allotment and cap at the next renewal)."""
-    world.act(world.engine.change_plan(name, plan_key(plan), at=world.clock()))
+    world.act(world.eng.change_plan(name, plan_key(plan), at=world.clock()))
 
 
 @step("when", "the plans are compared")
@@ -364,14 +364,14 @@ def got_back(world: World, name: str, credits: int) -> None:
 def reminded(world: World, recipient: str, what: str, sender: str) -> None:
     """The automatic reminder about the latest InMail (or message) from the sender has gone out."""
     mid = world.message_to(recipient, sender)
-    assert mid in world.engine.reminded(at=world.clock()), f"{recipient} was not reminded of {mid}"
+    assert mid in world.eng.reminded(at=world.clock()), f"{recipient} was not reminded of {mid}"
 
 
 @step("then", '"{recipient}" has not been reminded of the {what} from "{sender}"')
 def not_reminded(world: World, recipient: str, what: str, sender: str) -> None:
     """No reminder about the latest InMail (or message) from the sender has gone out (yet)."""
     mid = world.message_to(recipient, sender)
-    assert mid not in world.engine.reminded(at=world.clock()), f"{recipient} was reminded of {mid}"
+    assert mid not in world.eng.reminded(at=world.clock()), f"{recipient} was reminded of {mid}"
 
 
 # =========================================================================== plans

@@ -1,6 +1,6 @@
 """The per-scenario world the Gherkin steps act on, and the rule-coverage collector.
 
-Steps never touch the engine directly: they go through :class:`World`, which
+Steps reach the engine through :class:`World`, which
 owns the scenario clock (pinned: a scenario sets the date with a Given and
 moves it with When steps; the wall clock is never read), remembers the last
 decision and the messages sent, and hands every :class:`engine.Decision`
@@ -158,14 +158,14 @@ class World:
     # -- engine and clock -------------------------------------------------
 
     @property
-    def engine(self) -> engine.Engine:
+    def eng(self) -> engine.Engine:
         if self._engine is None:
             self._engine = engine.Engine.open(db="memory", policy=policy_path(), rules=rules_path())
         return self._engine
 
     @property
     def tz(self) -> dt.tzinfo:
-        return ZoneInfo(self.engine.policy.timezone)
+        return ZoneInfo(self.eng.policy.timezone)
 
     def close(self) -> None:
         if self._engine is not None:
@@ -183,7 +183,7 @@ class World:
         if self.now is not None and at < self.now:
             raise AssertionError(f"time cannot go back: it is already {self.now:%Y-%m-%d %H:%M}")
         self.now = at
-        self.record(self.engine.advance(at))
+        self.record(self.eng.advance(at))
 
     def move_by(self, days: int) -> None:
         self.move_to(self.clock() + dt.timedelta(days=days))
@@ -215,10 +215,10 @@ class World:
             self.move_to(when)
         at = self.clock()
         billing_anchor = None if anchor is None else anchor.instant(self.tz)
-        self.act(self.engine.subscribe(name, plan_key(plan), at=at, billing_anchor=billing_anchor))
+        self.act(self.eng.subscribe(name, plan_key(plan), at=at, billing_anchor=billing_anchor))
 
     def send(self, sender: str, recipient: str) -> engine.Decision:
-        d = self.act(self.engine.send(sender, recipient, at=self.clock()))
+        d = self.act(self.eng.send(sender, recipient, at=self.clock()))
         if d.outcome in ("sent", "sent_free") and d.message is not None:
             self.sent.append((sender, recipient, d.message))
         return d
@@ -232,16 +232,16 @@ class World:
 
     def respond(self, recipient: str, response: str) -> None:
         mid = self.message_to(recipient)
-        self.act(self.engine.respond(mid, response_key(response), at=self.clock()))
+        self.act(self.eng.respond(mid, response_key(response), at=self.clock()))
 
     # -- looking things up ----------------------------------------------------
 
     def balance(self, name: str, when: When | None = None) -> engine.Balance:
         at = self.clock() if when is None else when.instant(self.tz)
-        return self.engine.balance(name, at=at)
+        return self.eng.balance(name, at=at)
 
     def entries(self, name: str, kind: str) -> list[engine.LedgerEntry]:
-        return [e for e in self.engine.history(name) if e.kind == kind]
+        return [e for e in self.eng.history(name) if e.kind == kind]
 
     def explain(self, d: engine.Decision | None = None) -> str:
         d = d or self.last
