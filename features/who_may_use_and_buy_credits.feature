@@ -23,14 +23,17 @@ Feature: Who may use and buy InMail credits
       Then the purchase is denied because "upgrade_required"
       And the balance of "bea" is 0 credits
 
-    @R02 @R07
-    Scenario: After upgrading, the credits arrive and InMail works
+    @R02 @R07 @R10
+    Scenario: After upgrading, InMail opens at once and the credits come with the next renewal
       Given a Basic member "bea" since 2026-01-15
       And 5 days pass
-      When "bea" subscribes to the Career plan
-      Then the balance of "bea" is 5 credits
-      When "bea" sends an InMail to "carol"
+      When "bea" changes to the Career plan
+      And "bea" sends an InMail to "carol"
+      Then the send is denied because "no_credits"
+      When it is 2026-02-15
+      And "bea" sends an InMail to "carol"
       Then the InMail is sent
+      And the balance of "bea" is 4 credits
 
     @R02 @R07
     Scenario: A Basic account gets no monthly credits
