@@ -158,7 +158,8 @@ def sends_message(world: World, sender: str, recipient: str) -> None:
 def sends_many(world: World, sender: str, count: int) -> None:
     """Sends InMails to that many members not written to before; every one of them must go out.
 
-    Handy to use up credits. The recipients are named "<sender>-contact-1", "-2", ...
+    Handy to use up credits. The recipients are named `alice-contact-1`,
+    `alice-contact-2`, ... (for sender "alice").
     """
     world.batch = []
     for i in range(1, count + 1):

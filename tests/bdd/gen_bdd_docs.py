@@ -129,7 +129,7 @@ def render_steps() -> str:
         "do not edit by hand. -->",
         "",
         "Every phrase a `.feature` file in this folder can use, with a real example from",
-        "the features. `<name>` parts are filled in by you: text in double quotes",
+        "the features. The `<name>` parts are filled in by you: text in double quotes",
         "(`\"alice\"`), a date `2026-01-15` or a date and time `2026-01-15 09:30` (read",
         "in the policy's time zone, `timezone` in policies.yaml), a number, or a",
         "number of credits (`1 credit`, `4 credits`). Plans are written as in the help",
@@ -148,11 +148,10 @@ def render_steps() -> str:
             current = s.section
             lines += [f"## {current}", ""]
         kinds = " / ".join(k.capitalize() for k in s.kinds)
-        lines.append(f"### {kinds} {_phrase(s)}")
+        lines.append(f"### {kinds} `{_phrase(s)}`")
         lines.append("")
-        if s.doc:
-            lines += [" ".join(part.split()) for part in s.doc.split("\n\n")]
-            lines.append("")
+        for part in s.doc.split("\n\n") if s.doc else []:
+            lines += [" ".join(part.split()), ""]
         uses = by_step[i]
         if uses:
             ex = uses[0]
