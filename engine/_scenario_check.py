@@ -151,6 +151,7 @@ class Context:
         self.policy = policy
         self.tz = policy.timezone if policy else "UTC"
         self.starts: dict[str, dt.datetime] = {}
+        self.canceled: set[str] = set()
         self.messages: dict[str, Location] = {}
 
     def plan(self, node: YNode, what: str) -> str | None:

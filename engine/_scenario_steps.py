@@ -110,6 +110,8 @@ def _event(ctx: Context, sm: YMap, at: dt.datetime | None) -> Event | None:
         return _subscribe(ctx, em, at)
     account = ctx.account(f["account"], "`account`", at)
     if kind == "cancel":
+        if account is not None:
+            ctx.canceled.add(account)
         return Cancel(account) if account else None
     if kind == "change_plan":
         plan = ctx.plan(f["plan"], "`plan`")
@@ -151,17 +153,30 @@ def _response(ctx: Context, node: Any) -> str | None:
 
 
 def _subscribe(ctx: Context, em: YMap, at: dt.datetime | None) -> Subscribe | None:
-    """A subscribe step may open a new account (from its time on) or restart an existing one."""
+    """A subscribe step opens a new account (from its time on) or restarts a canceled one.
+
+    Like the engine, it refuses an account whose subscription is still active
+    (Basic included): checking it here keeps a run from stopping half-way.
+    """
     c = ctx.c
-    name = c.text(em.items["account"], "`account`")
+    name_node = em.items["account"]
+    name = c.text(name_node, "`account`")
     plan = ctx.plan(em.items["plan"], "`plan`")
     anchor = None
     if "billing_anchor" in em:
         anchor = parse_instant(c, em.items["billing_anchor"], ctx.tz, "`billing_anchor`")
     if name is not None and at is not None:
         start = ctx.starts.get(name)
-        if start is None or start > at:
-            ctx.starts[name] = at
+        if start is not None and start > at:
+            c.d.error("account_exists", f"account `{name}` is set up later, at {start.isoformat()}",
+                      name_node.loc, help=f"remove `{name}` from `accounts:` or subscribe it after its start")
+            return None
+        if start is not None and name not in ctx.canceled:
+            c.d.error("account_exists", f"account `{name}` already has an active subscription here",
+                      name_node.loc, help="cancel it in an earlier step, or use `change_plan` to move it")
+            return None
+        ctx.starts[name] = at
+        ctx.canceled.discard(name)
     return Subscribe(name, plan, anchor) if name and plan else None
 
 

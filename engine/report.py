@@ -24,8 +24,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from engine.scenario import Send
-from engine.simulate import ScenarioResult, StepResult, SystemEvent
+from engine.scenario import Send, Subscribe
+from engine.simulate import ScenarioResult, StepResult, SystemEvent, show
 
 
 def to_json(results: Sequence[ScenarioResult]) -> str:
@@ -73,10 +73,14 @@ def _table(result: ScenarioResult) -> Table:
                           ("reason", "left"), ("balance after", "left"), ("rule", "left")):
         table.add_column(name, justify=justify, no_wrap=name in ("line", "at"))  # type: ignore[arg-type]
     for step in result.steps:
-        for ev in step.system_events:
+        own_first = not isinstance(step.step.event, Subscribe)  # a start grant follows its subscribe
+        for ev in (*step.system_events, *(step.own_events if own_first else ())):
             for row in _system_rows(ev, tz):
                 table.add_row(*row, style="dim")
         _step_rows(table, step, tz)
+        for ev in () if own_first else step.own_events:
+            for row in _system_rows(ev, tz):
+                table.add_row(*row, style="dim")
     for ev in result.trailing:
         for row in _system_rows(ev, tz):
             table.add_row(*row, style="dim")
@@ -100,18 +104,30 @@ def _balances(names: Sequence[str], balances: Mapping[str, int]) -> str:
 
 
 def _step_rows(table: Table, step: StepResult, tz: str) -> None:
+    """The step's row; a failed expectation is written into the cell it is about, in red."""
     event = step.step.event
     text = event.describe() if event is not None else "checkpoint"
     if isinstance(event, Send) and event.message is None and step.message:
         text += f" ({step.message})"
-    style = "red" if step.failures else None
-    table.add_row(
-        str(step.step.line), when(step.step.at, tz), text, step.outcome or "", step.reason or "",
-        _balances(step.involved, step.balances), ", ".join(step.rules), style=style,
-    )
+    cells = {
+        "event": Text(text), "outcome": Text(step.outcome or ""), "reason": Text(step.reason or ""),
+        "balance": Text(_balances(step.involved, step.balances)),
+    }
     for f in step.failures:
-        table.add_row("", "", Text(f"✗ {f.describe()}", style="bold red"), "", "", "",
-                      Text(f"line {f.loc.line}", style="bold red"))
+        where = {"outcome": "outcome", "reason": "reason", "status": "outcome",
+                 "reminded": "event"}.get(f.key, "balance")
+        cell = cells[where]
+        if f.key == "status":
+            cell.append(f" status {show(f.got)}")
+        elif f.key == "reminded":
+            cell.append(f" reminded {show(f.got)}")
+        elif f.key.startswith("balance.") and f.key[8:] not in step.involved:
+            cell.append(f" {f.key[8:]} {show(f.got)}")
+        who = f"{f.key[8:]} " if f.key.startswith("balance.") and len(step.involved) > 1 else ""
+        cell.append(f" ✗ expected {who}{show(f.expected)}", style="bold red")
+    line = Text(str(step.step.line), style="bold red" if step.failures else "")
+    table.add_row(line, when(step.step.at, tz), cells["event"], cells["outcome"], cells["reason"],
+                  cells["balance"], step.rule or "")
 
 
 def _system_rows(ev: SystemEvent, tz: str) -> list[tuple[str, ...]]:
@@ -121,20 +137,21 @@ def _system_rows(ev: SystemEvent, tz: str) -> list[tuple[str, ...]]:
     who = ev.account or ""
     granted = sum(c.amount for c in ev.changes if c.amount > 0)
     forfeited = -sum(c.amount for c in ev.changes if c.kind == "forfeit_cap")
-    balance = f"{who} {ev.balance}" if who and ev.balance is not None else ""
+    after = f"{who} {ev.balance}" if who and ev.balance is not None else ""
+    before_cap = f"{who} {ev.balance + forfeited}" if forfeited and ev.balance is not None else after
     rule = ", ".join(ev.rules)
-    if ev.event == "renew":
-        desc = f"renew {who}" + (f" +{granted}" if granted else "")
+    if ev.label:
+        desc = ev.label
+    elif ev.event == "renew":
+        desc = f"renew {who}" + (f" +{granted}" if ev.outcome == "renewed" else "")
     elif ev.event == "expire":
         lost = -sum(c.amount for c in ev.changes if c.amount < 0)
         desc = f"expire {who}" + (f" -{lost}" if lost else "")
     elif ev.event == "remind":
         desc = f"remind {ev.message or ''} (from {who})"
-    elif ev.event == "subscribe":
-        desc = f"subscribe {who}" + (f" +{granted}" if granted else "")
     else:
-        desc = f"{ev.event} {who}"
-    rows: list[tuple[str, ...]] = [(line, at, desc, ev.outcome, ev.reason or "", balance, rule)]
+        desc = f"{ev.event} {who}" + (f" +{granted}" if granted else "")
+    rows: list[tuple[str, ...]] = [(line, at, desc, ev.outcome, ev.reason or "", before_cap, rule)]
     if forfeited:
-        rows.append(("", at, f"cap forfeit {who} -{forfeited}", "forfeited", "", balance, rule))
+        rows.append(("", at, f"cap forfeit {who} -{forfeited}", "forfeited", "", after, rule))
     return rows

@@ -75,6 +75,7 @@ class SystemEvent:
     message: str | None = None
     changes: tuple[Change, ...] = ()
     line: int | None = None
+    label: str = ""  # how the table names a set-up row (not part of the JSON)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,14 +89,26 @@ class SystemEvent:
 class Failure:
     """An expectation that did not hold, with where it was written."""
 
-    key: str
+    key: str  # as in :class:`~engine.scenario.Check`: outcome, reason, status, balance.<acct>, reminded
     expected: Any
     got: Any
     loc: Location
     step_line: int
 
+    @property
+    def label(self) -> str:
+        return f"balance of {self.key[8:]}" if self.key.startswith("balance.") else self.key
+
     def describe(self) -> str:
-        return f"expected {self.key} {show(self.expected)}, got {show(self.got)}"
+        return f"expected {self.label} {show(self.expected)}, got {show(self.got)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "expected": _plain(self.expected), "got": _plain(self.got),
+                "line": self.loc.line, "column": self.loc.column, "step_line": self.step_line}
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
 def show(value: Any) -> str:
@@ -116,10 +129,12 @@ class StepResult:
     message: str | None
     balances: Mapping[str, int]
     involved: tuple[str, ...]
-    rules: tuple[str, ...]
+    rules: tuple[str, ...]  # every rule that fired for the step's call (engine order)
     system_events: tuple[SystemEvent, ...]
     checked: int
     failures: tuple[Failure, ...]
+    own_events: tuple[SystemEvent, ...] = ()  # what the step's own call settled (a start grant)
+    rule: str | None = None  # the rule that decided the step's event
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a step (DESIGN.md, CLI paragraph); keys are a contract."""
@@ -128,7 +143,7 @@ class StepResult:
             "event": self.step.event.kind if self.step.event else None,
             "outcome": self.outcome, "reason": self.reason, "status": self.status,
             "balances": dict(self.balances), "rules": list(self.rules),
-            "system_events": [e.to_dict() for e in self.system_events],
+            "system_events": [e.to_dict() for e in (*self.system_events, *self.own_events)],
         }
 
 
@@ -223,19 +238,21 @@ class Runner:
     def _setup(self, acct: Account) -> None:
         d = self.eng.subscribe(acct.name, acct.plan, at=acct.since, billing_anchor=acct.billing_anchor,
                                payment=acct.payment)
-        self.pending.extend(_system_events(d.system_events))
         self.started[acct.name] = acct.since
+        label = f"subscribe {acct.name} {acct.plan}"
+        if acct.connections:
+            label += f" (connections: {', '.join(acct.connections)})"
+        self.pending.append(_system_event(d, line=acct.loc.line, label=label))
+        self.pending.extend(_system_events(d.system_events))  # the start grant comes after
         for other in acct.connections:
             pair = frozenset((acct.name, other))
             if pair not in self.connected:  # both may list each other; a connection is symmetric
                 self.connected.add(pair)
                 self.eng.connect(acct.name, other, at=acct.since)
-        self.pending.append(_system_event(d, line=acct.loc.line))
 
     def _step(self, step: Step) -> StepResult:
         d = self._apply(step.event, step.at) if step.event is not None else None
-        if d is not None:
-            self.pending.extend(_system_events(d.system_events))
+        own = tuple(_system_events(d.system_events)) if d is not None else ()
         if isinstance(step.event, Subscribe):
             self.started.setdefault(step.event.account, step.at)
         balances = {name: self.eng.balance(name, at=step.at).credits for name in self.started}
@@ -250,7 +267,8 @@ class Runner:
             status=d.status if d else None, message=d.message if d else None,
             balances=balances, involved=_involved(step, d, balances), rules=d.rules if d else (),
             system_events=tuple(self.pending), checked=len(step.checks),
-            failures=tuple(f for f in failures if f is not None),
+            failures=tuple(f for f in failures if f is not None), own_events=own,
+            rule=d.rule if d else None,
         )
         self.pending = []
         return result
@@ -288,8 +306,7 @@ def _check(check: Check, got: Mapping[str, Any], balances: Mapping[str, int], st
     actual = balances.get(check.account) if check.account is not None else got.get(check.key)
     if actual == check.expected:
         return None
-    label = f"balance of {check.account}" if check.account is not None else check.key
-    return Failure(label, check.expected, actual, check.loc, step.line)
+    return Failure(check.key, check.expected, actual, check.loc, step.line)
 
 
 def _involved(step: Step, d: Decision | None, balances: Mapping[str, int]) -> tuple[str, ...]:
@@ -304,10 +321,11 @@ def _involved(step: Step, d: Decision | None, balances: Mapping[str, int]) -> tu
     return tuple(dict.fromkeys(n for n in names if n in balances))
 
 
-def _system_event(d: Decision, line: int | None = None) -> SystemEvent:
+def _system_event(d: Decision, line: int | None = None, label: str = "") -> SystemEvent:
     changes = tuple(Change(e.kind, e.amount) for e in d.entries)
     return SystemEvent(at=d.at, event=d.event, account=d.account, outcome=d.outcome, reason=d.reason,
-                       rules=(d.rule,), balance=d.balance, message=d.message, changes=changes, line=line)
+                       rules=(d.rule,), balance=d.balance, message=d.message, changes=changes, line=line,
+                       label=label)
 
 
 def _system_events(decisions: Iterable[Decision]) -> list[SystemEvent]:

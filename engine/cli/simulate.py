@@ -142,4 +142,4 @@ def _stdout_console() -> Console:
     """Rich on stdout; wide enough for the table when stdout is a file or a pipe."""
     if sys.stdout.isatty():
         return Console()
-    return Console(width=150, no_color=True, highlight=False)
+    return Console(width=200, no_color=True, highlight=False)
