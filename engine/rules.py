@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import facts as catalog
-from engine.diagnostics import Diagnostics, Location, hint
+from engine.diagnostics import Diagnostics, Location, did_you_mean, hint
 from engine.policy import PLAN_KEYS, RESPONSE_STATUSES, Policy, known_paths
 from engine.yamlsource import YMap, YNode, YScalar, YSeq, parse_text, type_name
 
@@ -231,11 +231,11 @@ class _FileReader:
 
     def _check(self, spec: catalog.FactSpec, v: Any, node: YScalar, ref: str | None) -> bool:
         got = _value_type(v)
-        what = f"`{ref}` (= `{v}`)" if ref else type_name(node)
+        what = f"`{ref}` (= `{_shown(v)}`)" if ref else type_name(node)
         if got != spec.type:
             self.d.error("type_mismatch",
                          f"`{spec.name}` is {_TYPE_WORDS[spec.type]}, but it is compared with {what}",
-                         node.loc, help=_type_help(spec, v))
+                         node.loc, help=_type_help(spec, v, ref))
             return False
         choices = resolve_choices(spec, self.policy)
         if spec.type == "str" and choices is not None and v not in choices:
@@ -320,7 +320,8 @@ class _FileReader:
             return self.cond(sub, not neg)
         if key not in self.facts:
             self.d.error("unknown_fact", f"`{self.event}` rules have no fact `{key}`", parent.key_loc(key),
-                         help=hint(key, [*self.facts, *COMBINATORS]))
+                         help=_elsewhere(key, catalog.CATALOG, self.event)
+                         or hint(key, [*self.facts, *COMBINATORS]))
             return None
         if isinstance(sub, YMap):
             return self._operators(key, sub, neg)
@@ -491,7 +492,8 @@ class _FileReader:
                     if not isinstance(v, str) or v not in allowed:
                         shown = v if isinstance(item, YScalar) else type_name(item)
                         self.d.error("unknown_effect", f"`{self.event}` rules have no effect `{shown}`",
-                                     item.loc, help=hint(str(shown), allowed) if allowed else None)
+                                     item.loc, help=_elsewhere(str(shown), catalog.EFFECTS, self.event)
+                                     or (hint(str(shown), allowed) if allowed else None))
                     elif v in effects:
                         self.d.error("duplicate_effect", f"the effect `{v}` is listed twice", item.loc)
                     else:
@@ -510,7 +512,10 @@ class _FileReader:
         if isinstance(v, str) and v in allowed:
             return v
         shown = v if isinstance(sub, YScalar) else type_name(sub)
+        table = catalog.OUTCOMES if key == "outcome" else catalog.REASONS
         help_ = hint(str(shown), allowed) if allowed else f"`{self.event}` rules give no {key}"
+        if allowed and not (isinstance(v, str) and difflib_close(v, allowed)):
+            help_ = _elsewhere(str(shown), table, self.event) or help_
         self.d.error(code, f"`{self.event}` rules have no {key} `{shown}`", sub.loc, help=help_)
         return None
 
@@ -522,12 +527,31 @@ def _cmp(spec: catalog.FactSpec, op: str, value: Scalar) -> Cmp:
     return Cmp(spec.name, op, value)
 
 
-def _type_help(spec: catalog.FactSpec, v: Any) -> str:
+def _type_help(spec: catalog.FactSpec, v: Any, ref: str | None) -> str:
+    if ref is not None:
+        return f"refer to a setting that holds {_TYPE_WORDS[spec.type]}"
     if spec.type == "bool":
         return "write `true` or `false` without quotes"
     if spec.type == "int":
-        return "write a whole number without quotes" if isinstance(v, str | bool) else "write a whole number"
-    return "write the name as text" + (" (quotes keep `true`/`false`/numbers as text)")
+        return "write a whole number without quotes" if isinstance(v, str) else "write a whole number"
+    return "write one of the names (quotes keep `true`, `false` and numbers as text)"
+
+
+def difflib_close(word: str, pool: tuple[str, ...]) -> bool:
+    return did_you_mean(word, pool) is not None
+
+
+def _shown(v: Any) -> str:
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def _elsewhere(name: str, table: Mapping[str, Any], event: str) -> str | None:
+    """``x is a fact of `purchase` events only`` when a name belongs to other event kinds."""
+    kinds = [k for k, names in table.items() if k != event and name in names]
+    if not kinds:
+        return None
+    shown = ", ".join(f"`{k}`" for k in kinds)
+    return f"`{name}` belongs to {shown} rules, not `{event}` rules"
 
 
 def read_rule_file(path: Path, display: str, text: str, policy: Policy, diags: Diagnostics
@@ -535,8 +559,8 @@ def read_rule_file(path: Path, display: str, text: str, policy: Policy, diags: D
     """Check one rules file; None (with diagnostics) if its structure is unusable."""
     before = len(diags.errors)
     node = parse_text(text, display, diags)
-    if node is None:
-        return None
+    if node is None or len(diags.errors) > before:
+        return None  # a value the parser dropped would only cause knock-on errors
     if not isinstance(node, YMap):
         diags.error("wrong_type", f"a rules file must be a mapping, found {type_name(node)}", node.loc,
                     help="start with `event:` and `rules:`")
