@@ -265,7 +265,13 @@ class RuleBookHolder:
         return self._book.revision
 
     def decide(self, event: str, facts: Mapping[str, bool | int | str]) -> Verdict:
-        return self._book.decide(event, facts)
+        book = self._book
+        try:
+            return book.decide(event, facts)
+        except InvalidCall as exc:
+            if exc.code == "closed" and self._book is not book:  # swapped while we were asking
+                return self._book.decide(event, facts)
+            raise
 
     def reload(self, rules_dir: str | Path, policy: Policy, **kwargs: Any) -> RuleBook:
         """Swap in the rules of ``rules_dir`` if they are valid; else raise and keep the old ones."""
