@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import weakref
 from collections.abc import Mapping
 from operator import itemgetter
 from pathlib import Path
@@ -132,6 +133,10 @@ class RuleBook:
         self._lock = threading.Lock()
         self._closed = False
         self._runner: DurableRunner = DurableRunner(compile_rulesets(files.values()))
+        # A book dropped without close() still frees durable's C memory when collected
+        # (not at interpreter exit, when the extension may already be torn down).
+        self._finalizer = weakref.finalize(self, self._runner.close)
+        self._finalizer.atexit = False
 
     @classmethod
     def load(cls, rules_dir: str | Path, policy: Policy, *, memo: bool | None = None,
@@ -230,7 +235,7 @@ class RuleBook:
             if self._closed:
                 return
             self._closed = True
-            self._runner.close()
+            self._finalizer()
 
     def __enter__(self) -> RuleBook:
         return self
