@@ -223,9 +223,9 @@ class Runner:
                     self._advance(item.at)
                     results.append(self._step(item))
             except InvalidCall as exc:
-                loc = item.loc
                 d = Diagnostics()
-                d.error(exc.code, f"the engine refused this step: {exc.message}", loc)
+                d.error(exc.code, f"the engine refused this step: {exc.message}", item.loc,
+                        help=_REFUSAL_HELP.get(exc.code))
                 raise InvalidScenario(d.items) from None
             if progress is not None:
                 progress(done, len(agenda))
@@ -291,6 +291,12 @@ class Runner:
             return e.set_payment(event.account, event.status, at=at)
         assert isinstance(event, Connect)
         return e.connect(event.account, event.other, at=at)
+
+
+#: Help for refusals only a run can reveal (everything else is caught when the file is loaded).
+_REFUSAL_HELP = {
+    "unknown_message": "a send that was denied records no message; respond only to sends that went out",
+}
 
 
 def _agenda(accounts: Sequence[Account], steps: Sequence[Step]) -> list[Account | Step]:

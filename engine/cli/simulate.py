@@ -121,6 +121,7 @@ def simulate(files: tuple[str, ...], policy_path: str | None, rules_dir: str | N
 
 
 def _run_all(scenarios: list[Scenario], rules: Any, db: str | None) -> list[ScenarioResult]:
+    """Run every scenario; with ``--db``, rehearse in memory first so a refusal writes nothing."""
     from engine.core import Engine
 
     with contextlib.ExitStack() as stack:
@@ -131,11 +132,24 @@ def _run_all(scenarios: list[Scenario], rules: Any, db: str | None) -> list[Scen
             runner.preflight()
             runners.append(runner)
         total = sum(len(r.s.accounts) + len(r.s.steps) for r in runners)
-        bar = _ProgressBar(total, enabled=sys.stderr.isatty())
+        if db is not None:
+            # A step the engine refuses (say, a response to a send that was denied, so no message
+            # exists) cannot be seen before running; a rehearsal keeps it out of the store.
+            total *= 2
+        bar = _ProgressBar(total, enabled=_stderr_is_terminal())
         try:
+            if db is not None:
+                for r in runners:
+                    with Engine.open(policy=r.s.policy, rules=rules) as rehearsal:
+                        Runner(r.s, rehearsal).run(bar)
             return [r.run(bar) for r in runners]
         finally:
             bar.close()
+
+
+def _stderr_is_terminal() -> bool:
+    """The progress bar is for people watching a terminal, never for pipes or logs."""
+    return sys.stderr.isatty()
 
 
 def _stdout_console() -> Console:

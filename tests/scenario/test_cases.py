@@ -21,7 +21,8 @@ import yaml
 from engine.diagnostics import render_all
 from engine.errors import InvalidScenario
 from engine.scenario import load_scenario
-from tests.scenario.conftest import Simulate
+
+from .conftest import Simulate
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "scenario"
 UPDATE = os.environ.get("INMAIL_UPDATE_GOLDEN") == "1"
