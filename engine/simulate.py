@@ -41,9 +41,11 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]
 
 
-def iso(at: dt.datetime) -> str:
-    """ISO-8601 text of an instant, as machines read it in JSON output."""
-    return at.isoformat()
+def iso(at: dt.datetime, tz: str) -> str:
+    """ISO-8601 text of an instant in the policy's time zone, so every time in one JSON reads alike."""
+    import pendulum
+
+    return pendulum.instance(at).in_timezone(tz).isoformat()
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,9 @@ class SystemEvent:
     line: int | None = None
     label: str = ""  # how the table names a set-up row (not part of the JSON)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, tz: str) -> dict[str, Any]:
         return {
-            "at": iso(self.at), "event": self.event, "account": self.account, "message": self.message,
+            "at": iso(self.at, tz), "event": self.event, "account": self.account, "message": self.message,
             "outcome": self.outcome, "reason": self.reason, "balance": self.balance,
             "changes": [c.to_dict() for c in self.changes], "rules": list(self.rules), "line": self.line,
         }
@@ -136,14 +138,14 @@ class StepResult:
     own_events: tuple[SystemEvent, ...] = ()  # what the step's own call settled (a start grant)
     rule: str | None = None  # the rule that decided the step's event
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, tz: str) -> dict[str, Any]:
         """The JSON shape of a step (DESIGN.md, CLI paragraph); keys are a contract."""
         return {
-            "line": self.step.line, "at": iso(self.step.at),
+            "line": self.step.line, "at": iso(self.step.at, tz),
             "event": self.step.event.kind if self.step.event else None,
             "outcome": self.outcome, "reason": self.reason, "status": self.status,
             "balances": dict(self.balances), "rules": list(self.rules),
-            "system_events": [e.to_dict() for e in (*self.system_events, *self.own_events)],
+            "system_events": [e.to_dict(tz) for e in (*self.system_events, *self.own_events)],
         }
 
 
@@ -174,7 +176,7 @@ class ScenarioResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "title": self.scenario.title,
-            "steps": [s.to_dict() for s in self.steps],
+            "steps": [s.to_dict(self.scenario.policy.timezone) for s in self.steps],
             "expectations": {"passed": self.passed, "failed": self.failed},
         }
 

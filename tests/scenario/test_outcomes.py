@@ -165,3 +165,12 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(simulate: Simulate) -> No
     result = simulate(str(EXAMPLES / "plans-compared.yaml"))
     assert result.exit_code == 0
     assert result.stderr == ""
+
+
+def test_every_json_time_is_in_the_policy_zone(simulate: Simulate) -> None:
+    result = simulate(str(EXAMPLES / "policy-knobs.yaml"), "--format", "json")
+    doc = json.loads(result.stdout)
+    times = [s["at"] for s in doc["steps"]] + [e["at"] for s in doc["steps"] for e in s["system_events"]]
+    assert times and all(t.endswith("+09:00") for t in times), times
+    remind = next(e for s in doc["steps"] for e in s["system_events"] if e["event"] == "remind")
+    assert remind["at"] == "2026-01-04T09:00:00+09:00"  # two days after the 09:00 send (knob)
