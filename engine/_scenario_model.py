@@ -171,12 +171,4 @@ class Scenario:
     steps: tuple[Step, ...]
     messages: frozenset[str] = field(default_factory=frozenset)
 
-    @property
-    def account_names(self) -> list[str]:
-        names = [a.name for a in self.accounts]
-        for s in self.steps:
-            if isinstance(s.event, Subscribe) and s.event.account not in names:
-                names.append(s.event.account)
-        return names
-
 

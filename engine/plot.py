@@ -89,7 +89,7 @@ def _draw(ax: Any, result: ScenarioResult, mdates: Any) -> None:
         if end is not None and end > xs[-1]:
             xs.append(end)
             ys.append(ys[-1])
-        (line,) = ax.step(xs, ys, where="post", label=name, linewidth=1.8)
+        ax.step(xs, ys, where="post", label=name, linewidth=1.8)
         for kind, (marker, colour, label) in MARKERS.items():
             pts = [(e.at, e.balance_after) for e in entries if e.kind == kind]
             if not pts:
@@ -97,7 +97,6 @@ def _draw(ax: Any, result: ScenarioResult, mdates: Any) -> None:
             ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker=marker, color=colour, zorder=3,
                        s=46, label=label if kind not in seen else None)
             seen.add(kind)
-        del line
     ax.set_title(result.scenario.title, loc="left")
     ax.set_ylabel("credits")
     ax.set_ylim(bottom=0)

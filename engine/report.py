@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pendulum
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -89,8 +90,6 @@ def _table(result: ScenarioResult) -> Table:
 
 def when(at: dt.datetime, tz: str) -> str:
     """A compact local time: the date alone at midnight, else date and minutes."""
-    import pendulum
-
     local = pendulum.instance(at).in_timezone(tz)
     if (local.hour, local.minute, local.second) == (0, 0, 0):
         return local.strftime("%Y-%m-%d")

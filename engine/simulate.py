@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.diagnostics import Diagnostics, Location
@@ -184,7 +185,7 @@ class ScenarioResult:
 # --- running --------------------------------------------------------------------------------
 
 
-def run_scenario(scenario: Scenario, *, rules: Any = None, db: str | None = None,
+def run_scenario(scenario: Scenario, *, rules: str | Path | None = None, db: str | None = None,
                  progress: Progress | None = None) -> ScenarioResult:
     """Open an engine for ``scenario`` (its merged policy, ``rules``, store ``db``) and run it."""
     from engine.core import Engine
