@@ -34,12 +34,20 @@ class Timeline:
         self.policy = policy
         self._book = book
         self._cal = Calendar(policy.timezone)
+        self._keep_spent = policy.credit_back.lot == "original"
         #: the plan.* facts of each plan, computed once
         self._plan_facts: dict[str, dict[str, bool | int | str]] = {
             name: {"plan.premium": p.premium, "plan.purchasable": p.purchasable,
                    "plan.monthly_allotment": p.monthly_allotment, "plan.cap": p.cap}
             for name, p in policy.plans.items()
         }
+
+    def _load(self, u: Unit, name: str) -> AccountState | None:
+        """Load (and lock) an account, with the ledger settings this policy needs."""
+        acct = u.account(name)
+        if acct is not None:
+            acct.keep_spent = self._keep_spent
+        return acct
 
     def _facts(self, acct: AccountState, prefix: str) -> dict[str, Any]:
         """The account facts of the catalog (``sender.*`` or ``account.*`` and ``plan.*``)."""
@@ -60,9 +68,15 @@ class Timeline:
         return due
 
     def _settle(self, u: Unit, acct: AccountState, t: dt.datetime) -> list[Decision]:
-        """Apply every system event of ``acct`` due at or before ``t``; the account's clock follows."""
+        """Apply every system event of ``acct`` due at or before ``t``; the account's clock follows.
+
+        ``acct.next_due`` is kept exact after every event (and stored), so an
+        account with nothing due costs one comparison here.
+        """
+        due = acct.next_due
+        if due is None or due > t:
+            return []
         out: list[Decision] = []
-        due = self._next_due(acct)
         while due is not None and due <= t:
             for lot in ledger.expiring(acct, due):
                 out.append(self._expire(acct, lot, due))

@@ -105,7 +105,7 @@ class Engine(Timeline):
         with self._store.unit() as u:
             if (first := self._first(u, key)) is not None:
                 return first
-            acct = u.account(account)
+            acct = self._load(u, account)
             system: list[Decision] = []
             new = acct is None
             if acct is not None:
@@ -117,6 +117,7 @@ class Engine(Timeline):
             else:  # facts of an account that is not subscribed yet: its plan to be, not premium
                 acct = AccountState(account, plan, payment, t, anchor)
                 acct.active = False
+                acct.keep_spent = self._keep_spent
             verdict = self._book.decide("subscribe", self._facts(acct, "account"))
             if new:
                 u.new_account(acct)
@@ -312,7 +313,7 @@ class Engine(Timeline):
         out: list[Decision] = []
         for name in self._store.due_accounts(t):
             with self._store.unit() as u:
-                acct = u.account(name)
+                acct = self._load(u, name)
                 if acct is None:
                     continue
                 out.extend(self._settle(u, acct, t))
@@ -329,7 +330,7 @@ class Engine(Timeline):
         """
         t = None if at is None else self._cal.instant(at)
         with self._store.unit() as u:
-            acct = u.account(account)
+            acct = self._load(u, account)
             if acct is None:
                 raise InvalidCall(f"no account `{account}`", "unknown_account")
             if t is None or t == acct.clock:
@@ -369,7 +370,7 @@ class Engine(Timeline):
         return None if key is None else u.recorded(key)
 
     def _acting(self, u: Unit, name: str, t: dt.datetime) -> AccountState:
-        acct = u.account(name)
+        acct = self._load(u, name)
         if acct is None:
             raise InvalidCall(f"no account `{name}`", "unknown_account")
         self._check_clock(acct, t)

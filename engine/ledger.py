@@ -55,7 +55,7 @@ class AccountState:
     index from the anchor); ``next_renewal`` caches its instant.
     """
 
-    __slots__ = ("active", "anchor", "balance", "clock", "dirty", "entries", "lots", "name",
+    __slots__ = ("active", "anchor", "balance", "clock", "dirty", "entries", "keep_spent", "lots", "name",
                  "next_due", "next_lot", "next_msg", "next_renewal", "next_seq", "payment", "plan",
                  "reminders", "renew_k", "since", "start_pending")
 
@@ -76,6 +76,8 @@ class AccountState:
         self.next_seq = 1
         self.next_msg = 1
         self.lots: list[LotRec] = []
+        #: keep used-up lots in ``lots`` until they expire (only ``credit_back.lot: original`` refills them)
+        self.keep_spent = True
         #: pending reminders as a heap of (reminder_at, message seq, message id)
         self.reminders: list[tuple[dt.datetime, int, str]] = []
         self.dirty: dict[int, LotRec] = {}
@@ -102,6 +104,8 @@ def _entry(acct: AccountState, at: dt.datetime, kind: str, lot: int | None, amou
 def _take(acct: AccountState, lot: LotRec, n: int, at: dt.datetime, kind: str, cause: Cause) -> None:
     lot.remaining -= n
     acct.dirty[lot.id] = lot
+    if not lot.remaining and not acct.keep_spent:
+        acct.lots.remove(lot)
     _entry(acct, at, kind, lot.id, -n, cause)
 
 

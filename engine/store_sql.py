@@ -222,6 +222,7 @@ class SqlUnit:
     def __init__(self, conn: sa.Connection) -> None:
         self._c = conn
         self._next_lot: dict[str, int] = {}  # lot ids below this were loaded (update), others are new
+        self._messages: dict[str, MsgRec] = {}
 
     def recorded(self, key: str) -> Decision | None:
         text = self._c.execute(sa.select(idempotency_t.c.decision).where(idempotency_t.c.key == key)).scalar()
@@ -286,14 +287,21 @@ class SqlUnit:
         acct.entries.clear()
 
     def message(self, message_id: str) -> MsgRec | None:
-        row = self._c.execute(sa.select(messages_t).where(messages_t.c.id == message_id)).mappings().first()
-        return None if row is None else _message(row)
+        """One record per message per transaction, so every change made to it is written."""
+        msg = self._messages.get(message_id)
+        if msg is None:
+            row = self._c.execute(sa.select(messages_t).where(messages_t.c.id == message_id)).mappings().first()
+            if row is None:
+                return None
+            msg = self._messages[message_id] = _message(row)
+        return msg
 
     def message_exists(self, message_id: str) -> bool:
         q = sa.select(messages_t.c.id).where(messages_t.c.id == message_id)
         return self._c.execute(q).first() is not None
 
     def add_message(self, msg: MsgRec) -> None:
+        self._messages[msg.id] = msg
         self._c.execute(messages_t.insert().values(
             id=msg.id, seq=msg.seq, sender=msg.sender, recipient=msg.recipient, kind=msg.kind,
             sent_at=iso(msg.sent_at), **_message_changes(msg)))
