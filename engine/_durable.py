@@ -31,6 +31,7 @@ import copy
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from engine import facts as catalog
 from engine.diagnostics import Diagnostic
 from engine.errors import RuleEngineFailure
 from engine.rules import All, AnyOf, Cmp, Cond, RuleFile, Scalar, leaves
@@ -87,6 +88,28 @@ def groups(cond: Cond | None) -> int:
     return 1 + sum(count(c) for c in inner)
 
 
+def fnv1a32(name: str) -> int:
+    """The 32-bit hash durable_rules identifies a property name by (its ``fnv1Hash32`` is FNV-1a)."""
+    h = 2166136261
+    for byte in name.encode("utf-8"):
+        h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def name_collisions(event: str) -> list[tuple[str, str]]:
+    """Pairs of message field names durable_rules could not tell apart (it compares hashes only)."""
+    names = [*(field_name(f) for f in catalog.CATALOG[event]), discriminator(event), TOUCH_FIELD,
+             "id", "sid", "$s"]
+    seen: dict[int, str] = {}
+    out = []
+    for name in names:
+        h = fnv1a32(name)
+        if h in seen and seen[h] != name:
+            out.append((seen[h], name))
+        seen.setdefault(h, name)
+    return out
+
+
 def limit_problems(rf: RuleFile) -> list[Diagnostic]:
     """Rules durable_rules cannot hold: caught at load time, as diagnostics, instead of failing later.
 
@@ -96,6 +119,9 @@ def limit_problems(rf: RuleFile) -> list[Diagnostic]:
     (DURABLE_RULES.md L2), which a bound on comparisons per file rules out.
     """
     out: list[Diagnostic] = []
+    for a, b in name_collisions(rf.event):  # pragma: no cover - a catalog change would need a rename
+        out.append(Diagnostic("fact_name_collision", f"facts `{a}` and `{b}` look alike to durable_rules",
+                              rf.loc, help="rename one of them in engine/facts.py"))
     if len(rf.rules) > MAX_RULES:
         out.append(Diagnostic("too_many_rules", f"`{rf.event}` has {len(rf.rules)} rules, more than "
                               f"{MAX_RULES}", rf.loc, help="merge rules that decide the same thing"))

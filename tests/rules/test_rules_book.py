@@ -181,3 +181,12 @@ def test_a_failing_action_is_a_rule_engine_failure(monkeypatch: pytest.MonkeyPat
         assert runner.decide("send", {}) == 0  # the stored exception was cleared
     finally:
         runner.close()
+
+
+def test_fact_names_are_distinct_to_durable() -> None:
+    """durable_rules matches property names by a 32-bit hash only; no two of ours may collide."""
+    from engine import facts as catalog
+    from engine._durable import fnv1a32, name_collisions
+
+    assert fnv1a32("$and") == 3746487396 and fnv1a32("$or") == 340911698  # durable's own constants
+    assert all(name_collisions(ev) == [] for ev in catalog.EVENT_KINDS)
