@@ -25,6 +25,7 @@ from engine.errors import InvalidRules
 from engine.lint import witness
 from engine.policy import Policy
 from engine.rulebook import RuleBook
+from engine.rules import holds
 
 DIFF_N = int(os.environ.get("INMAIL_DIFF_N", "2000"))
 DIFF_FILES = int(os.environ.get("INMAIL_DIFF_FILES", "60"))
@@ -83,6 +84,8 @@ def test_random_rules_files_agree_with_oracle(seed: int, policy: Policy, rules_d
             want = oracle.decide(facts)
             got = book.decide(event, facts).rule
             assert got == want, (text, facts)
+            # the loader's AST alone must agree too: tells loader bugs from compiler bugs
+            assert next(r.id for r in book.rules(event) if holds(r.when, facts)) == want, (text, facts)
             fired.add(got)
         assert not (fired & shadowed), text
         rules = book.rules(event)
