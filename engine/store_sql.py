@@ -290,7 +290,8 @@ class SqlUnit:
         """One record per message per transaction, so every change made to it is written."""
         msg = self._messages.get(message_id)
         if msg is None:
-            row = self._c.execute(sa.select(messages_t).where(messages_t.c.id == message_id)).mappings().first()
+            q = sa.select(messages_t).where(messages_t.c.id == message_id)
+            row = self._c.execute(q).mappings().first()
             if row is None:
                 return None
             msg = self._messages[message_id] = _message(row)

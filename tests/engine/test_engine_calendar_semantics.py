@@ -14,7 +14,8 @@ def grant_times(eng: Engine, account: str) -> list[str]:
 def test_start_grant_gives_the_allotment_at_once(eng: Engine) -> None:
     d = eng.subscribe("alice", "career", at="2026-01-15T09:00:00Z")
     assert (d.outcome, d.balance) == ("subscribed", 5)
-    assert [(s.event, s.outcome, s.rule) for s in d.system_events] == [("renew", "renewed", "monthly-allotment")]
+    assert [(s.event, s.outcome, s.rule) for s in d.system_events] == [
+        ("renew", "renewed", "monthly-allotment")]
     assert eng.balance("alice").credits == 5
 
 
@@ -47,7 +48,8 @@ def test_leap_day_anchor_renews_on_the_29th_and_on_feb_28_in_common_years(eng: E
 
 
 def test_seat_date_does_not_move_the_billing_cycle_r08(eng: Engine) -> None:
-    d = eng.subscribe("sam", "sales_navigator", at="2026-01-10T15:00:00Z", billing_anchor="2026-01-01T00:00:00Z")
+    d = eng.subscribe("sam", "sales_navigator", at="2026-01-10T15:00:00Z",
+                      billing_anchor="2026-01-01T00:00:00Z")
     assert d.balance == 20  # the start grant on the seat date
     eng.advance("2026-03-02")
     assert grant_times(eng, "sam") == ["2026-01-10", "2026-02-01", "2026-03-01"]

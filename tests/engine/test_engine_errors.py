@@ -1,0 +1,130 @@
+"""Every InvalidCall code leaves the store untouched; idempotency keys replay the first answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from conftest import MakeEngine, T
+
+from engine import Decision, Engine, InvalidCall
+
+
+def snapshot(eng: Engine) -> Any:
+    """Everything observable without moving time: accounts, ledgers, reminders, balances at each clock."""
+    accounts = eng.accounts()
+    return (accounts, {a: eng.history(a) for a in accounts}, eng.reminded(),
+            {a: eng.balance(a) for a in accounts})
+
+
+@pytest.fixture
+def busy(eng: Engine) -> Engine:
+    """alice (career, clock 2026-01-15, a renewal due 2026-02-01), one InMail m1 to carol."""
+    eng.subscribe("alice", "career", at="2026-01-01")
+    eng.send("alice", "carol", at="2026-01-15", message_id="m1")
+    return eng
+
+
+BAD_CALLS: list[tuple[str, str, Callable[[Engine], Any]]] = [
+    ("unknown_account", "send", lambda e: e.send("nobody", "x", at="2026-02-02")),
+    ("unknown_account", "balance", lambda e: e.balance("nobody", at="2026-02-02")),
+    ("unknown_account", "history", lambda e: e.history("nobody")),
+    ("unknown_account", "cancel", lambda e: e.cancel("nobody", at="2026-02-02")),
+    ("account_exists", "subscribe", lambda e: e.subscribe("alice", "business", at="2026-02-02")),
+    ("unknown_message", "respond", lambda e: e.respond("nope", "reply", at="2026-02-02")),
+    ("message_exists", "send", lambda e: e.send("alice", "dave", at="2026-02-02", message_id="m1")),
+    ("unknown_plan", "subscribe", lambda e: e.subscribe("newbie", "gold", at="2026-02-02")),
+    ("unknown_plan", "change_plan", lambda e: e.change_plan("alice", "gold", at="2026-02-02")),
+    ("invalid_quantity", "zero", lambda e: e.purchase("alice", 0, at="2026-02-02")),
+    ("invalid_quantity", "negative", lambda e: e.purchase("alice", -3, at="2026-02-02")),
+    ("invalid_quantity", "bool", lambda e: e.purchase("alice", True, at="2026-02-02")),
+    ("invalid_quantity", "float", lambda e: e.purchase("alice", 2.5, at="2026-02-02")),
+    ("unknown_response_type", "respond", lambda e: e.respond("m1", "thumbs_up", at="2026-02-02")),
+    ("time_went_back", "send", lambda e: e.send("alice", "dave", at="2026-01-14")),
+    ("time_went_back", "respond", lambda e: e.respond("m1", "reply", at="2026-01-14T23:59:59Z")),
+    ("invalid_time", "text", lambda e: e.send("alice", "dave", at="next tuesday")),
+    ("invalid_time", "number", lambda e: e.send("alice", "dave", at=20260202)),
+    ("invalid_time", "month 13", lambda e: e.purchase("alice", 1, at="2026-13-01")),
+    ("invalid_time", "anchor", lambda e: e.subscribe("newbie", "career", at="2026-02-02",
+                                                     billing_anchor="?")),
+    ("invalid_payment_status", "set_payment", lambda e: e.set_payment("alice", "stolen", at="2026-02-02")),
+    ("invalid_payment_status", "subscribe", lambda e: e.subscribe("newbie", "career", at="2026-02-02",
+                                                                  payment="bogus")),
+    ("self_connection", "connect", lambda e: e.connect("alice", "alice", at="2026-02-02")),
+]
+
+
+@pytest.mark.parametrize(("code", "call"), [(c, f) for c, _, f in BAD_CALLS],
+                         ids=[f"{c}-{n}" for c, n, _ in BAD_CALLS])
+def test_invalid_call_writes_nothing(busy: Engine, code: str, call: Callable[[Engine], Any]) -> None:
+    before = snapshot(busy)
+    with pytest.raises(InvalidCall) as info:
+        call(busy)
+    assert info.value.code == code
+    assert snapshot(busy) == before
+    # the renewal due on 2026-02-01 was not applied by the refused call either
+    assert [e.at for e in busy.history("alice") if e.kind == "grant"] == [T("2026-01-01T00:00:00")]
+
+
+def test_resubscribe_cannot_go_back_in_time(busy: Engine) -> None:
+    busy.cancel("alice", at="2026-01-20")
+    before = snapshot(busy)
+    with pytest.raises(InvalidCall) as info:
+        busy.subscribe("alice", "career", at="2026-01-19")
+    assert info.value.code == "time_went_back"
+    assert snapshot(busy) == before
+
+
+def test_idempotent_retry_returns_the_first_decision_and_changes_nothing(eng: Engine) -> None:
+    eng.subscribe("alice", "career", at="2026-01-01", key="sub-1")
+    first = eng.send("alice", "carol", at="2026-02-02", message_id="m1", key="send-1")
+    state = snapshot(eng)
+    again = eng.send("alice", "carol", at="2026-02-02", message_id="m1", key="send-1")
+    assert again == first
+    assert again.system_events == first.system_events and len(first.system_events) == 1
+    assert snapshot(eng) == state
+    # a retry long after, with other arguments, still answers the first result
+    eng.advance("2026-03-05")
+    assert eng.send("alice", "carol", at="2026-01-01", key="send-1") == first
+    assert eng.subscribe("alice", "career", at="2026-01-01", key="sub-1").outcome == "subscribed"
+
+
+def test_idempotent_responses_and_purchases(eng: Engine) -> None:
+    eng.subscribe("alice", "career", at="2026-01-01")
+    eng.send("alice", "carol", at="2026-01-02", message_id="m1")
+    r1 = eng.respond("m1", "reply", at="2026-01-03", key="r")
+    assert eng.respond("m1", "reply", at="2026-01-03", key="r") == r1
+    p1 = eng.purchase("alice", 5, at="2026-01-04", key="p")
+    assert eng.purchase("alice", 5, at="2026-01-04", key="p") == p1
+    assert eng.balance("alice").credits == 10
+    assert sum(1 for e in eng.history("alice") if e.kind == "credit_back") == 1
+
+
+def test_decision_survives_a_json_round_trip(eng: Engine) -> None:
+    eng.subscribe("alice", "career", at="2026-01-01")
+    d = eng.send("alice", "carol", at="2026-03-02", message_id="m1")
+    assert Decision.from_dict(d.to_dict()) == d
+    assert d.rules == ("monthly-allotment", "monthly-allotment", "send-inmail")
+
+
+def test_at_accepts_datetimes_dates_and_text(make: MakeEngine) -> None:
+    eng = make()
+    eng.subscribe("a", "career", at=dt.date(2026, 1, 1))
+    eng.subscribe("b", "career", at=dt.datetime(2026, 1, 1, 9))
+    eng.subscribe("c", "career", at=dt.datetime(2026, 1, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=1))))
+    eng.subscribe("d", "career", at="2026-01-01T09:00:00+00:00")
+    assert [eng.balance(x).at for x in "abcd"] == [T("2026-01-01T00:00:00"), T("2026-01-01T09:00:00"),
+                                                   T("2026-01-01T09:00:00"), T("2026-01-01T09:00:00")]
+
+
+def test_decide_passes_through_to_the_rules(eng: Engine) -> None:
+    facts = {"sender.premium": True, "sender.plan": "career", "sender.payment": "valid", "sender.balance": 0,
+             "plan.premium": True, "plan.purchasable": True, "plan.monthly_allotment": 5, "plan.cap": 15,
+             "recipient.connected": False, "pair.awaiting_response": False}
+    v = eng.decide("send", facts)
+    assert (v.outcome, v.reason, v.rule) == ("denied", "no_credits", "no-credits-can-buy")
+    with pytest.raises(InvalidCall) as info:
+        eng.decide("send", {**facts, "sender.balance": "0"})
+    assert info.value.code == "invalid_fact"
