@@ -1,0 +1,96 @@
+"""The SQL store under stress: a replay killed with SIGKILL, and eight processes racing for five credits."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from store_worker import workload
+
+from engine import Engine, InvalidCall
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = Path(__file__).with_name("store_worker.py")
+KILL_AFTER = 250
+
+
+def apply(eng: Engine, calls: list, keys: set[str] | None = None) -> None:
+    for method, args, kwargs in calls:
+        try:
+            getattr(eng, method)(*args, **kwargs)
+        except InvalidCall:
+            continue
+        if keys is not None:
+            keys.add(kwargs["key"])
+
+
+def test_killed_replay_has_no_half_applied_event_and_resumes_to_the_same_ledger(tmp_path: Path) -> None:
+    db = tmp_path / "crash.db"
+    Engine.open(db=str(db)).close()  # the schema exists before the worker starts
+    proc = subprocess.Popen([sys.executable, str(WORKER), "replay", str(db)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    done = -1
+    for line in proc.stdout:
+        done = int(line)
+        if done >= KILL_AFTER:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert done >= KILL_AFTER and proc.returncode == -signal.SIGKILL
+
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        keys = {row[0] for row in con.execute("SELECT key FROM idempotency")}
+    finally:
+        con.close()
+    calls = workload()
+    committed = max(int(k[1:]) for k in keys) + 1
+    assert KILL_AFTER < committed < len(calls), "the kill should land mid-way"
+
+    with Engine.open() as ref, Engine.open(db=str(db)) as sql:
+        # exactly the calls before the kill are there, each one whole: its key, its entries, its messages
+        expected_keys: set[str] = set()
+        apply(ref, calls[:committed], expected_keys)
+        assert keys == expected_keys
+        assert sql.accounts() == ref.accounts()
+        for name in ref.accounts():
+            assert sql.history(name) == ref.history(name)
+            assert sql.balance(name) == ref.balance(name)
+        # resuming from the start with the same keys ends where an uninterrupted run ends
+        apply(sql, calls)
+        apply(ref, calls[committed:])
+        for name in ref.accounts():
+            assert sql.history(name) == ref.history(name)
+        assert sql.reminded() == ref.reminded()
+
+
+def test_eight_processes_race_for_five_credits(tmp_path: Path) -> None:
+    db = tmp_path / "race.db"
+    barrier = tmp_path / "go"
+    with Engine.open(db=str(db)) as eng:
+        assert eng.subscribe("alice", "career", at="2026-01-01").balance == 5
+    procs = [subprocess.Popen([sys.executable, str(WORKER), "send", str(db), str(i), str(barrier)], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True) for i in range(8)]
+    try:
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        barrier.touch()
+        results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    outcomes = sorted((r["outcome"], r["reason"]) for r in results)
+    assert outcomes == [("denied", "no_credits")] * 3 + [("sent", None)] * 5
+    assert sorted(r["balance"] for r in results if r["outcome"] == "sent") == [0, 1, 2, 3, 4]
+    with Engine.open(db=str(db)) as eng:
+        assert eng.balance("alice").credits == 0
+        assert sum(1 for e in eng.history("alice") if e.kind == "consume") == 5

@@ -1,0 +1,66 @@
+"""The SQL store: schema on first use, URLs and paths, no cached truth between engines."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from engine import Engine, EngineError, InvalidCall
+from engine.store import SCHEMA_VERSION
+
+
+def test_schema_is_created_once_with_a_version_row(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    Engine.open(db=str(db)).close()
+    Engine.open(db=f"sqlite:///{db}").close()
+    con = sqlite3.connect(db)
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    finally:
+        con.close()
+    assert tables >= {"meta", "accounts", "lots", "entries", "messages", "connections", "idempotency"}
+    assert version == [(str(SCHEMA_VERSION),)]
+
+
+def test_a_database_of_another_schema_version_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    Engine.open(db=str(db)).close()
+    con = sqlite3.connect(db)
+    con.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(EngineError) as info:
+        Engine.open(db=str(db))
+    assert info.value.code == "schema_version"
+
+
+def test_two_engines_on_one_file_see_the_same_state(tmp_path: Path) -> None:
+    db = str(tmp_path / "shared.db")
+    with Engine.open(db=db) as one, Engine.open(db=db) as two:
+        one.subscribe("alice", "career", at="2026-01-01")
+        assert two.balance("alice").credits == 5
+        two.send("alice", "carol", at="2026-01-02", message_id="m1")
+        assert one.balance("alice").credits == 4
+        assert one.respond("m1", "reply", at="2026-01-03").outcome == "credited_back"
+        assert two.history("alice") == one.history("alice")
+        with pytest.raises(InvalidCall) as info:  # message ids are global across processes too
+            two.send("alice", "dave", at="2026-01-04", message_id="m1")
+        assert info.value.code == "message_exists"
+    with Engine.open(db=db) as again:
+        assert again.balance("alice").credits == 5
+        assert again.accounts() == ["alice"]
+
+
+def test_in_memory_sqlite_url(tmp_path: Path) -> None:
+    with Engine.open(db="sqlite://") as eng:
+        eng.subscribe("alice", "career", at="2026-01-01")
+        assert eng.balance("alice", "2026-02-01").credits == 10
+
+
+def test_memory_store_is_the_default() -> None:
+    with Engine.open() as eng, Engine.open(db="memory") as other:
+        eng.subscribe("alice", "career", at="2026-01-01")
+        assert other.accounts() == []
