@@ -190,3 +190,27 @@ def test_fact_names_are_distinct_to_durable() -> None:
 
     assert fnv1a32("$and") == 3746487396 and fnv1a32("$or") == 340911698  # durable's own constants
     assert all(name_collisions(ev) == [] for ev in catalog.EVENT_KINDS)
+
+
+def test_each_distinct_key_goes_to_durable_once(policy: Policy, rules_dir: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    posted: list[dict[str, object]] = []
+    real = DurableRunner.decide
+
+    def counting(self: DurableRunner, event: str, message: dict[str, bool | int | str]) -> int:
+        posted.append(dict(message))
+        return real(self, event, message)
+
+    monkeypatch.setattr(DurableRunner, "decide", counting)
+    with RuleBook.load(rules_dir, policy, memo=True) as book:
+        for _ in range(500):
+            book.decide("send", send_facts())
+            book.decide("send", send_facts(sender__balance=0))
+        assert len(posted) == 2
+        # the posted event carries only the facts the rules read, flattened, with their own types
+        assert set(posted[0]) == {f.replace(".", "__") for f in book.facts_read("send")}
+        assert posted[0]["sender__premium"] is True and posted[0]["sender__balance"] == 5
+    with RuleBook.load(rules_dir, policy, memo=False) as book:
+        for _ in range(10):
+            book.decide("send", send_facts())
+        assert len(posted) == 12
