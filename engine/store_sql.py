@@ -113,16 +113,17 @@ idempotency_t = sa.Table(
 )
 
 
-def _dialect_corner(engine: sa.Engine) -> Callable[[sa.Connection], None]:
-    """Every dialect-specific line of the store. Returns the schema-creation lock.
+def _dialect_corner(engine: sa.Engine) -> tuple[Callable[[sa.Connection], None], str]:
+    """Every dialect-specific line of the store: (schema-creation lock, account row lock clause).
 
     SQLite: the driver's own transaction handling is switched off so that
     each write transaction starts with ``BEGIN IMMEDIATE`` (the database
     write lock, taken before any read, so two writers never interleave);
     reads start a plain ``BEGIN``. WAL lets readers work beside a writer and
     survives a killed process; ``busy_timeout`` makes a writer wait its turn.
-    PostgreSQL: account rows are locked by ``with_for_update()`` in the
-    portable code (SQLite ignores it); schema creation takes an advisory lock.
+    PostgreSQL: the acting account's row is read ``FOR UPDATE``, so writers
+    of one account serialise and others run side by side; schema creation
+    takes an advisory lock so that two first-time processes do not race.
     """
     if engine.dialect.name == "sqlite":
 
@@ -140,13 +141,13 @@ def _dialect_corner(engine: sa.Engine) -> Callable[[sa.Connection], None]:
             read = conn.get_execution_options().get("inmail_read", False)
             conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
-        return lambda conn: None
-    if engine.dialect.name == "postgresql":
-        def _schema_lock(conn: sa.Connection) -> None:
+        return (lambda conn: None), ""
+
+    def _schema_lock(conn: sa.Connection) -> None:
+        if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7413)")
 
-        return _schema_lock
-    return lambda conn: None
+    return _schema_lock, " FOR UPDATE"
 
 
 class SqlStore:
@@ -158,7 +159,8 @@ class SqlStore:
         if url.startswith("sqlite") and in_memory:
             kwargs["poolclass"] = sa.StaticPool
         self._engine = sa.create_engine(url, **kwargs)
-        schema_lock = _dialect_corner(self._engine)
+        schema_lock, for_update = _dialect_corner(self._engine)
+        self._select_account = _sql(_SELECT_ACCOUNT + for_update)
         with self._engine.begin() as conn:
             schema_lock(conn)
             metadata.create_all(conn)
@@ -172,7 +174,7 @@ class SqlStore:
     @contextmanager
     def unit(self) -> Iterator[SqlUnit]:
         with self._engine.begin() as conn:
-            yield SqlUnit(conn)
+            yield SqlUnit(conn, self._select_account)
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
@@ -216,68 +218,112 @@ class SqlStore:
         self._engine.dispose()
 
 
+def _sql(text: str) -> sa.TextClause:
+    return sa.text(" ".join(text.split()))
+
+
+def _params(cols: tuple[str, ...]) -> str:
+    return ", ".join(f":{c}" for c in cols)
+
+
+def _sets(cols: tuple[str, ...]) -> str:
+    return ", ".join(f"{c} = :{c}" for c in cols)
+
+
+# The statements of a transaction, as plain portable SQL: built once, they cost the
+# driver call and little else (Core expression objects would be rebuilt per call).
+_ACCOUNT_COLS = ("plan", "active", "payment", "since", "billing_anchor", "clock", "start_pending", "renew_k",
+                 "next_renewal", "next_due", "balance", "next_lot", "next_seq", "next_msg")
+_SELECT_ACCOUNT = f"SELECT {', '.join(_ACCOUNT_COLS)} FROM accounts WHERE name = :name"
+_INSERT_ACCOUNT = _sql(f"INSERT INTO accounts (name, {', '.join(_ACCOUNT_COLS)}) "
+                       f"VALUES (:name, {_params(_ACCOUNT_COLS)})")
+_UPDATE_ACCOUNT = _sql(f"UPDATE accounts SET {_sets(_ACCOUNT_COLS)} WHERE name = :name")
+_LIVE_LOTS = _sql("""SELECT id, source, amount, remaining, granted_at, expires_at FROM lots
+                     WHERE account = :account AND expires_at > :t ORDER BY id""")
+_PENDING_REMINDERS = _sql("""SELECT reminder_at, seq, id FROM messages
+                             WHERE sender = :sender AND reminder_done = :no AND reminder_at IS NOT NULL""")
+_INSERT_LOT = _sql("""INSERT INTO lots (account, id, source, amount, remaining, granted_at, expires_at)
+                      VALUES (:account, :id, :source, :amount, :remaining, :granted_at, :expires_at)""")
+_UPDATE_LOT = _sql("UPDATE lots SET remaining = :remaining WHERE account = :account AND id = :id")
+_INSERT_ENTRY = _sql("""INSERT INTO entries (account, seq, at, kind, lot, amount, balance_after, event, rule,
+                                             requirements, message, note)
+                        VALUES (:account, :seq, :at, :kind, :lot, :amount, :balance_after, :event, :rule,
+                                :requirements, :message, :note)""")
+_MESSAGE_COLS = ("lot", "awaiting", "responded_at", "response_type", "status", "credited", "reminder_at",
+                 "reminder_done", "reminded_at")
+_SELECT_MESSAGE = _sql(f"SELECT id, seq, sender, recipient, kind, sent_at, {', '.join(_MESSAGE_COLS)} "
+                       "FROM messages WHERE id = :id")
+_MESSAGE_EXISTS = _sql("SELECT 1 FROM messages WHERE id = :id")
+_INSERT_MESSAGE = _sql(f"INSERT INTO messages (id, seq, sender, recipient, kind, sent_at, "
+                       f"{', '.join(_MESSAGE_COLS)}) VALUES (:id, :seq, :sender, :recipient, :kind, "
+                       f":sent_at, {_params(_MESSAGE_COLS)})")
+_UPDATE_MESSAGE = _sql(f"UPDATE messages SET {_sets(_MESSAGE_COLS)} WHERE id = :id")
+_AWAITING = _sql("""SELECT 1 FROM messages
+                    WHERE sender = :sender AND recipient = :recipient AND awaiting = :yes""")
+_CONNECTED = _sql("SELECT 1 FROM connections WHERE a = :a AND b = :b")
+_INSERT_CONNECTION = _sql("INSERT INTO connections (a, b, at) VALUES (:a, :b, :at)")
+_SELECT_KEY = _sql("SELECT decision FROM idempotency WHERE key = :key")
+_INSERT_KEY = _sql("INSERT INTO idempotency (key, account, decision) VALUES (:key, :account, :decision)")
+
+
 class SqlUnit:
     """One transaction; implements :class:`~engine.store.Unit`."""
 
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, select_account: sa.TextClause) -> None:
         self._c = conn
+        self._select_account = select_account
         self._next_lot: dict[str, int] = {}  # lot ids below this were loaded (update), others are new
         self._messages: dict[str, MsgRec] = {}
 
     def recorded(self, key: str) -> Decision | None:
-        text = self._c.execute(sa.select(idempotency_t.c.decision).where(idempotency_t.c.key == key)).scalar()
+        text = self._c.execute(_SELECT_KEY, {"key": key}).scalar()
         return None if text is None else Decision.from_dict(json.loads(text))
 
     def remember(self, key: str, account: str, decision: Decision) -> None:
-        self._c.execute(idempotency_t.insert().values(key=key, account=account,
-                                                      decision=json.dumps(decision.to_dict())))
+        self._c.execute(_INSERT_KEY, {"key": key, "account": account,
+                                      "decision": json.dumps(decision.to_dict())})
 
     def account(self, name: str) -> AccountState | None:
-        a = accounts_t.c
-        q = sa.select(accounts_t).where(a.name == name).with_for_update()
-        row = self._c.execute(q).mappings().first()
+        row = self._c.execute(self._select_account, {"name": name}).first()
         if row is None:
             return None
-        acct = AccountState(name, row["plan"], row["payment"], from_iso(row["since"]),
-                            from_iso(row["billing_anchor"]))
-        acct.active = row["active"]
-        acct.clock = from_iso(row["clock"])
-        acct.start_pending = row["start_pending"]
-        acct.renew_k = row["renew_k"]
-        acct.next_renewal = _opt(row["next_renewal"])
-        acct.next_due = _opt(row["next_due"])
-        acct.balance = row["balance"]
-        acct.next_lot, acct.next_seq, acct.next_msg = row["next_lot"], row["next_seq"], row["next_msg"]
-        lq = sa.select(lots_t).where(lots_t.c.account == name, lots_t.c.expires_at > row["clock"])
-        acct.lots = [_lot(r) for r in self._c.execute(lq.order_by(lots_t.c.id)).mappings()]
-        m = messages_t.c
-        rq = sa.select(m.reminder_at, m.seq, m.id).where(m.sender == name, m.reminder_done.is_(False),
-                                                        m.reminder_at.is_not(None))
-        acct.reminders = reminder_heap((from_iso(t), s, i) for t, s, i in self._c.execute(rq))
+        (plan, active, payment, since, anchor, clock, start_pending, renew_k, next_renewal, next_due, balance,
+         next_lot, next_seq, next_msg) = row
+        acct = AccountState(name, plan, payment, from_iso(since), from_iso(anchor))
+        acct.active = bool(active)
+        acct.clock = from_iso(clock)
+        acct.start_pending = bool(start_pending)
+        acct.renew_k = renew_k
+        acct.next_renewal = _opt(next_renewal)
+        acct.next_due = _opt(next_due)
+        acct.balance, acct.next_lot, acct.next_seq, acct.next_msg = balance, next_lot, next_seq, next_msg
+        rows = self._c.execute(_LIVE_LOTS, {"account": name, "t": clock})
+        acct.lots = [LotRec(i, src, n, left, from_iso(g), from_iso(e)) for i, src, n, left, g, e in rows]
+        rows = self._c.execute(_PENDING_REMINDERS, {"sender": name, "no": False})
+        acct.reminders = reminder_heap((from_iso(t), seq, i) for t, seq, i in rows)
         self._next_lot[name] = acct.next_lot
         return acct
 
     def new_account(self, acct: AccountState) -> None:
-        self._c.execute(accounts_t.insert().values(name=acct.name, **_account_row(acct)))
+        self._c.execute(_INSERT_ACCOUNT, _account_row(acct))
         self._next_lot[acct.name] = acct.next_lot
 
     def save(self, acct: AccountState) -> None:
         c = self._c
-        c.execute(accounts_t.update().where(accounts_t.c.name == acct.name).values(**_account_row(acct)))
+        c.execute(_UPDATE_ACCOUNT, _account_row(acct))
         first_new = self._next_lot.get(acct.name, 1)
-        new = [lot for lot in acct.dirty.values() if lot.id >= first_new]
+        new = [{"account": acct.name, "id": lot.id, "source": lot.source, "amount": lot.amount,
+                "remaining": lot.remaining, "granted_at": iso(lot.granted_at),
+                "expires_at": iso(lot.expires_at)}
+               for lot in acct.dirty.values() if lot.id >= first_new]
         if new:
-            c.execute(lots_t.insert(), [
-                {"account": acct.name, "id": lot.id, "source": lot.source, "amount": lot.amount,
-                 "remaining": lot.remaining, "granted_at": iso(lot.granted_at),
-                 "expires_at": iso(lot.expires_at)}
-                for lot in new])
-        for lot in acct.dirty.values():
-            if lot.id < first_new:
-                c.execute(lots_t.update().where(lots_t.c.account == acct.name, lots_t.c.id == lot.id)
-                          .values(remaining=lot.remaining))
+            c.execute(_INSERT_LOT, new)
+        changed = [{"account": acct.name, "id": lot.id, "remaining": lot.remaining}
+                   for lot in acct.dirty.values() if lot.id < first_new]
+        if changed:
+            c.execute(_UPDATE_LOT, changed)
         if acct.entries:
-            c.execute(entries_t.insert(), [
+            c.execute(_INSERT_ENTRY, [
                 {"account": e.account, "seq": e.seq, "at": iso(e.at), "kind": e.kind, "lot": e.lot,
                  "amount": e.amount, "balance_after": e.balance_after, "event": e.event, "rule": e.rule,
                  "requirements": ",".join(e.requirements), "message": e.message, "note": e.note}
@@ -290,39 +336,37 @@ class SqlUnit:
         """One record per message per transaction, so every change made to it is written."""
         msg = self._messages.get(message_id)
         if msg is None:
-            q = sa.select(messages_t).where(messages_t.c.id == message_id)
-            row = self._c.execute(q).mappings().first()
+            row = self._c.execute(_SELECT_MESSAGE, {"id": message_id}).first()
             if row is None:
                 return None
             msg = self._messages[message_id] = _message(row)
         return msg
 
     def message_exists(self, message_id: str) -> bool:
-        q = sa.select(messages_t.c.id).where(messages_t.c.id == message_id)
-        return self._c.execute(q).first() is not None
+        if message_id in self._messages:
+            return True
+        return self._c.execute(_MESSAGE_EXISTS, {"id": message_id}).first() is not None
 
     def add_message(self, msg: MsgRec) -> None:
         self._messages[msg.id] = msg
-        self._c.execute(messages_t.insert().values(
-            id=msg.id, seq=msg.seq, sender=msg.sender, recipient=msg.recipient, kind=msg.kind,
-            sent_at=iso(msg.sent_at), **_message_changes(msg)))
+        self._c.execute(_INSERT_MESSAGE, {"id": msg.id, "seq": msg.seq, "sender": msg.sender,
+                                          "recipient": msg.recipient, "kind": msg.kind,
+                                          "sent_at": iso(msg.sent_at), **_message_changes(msg)})
 
     def update_message(self, msg: MsgRec) -> None:
-        self._c.execute(messages_t.update().where(messages_t.c.id == msg.id).values(**_message_changes(msg)))
+        self._c.execute(_UPDATE_MESSAGE, {"id": msg.id, **_message_changes(msg)})
 
     def awaiting(self, sender: str, recipient: str) -> bool:
-        m = messages_t.c
-        q = sa.select(m.id).where(m.sender == sender, m.recipient == recipient, m.awaiting.is_(True)).limit(1)
-        return self._c.execute(q).first() is not None
+        args = {"sender": sender, "recipient": recipient, "yes": True}
+        return self._c.execute(_AWAITING, args).first() is not None
 
     def connected(self, a: str, b: str) -> bool:
-        q = sa.select(connections_t.c.a).where(connections_t.c.a == a, connections_t.c.b == b)
-        return self._c.execute(q).first() is not None
+        return self._c.execute(_CONNECTED, {"a": a, "b": b}).first() is not None
 
     def connect(self, a: str, b: str, at: dt.datetime) -> None:
         for x, y in ((a, b), (b, a)):
             if not self.connected(x, y):
-                self._c.execute(connections_t.insert().values(a=x, b=y, at=iso(at)))
+                self._c.execute(_INSERT_CONNECTION, {"a": x, "b": y, "at": iso(at)})
 
 
 def _opt(text: str | None) -> dt.datetime | None:
@@ -335,7 +379,8 @@ def _iso_opt(value: dt.datetime | None) -> str | None:
 
 def _account_row(acct: AccountState) -> dict[str, Any]:
     return {
-        "plan": acct.plan, "active": acct.active, "payment": acct.payment, "since": iso(acct.since),
+        "name": acct.name, "plan": acct.plan, "active": acct.active, "payment": acct.payment,
+        "since": iso(acct.since),
         "billing_anchor": iso(acct.anchor), "clock": iso(acct.clock), "start_pending": acct.start_pending,
         "renew_k": acct.renew_k, "next_renewal": _iso_opt(acct.next_renewal),
         "next_due": _iso_opt(acct.next_due), "balance": acct.balance, "next_lot": acct.next_lot,
@@ -364,9 +409,11 @@ def _message_changes(msg: MsgRec) -> dict[str, Any]:
 
 
 def _message(r: Any) -> MsgRec:
-    msg = MsgRec(r["id"], r["seq"], r["sender"], r["recipient"], r["kind"], from_iso(r["sent_at"]))
-    msg.lot, msg.awaiting, msg.credited = r["lot"], r["awaiting"], r["credited"]
-    msg.responded_at, msg.response_type, msg.status = _opt(r["responded_at"]), r["response_type"], r["status"]
-    msg.reminder_at, msg.reminder_done, msg.reminded_at = (_opt(r["reminder_at"]), r["reminder_done"],
-                                                           _opt(r["reminded_at"]))
+    (id_, seq, sender, recipient, kind, sent_at, lot, awaiting, responded_at, response_type, status, credited,
+     reminder_at, reminder_done, reminded_at) = r
+    msg = MsgRec(id_, seq, sender, recipient, kind, from_iso(sent_at))
+    msg.lot, msg.awaiting, msg.credited = lot, bool(awaiting), bool(credited)
+    msg.responded_at, msg.response_type, msg.status = _opt(responded_at), response_type, status
+    msg.reminder_at, msg.reminded_at = _opt(reminder_at), _opt(reminded_at)
+    msg.reminder_done = bool(reminder_done)
     return msg
