@@ -21,7 +21,7 @@ from typing import Any
 from engine import ledger
 from engine.calendar import Calendar
 from engine.ledger import AccountState, Cause, LotRec
-from engine.model import Decision, Verdict
+from engine.model import Decision, Verdict, build
 from engine.policy import Policy
 from engine.rulebook import RuleBook
 from engine.store import Unit
@@ -96,9 +96,12 @@ class Timeline:
 
     def _system(self, acct: AccountState, verdict: Verdict, at: dt.datetime, start: int,
                 message: str | None = None) -> Decision:
-        return Decision(verdict.event, at, verdict.outcome, verdict.reason, verdict.rule,
-                        verdict.requirements, verdict.effects, self._book.revision, account=acct.name,
-                        message=message, balance=acct.balance, entries=tuple(acct.entries[start:]))
+        return build(Decision, {
+            "event": verdict.event, "at": at, "outcome": verdict.outcome, "reason": verdict.reason,
+            "rule": verdict.rule, "requirements": verdict.requirements, "effects": verdict.effects,
+            "revision": self._book.revision, "account": acct.name, "message": message, "status": None,
+            "balance": acct.balance, "purchase_possible": None, "entries": tuple(acct.entries[start:]),
+            "system_events": ()})
 
     def _expire(self, acct: AccountState, lot: LotRec, at: dt.datetime) -> Decision:
         """A lot with credits left reaches its expiry (R09)."""

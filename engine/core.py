@@ -30,7 +30,7 @@ from engine._timeline import Timeline
 from engine.errors import InvalidCall
 from engine.facts import PAYMENT_STATUSES
 from engine.ledger import AccountState, Cause
-from engine.model import Balance, Decision, LedgerEntry, Verdict
+from engine.model import Balance, Decision, LedgerEntry, Verdict, build
 from engine.paths import resolve_policy, resolve_rules
 from engine.policy import Policy, load_policy
 from engine.rulebook import RuleBook
@@ -394,17 +394,20 @@ class Engine(Timeline):
                               "invalid_payment_status")
 
     def _finish(self, u: Unit, acct: AccountState, verdict: Verdict, t: dt.datetime, system: list[Decision],
-                start: int, key: str | None, **extra: Any) -> Decision:
+                start: int, key: str | None, message: str | None = None, status: str | None = None,
+                purchase_possible: bool | None = None) -> Decision:
         """Close the event: apply what it made due at ``t`` itself, save, build and remember the Decision."""
         entries = tuple(acct.entries[start:])
         acct.clock = t
         acct.next_due = self._next_due(acct)
         if acct.next_due is not None and acct.next_due <= t:  # e.g. the start grant of a subscription
             system = [*system, *self._settle(u, acct, t)]
-        decision = Decision(
-            verdict.event, t, verdict.outcome, verdict.reason, verdict.rule, verdict.requirements,
-            verdict.effects, self._book.revision, account=acct.name, balance=acct.balance,
-            entries=entries, system_events=tuple(system), **extra)
+        decision = build(Decision, {
+            "event": verdict.event, "at": t, "outcome": verdict.outcome, "reason": verdict.reason,
+            "rule": verdict.rule, "requirements": verdict.requirements, "effects": verdict.effects,
+            "revision": self._book.revision, "account": acct.name, "message": message, "status": status,
+            "balance": acct.balance, "purchase_possible": purchase_possible, "entries": entries,
+            "system_events": tuple(system)})
         u.save(acct)
         if key is not None:
             u.remember(key, acct.name, decision)

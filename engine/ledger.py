@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from engine.model import Balance, LedgerEntry, Lot
+from engine.model import Balance, LedgerEntry, Lot, build
 
 SOURCES = ("monthly", "credit_back", "purchase")
 
@@ -96,8 +96,10 @@ class Cause(NamedTuple):
 def _entry(acct: AccountState, at: dt.datetime, kind: str, lot: int | None, amount: int,
            cause: Cause, note: str = "") -> None:
     acct.balance += amount
-    acct.entries.append(LedgerEntry(acct.next_seq, acct.name, at, kind, lot, amount, acct.balance,
-                                    cause.event, cause.rule, cause.requirements, cause.message, note))
+    acct.entries.append(build(LedgerEntry, {
+        "seq": acct.next_seq, "account": acct.name, "at": at, "kind": kind, "lot": lot, "amount": amount,
+        "balance_after": acct.balance, "event": cause.event, "rule": cause.rule,
+        "requirements": cause.requirements, "message": cause.message, "note": note}))
     acct.next_seq += 1
 
 
@@ -133,7 +135,8 @@ def consume(acct: AccountState, at: dt.datetime, cause: Cause) -> LotRec | None:
     best: LotRec | None = None
     for lot in acct.lots:
         if lot.remaining > 0 and lot.granted_at <= at < lot.expires_at and (
-                best is None or lot.order() < best.order()):
+                best is None or lot.expires_at < best.expires_at
+                or (lot.expires_at == best.expires_at and lot.order() < best.order())):
             best = lot
     if best is not None:
         _take(acct, best, 1, at, "consume", cause)
@@ -210,8 +213,11 @@ def prune(acct: AccountState, at: dt.datetime) -> None:
 
 def next_expiry(acct: AccountState) -> dt.datetime | None:
     """The next instant a lot with credits left expires (only those raise ``expire`` events)."""
-    times = [lot.expires_at for lot in acct.lots if lot.remaining > 0]
-    return min(times) if times else None
+    soonest = None
+    for lot in acct.lots:
+        if lot.remaining > 0 and (soonest is None or lot.expires_at < soonest):
+            soonest = lot.expires_at
+    return soonest
 
 
 def expiring(acct: AccountState, at: dt.datetime) -> list[LotRec]:

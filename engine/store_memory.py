@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from engine.ledger import AccountState, LotRec
 from engine.model import Decision, LedgerEntry
@@ -40,9 +38,15 @@ class MemoryStore:
 
     # --- Store ----------------------------------------------------------------------------
 
-    @contextmanager
-    def unit(self) -> Iterator[MemoryStore]:
-        yield self
+    def unit(self) -> MemoryStore:
+        """The store is its own unit: nothing to begin, commit or roll back (see the module docstring)."""
+        return self
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
     def accounts(self) -> list[str]:
         return sorted(self._accounts)
