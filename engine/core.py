@@ -344,9 +344,10 @@ class Engine(Timeline):
 
     def history(self, account: str) -> list[LedgerEntry]:
         """Every ledger entry of ``account``, oldest first (the append-only record of its credits)."""
-        if account not in self._store.accounts():
+        found = self._store.history(account)
+        if found is None:
             raise InvalidCall(f"no account `{account}`", "unknown_account")
-        return self._store.history(account)
+        return found
 
     def reminded(self, at: At | None = None) -> list[str]:
         """Ids of messages reminded at or before ``at`` (every account advanced to ``at`` first)."""

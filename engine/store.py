@@ -104,7 +104,8 @@ class Store(Protocol):
     def due_accounts(self, to: dt.datetime) -> list[str]:
         """Accounts whose next renewal, expiry or reminder falls at or before ``to``."""
 
-    def history(self, account: str) -> list[LedgerEntry]: ...
+    def history(self, account: str) -> list[LedgerEntry] | None:
+        """Every entry of the account in order; None if there is no such account."""
 
     def lots_and_entries(self, account: str, at: dt.datetime) -> tuple[list[LotRec], list[LedgerEntry]]:
         """Lots usable at ``at`` and the entries up to ``at``: enough to rebuild a past balance."""
@@ -116,12 +117,12 @@ class Store(Protocol):
 
 
 def open_store(db: str | Path | None) -> Store:
-    """``None``/``"memory"``: plain Python structures; a URL or a file path: SQLAlchemy.
+    """``None``/``""``/``"memory"``: plain Python structures; a URL or a file path: SQLAlchemy.
 
     A plain path (``ledger.db``) means a SQLite file; anything with ``://``
     is a SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://...``).
     """
-    if db is None or db == "memory":
+    if db is None or db == "" or db == "memory":
         from engine.store_memory import MemoryStore
 
         return MemoryStore()

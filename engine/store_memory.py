@@ -7,13 +7,15 @@ arithmetic cannot fail afterwards; a unit therefore needs no undo. (If a
 rule-engine failure interrupts a call after some due system events were
 applied, those stay applied, each one whole: they were due anyway.)
 
-Nothing is shared with other processes: use a database URL for that.
+A unit holds a lock, so threads of one process may share an engine; nothing
+is shared with other processes: use a database URL for that.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import heapq
+import threading
 
 from engine.ledger import AccountState, LotRec
 from engine.model import Decision, LedgerEntry
@@ -35,6 +37,7 @@ class MemoryStore:
         #: (next due instant, account) with lazy deletion: an entry is live if it matches the account
         self._due: list[tuple[dt.datetime, str]] = []
         self._queued: dict[str, dt.datetime | None] = {}
+        self._lock = threading.RLock()
 
     # --- Store ----------------------------------------------------------------------------
 
@@ -43,10 +46,11 @@ class MemoryStore:
         return self
 
     def __enter__(self) -> MemoryStore:
+        self._lock.acquire()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        self._lock.release()
 
     def accounts(self) -> list[str]:
         return sorted(self._accounts)
@@ -61,8 +65,9 @@ class MemoryStore:
                 self._queued[name] = None  # re-queued by save()
         return sorted(due)
 
-    def history(self, account: str) -> list[LedgerEntry]:
-        return list(self._history.get(account, ()))
+    def history(self, account: str) -> list[LedgerEntry] | None:
+        found = self._history.get(account)
+        return None if found is None else list(found)
 
     def lots_and_entries(self, account: str, at: dt.datetime) -> tuple[list[LotRec], list[LedgerEntry]]:
         lots = [lot for lot in self._lots.get(account, {}).values() if lot.granted_at <= at < lot.expires_at]

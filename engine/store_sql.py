@@ -158,18 +158,25 @@ class SqlStore:
         in_memory = url.endswith(":memory:") or url.rstrip("/") in ("sqlite:", "sqlite:/")
         if url.startswith("sqlite") and in_memory:
             kwargs["poolclass"] = sa.StaticPool
-        self._engine = sa.create_engine(url, **kwargs)
-        schema_lock, for_update = _dialect_corner(self._engine)
-        self._select_account = _sql(_SELECT_ACCOUNT + for_update)
-        with self._engine.begin() as conn:
-            schema_lock(conn)
-            metadata.create_all(conn)
-            version = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")).scalar()
-            if version is None:
-                conn.execute(meta_t.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-            elif version != str(SCHEMA_VERSION):
-                raise EngineError(f"database schema version {version}, this engine needs {SCHEMA_VERSION}",
-                                  "schema_version")
+        try:
+            self._engine = sa.create_engine(url, **kwargs)
+            schema_lock, for_update = _dialect_corner(self._engine)
+            self._select_account = _sql(_SELECT_ACCOUNT + for_update)
+            with self._engine.begin() as conn:
+                schema_lock(conn)
+                metadata.create_all(conn)
+                q = sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")
+                version = conn.execute(q).scalar()
+                if version is None:
+                    conn.execute(meta_t.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+        except (sa.exc.SQLAlchemyError, ImportError) as exc:  # bad URL, missing driver, unreadable file
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise EngineError(f"cannot open the database `{_shown(url)}`: {reason}",
+                              "database_unavailable") from None
+        if version is not None and version != str(SCHEMA_VERSION):
+            self._engine.dispose()
+            raise EngineError(f"database schema version {version}, this engine needs {SCHEMA_VERSION}",
+                              "schema_version")
 
     @contextmanager
     def unit(self) -> Iterator[SqlUnit]:
@@ -192,9 +199,11 @@ class SqlStore:
         with self._read() as c:
             return list(c.execute(q).scalars())
 
-    def history(self, account: str) -> list[LedgerEntry]:
+    def history(self, account: str) -> list[LedgerEntry] | None:
         q = sa.select(entries_t).where(entries_t.c.account == account).order_by(entries_t.c.seq)
         with self._read() as c:
+            if c.execute(sa.select(accounts_t.c.name).where(accounts_t.c.name == account)).first() is None:
+                return None
             return [_entry(r) for r in c.execute(q).mappings()]
 
     def lots_and_entries(self, account: str, at: dt.datetime) -> tuple[list[LotRec], list[LedgerEntry]]:
@@ -367,6 +376,14 @@ class SqlUnit:
         for x, y in ((a, b), (b, a)):
             if not self.connected(x, y):
                 self._c.execute(_INSERT_CONNECTION, {"a": x, "b": y, "at": iso(at)})
+
+
+def _shown(url: str) -> str:
+    """The URL as it may be printed: without its password."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL: nothing secret to hide in it
+        return url
 
 
 def _opt(text: str | None) -> dt.datetime | None:

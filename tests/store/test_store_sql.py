@@ -64,3 +64,31 @@ def test_memory_store_is_the_default() -> None:
     with Engine.open() as eng, Engine.open(db="memory") as other:
         eng.subscribe("alice", "career", at="2026-01-01")
         assert other.accounts() == []
+
+
+def test_an_unusable_database_is_a_typed_error_without_secrets(tmp_path: Path) -> None:
+    for db in (str(tmp_path / "no" / "such" / "dir.db"), "nosuch://x", "postgresql://u:secret@127.0.0.1:1/x"):
+        with pytest.raises(EngineError) as info:
+            Engine.open(db=db)
+        assert info.value.code == "database_unavailable"
+        assert "secret" not in str(info.value)
+
+
+def test_threads_may_share_an_engine() -> None:
+    import threading
+
+    with Engine.open() as eng:
+        eng.subscribe("alice", "business", at="2026-01-01")
+        outcomes: list[str] = []
+
+        def send(i: int) -> None:
+            for j in range(20):
+                outcomes.append(eng.send("alice", f"r{i}-{j}", at="2026-01-02").outcome)
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(set(outcomes)) == ["denied", "sent"] and outcomes.count("sent") == 15
+        assert eng.balance("alice").credits == 0
