@@ -14,6 +14,15 @@ store. A call (say ``send``) is one store transaction that
 
 The engine never chooses an outcome itself: what a call does to a balance is
 always what a rule in ``rules/*.yaml`` said, and every ledger entry cites it.
+
+Idempotency: a call with a ``key`` already used returns the Decision stored
+under it (whatever the other arguments) and changes nothing; a call that
+raised stores nothing, so it may be retried with the same key.
+
+With ``credit_back.lot: original`` a response may come after the consumed
+lot expired: the rules still decide ``credited_back``, and the ledger shows
+a ``credit_back`` entry of amount 0 on that lot (note "original lot already
+expired"): the credit is gone and the balance does not change.
 """
 
 from __future__ import annotations
@@ -96,7 +105,11 @@ class Engine(Timeline):
         """Start a subscription (opening the account if new); a canceled account starts afresh.
 
         The billing anchor (default ``at``) fixes the renewal dates (R07, R08):
-        a seat assigned mid-cycle still renews on the anchor's day.
+        a seat assigned mid-cycle still renews on the anchor's day. With
+        ``renewal.grant_on_start`` the start grant is a ``renew`` event at
+        ``at`` that the subscription itself brings about: it is applied right
+        after it, within this call, and listed in ``system_events`` (so
+        ``Decision.balance`` already includes it).
         """
         t = self._cal.instant(at)
         anchor = t if billing_anchor is None else self._cal.instant(billing_anchor)
