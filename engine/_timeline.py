@@ -26,6 +26,8 @@ from engine.policy import Policy
 from engine.rulebook import RuleBook
 from engine.store import Unit
 
+_NAMES = {p: (f"{p}.premium", f"{p}.plan", f"{p}.payment", f"{p}.balance") for p in ("sender", "account")}
+
 
 class Timeline:
     """Facts and system events; the base of :class:`engine.core.Engine`."""
@@ -52,10 +54,11 @@ class Timeline:
     def _facts(self, acct: AccountState, prefix: str) -> dict[str, Any]:
         """The account facts of the catalog (``sender.*`` or ``account.*`` and ``plan.*``)."""
         facts: dict[str, Any] = dict(self._plan_facts[acct.plan])
-        facts[f"{prefix}.premium"] = acct.active and self.policy.plans[acct.plan].premium
-        facts[f"{prefix}.plan"] = acct.plan
-        facts[f"{prefix}.payment"] = acct.payment
-        facts[f"{prefix}.balance"] = acct.balance
+        premium, plan, payment, balance = _NAMES[prefix]
+        facts[premium] = acct.active and facts["plan.premium"]
+        facts[plan] = acct.plan
+        facts[payment] = acct.payment
+        facts[balance] = acct.balance
         return facts
 
     def _next_due(self, acct: AccountState) -> dt.datetime | None:
