@@ -349,8 +349,8 @@ class Engine(Timeline):
             if t is None or t == acct.clock:
                 return ledger.current_balance(acct, acct.clock)
             if t > acct.clock:
-                self._settle(u, acct, t)
-                u.save(acct)
+                if self._settle(u, acct, t):
+                    u.save(acct)
                 return ledger.current_balance(acct, t)
         lots, entries = self._store.lots_and_entries(account, t)
         return ledger.balance_at(account, t, lots, entries)
