@@ -56,14 +56,16 @@ class MemoryStore:
         return sorted(self._accounts)
 
     def due_accounts(self, to: dt.datetime) -> list[str]:
-        due: set[str] = set()
+        """Looks only at the front of the due queue: the cost is the number of accounts due."""
+        live: list[tuple[dt.datetime, str]] = []
         heap = self._due
         while heap and heap[0][0] <= to:
-            at, name = heapq.heappop(heap)
-            if self._queued.get(name) == at:
-                due.add(name)
-                self._queued[name] = None  # re-queued by save()
-        return sorted(due)
+            item = heapq.heappop(heap)
+            if self._queued.get(item[1]) == item[0]:  # else stale: the account moved on since
+                live.append(item)
+        for item in live:  # still queued until save() records a new due instant
+            heapq.heappush(heap, item)
+        return sorted({name for _, name in live})
 
     def history(self, account: str) -> list[LedgerEntry] | None:
         found = self._history.get(account)

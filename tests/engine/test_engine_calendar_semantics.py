@@ -161,3 +161,13 @@ def test_non_utc_policy_reads_dates_in_its_zone(make: MakeEngine) -> None:
     eng.advance("2026-04-01")
     assert [e.at for e in eng.history("alice") if e.kind == "grant"][1:] == [
         T("2026-02-27T23:00:00"), T("2026-03-30T22:00:00")]  # Feb 28 and Mar 31, Paris midnight
+
+
+def test_advance_only_touches_accounts_with_something_due(eng: Engine) -> None:
+    for day in (5, 10, 20):
+        eng.subscribe(f"m{day}", "career", at=f"2026-01-{day:02d}")
+    store = eng._store
+    assert store.due_accounts(T("2026-02-09T00:00:00")) == ["m5"]
+    assert [d.account for d in eng.advance("2026-02-09")] == ["m5"]
+    assert store.due_accounts(T("2026-02-09T00:00:00")) == []
+    assert store.due_accounts(T("2026-02-21T00:00:00")) == ["m10", "m20"]
