@@ -108,9 +108,10 @@ class MemoryStore:
             self._history[acct.name].extend(acct.entries)
             acct.entries.clear()
         due = acct.next_due
-        if due is not None and self._queued.get(acct.name) != due:
+        if self._queued.get(acct.name) != due:
             self._queued[acct.name] = due
-            heapq.heappush(self._due, (due, acct.name))
+            if due is not None:
+                heapq.heappush(self._due, (due, acct.name))
 
     def message(self, message_id: str) -> MsgRec | None:
         return self._messages.get(message_id)
