@@ -1,0 +1,198 @@
+"""Benchmark: decision latency, year-long replay and start-up, side by side with the alternatives.
+
+    python bench/run.py            # full run (replay up to 100k accounts; tens of minutes)
+    python bench/run.py --quick    # smaller sizes, for CI smoke runs and quick looks
+    python bench/run.py --json     # machine-readable result on stdout
+
+Decision latency compares four ways of answering "may this account send an
+InMail now?" on the same randomized facts: a hand-written Python if-chain
+(the floor), zen-engine with a decision table compiled once, durable_rules
+driven directly with the engine's compiled ruleset, and the engine's own
+``RuleBook.decide`` (memo on and off). Replay runs a simulated year through
+the public ``engine.Engine`` API, in memory and on a SQLite file, each size in
+a fresh subprocess so peak RSS belongs to that run alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.handwritten import decide_send  # noqa: E402
+from bench.workload import send_facts  # noqa: E402
+
+
+def _timed(fn: Callable[[Any], Any], inputs: list[Any], repeat: int) -> tuple[list[Any], dict[str, float]]:
+    """Call ``fn`` on every input ``repeat`` times; per-call latency in microseconds."""
+    samples: list[float] = []
+    results: list[Any] = []
+    clock = time.perf_counter_ns
+    for r in range(repeat):
+        for x in inputs:
+            t0 = clock()
+            out = fn(x)
+            samples.append((clock() - t0) / 1000)
+            if r == 0:
+                results.append(out)
+    samples.sort()
+    return results, {
+        "median": round(statistics.median(samples), 2),
+        "p99": round(samples[int(len(samples) * 0.99) - 1], 2),
+    }
+
+
+def bench_decisions(n: int, repeat: int) -> dict[str, Any]:
+    import zen
+
+    from bench.zen_table import jdm_from_rules, nested
+    from engine import load_policy
+    from engine._durable import DurableRunner, compile_ruleset, field_name
+    from engine.rulebook import RuleBook
+
+    policy = load_policy(ROOT / "policies.yaml")
+    facts = send_facts(n)
+    out: dict[str, Any] = {"decision_us": {}, "agreement": {}, "inputs": n, "repeat": repeat}
+
+    with RuleBook.load(ROOT / "rules", policy, memo=True) as memo_book, \
+            RuleBook.load(ROOT / "rules", policy, memo=False) as plain_book:
+        engine_ids, out["decision_us"]["engine"] = _timed(
+            lambda f: memo_book.decide("send", f).rule, facts, repeat)
+        plain_ids, out["decision_us"]["engine_no_memo"] = _timed(
+            lambda f: plain_book.decide("send", f).rule, facts, repeat)
+        rule_file = memo_book.rule_file("send")
+        names = [r.id for r in rule_file.rules]
+        read = memo_book.facts_read("send")
+
+    py_ids, out["decision_us"]["python"] = _timed(decide_send, facts, repeat)
+
+    zen_engine = zen.ZenEngine()
+    decision = zen_engine.create_decision(
+        zen.ZenDecisionContent(json.dumps(jdm_from_rules(ROOT / "rules" / "send.yaml"))))
+    zen_inputs = [nested({k: f[k] for k in read}) for f in facts]
+    zen_ids, out["decision_us"]["zen"] = _timed(
+        lambda ctx: decision.evaluate(ctx)["result"]["rule"], zen_inputs, repeat)
+
+    runner = DurableRunner({"send": compile_ruleset(rule_file)})
+    raw_inputs = [{field_name(k): f[k] for k in read} for f in facts]
+    try:
+        raw_pos, out["decision_us"]["durable_raw"] = _timed(
+            lambda m: runner.decide("send", dict(m)), raw_inputs, repeat)
+    finally:
+        runner.close()
+    raw_ids = [names[p] for p in raw_pos]
+
+    for name, ids in (("python", py_ids), ("zen", zen_ids), ("durable_raw", raw_ids),
+                      ("engine_no_memo", plain_ids)):
+        out["agreement"][name] = sum(a == b for a, b in zip(ids, engine_ids, strict=True)) / n
+    out["outcomes"] = {rule: engine_ids.count(rule) for rule in names}
+    return out
+
+
+def _replay_child(accounts: int, backend: str) -> dict[str, Any]:
+    """Run in a subprocess: replay a year for ``accounts`` accounts and report."""
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "replay.py"), str(accounts), backend],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return {"accounts": accounts, "error": proc.stderr.strip().splitlines()[-1:]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_replay(sizes: list[int], sqlite_sizes: list[int]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "memory": [_replay_child(n, "memory") for n in sizes],
+        "sqlite": [_replay_child(n, "sqlite") for n in sqlite_sizes],
+    }
+
+
+def bench_startup(repeat: int = 3) -> dict[str, float]:
+    inmail = [sys.executable, "-m", "engine.cli"]
+    scenario = ROOT / "examples" / "scenarios" / "career-first-quarter.yaml"
+    out = {}
+    commands = {"validate": [*inmail, "validate"], "simulate": [*inmail, "simulate", str(scenario)]}
+    for name, args in commands.items():
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            subprocess.run(args, cwd=ROOT, capture_output=True, check=False)
+            times.append(time.perf_counter() - t0)
+        out[name] = round(min(times), 3)
+    return out
+
+
+def machine() -> dict[str, Any]:
+    import durable  # noqa: F401  (version check below)
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def render(result: dict[str, Any]) -> str:
+    lines = [f"machine: {result['machine']}", "", "decision latency (send), microseconds per call:"]
+    lines.append(f"  {'path':16} {'median':>8} {'p99':>8} {'agrees':>8}")
+    dec = result["decisions"]
+    for name, st in dec["decision_us"].items():
+        agree = "-" if name == "engine" else f"{dec['agreement'].get(name, 0) * 100:.1f}%"
+        lines.append(f"  {name:16} {st['median']:8.2f} {st['p99']:8.2f} {agree:>8}")
+    lines.append("")
+    lines.append("replay, a simulated year:")
+    lines.append(f"  {'store':8} {'accounts':>9} {'calls':>9} {'events':>9} {'events/s':>10} "
+                 f"{'us/event':>9} {'peak RSS MB':>12}")
+    for store, rows in result["replay"].items():
+        for row in rows:
+            if "error" in row:
+                lines.append(f"  {store:8} {row['accounts']:9} failed: {row['error']}")
+                continue
+            lines.append(f"  {store:8} {row['accounts']:9} {row['calls']:9} {row['events']:9} "
+                         f"{row['events_per_s']:10.0f} {1e6 / row['events_per_s']:9.1f} "
+                         f"{row['peak_rss_mb']:12.1f}")
+    lines.append("")
+    lines.append("start-up (best of 3), seconds: " +
+                 ", ".join(f"{k} {v:.2f}" for k, v in result["startup_s"].items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes (CI smoke run)")
+    ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = ap.parse_args(argv)
+    if args.quick:
+        n, repeat, sizes, sqlite_sizes = 2_000, 3, [200, 1_000], [200]
+    else:
+        n, repeat, sizes, sqlite_sizes = 20_000, 5, [1_000, 10_000, 100_000], [1_000, 10_000]
+    with tempfile.TemporaryDirectory():
+        result = {
+            "machine": machine(),
+            "mode": "quick" if args.quick else "full",
+            "decisions": bench_decisions(n, repeat),
+            "replay": bench_replay(sizes, sqlite_sizes),
+            "startup_s": bench_startup(),
+        }
+    result["decision_us"] = result["decisions"]["decision_us"]
+    result["agreement"] = result["decisions"]["agreement"]
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
