@@ -152,7 +152,16 @@ class Context:
         self.tz = policy.timezone if policy else "UTC"
         self.starts: dict[str, dt.datetime] = {}
         self.canceled: set[str] = set()
+        #: accounts on a plan that is not Premium: `subscribe` upgrades them
+        self.on_basic: set[str] = set()
         self.messages: dict[str, Location] = {}
+
+    def track_plan(self, account: str, plan: str) -> None:
+        """Remember whether ``account`` is now on a non-Premium plan (so it may `subscribe`)."""
+        if self.policy is not None and not self.policy.plans[plan].premium:
+            self.on_basic.add(account)
+        else:
+            self.on_basic.discard(account)
 
     def plan(self, node: YNode, what: str) -> str | None:
         name = self.c.text(node, what)

@@ -115,6 +115,8 @@ def _event(ctx: Context, sm: YMap, at: dt.datetime | None) -> Event | None:
         return Cancel(account) if account else None
     if kind == "change_plan":
         plan = ctx.plan(f["plan"], "`plan`")
+        if account is not None and plan is not None:
+            ctx.track_plan(account, plan)
         return ChangePlan(account, plan) if account and plan else None
     if kind == "payment":
         status = payment_status(c, f["status"])
@@ -155,8 +157,9 @@ def _response(ctx: Context, node: Any) -> str | None:
 def _subscribe(ctx: Context, em: YMap, at: dt.datetime | None) -> Subscribe | None:
     """A subscribe step opens a new account (from its time on) or restarts a canceled one.
 
-    Like the engine, it refuses an account whose subscription is still active
-    (Basic included): checking it here keeps a run from stopping half-way.
+    Like the engine, it refuses an account whose Premium subscription is still
+    active (a Basic member may subscribe: that is an upgrade); checking it
+    here keeps a run from stopping half-way.
     """
     c = ctx.c
     name_node = em.items["account"]
@@ -171,12 +174,14 @@ def _subscribe(ctx: Context, em: YMap, at: dt.datetime | None) -> Subscribe | No
             c.d.error("account_exists", f"account `{name}` is set up later, at {start.isoformat()}",
                       name_node.loc, help=f"remove `{name}` from `accounts:` or subscribe it after its start")
             return None
-        if start is not None and name not in ctx.canceled:
-            c.d.error("account_exists", f"account `{name}` already has an active subscription here",
+        if start is not None and name not in ctx.canceled and name not in ctx.on_basic:
+            c.d.error("account_exists", f"account `{name}` already has an active Premium subscription here",
                       name_node.loc, help="cancel it in an earlier step, or use `change_plan` to move it")
             return None
         ctx.starts[name] = at
         ctx.canceled.discard(name)
+        if plan is not None:
+            ctx.track_plan(name, plan)
     return Subscribe(name, plan, anchor) if name and plan else None
 
 

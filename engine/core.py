@@ -102,7 +102,10 @@ class Engine(Timeline):
 
     def subscribe(self, account: str, plan: str, *, at: At, billing_anchor: At | None = None,
                   payment: str = "valid", key: str | None = None) -> Decision:
-        """Start a subscription (opening the account if new); a canceled account starts afresh.
+        """Start a subscription (opening the account if new); a canceled or Basic account starts afresh.
+
+        Upgrading a Basic member is a new subscription (new start, anchor and
+        start grant); moving between Premium plans is :meth:`change_plan`.
 
         The billing anchor (default ``at``) fixes the renewal dates (R07, R08):
         a seat assigned mid-cycle still renews on the anchor's day. With
@@ -122,8 +125,8 @@ class Engine(Timeline):
             system: list[Decision] = []
             new = acct is None
             if acct is not None:
-                if acct.active:
-                    raise InvalidCall(f"account `{account}` already has an active subscription",
+                if acct.active and self.policy.plans[acct.plan].premium:
+                    raise InvalidCall(f"account `{account}` already has an active Premium subscription",
                                       "account_exists")
                 self._check_clock(acct, t)
                 system = self._settle(u, acct, t)

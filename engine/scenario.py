@@ -156,6 +156,8 @@ def _accounts(ctx: Context, root: YMap) -> list[Account]:
         connections = _connections(c, am, name)
         if since is not None:
             ctx.starts[name] = since
+        if plan is not None:
+            ctx.track_plan(name, plan)
         if plan is None or since is None:
             continue
         out.append(Account(name, plan, since, anchor, payment, connections, m.key_loc(name)))

@@ -7,43 +7,14 @@ still gets a fresh, empty store.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from engine_helpers import _BOOKS, MakeEngine, policy_for
 
 from engine import Engine
-from engine.diagnostics import Diagnostics
-from engine.paths import packaged_policy_path, packaged_rules_dir
-from engine.policy import Policy, load_policy
-from engine.rulebook import RuleBook
 from engine.store import open_store
-from engine.yamlsource import YMap, parse_text
-
-_BOOKS: dict[str, tuple[Policy, RuleBook]] = {}
-
-
-def T(text: str) -> dt.datetime:
-    """An instant from ISO text (UTC unless it says otherwise)."""
-    value = dt.datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def policy_for(override: str = "") -> tuple[Policy, RuleBook]:
-    """The packaged policy with ``override`` (YAML text) merged on, and its compiled rules."""
-    if override not in _BOOKS:
-        node = None
-        if override:
-            parsed = parse_text(override, "<test override>", Diagnostics())
-            assert isinstance(parsed, YMap)
-            node = parsed
-        pol = load_policy(packaged_policy_path(), node, override)
-        _BOOKS[override] = (pol, RuleBook.load(packaged_rules_dir(), pol))
-    return _BOOKS[override]
-
-
-MakeEngine = Callable[..., Engine]
 
 
 @pytest.fixture(scope="session", autouse=True)

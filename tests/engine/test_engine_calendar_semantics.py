@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import MakeEngine, T
+from engine_helpers import MakeEngine, T
 
 from engine import Engine
 

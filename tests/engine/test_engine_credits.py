@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import MakeEngine, T
+import pytest
+from engine_helpers import MakeEngine, T
 
-from engine import Engine
+from engine import Engine, InvalidCall
 
 
 def test_send_consumes_blocks_and_schedules(eng: Engine) -> None:
@@ -227,3 +228,21 @@ def test_every_balance_change_cites_a_rule_and_sums_up(eng: Engine) -> None:
         total += e.amount
         assert e.balance_after == total and e.rule and e.requirements
     assert total == eng.balance("alice").credits
+
+
+def test_basic_member_upgrades_by_subscribing(eng: Engine) -> None:
+    """Upgrading from Basic is a new subscription: new start, anchor and start grant at once."""
+    eng.subscribe("bob", "basic", at="2026-01-01")
+    assert eng.send("bob", "carol", at="2026-01-05").reason == "upgrade_required"
+    d = eng.subscribe("bob", "career", at="2026-01-10")
+    assert (d.outcome, d.balance) == ("subscribed", 5)
+    assert eng.send("bob", "carol", at="2026-01-11").outcome == "sent"
+    renewals = [s for s in eng.advance("2026-02-10") if s.event == "renew"]
+    assert [r.at for r in renewals] == [T("2026-02-10T00:00:00")]
+
+
+def test_premium_member_cannot_subscribe_twice(eng: Engine) -> None:
+    eng.subscribe("alice", "career", at="2026-01-01")
+    with pytest.raises(InvalidCall) as err:
+        eng.subscribe("alice", "business", at="2026-01-02")
+    assert err.value.code == "account_exists"

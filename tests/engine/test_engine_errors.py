@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import MakeEngine, T
+from engine_helpers import MakeEngine, T
 
 from engine import Decision, Engine, InvalidCall
 

@@ -14,7 +14,7 @@ import tempfile
 from collections import Counter
 from typing import Any
 
-from conftest import policy_for
+from engine_helpers import policy_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
