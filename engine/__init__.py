@@ -20,6 +20,9 @@ from engine.errors import (
 )
 from engine.model import Balance, Decision, LedgerEntry, Lot, Verdict
 from engine.policy import Plan, Policy, load_policy
+from engine.rulebook import RuleBook
+from engine.scenario import Scenario, load_scenario
+from engine.simulate import ScenarioResult, run_scenario
 
 __version__ = "0.1.0"
 
@@ -39,8 +42,13 @@ __all__ = [
     "Lot",
     "Plan",
     "Policy",
+    "RuleBook",
     "RuleEngineFailure",
+    "Scenario",
+    "ScenarioResult",
     "Verdict",
     "__version__",
     "load_policy",
+    "load_scenario",
+    "run_scenario",
 ]
