@@ -1,0 +1,49 @@
+"""House rules that keep the engine embeddable, checked on the source itself.
+
+Time is an input (nothing under engine/ reads the wall clock, the CLI's
+progress timer aside); durable_rules stays fenced in one module; modules stay
+small; ``import engine`` is cheap and starts nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ENGINE = Path(__file__).resolve().parents[2] / "engine"
+SOURCES = sorted(ENGINE.rglob("*.py"))
+WALL_CLOCK = re.compile(
+    r"\b(datetime|dt|pendulum)\.(now|utcnow|today)\(|\btime\.(time|time_ns)\(|date\.today\(")
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ENGINE)))
+def test_no_wall_clock_inside_the_engine(path: Path) -> None:
+    hits = [f"{path.name}:{n}: {line.strip()}" for n, line in enumerate(path.read_text().splitlines(), 1)
+            if WALL_CLOCK.search(line)]
+    assert not hits, "the engine must take `at`, not read the clock:\n" + "\n".join(hits)
+
+
+def test_durable_rules_is_imported_by_one_module_only() -> None:
+    importers = [p.relative_to(ENGINE).as_posix() for p in SOURCES
+                 if re.search(r"^\s*(import durable|from durable)", p.read_text(), re.MULTILINE)]
+    assert importers == ["_durable.py"]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ENGINE)))
+def test_modules_stay_small(path: Path) -> None:
+    assert len(path.read_text().splitlines()) <= 550, "split this module: STYLE.md asks for under ~500 lines"
+
+
+def test_import_engine_reads_nothing_heavy_and_starts_no_thread() -> None:
+    code = (
+        "import sys, threading; before = threading.active_count(); import engine; "
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'durable', 'durable_rules_engine', "
+        "'sqlalchemy', 'matplotlib', 'rich'}); "
+        "print(threading.active_count() - before, heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "0 []"
