@@ -1,7 +1,7 @@
 """`inmail validate` and `inmail plans`: the two commands a policy editor runs after an edit.
 
-``validate`` is the editor's compiler: it loads the policy (and the rules, once
-the rule book exists) exactly as the engine would, and either prints one line
+``validate`` is the editor's compiler: it loads the policy and the rules
+exactly as the engine would, and either prints one line
 saying what it found or every problem with its line and column. ``plans``
 shows the account types side by side (R20) so an edit can be checked by eye.
 Both find the policy the way every command does (:mod:`engine.paths`).
@@ -9,8 +9,6 @@ Both find the policy the way every command does (:mod:`engine.paths`).
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -19,9 +17,9 @@ import click
 
 from engine.cli._common import display_path, policy_option, report_errors, rules_option
 from engine.diagnostics import Diagnostic, render_all
-from engine.errors import EngineError
 from engine.paths import resolve_policy, resolve_rules
 from engine.policy import Policy, load_policy
+from engine.rulebook import RuleBook
 
 #: How many hex digits of a revision a person sees (enough to tell two edits apart).
 SHORT_REVISION = 12
@@ -37,41 +35,18 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _rulebook_available() -> bool:
-    """True once ``engine.rulebook`` is part of the installed engine.
-
-    The rules compiler is built separately; until it lands, ``validate`` checks
-    the policy alone and says so rather than failing.
-    """
-    try:
-        return importlib.util.find_spec("engine.rulebook") is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def _check_rules(rules_dir: str | None, policy: Policy) -> tuple[str, str, list[Diagnostic]]:
     """Load the rules against ``policy``; return (summary, revision, warnings).
 
-    Raises :class:`~engine.errors.InvalidRules` (via ``RuleBook.load``) when a rules
-    file is wrong, which the caller's ``report_errors`` turns into diagnostics.
+    Raises :class:`~engine.errors.InvalidRules` when a rules file is wrong, which
+    the caller's ``report_errors`` turns into diagnostics.
     """
-    from engine.facts import EVENT_KINDS
-
-    rulebook: Any = importlib.import_module("engine.rulebook")
     shown = display_path(resolve_rules(rules_dir), rules_dir)
     # Load through the name the person sees, so diagnostics read `rules/send.yaml:3:5`.
-    book = rulebook.RuleBook.load(Path(shown), policy)
-    try:
-        counts: dict[str, int] = {}
-        for event in getattr(book, "events", EVENT_KINDS):
-            try:
-                counts[event] = len(book.rules(event))
-            except (LookupError, EngineError):
-                continue
+    with RuleBook.load(Path(shown), policy) as book:
+        counts = {event: len(book.rules(event)) for event in book.events}
         warnings = list(book.warnings)
-        revision = str(book.revision)
-    finally:
-        book.close()
+        revision = book.revision
     files = sum(1 for n in counts.values() if n)
     summary = f"{shown}: valid ({_plural(sum(counts.values()), 'rule')} in {_plural(files, 'file')}"
     if warnings:
@@ -91,17 +66,11 @@ def validate(policy_path: str | None, rules_dir: str | None) -> None:
     is known, and exits 2. Warnings are printed but do not fail the check.
     """
     policy, shown = _load(policy_path)
-    revision = policy.digest[:SHORT_REVISION]
     line = f"{shown}: valid ({_plural(len(policy.plans), 'plan')}"
-    if _rulebook_available():
-        rules_summary, revision, warnings = _check_rules(rules_dir, policy)
-        if warnings:
-            click.echo(render_all(warnings), err=True)
-        click.echo(f"{line}); {rules_summary}; revision {revision[:SHORT_REVISION]}")
-        return
-    if rules_dir is not None:
-        click.echo("note: rules were not checked: this version of the engine has no rules compiler", err=True)
-    click.echo(f"{line}, revision {revision})")
+    rules_summary, revision, warnings = _check_rules(rules_dir, policy)
+    if warnings:
+        click.echo(render_all(warnings), err=True)
+    click.echo(f"{line}); {rules_summary}; revision {revision[:SHORT_REVISION]}")
 
 
 #: Column order of `inmail plans`; also the keys of each JSON object (a stable contract).
