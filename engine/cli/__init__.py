@@ -11,6 +11,7 @@ import click
 
 from engine import __version__
 from engine.cli.decide import decide
+from engine.cli.ledger import balance, history
 from engine.cli.simulate import simulate
 from engine.cli.validate import plans, validate
 
@@ -25,3 +26,5 @@ main.add_command(validate)
 main.add_command(plans)
 main.add_command(decide)
 main.add_command(simulate)
+main.add_command(balance)
+main.add_command(history)

@@ -1,0 +1,107 @@
+"""`inmail balance` and `inmail history`: look inside a store that a run left behind.
+
+``inmail simulate --db FILE`` keeps its store so a run can be inspected
+afterwards; these two commands are that inspection, for people who would
+rather not write Python: the balance at an instant with the lots behind it
+(R19), and the append-only ledger with the rule behind every line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from engine.cli._common import policy_option, report_errors, rules_option
+from engine.errors import EngineError
+from engine.model import Balance, LedgerEntry
+from engine.paths import resolve_policy, resolve_rules
+
+db_option = click.option("--db", "db", required=True, metavar="URL",
+                         help="The store: a SQLite file, sqlite:///FILE or a postgresql:// URL.")
+format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                             show_default=True, help="Output for people (table) or programs (json).")
+
+
+def _open(db: str, policy_path: str | None, rules_dir: str | None) -> Any:
+    """Open an existing store; a SQLite file that is not there is an error, not a new empty store."""
+    from engine.core import Engine
+
+    path = db[len("sqlite:///"):] if db.startswith("sqlite:///") else (None if "://" in db else db)
+    if path is not None and not Path(path).is_file():
+        raise EngineError(f"no store at `{path}` (run `inmail simulate FILE --db {db}` first?)",
+                          "store_not_found")
+    return Engine.open(db=db, policy=resolve_policy(policy_path), rules=resolve_rules(rules_dir))
+
+
+def _balance_json(b: Balance) -> dict[str, Any]:
+    return {
+        "account": b.account, "at": b.at.isoformat(), "credits": b.credits,
+        "lots": [{"id": lot.id, "source": lot.source, "amount": lot.amount, "remaining": lot.remaining,
+                  "granted_at": lot.granted_at.isoformat(), "expires_at": lot.expires_at.isoformat()}
+                 for lot in b.lots],
+    }
+
+
+def _entry_json(e: LedgerEntry) -> dict[str, Any]:
+    return {"seq": e.seq, "at": e.at.isoformat(), "kind": e.kind, "lot": e.lot, "amount": e.amount,
+            "balance_after": e.balance_after, "event": e.event, "rule": e.rule,
+            "requirements": list(e.requirements)}
+
+
+@click.command()
+@click.argument("account")
+@db_option
+@click.option("--at", "at", default=None, metavar="TIME",
+              help="Instant to ask about (ISO 8601; a date is read in the policy's time zone). "
+                   "Default: the account's last event.")
+@format_option
+@policy_option
+@rules_option
+@report_errors
+def balance(account: str, db: str, at: str | None, fmt: str, policy_path: str | None,
+            rules_dir: str | None) -> None:
+    """Show ACCOUNT's usable credits at an instant, and the lots behind them.
+
+    An instant after the account's last event first applies what fell due by
+    then (renewals, expiries), exactly as the next call would.
+    """
+    with _open(db, policy_path, rules_dir) as eng:
+        b = eng.balance(account, at=at)
+    if fmt == "json":
+        click.echo(json.dumps(_balance_json(b), indent=2))
+        return
+    table = Table(title=f"{b.account}: {b.credits} credits at {b.at.isoformat()}")
+    for col in ("lot", "source", "remaining", "of", "granted", "expires"):
+        table.add_column(col, justify="right" if col in ("lot", "remaining", "of") else "left")
+    for lot in b.lots:
+        table.add_row(str(lot.id), lot.source, str(lot.remaining), str(lot.amount),
+                      lot.granted_at.isoformat(), lot.expires_at.isoformat())
+    Console(width=140).print(table)
+
+
+@click.command()
+@click.argument("account")
+@db_option
+@format_option
+@policy_option
+@rules_option
+@report_errors
+def history(account: str, db: str, fmt: str, policy_path: str | None, rules_dir: str | None) -> None:
+    """Show ACCOUNT's ledger: every credit that moved, oldest first, with the rule behind it."""
+    with _open(db, policy_path, rules_dir) as eng:
+        entries = eng.history(account)
+    if fmt == "json":
+        click.echo(json.dumps([_entry_json(e) for e in entries], indent=2))
+        return
+    table = Table(title=f"ledger of {account}")
+    for col in ("#", "at", "kind", "lot", "amount", "balance", "event", "rule", "requirements"):
+        table.add_column(col, justify="right" if col in ("#", "lot", "amount", "balance") else "left")
+    for e in entries:
+        table.add_row(str(e.seq), e.at.isoformat(), e.kind, "" if e.lot is None else str(e.lot),
+                      f"{e.amount:+d}", str(e.balance_after), e.event, e.rule, " ".join(e.requirements))
+    Console(width=160).print(table)

@@ -1,0 +1,53 @@
+"""`inmail balance` and `inmail history` read a store that `inmail simulate --db` left behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "examples" / "scenarios" / "career-first-quarter.yaml"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    db = str(tmp_path_factory.mktemp("run") / "run.db")
+    result = CliRunner().invoke(main, ["simulate", str(SCENARIO), "--db", db])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_history_lists_every_entry_with_its_rule(store: str) -> None:
+    result = CliRunner().invoke(main, ["history", "alice", "--db", store, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.stdout)
+    assert entries[0] == {**entries[0], "kind": "grant", "amount": 5, "balance_after": 5,
+                          "rule": "monthly-allotment"}
+    assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
+    assert all(e["rule"] and e["requirements"] for e in entries)
+    # the hand-computed end of the scenario: 15 credits, capped
+    assert entries[-1]["balance_after"] == 15
+
+
+def test_balance_at_a_past_instant_shows_the_lots(store: str) -> None:
+    result = CliRunner().invoke(main, ["balance", "alice", "--db", store, "--at", "2026-02-01",
+                                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    b = json.loads(result.stdout)
+    assert b["credits"] == 4 == sum(lot["remaining"] for lot in b["lots"])
+    table = CliRunner().invoke(main, ["balance", "alice", "--db", store])
+    assert table.exit_code == 0 and "15 credits" in table.stdout
+
+
+def test_unknown_account_and_missing_store_are_exit_2(store: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["history", "zed", "--db", store])
+    assert result.exit_code == 2 and "unknown_account" in result.stderr
+    missing = tmp_path / "nothere.db"
+    result = CliRunner().invoke(main, ["balance", "alice", "--db", str(missing)])
+    assert result.exit_code == 2 and "store_not_found" in result.stderr
+    assert not missing.exists()
