@@ -111,7 +111,7 @@ class Timeline:
         facts = self._facts(acct, "account")
         facts["lot.source"] = lot.source
         facts["lot.remaining"] = lot.remaining
-        verdict = self._book.decide("expire", facts)
+        verdict = self._book.decide("expire", facts, checked=False)
         start = len(acct.entries)
         if "expire_lot" in verdict.effects:
             ledger.expire(acct, lot, at, Cause("expire", verdict.rule, verdict.requirements))
@@ -119,7 +119,7 @@ class Timeline:
 
     def _renew(self, acct: AccountState, at: dt.datetime) -> Decision:
         """A billing-cycle renewal (or the start grant at ``since``) (R07, R08, R10, R11)."""
-        verdict = self._book.decide("renew", self._facts(acct, "account"))
+        verdict = self._book.decide("renew", self._facts(acct, "account"), checked=False)
         start = len(acct.entries)
         cause = Cause("renew", verdict.rule, verdict.requirements)
         plan = self.policy.plans[acct.plan]
@@ -144,7 +144,7 @@ class Timeline:
         """The reminder of an InMail falls due (R06); the rules skip it once answered."""
         facts = self._facts(acct, "sender")
         facts["message.responded"] = msg.responded_at is not None
-        verdict = self._book.decide("remind", facts)
+        verdict = self._book.decide("remind", facts, checked=False)
         if "send_reminder" in verdict.effects:
             msg.reminded_at = at
         msg.reminder_done = True

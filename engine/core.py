@@ -134,7 +134,7 @@ class Engine(Timeline):
                 acct = AccountState(account, plan, payment, t, anchor)
                 acct.active = False
                 acct.keep_spent = self._keep_spent
-            verdict = self._book.decide("subscribe", self._facts(acct, "account"))
+            verdict = self._book.decide("subscribe", self._facts(acct, "account"), checked=False)
             if new:
                 u.new_account(acct)
             start = len(acct.entries)
@@ -189,7 +189,7 @@ class Engine(Timeline):
             system = self._settle(u, acct, t)
             facts = self._facts(acct, "account")
             facts.update(extra)
-            verdict = self._book.decide(event, facts)
+            verdict = self._book.decide(event, facts, checked=False)
             start = len(acct.entries)
             cause = Cause(event, verdict.rule, verdict.requirements)
             for effect in verdict.effects:
@@ -236,7 +236,7 @@ class Engine(Timeline):
             facts = self._facts(acct, "sender")
             facts["recipient.connected"] = u.connected(sender, recipient)
             facts["pair.awaiting_response"] = u.awaiting(sender, recipient)
-            verdict = self._book.decide("send", facts)
+            verdict = self._book.decide("send", facts, checked=False)
             start = len(acct.entries)
             effects = verdict.effects
             if verdict.outcome == "denied":
@@ -296,7 +296,7 @@ class Engine(Timeline):
                 "response.status": status,
                 "response.within_window": self._cal.within(msg.sent_at, t, window),
             })
-            verdict = self._book.decide("respond", facts)
+            verdict = self._book.decide("respond", facts, checked=False)
             start = len(acct.entries)
             cause = Cause("respond", verdict.rule, verdict.requirements, msg.id)
             for effect in verdict.effects:

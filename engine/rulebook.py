@@ -20,7 +20,7 @@ import hashlib
 import os
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
@@ -93,6 +93,16 @@ def load_rule_files(rules_dir: str | Path, policy: Policy
     return files, diags.warnings, digest.hexdigest()[:12]
 
 
+def _tuple_getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """``itemgetter`` that always gives a tuple (one name gives a bare value, none gives nothing)."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    if names:
+        one = itemgetter(names[0])
+        return lambda facts: (one(facts),)
+    return lambda facts: ()
+
+
 class _EventTable:
     """Everything ``decide`` needs for one event kind, precomputed for the hot path."""
 
@@ -108,6 +118,8 @@ class _EventTable:
         getter = itemgetter(*self.names)
         self.get = getter if self.n > 1 else (lambda facts: (getter(facts),))
         self.types = tuple(_TYPES[specs[n].type] for n in self.names)
+        #: the memo key straight from a facts mapping (the values of the facts the rules read)
+        self.key: Callable[[Mapping[str, Any]], tuple[Any, ...]] = _tuple_getter(read)
         self.fields = tuple(n.replace(".", "__") for n in read)
         self.choices = tuple((i, frozenset(resolve_choices(specs[n], policy) or ()))
                              for i, n in enumerate(self.names) if specs[n].type == "str")
@@ -169,9 +181,24 @@ class RuleBook:
                               "unknown_event") from None
 
     # -- deciding ------------------------------------------------------------------------
-    def decide(self, event: str, facts: Mapping[str, bool | int | str]) -> Verdict:
-        """The verdict of the first ``event`` rule that matches ``facts`` (every catalog fact, typed)."""
+    def decide(self, event: str, facts: Mapping[str, bool | int | str], *, checked: bool = True) -> Verdict:
+        """The verdict of the first ``event`` rule that matches ``facts`` (every catalog fact, typed).
+
+        ``checked=False`` is for the engine's own calls, whose facts are built
+        from typed account state: a memo hit then skips re-validating the
+        facts (the type and choice checks cost three times the lookup). A miss
+        takes the checked path, so every memo key was validated and decided
+        by durable_rules once; an unknown event or a missing fact still
+        raises the same InvalidCall.
+        """
         table = self._tables.get(event)
+        if not checked and table is not None and self.memo_enabled and not self._closed:
+            try:
+                verdict = table.memo.get(table.key(facts))
+            except (KeyError, TypeError):
+                verdict = None
+            if verdict is not None:
+                return verdict
         if table is None:
             self._file(event)  # raises unknown_event
             raise AssertionError(event)  # pragma: no cover
