@@ -68,7 +68,12 @@ def bench_decisions(n: int, repeat: int) -> dict[str, Any]:
 
     with RuleBook.load(ROOT / "rules", policy, memo=True) as memo_book, \
             RuleBook.load(ROOT / "rules", policy, memo=False) as plain_book:
+        # "engine": the call the Engine itself makes per event (its facts are typed by
+        # construction, so a memo hit skips re-validation); "engine_checked": the public
+        # call with every fact validated; "engine_no_memo": every decision by durable_rules.
         engine_ids, out["decision_us"]["engine"] = _timed(
+            lambda f: memo_book.decide("send", f, checked=False).rule, facts, repeat)
+        checked_ids, out["decision_us"]["engine_checked"] = _timed(
             lambda f: memo_book.decide("send", f).rule, facts, repeat)
         plain_ids, out["decision_us"]["engine_no_memo"] = _timed(
             lambda f: plain_book.decide("send", f).rule, facts, repeat)
@@ -76,7 +81,7 @@ def bench_decisions(n: int, repeat: int) -> dict[str, Any]:
         names = [r.id for r in rule_file.rules]
         read = memo_book.facts_read("send")
 
-    py_ids, out["decision_us"]["python"] = _timed(decide_send, facts, repeat)
+    py_ids, out["decision_us"]["python"] = _timed(lambda f: decide_send(f), facts, repeat)
 
     zen_engine = zen.ZenEngine()
     decision = zen_engine.create_decision(
@@ -95,7 +100,7 @@ def bench_decisions(n: int, repeat: int) -> dict[str, Any]:
     raw_ids = [names[p] for p in raw_pos]
 
     for name, ids in (("python", py_ids), ("zen", zen_ids), ("durable_raw", raw_ids),
-                      ("engine_no_memo", plain_ids)):
+                      ("engine_checked", checked_ids), ("engine_no_memo", plain_ids)):
         out["agreement"][name] = sum(a == b for a, b in zip(ids, engine_ids, strict=True)) / n
     out["outcomes"] = {rule: engine_ids.count(rule) for rule in names}
     return out
@@ -105,9 +110,13 @@ def _replay_child(accounts: int, backend: str) -> dict[str, Any]:
     """Run in a subprocess: replay a year for ``accounts`` accounts and report."""
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "replay.py"), str(accounts), backend],
                           capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        return {"accounts": accounts, "error": proc.stderr.strip().splitlines()[-1:]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    try:
+        if proc.returncode == 0:
+            return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    except (ValueError, IndexError):
+        pass
+    tail = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+    return {"accounts": accounts, "error": tail}
 
 
 def bench_replay(sizes: list[int], sqlite_sizes: list[int]) -> dict[str, list[dict[str, Any]]]:
@@ -133,35 +142,64 @@ def bench_startup(repeat: int = 3) -> dict[str, float]:
 
 
 def machine() -> dict[str, Any]:
-    import durable  # noqa: F401  (version check below)
+    """What the numbers were measured on: CPU, cores, RAM, Python, how durable_rules was built."""
+    import sysconfig
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        ram_gb: float | None = round(psutil.virtual_memory().total / 2**30, 1)
+    except ImportError:
+        ram_gb = None
+    from importlib.metadata import version
 
     return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": ram_gb,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
+        "durable_rules": version("durable_rules"),
+        "durable_build": "C extension built by pip from the sdist; Python CFLAGS "
+                         f"`{sysconfig.get_config_var('CFLAGS')}` (the sdist's setup.py sets its own "
+                         "optimisation flags)",
+        "sqlalchemy": version("SQLAlchemy"),
+        "zen_engine": version("zen-engine"),
     }
 
 
 def render(result: dict[str, Any]) -> str:
-    lines = [f"machine: {result['machine']}", "", "decision latency (send), microseconds per call:"]
-    lines.append(f"  {'path':16} {'median':>8} {'p99':>8} {'agrees':>8}")
+    m = result["machine"]
+    lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Python {m['python']}, "
+             f"durable_rules {m['durable_rules']} ({result['mode']} mode)", ""]
     dec = result["decisions"]
+    lines.append(f"decision latency (send), microseconds per call, {dec['inputs']} inputs x {dec['repeat']}:")
+    lines.append(f"  {'path':16} {'median':>8} {'p99':>8} {'agrees':>8}")
     for name, st in dec["decision_us"].items():
         agree = "-" if name == "engine" else f"{dec['agreement'].get(name, 0) * 100:.1f}%"
         lines.append(f"  {name:16} {st['median']:8.2f} {st['p99']:8.2f} {agree:>8}")
+    lines.append("  outcomes (rule: inputs): " + ", ".join(f"{k}: {v}" for k, v in dec["outcomes"].items()))
     lines.append("")
-    lines.append("replay, a simulated year:")
+    lines.append("replay, a simulated year (rate over time inside engine calls):")
     lines.append(f"  {'store':8} {'accounts':>9} {'calls':>9} {'events':>9} {'events/s':>10} "
-                 f"{'us/event':>9} {'peak RSS MB':>12}")
+                 f"{'us/event':>9} {'peak RSS MB':>12}  us/event by quarter")
     for store, rows in result["replay"].items():
         for row in rows:
             if "error" in row:
                 lines.append(f"  {store:8} {row['accounts']:9} failed: {row['error']}")
                 continue
+            quarters = " ".join(f"{q:.1f}" for q in row.get("us_per_event_by_quarter", []))
             lines.append(f"  {store:8} {row['accounts']:9} {row['calls']:9} {row['events']:9} "
                          f"{row['events_per_s']:10.0f} {1e6 / row['events_per_s']:9.1f} "
-                         f"{row['peak_rss_mb']:12.1f}")
+                         f"{row['peak_rss_mb']:12.1f}  {quarters}")
     lines.append("")
     lines.append("start-up (best of 3), seconds: " +
                  ", ".join(f"{k} {v:.2f}" for k, v in result["startup_s"].items()))
@@ -172,11 +210,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (CI smoke run)")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    ap.add_argument("--sizes", help="replay sizes in memory, comma-separated (overrides the mode)")
+    ap.add_argument("--sqlite-sizes", help="replay sizes on SQLite, comma-separated (overrides the mode)")
     args = ap.parse_args(argv)
     if args.quick:
-        n, repeat, sizes, sqlite_sizes = 2_000, 3, [200, 1_000], [200]
+        n, repeat, sizes, sqlite_sizes = 2_000, 3, [1_000, 3_000], [300]
     else:
         n, repeat, sizes, sqlite_sizes = 20_000, 5, [1_000, 10_000, 100_000], [1_000, 10_000]
+    if args.sizes is not None:
+        sizes = [int(x) for x in args.sizes.split(",") if x]
+    if args.sqlite_sizes is not None:
+        sqlite_sizes = [int(x) for x in args.sqlite_sizes.split(",") if x]
     with tempfile.TemporaryDirectory():
         result = {
             "machine": machine(),
