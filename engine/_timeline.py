@@ -46,7 +46,7 @@ class Timeline:
 
     def _load(self, u: Unit, name: str) -> AccountState | None:
         """Load (and lock) an account, with the ledger settings this policy needs."""
-        acct = u.account(name)
+        acct = u.account(name, self._keep_spent)
         if acct is not None:
             acct.keep_spent = self._keep_spent
         return acct

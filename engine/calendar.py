@@ -33,12 +33,15 @@ def _plain(value: dt.datetime) -> dt.datetime:
 
 def iso(value: dt.datetime) -> str:
     """Fixed-width UTC text: sorts like the instant, so a database can compare it as text."""
+    if value.tzinfo is UTC and value.year >= 1000:  # the engine's own instants: same text, 2x cheaper
+        return value.isoformat(timespec="microseconds")
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 def from_iso(text: str) -> dt.datetime:
     """Inverse of :func:`iso` (accepts any offset the engine itself wrote)."""
-    return dt.datetime.fromisoformat(text).astimezone(UTC)
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 class Calendar:

@@ -68,8 +68,12 @@ class Unit(Protocol):
     def remember(self, key: str, account: str, decision: Decision) -> None:
         """Store the Decision under ``key`` in this transaction."""
 
-    def account(self, name: str) -> AccountState | None:
-        """Load and lock an account for this transaction (None if unknown)."""
+    def account(self, name: str, spent: bool = True) -> AccountState | None:
+        """Load and lock an account for this transaction (None if unknown).
+
+        ``spent=False``: live lots that are used up may be left out (only
+        ``credit_back.lot: original`` ever refills one).
+        """
 
     def new_account(self, acct: AccountState) -> None:
         """Create an account (its lots and entries are written by :meth:`save`)."""

@@ -92,7 +92,7 @@ class MemoryStore:
     def remember(self, key: str, account: str, decision: Decision) -> None:
         self._keys[key] = decision
 
-    def account(self, name: str) -> AccountState | None:
+    def account(self, name: str, spent: bool = True) -> AccountState | None:
         return self._accounts.get(name)
 
     def new_account(self, acct: AccountState) -> None:

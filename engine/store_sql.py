@@ -297,6 +297,8 @@ _INSERT_ACCOUNT = _sql(f"INSERT INTO accounts (name, {', '.join(_ACCOUNT_COLS)})
 _UPDATE_ACCOUNT = _sql(f"UPDATE accounts SET {_sets(_ACCOUNT_COLS)} WHERE name = :name")
 _LIVE_LOTS = _sql("""SELECT id, source, amount, remaining, granted_at, expires_at FROM lots
                      WHERE account = :account AND expires_at > :t ORDER BY id""")
+_USABLE_LOTS = _sql("""SELECT id, source, amount, remaining, granted_at, expires_at FROM lots
+                       WHERE account = :account AND expires_at > :t AND remaining > 0 ORDER BY id""")
 _PENDING_REMINDERS = _sql("""SELECT reminder_at, seq, id FROM messages
                              WHERE sender = :sender AND reminder_done = :no AND reminder_at IS NOT NULL""")
 _INSERT_LOT = _sql("""INSERT INTO lots (account, id, source, amount, remaining, granted_at, expires_at)
@@ -314,7 +316,7 @@ _MESSAGE_EXISTS = _sql("SELECT 1 FROM messages WHERE id = :id")
 _INSERT_MESSAGE = _sql(f"INSERT INTO messages (id, seq, sender, recipient, kind, sent_at, "
                        f"{', '.join(_MESSAGE_COLS)}) VALUES (:id, :seq, :sender, :recipient, :kind, "
                        f":sent_at, {_params(_MESSAGE_COLS)})")
-_UPDATE_MESSAGE = _sql(f"UPDATE messages SET {_sets(_MESSAGE_COLS)} WHERE id = :id")
+_UPDATE_MESSAGE_COLS: dict[tuple[str, ...], str] = {}  # by the columns a call changed
 _AWAITING = _sql("""SELECT 1 FROM messages
                     WHERE sender = :sender AND recipient = :recipient AND awaiting = :yes""")
 _CONNECTED = _sql("SELECT 1 FROM connections WHERE a = :a AND b = :b")
@@ -384,6 +386,7 @@ class SqlUnit:
         self._select_account = select_account
         self._next_lot: dict[str, int] = {}  # lot ids below this were loaded (update), others are new
         self._messages: dict[str, MsgRec] = {}
+        self._written: dict[str, dict[str, Any]] = {}  # each message's columns as the database has them
 
     def recorded(self, key: str) -> Decision | None:
         row = self._c.one(_SELECT_KEY, {"key": key})
@@ -393,7 +396,7 @@ class SqlUnit:
         self._c.run(_INSERT_KEY, {"key": key, "account": account,
                                       "decision": json.dumps(decision.to_dict())})
 
-    def account(self, name: str) -> AccountState | None:
+    def account(self, name: str, spent: bool = True) -> AccountState | None:
         row = self._c.one(self._select_account, {"name": name})
         if row is None:
             return None
@@ -407,7 +410,7 @@ class SqlUnit:
         acct.next_renewal = _opt(next_renewal)
         acct.next_due = _opt(next_due)
         acct.balance, acct.next_lot, acct.next_seq, acct.next_msg = balance, next_lot, next_seq, next_msg
-        rows = self._c.all(_LIVE_LOTS, {"account": name, "t": clock})
+        rows = self._c.all(_LIVE_LOTS if spent else _USABLE_LOTS, {"account": name, "t": clock})
         acct.lots = [LotRec(i, src, n, left, from_iso(g), from_iso(e)) for i, src, n, left, g, e in rows]
         rows = self._c.all(_PENDING_REMINDERS, {"sender": name, "no": False})
         acct.reminders = reminder_heap((from_iso(t), seq, i) for t, seq, i in rows)
@@ -450,6 +453,7 @@ class SqlUnit:
             if row is None:
                 return None
             msg = self._messages[message_id] = _message(row)
+            self._written[message_id] = _message_changes(msg)
         return msg
 
     def message_exists(self, message_id: str) -> bool:
@@ -459,12 +463,24 @@ class SqlUnit:
 
     def add_message(self, msg: MsgRec) -> None:
         self._messages[msg.id] = msg
+        cols = self._written[msg.id] = _message_changes(msg)
         self._c.run(_INSERT_MESSAGE, {"id": msg.id, "seq": msg.seq, "sender": msg.sender,
-                                          "recipient": msg.recipient, "kind": msg.kind,
-                                          "sent_at": iso(msg.sent_at), **_message_changes(msg)})
+                                      "recipient": msg.recipient, "kind": msg.kind,
+                                      "sent_at": iso(msg.sent_at), **cols})
 
     def update_message(self, msg: MsgRec) -> None:
-        self._c.run(_UPDATE_MESSAGE, {"id": msg.id, **_message_changes(msg)})
+        """Write only the columns that changed: an untouched indexed column costs no index write."""
+        now = _message_changes(msg)
+        before = self._written.get(msg.id)
+        changed = {k: v for k, v in now.items() if before is None or before[k] != v}
+        self._written[msg.id] = now
+        if changed:
+            names = tuple(changed)
+            sql = _UPDATE_MESSAGE_COLS.get(names)
+            if sql is None:
+                sql = _UPDATE_MESSAGE_COLS[names] = _sql(f"UPDATE messages SET {_sets(names)} WHERE id = :id")
+            changed["id"] = msg.id
+            self._c.run(sql, changed)
 
     def awaiting(self, sender: str, recipient: str) -> bool:
         args = {"sender": sender, "recipient": recipient, "yes": True}
