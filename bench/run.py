@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.handwritten import decide_send  # noqa: E402
+from bench.sqlite_floor import commit_floor  # noqa: E402
 from bench.workload import send_facts  # noqa: E402
 
 
@@ -203,6 +204,10 @@ def render(result: dict[str, Any]) -> str:
     lines.append("")
     lines.append("start-up (best of 3), seconds: " +
                  ", ".join(f"{k} {v:.2f}" for k, v in result["startup_s"].items()))
+    floor = result.get("sqlite_commit_floor_us")
+    if floor:
+        lines.append("SQLite commit floor (WAL, synchronous=NORMAL), us per COMMIT by pages written: " +
+                     ", ".join(f"{k} page{'s' if k != '1' else ''} {v:.0f}" for k, v in floor.items()))
     return "\n".join(lines)
 
 
@@ -228,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             "decisions": bench_decisions(n, repeat),
             "replay": bench_replay(sizes, sqlite_sizes),
             "startup_s": bench_startup(),
+            "sqlite_commit_floor_us": commit_floor(),
         }
     result["decision_us"] = result["decisions"]["decision_us"]
     result["agreement"] = result["decisions"]["agreement"]
