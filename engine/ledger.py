@@ -207,6 +207,11 @@ def prune(acct: AccountState, at: dt.datetime) -> None:
     Stores keep them for history; the working set stays small so every
     send scans a handful of lots, however old the account.
     """
+    for lot in acct.lots:
+        if lot.expires_at <= at:
+            break
+    else:  # nothing to drop: the balance already is the sum of these lots (every entry keeps it so)
+        return
     acct.lots = [lot for lot in acct.lots if lot.expires_at > at]
     acct.balance = sum(lot.remaining for lot in acct.lots)
 
@@ -222,7 +227,10 @@ def next_expiry(acct: AccountState) -> dt.datetime | None:
 
 def expiring(acct: AccountState, at: dt.datetime) -> list[LotRec]:
     """Lots with credits left that expire exactly at ``at``, in expiry order."""
-    return sorted((lot for lot in acct.lots if lot.remaining > 0 and lot.expires_at == at), key=LotRec.order)
+    found = [lot for lot in acct.lots if lot.expires_at == at and lot.remaining > 0]
+    if len(found) > 1:
+        found.sort(key=LotRec.order)
+    return found
 
 
 def balance_at(account: str, at: dt.datetime, lots: Iterable[LotRec],
