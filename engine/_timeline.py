@@ -81,9 +81,11 @@ class Timeline:
             return []
         out: list[Decision] = []
         while due is not None and due <= t:
-            for lot in ledger.expiring(acct, due):
-                out.append(self._expire(acct, lot, due))
-            ledger.prune(acct, due)
+            lots = ledger.expiring_due(acct, due)
+            if lots is not None:
+                for lot in lots:
+                    out.append(self._expire(acct, lot, due))
+                ledger.prune(acct, due)
             if acct.active and acct.next_renewal == due:
                 out.append(self._renew(acct, due))
             while acct.reminders and acct.reminders[0][0] <= due:

@@ -233,6 +233,25 @@ def expiring(acct: AccountState, at: dt.datetime) -> list[LotRec]:
     return found
 
 
+def expiring_due(acct: AccountState, at: dt.datetime) -> list[LotRec] | None:
+    """:func:`expiring` in the same pass that asks whether anything is to prune at ``at``.
+
+    None: no lot expires at or before ``at``, so there is nothing to expire
+    and :func:`prune` would change nothing (most due instants are a renewal
+    or a reminder). Otherwise the lots to raise ``expire`` for (maybe none).
+    """
+    found: list[LotRec] | None = None
+    for lot in acct.lots:
+        if lot.expires_at <= at:
+            if found is None:
+                found = []
+            if lot.expires_at == at and lot.remaining > 0:
+                found.append(lot)
+    if found is not None and len(found) > 1:
+        found.sort(key=LotRec.order)
+    return found
+
+
 def balance_at(account: str, at: dt.datetime, lots: Iterable[LotRec],
                entries: Iterable[LedgerEntry]) -> Balance:
     """The balance at a past instant, rebuilt from the append-only entries (R19).
