@@ -51,6 +51,7 @@ class Calendar:
         self.timezone = timezone
         self.is_utc = timezone in _UTC_NAMES
         self._tz = pendulum.timezone(timezone)
+        self._days: dict[int, dt.timedelta] = {}  # the few durations a policy uses (3, 90, 365 days)
 
     # --- input ------------------------------------------------------------------------
 
@@ -102,7 +103,10 @@ class Calendar:
     def add_days(self, start: dt.datetime, days: int) -> dt.datetime:
         """``days`` calendar days after ``start`` on the policy's wall clock."""
         if self.is_utc:
-            return start + dt.timedelta(days=days)
+            delta = self._days.get(days)
+            if delta is None:
+                delta = self._days[days] = dt.timedelta(days=days)
+            return start + delta
         return _plain(pendulum.instance(start).in_tz(self._tz).add(days=days))
 
     def add_months(self, anchor: dt.datetime, months: int) -> dt.datetime:
