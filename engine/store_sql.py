@@ -294,7 +294,7 @@ _ACCOUNT_COLS = ("plan", "active", "payment", "since", "billing_anchor", "clock"
 _SELECT_ACCOUNT = f"SELECT {', '.join(_ACCOUNT_COLS)} FROM accounts WHERE name = :name"
 _INSERT_ACCOUNT = _sql(f"INSERT INTO accounts (name, {', '.join(_ACCOUNT_COLS)}) "
                        f"VALUES (:name, {_params(_ACCOUNT_COLS)})")
-_UPDATE_ACCOUNT = _sql(f"UPDATE accounts SET {_sets(_ACCOUNT_COLS)} WHERE name = :name")
+_UPDATE_ACCOUNT_COLS: dict[tuple[str, ...], str] = {}  # by the columns a call changed
 _LIVE_LOTS = _sql("""SELECT id, source, amount, remaining, granted_at, expires_at FROM lots
                      WHERE account = :account AND expires_at > :t ORDER BY id""")
 _USABLE_LOTS = _sql("""SELECT id, source, amount, remaining, granted_at, expires_at FROM lots
@@ -387,6 +387,7 @@ class SqlUnit:
         self._next_lot: dict[str, int] = {}  # lot ids below this were loaded (update), others are new
         self._messages: dict[str, MsgRec] = {}
         self._written: dict[str, dict[str, Any]] = {}  # each message's columns as the database has them
+        self._rows: dict[str, dict[str, Any]] = {}  # each account's row as the database has it
 
     def recorded(self, key: str) -> Decision | None:
         row = self._c.one(_SELECT_KEY, {"key": key})
@@ -415,15 +416,28 @@ class SqlUnit:
         rows = self._c.all(_PENDING_REMINDERS, {"sender": name, "no": False})
         acct.reminders = reminder_heap((from_iso(t), seq, i) for t, seq, i in rows)
         self._next_lot[name] = acct.next_lot
+        self._rows[name] = dict(zip(_ACCOUNT_COLS, row, strict=True))
         return acct
 
     def new_account(self, acct: AccountState) -> None:
-        self._c.run(_INSERT_ACCOUNT, _account_row(acct))
+        row = self._rows[acct.name] = _account_row(acct)
+        self._c.run(_INSERT_ACCOUNT, row)
         self._next_lot[acct.name] = acct.next_lot
 
     def save(self, acct: AccountState) -> None:
         c = self._c
-        c.run(_UPDATE_ACCOUNT, _account_row(acct))
+        now = _account_row(acct)
+        before = self._rows.get(acct.name)
+        changed = {k: now[k] for k in _ACCOUNT_COLS if before is None or before[k] != now[k]}
+        self._rows[acct.name] = now
+        if changed:  # only what changed: an unchanged next_due costs no index write
+            cols = tuple(changed)
+            sql = _UPDATE_ACCOUNT_COLS.get(cols)
+            if sql is None:
+                sql = _sql(f"UPDATE accounts SET {_sets(cols)} WHERE name = :name")
+                _UPDATE_ACCOUNT_COLS[cols] = sql
+            changed["name"] = acct.name
+            c.run(sql, changed)
         first_new = self._next_lot.get(acct.name, 1)
         new = [{"account": acct.name, "id": lot.id, "source": lot.source, "amount": lot.amount,
                 "remaining": lot.remaining, "granted_at": iso(lot.granted_at),
@@ -431,10 +445,10 @@ class SqlUnit:
                for lot in acct.dirty.values() if lot.id >= first_new]
         if new:
             c.many(_INSERT_LOT, new)
-        changed = [{"account": acct.name, "id": lot.id, "remaining": lot.remaining}
-                   for lot in acct.dirty.values() if lot.id < first_new]
-        if changed:
-            c.many(_UPDATE_LOT, changed)
+        spent = [{"account": acct.name, "id": lot.id, "remaining": lot.remaining}
+                 for lot in acct.dirty.values() if lot.id < first_new]
+        if spent:
+            c.many(_UPDATE_LOT, spent)
         if acct.entries:
             c.many(_INSERT_ENTRY, [
                 {"account": e.account, "seq": e.seq, "at": iso(e.at), "kind": e.kind, "lot": e.lot,
