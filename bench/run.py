@@ -127,17 +127,21 @@ def bench_replay(sizes: list[int], sqlite_sizes: list[int]) -> dict[str, list[di
     }
 
 
-def bench_startup(repeat: int = 3) -> dict[str, float]:
-    inmail = [sys.executable, "-m", "engine.cli"]
+def bench_startup(repeat: int = 3) -> dict[str, float | str]:
+    """Wall time of ``inmail validate`` and of ``inmail simulate`` on a small example (best of ``repeat``)."""
+    script = Path(sys.executable).with_name("inmail")
+    inmail = [str(script)] if script.exists() else [sys.executable, "-m", "engine.cli"]
     scenario = ROOT / "examples" / "scenarios" / "career-first-quarter.yaml"
-    out = {}
+    out: dict[str, float | str] = {}
     commands = {"validate": [*inmail, "validate"], "simulate": [*inmail, "simulate", str(scenario)]}
     for name, args in commands.items():
         times = []
         for _ in range(repeat):
             t0 = time.perf_counter()
-            subprocess.run(args, cwd=ROOT, capture_output=True, check=False)
+            proc = subprocess.run(args, cwd=ROOT, capture_output=True, check=False)
             times.append(time.perf_counter() - t0)
+            if proc.returncode != 0:
+                out[f"{name}_error"] = f"exit status {proc.returncode}"
         out[name] = round(min(times), 3)
     return out
 
@@ -203,7 +207,8 @@ def render(result: dict[str, Any]) -> str:
                          f"{row['peak_rss_mb']:12.1f}  {quarters}")
     lines.append("")
     lines.append("start-up (best of 3), seconds: " +
-                 ", ".join(f"{k} {v:.2f}" for k, v in result["startup_s"].items()))
+                 ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k}: {v}"
+                           for k, v in result["startup_s"].items()))
     floor = result.get("sqlite_commit_floor_us")
     if floor:
         lines.append("SQLite commit floor (WAL, synchronous=NORMAL), us per COMMIT by pages written: " +
