@@ -20,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,24 @@ from bench.workload import year_of_events  # noqa: E402
 
 
 def _rss_mb() -> float:
+    """Peak RSS of this process image, in MB.
+
+    ``VmHWM`` is reset by exec; ``ru_maxrss`` is not on Linux: a child
+    started by ``bench/run.py`` would report at least the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
+    if first is not None:
+        yield first
+    yield from rest
 
 
 def replay(accounts: int, backend: str) -> dict[str, Any]:
@@ -49,7 +67,10 @@ def replay(accounts: int, backend: str) -> dict[str, Any]:
     q_ends.append(dt.datetime.max.replace(tzinfo=dt.UTC))
     at = None
     wall0 = clock()
-    for call in year_of_events(accounts):
+    stream = year_of_events(accounts)
+    first = next(stream, None)  # builds the per-account generators: their memory is the workload's
+    workload_rss = _rss_mb()
+    for call in _chain(first, stream):
         at = call.kwargs["at"]
         if at >= q_ends[0]:
             quarters.append(round(q_busy / q_events * 1e6, 2) if q_events else 0.0)
@@ -97,6 +118,7 @@ def replay(accounts: int, backend: str) -> dict[str, Any]:
         "us_per_event_by_quarter": quarters,
         "peak_rss_mb": _rss_mb(),
         "start_rss_mb": rss_start,
+        "workload_rss_mb": workload_rss,
         "db_mb": db_mb,
     }
 
