@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine._sql_exec import CoreExec, DriverExec
 from engine.calendar import from_iso, iso
 from engine.errors import EngineError
 from engine.ledger import AccountState, LotRec
@@ -191,7 +192,7 @@ class SqlStore:
                 yield unit
             return
         with self._engine.begin() as conn:
-            yield SqlUnit(_CoreExec(conn), self._select_account)
+            yield SqlUnit(CoreExec(conn), self._select_account)
 
     @contextmanager
     def _sqlite_unit(self) -> Iterator[SqlUnit]:
@@ -210,7 +211,7 @@ class SqlStore:
             try:
                 cur.execute("BEGIN IMMEDIATE")
                 try:
-                    yield SqlUnit(_DriverExec(cur), self._select_account)
+                    yield SqlUnit(DriverExec(cur), self._select_account)
                     cur.execute("COMMIT")
                 except BaseException:
                     if raw.in_transaction:
@@ -325,63 +326,10 @@ _SELECT_KEY = _sql("SELECT decision FROM idempotency WHERE key = :key")
 _INSERT_KEY = _sql("INSERT INTO idempotency (key, account, decision) VALUES (:key, :account, :decision)")
 
 
-class _CoreExec:
-    """Statements through SQLAlchemy Core (PostgreSQL and any other backend)."""
-
-    __slots__ = ("_c",)
-
-    def __init__(self, conn: sa.Connection) -> None:
-        self._c = conn
-
-    def one(self, sql: str, params: dict[str, Any]) -> Any:
-        return self._c.execute(_text(sql), params).first()
-
-    def all(self, sql: str, params: dict[str, Any]) -> list[Any]:
-        return list(self._c.execute(_text(sql), params).all())
-
-    def run(self, sql: str, params: dict[str, Any]) -> None:
-        self._c.execute(_text(sql), params)
-
-    def many(self, sql: str, rows: list[dict[str, Any]]) -> None:
-        self._c.execute(_text(sql), rows)
-
-
-class _DriverExec:
-    """The same statements on a SQLite driver cursor (named ``:param`` style is the driver's own)."""
-
-    __slots__ = ("_cur",)
-
-    def __init__(self, cur: Any) -> None:
-        self._cur = cur
-
-    def one(self, sql: str, params: dict[str, Any]) -> Any:
-        return self._cur.execute(sql, params).fetchone()
-
-    def all(self, sql: str, params: dict[str, Any]) -> list[Any]:
-        return list(self._cur.execute(sql, params).fetchall())
-
-    def run(self, sql: str, params: dict[str, Any]) -> None:
-        self._cur.execute(sql, params)
-
-    def many(self, sql: str, rows: list[dict[str, Any]]) -> None:
-        self._cur.executemany(sql, rows)
-
-
-_TEXTS: dict[str, sa.TextClause] = {}
-
-
-def _text(sql: str) -> sa.TextClause:
-    """The Core clause of a statement, built once."""
-    clause = _TEXTS.get(sql)
-    if clause is None:
-        clause = _TEXTS[sql] = sa.text(sql)
-    return clause
-
-
 class SqlUnit:
     """One transaction; implements :class:`~engine.store.Unit`."""
 
-    def __init__(self, conn: _CoreExec | _DriverExec, select_account: str) -> None:
+    def __init__(self, conn: CoreExec | DriverExec, select_account: str) -> None:
         self._c = conn
         self._select_account = select_account
         self._next_lot: dict[str, int] = {}  # lot ids below this were loaded (update), others are new
