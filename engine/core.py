@@ -79,6 +79,36 @@ class Engine(Timeline):
             raise
         return cls(store, pol, book)
 
+    def reload(self, policy: str | Path | Policy | None = None, rules: str | Path | None = None) -> str:
+        """Swap in a changed policy and/or rules; return the new revision.
+
+        Everything is loaded and compiled first: a policy or rules file that
+        fails validation raises (:class:`~engine.errors.InvalidPolicy` /
+        :class:`~engine.errors.InvalidRules`) and the running policy stays in
+        force, untouched. A policy that drops a plan some account is on is
+        refused (``plan_in_use``), since those accounts could no longer be
+        decided. Accounts and their ledgers carry over; the new numbers apply
+        from the next call (allotments and caps at the next renewal). Call it
+        between calls, not during one. ``None`` reloads from the default
+        places (``./policies.yaml``, ``./rules``, else the packaged ones).
+        """
+        pol = policy if isinstance(policy, Policy) else load_policy(resolve_policy(policy))
+        book = RuleBook.load(resolve_rules(rules), pol)
+        try:
+            with self._store.unit() as u:
+                for name in self._store.accounts():
+                    acct = u.account(name, self._keep_spent)
+                    if acct is not None and acct.plan not in pol.plans:
+                        raise InvalidCall(f"account `{name}` is on plan `{acct.plan}`, which the new "
+                                          "policy no longer has", "plan_in_use")
+        except BaseException:
+            book.close()
+            raise
+        old = self._book
+        Timeline.__init__(self, pol, book)
+        old.close()
+        return book.revision
+
     @property
     def revision(self) -> str:
         """Content hash of the policy and rules in force; every Decision carries it."""
