@@ -22,6 +22,29 @@ T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 Call = tuple[str, tuple[Any, ...], dict[str, Any]]
 
 
+def race_sends(db: str, barrier: Path, processes: int = 8) -> list[dict[str, Any]]:
+    """Start ``processes`` workers that each send one InMail from `alice` at once; their results.
+
+    Each worker opens the store, says ``ready``, waits for ``barrier`` to
+    exist, sends, and prints its Decision as JSON.
+    """
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    procs = [subprocess.Popen([sys.executable, __file__, "send", db, str(i), str(barrier)], cwd=root,
+                              stdout=subprocess.PIPE, text=True) for i in range(processes)]
+    try:
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        barrier.touch()
+        return [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 def workload(n: int = 1200, accounts: int = 6, seed: int = 5) -> list[Call]:
     """Keyed calls in time order: subscriptions, sends, responses, purchases, cancels, payments."""
     rng = random.Random(seed)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from store_worker import workload
+from store_worker import race_sends, workload
 
 from engine import Engine, InvalidCall
 
@@ -76,18 +75,7 @@ def test_eight_processes_race_for_five_credits(tmp_path: Path) -> None:
     barrier = tmp_path / "go"
     with Engine.open(db=str(db)) as eng:
         assert eng.subscribe("alice", "career", at="2026-01-01").balance == 5
-    procs = [subprocess.Popen([sys.executable, str(WORKER), "send", str(db), str(i), str(barrier)], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True) for i in range(8)]
-    try:
-        for p in procs:
-            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
-        barrier.touch()
-        results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+    results = race_sends(str(db), barrier)
     outcomes = sorted((r["outcome"], r["reason"]) for r in results)
     assert outcomes == [("denied", "no_credits")] * 3 + [("sent", None)] * 5
     assert sorted(r["balance"] for r in results if r["outcome"] == "sent") == [0, 1, 2, 3, 4]

@@ -7,17 +7,14 @@ machines have no PostgreSQL server.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from store_worker import workload
+from store_worker import race_sends, workload
 
 from engine import Engine, InvalidCall
 
@@ -66,16 +63,5 @@ def test_postgres_serialises_writers_of_one_account(pg_url: str, tmp_path: Path)
     with Engine.open(db=pg_url) as eng:
         eng.subscribe("alice", "career", at="2026-01-01")
     barrier = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, str(WORKER), "send", pg_url, str(i), str(barrier)], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True) for i in range(8)]
-    try:
-        for p in procs:
-            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
-        barrier.touch()
-        results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+    results = race_sends(pg_url, barrier)
     assert sorted(r["outcome"] for r in results) == ["denied"] * 3 + ["sent"] * 5
