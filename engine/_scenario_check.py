@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import pendulum
 
@@ -163,15 +163,19 @@ class Context:
         else:
             self.on_basic.discard(account)
 
-    def plan(self, node: YNode, what: str) -> str | None:
+    def named(self, node: YNode, what: str, names: Collection[str] | None, code: str,
+              kind: str) -> str | None:
+        """A name that must be one of the policy's ``names`` (e.g. plans): else ``code`` with a hint."""
         name = self.c.text(node, what)
-        if name is None or self.policy is None:
+        if name is None or names is None:
             return name
-        if name not in self.policy.plans:
-            self.c.d.error("unknown_plan", f"unknown plan `{name}`", node.loc,
-                           help=hint(name, self.policy.plans))
+        if name not in names:
+            self.c.d.error(code, f"unknown {kind} `{name}`", node.loc, help=hint(name, names))
             return None
         return name
+
+    def plan(self, node: YNode, what: str) -> str | None:
+        return self.named(node, what, self.policy.plans if self.policy else None, "unknown_plan", "plan")
 
     def account(self, node: YNode, what: str, at: dt.datetime | None) -> str | None:
         name = self.c.text(node, what)

@@ -144,14 +144,8 @@ def _new_message(ctx: Context, em: YMap) -> str | None:
 
 
 def _response(ctx: Context, node: Any) -> str | None:
-    response = ctx.c.text(node, "`with`")
-    if response is None or ctx.policy is None:
-        return response
-    if response not in ctx.policy.responses:
-        ctx.c.d.error("unknown_response_type", f"unknown response type `{response}`", node.loc,
-                      help=hint(response, ctx.policy.responses))
-        return None
-    return response
+    responses = ctx.policy.responses if ctx.policy else None
+    return ctx.named(node, "`with`", responses, "unknown_response_type", "response type")
 
 
 def _subscribe(ctx: Context, em: YMap, at: dt.datetime | None) -> Subscribe | None:
