@@ -247,16 +247,7 @@ class ConditionReader:
             self.d.error("empty_condition", "this condition is empty", node.loc,
                          help="leave out `when` for a rule that always applies")
             return None
-        parts: list[Cond] = []
-        ok = True
-        for key, sub in node.items.items():
-            part = self._entry(node, key, sub, neg)
-            ok = ok and part is not None
-            if part is not None:
-                parts.append(part)
-        if not ok:
-            return None
-        return any_of(parts) if neg else all_of(parts)
+        return _conjoin([self._entry(node, key, sub, neg) for key, sub in node.items.items()], neg)
 
     def _entry(self, parent: YMap, key: str, sub: YNode, neg: bool) -> Cond | None:
         if key in ("all", "any"):
@@ -285,16 +276,8 @@ class ConditionReader:
             self.d.error("empty_condition", f"no test for `{fact}`", node.loc,
                          help=f"write e.g. `{fact}: {{is: ...}}`")
             return None
-        parts: list[Cond] = []
-        ok = True
-        for op, sub in node.items.items():
-            part = self._compare(fact, op, sub, neg, node.key_loc(op))
-            ok = ok and part is not None
-            if part is not None:
-                parts.append(part)
-        if not ok:
-            return None
-        return any_of(parts) if neg else all_of(parts)
+        return _conjoin([self._compare(fact, op, sub, neg, node.key_loc(op))
+                         for op, sub in node.items.items()], neg)
 
     def _compare(self, fact: str, op: str, node: YNode, neg: bool, op_loc: Location | None = None
                  ) -> Cond | None:
@@ -385,3 +368,13 @@ def elsewhere(name: str, table: Mapping[str, Any], event: str) -> str | None:
     shown = ", ".join(f"`{k}`" for k in kinds)
     return f"`{name}` belongs to {shown} rules, not `{event}` rules"
 
+
+def _conjoin(parts: list[Cond | None], neg: bool) -> Cond | None:
+    """All of ``parts`` (any of them under a negation, by De Morgan); None if one was invalid.
+
+    Every part is read before combining, so each invalid entry reports its own diagnostic.
+    """
+    good = [p for p in parts if p is not None]
+    if len(good) != len(parts):
+        return None
+    return any_of(good) if neg else all_of(good)
