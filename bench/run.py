@@ -60,8 +60,8 @@ def bench_decisions(n: int, repeat: int) -> dict[str, Any]:
 
     from bench.zen_table import jdm_from_rules, nested
     from engine import load_policy
-    from engine._durable import DurableRunner, compile_ruleset, field_name
-    from engine.rulebook import RuleBook
+    from engine.rules._durable import DurableRunner, compile_ruleset, field_name
+    from engine.rules.book import RuleBook
 
     policy = load_policy(ROOT / "policies.yaml")
     facts = send_facts(n)

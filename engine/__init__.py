@@ -7,8 +7,7 @@ package reads no files and starts no threads.
 
 from __future__ import annotations
 
-from engine.core import Engine
-from engine.diagnostics import Diagnostic, Location
+from engine.core.engine import Engine
 from engine.errors import (
     EngineError,
     InvalidCall,
@@ -19,10 +18,11 @@ from engine.errors import (
     RuleEngineFailure,
 )
 from engine.model import Balance, Decision, LedgerEntry, Lot, Verdict
-from engine.policy import Plan, Policy, load_policy
-from engine.rulebook import RuleBook
-from engine.scenario import Scenario, load_scenario
-from engine.simulate import ScenarioResult, run_scenario
+from engine.policy.load import Plan, Policy, load_policy
+from engine.rules.book import RuleBook
+from engine.scenario.load import Scenario, load_scenario
+from engine.scenario.run import ScenarioResult, run_scenario
+from engine.source.diagnostics import Diagnostic, Location
 
 __version__ = "0.1.0"
 

@@ -3,7 +3,7 @@
 One base class, :class:`EngineError`, carries a stable ``code`` and the exit
 code the CLI uses, so the CLI catches it once and never shows a traceback.
 Input problems found in files (policy, rules, scenarios) carry a list of
-:class:`~engine.diagnostics.Diagnostic`; problems with an API call carry a
+:class:`~engine.source.diagnostics.Diagnostic`; problems with an API call carry a
 single code and message. Nothing is written to the store when one is raised.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.diagnostics import Diagnostic, render_all
+from engine.source.diagnostics import Diagnostic, render_all
 
 
 class EngineError(Exception):

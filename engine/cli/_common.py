@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
-from engine.diagnostics import render_all
 from engine.errors import EngineError, InvalidInput
+from engine.source.diagnostics import render_all
 
 F = TypeVar("F", bound=Callable[..., Any])
 

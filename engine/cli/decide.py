@@ -17,14 +17,14 @@ from typing import cast
 
 import click
 
-from engine import facts as catalog
 from engine.cli._common import display_path, policy_option, report_errors, rules_option
-from engine.diagnostics import hint
 from engine.errors import InvalidCall
-from engine.paths import resolve_policy, resolve_rules
-from engine.policy import Policy, load_policy
-from engine.rulebook import RuleBook
-from engine.rules import resolve_choices
+from engine.policy.load import Policy, load_policy
+from engine.rules import catalog
+from engine.rules.book import RuleBook
+from engine.rules.reader import resolve_choices
+from engine.source.diagnostics import hint
+from engine.source.paths import resolve_policy, resolve_rules
 
 Value = bool | int | str
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from engine.cli._common import policy_option, report_errors, rules_option
 from engine.errors import EngineError
 from engine.model import Balance, LedgerEntry
-from engine.paths import resolve_policy, resolve_rules
+from engine.source.paths import resolve_policy, resolve_rules
 
 db_option = click.option("--db", "db", required=True, metavar="URL",
                          help="The store: a SQLite file, sqlite:///FILE or a postgresql:// URL.")
@@ -29,7 +29,7 @@ format_option = click.option("--format", "fmt", type=click.Choice(["table", "jso
 
 def _open(db: str, policy_path: str | None, rules_dir: str | None) -> Any:
     """Open an existing store; a SQLite file that is not there is an error, not a new empty store."""
-    from engine.core import Engine
+    from engine.core.engine import Engine
 
     path = db[len("sqlite:///"):] if db.startswith("sqlite:///") else (None if "://" in db else db)
     if path is not None and not Path(path).is_file():

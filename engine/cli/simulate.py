@@ -23,12 +23,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine.cli._common import policy_option, report_errors, rules_option
-from engine.diagnostics import Diagnostic
 from engine.errors import InvalidInput, InvalidScenario
-from engine.paths import resolve_policy, resolve_rules
-from engine.report import render_table, to_json
-from engine.scenario import Scenario, load_scenario
-from engine.simulate import Runner, ScenarioResult
+from engine.scenario.load import Scenario, load_scenario
+from engine.scenario.report import render_table, to_json
+from engine.scenario.run import Runner, ScenarioResult
+from engine.source.diagnostics import Diagnostic
+from engine.source.paths import resolve_policy, resolve_rules
 
 #: Show the progress bar once a run has taken this long (seconds).
 PROGRESS_AFTER = 1.0
@@ -100,7 +100,7 @@ def simulate(files: tuple[str, ...], policy_path: str | None, rules_dir: str | N
     if db is not None and len(files) > 1:
         raise click.UsageError("--db takes one scenario file (each run needs an empty store)")
     if plot_path is not None:
-        from engine.plot import _matplotlib
+        from engine.scenario.plot import _matplotlib
 
         _matplotlib()  # fail (exit 2) before running anything when the extra is missing
     policy = resolve_policy(policy_path)
@@ -112,7 +112,7 @@ def simulate(files: tuple[str, ...], policy_path: str | None, rules_dir: str | N
     else:
         render_table(results, _stdout_console())
     if plot_path is not None:
-        from engine.plot import write_png
+        from engine.scenario.plot import write_png
 
         write_png(results, plot_path)
         if fmt != "json":
@@ -122,7 +122,7 @@ def simulate(files: tuple[str, ...], policy_path: str | None, rules_dir: str | N
 
 def _run_all(scenarios: list[Scenario], rules: Any, db: str | None) -> list[ScenarioResult]:
     """Run every scenario; with ``--db``, rehearse in memory first so a refusal writes nothing."""
-    from engine.core import Engine
+    from engine.core.engine import Engine
 
     with contextlib.ExitStack() as stack:
         runners: list[Runner] = []

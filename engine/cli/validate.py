@@ -4,7 +4,7 @@
 exactly as the engine would, and either prints one line
 saying what it found or every problem with its line and column. ``plans``
 shows the account types side by side (R20) so an edit can be checked by eye.
-Both find the policy the way every command does (:mod:`engine.paths`).
+Both find the policy the way every command does (:mod:`engine.source.paths`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 import click
 
 from engine.cli._common import display_path, policy_option, report_errors, rules_option
-from engine.diagnostics import Diagnostic, render_all
-from engine.paths import resolve_policy, resolve_rules
-from engine.policy import Policy, load_policy
-from engine.rulebook import RuleBook
+from engine.policy.load import Policy, load_policy
+from engine.rules.book import RuleBook
+from engine.source.diagnostics import Diagnostic, render_all
+from engine.source.paths import resolve_policy, resolve_rules
 
 #: How many hex digits of a revision a person sees (enough to tell two edits apart).
 SHORT_REVISION = 12

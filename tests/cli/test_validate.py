@@ -18,7 +18,7 @@ from engine.cli.validate import PLAN_FIELDS
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "policies.yaml"
 EXAMPLE = ROOT / "examples" / "policies" / "linkedin-2026.yaml"
-HAS_RULEBOOK = importlib.util.find_spec("engine.rulebook") is not None
+HAS_RULEBOOK = importlib.util.find_spec("engine.rules.book") is not None
 
 
 def run(*args: str) -> Result:

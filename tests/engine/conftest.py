@@ -14,7 +14,7 @@ import pytest
 from engine_helpers import _BOOKS, MakeEngine, policy_for
 
 from engine import Engine
-from engine.store import open_store
+from engine.store.base import open_store
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,11 +12,11 @@ import datetime as dt
 from collections.abc import Callable
 
 from engine import Engine
-from engine.diagnostics import Diagnostics
-from engine.paths import packaged_policy_path, packaged_rules_dir
-from engine.policy import Policy, load_policy
-from engine.rulebook import RuleBook
-from engine.yamlsource import YMap, parse_text
+from engine.policy.load import Policy, load_policy
+from engine.rules.book import RuleBook
+from engine.source.diagnostics import Diagnostics
+from engine.source.marked import YMap, parse_text
+from engine.source.paths import packaged_policy_path, packaged_rules_dir
 
 _BOOKS: dict[str, tuple[Policy, RuleBook]] = {}
 

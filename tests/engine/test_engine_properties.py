@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import Decision, Engine, InvalidCall
-from engine.store import open_store
-from engine.store_memory import MemoryStore
+from engine.store.base import open_store
+from engine.store.memory import MemoryStore
 
 N = int(os.environ.get("INMAIL_FUZZ_N", "100"))
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine import Engine, InvalidCall, InvalidPolicy, InvalidRules
-from engine.paths import packaged_policy_path, packaged_rules_dir
+from engine.source.paths import packaged_policy_path, packaged_rules_dir
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from engine.calendar import Calendar, from_iso, iso
 from engine.errors import InvalidCall
+from engine.ledger.calendar import Calendar, from_iso, iso
 
 UTC = dt.UTC
 cal = Calendar("UTC")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine import ledger
-from engine.ledger import AccountState, Cause
+from engine.ledger import lots as ledger
+from engine.ledger.lots import AccountState, Cause
 
 UTC = dt.UTC
 CAUSE = Cause("test", "a-rule", ("R01",))

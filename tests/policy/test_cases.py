@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-import engine.policy as policy_module
-from engine.diagnostics import Diagnostic, render_all
+import engine.policy.load as policy_module
 from engine.errors import InvalidPolicy
-from engine.policy import Policy, load_policy, load_policy_text
+from engine.policy.load import Policy, load_policy, load_policy_text
+from engine.source.diagnostics import Diagnostic, render_all
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "policy"
 BASE = (CASES / "base.yaml").read_text(encoding="utf-8")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.diagnostics import Diagnostics
 from engine.errors import InvalidPolicy
-from engine.paths import packaged_policy_path
-from engine.policy import Policy, known_paths, load_policy, load_policy_text, merge_nodes
-from engine.yamlsource import YMap, parse_text
+from engine.policy.load import Policy, known_paths, load_policy, load_policy_text, merge_nodes
+from engine.source.diagnostics import Diagnostics
+from engine.source.marked import YMap, parse_text
+from engine.source.paths import packaged_policy_path
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = "plans:\n  solo: {premium: true, monthly_allotment: 2, cap: 2, purchasable: false}\n"

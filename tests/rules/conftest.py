@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.paths import packaged_policy_path, packaged_rules_dir
-from engine.policy import Policy, load_policy
-from engine.rulebook import RuleBook
+from engine.policy.load import Policy, load_policy
+from engine.rules.book import RuleBook
+from engine.source.paths import packaged_policy_path, packaged_rules_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "cases" / "rules"

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from engine import facts as catalog
-from engine.policy import Policy
-from engine.rules import resolve_choices
+from engine.policy.load import Policy
+from engine.rules import catalog
+from engine.rules.reader import resolve_choices
 
 _CMP = {
     "below": lambda x, y: x < y,

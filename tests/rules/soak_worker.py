@@ -16,10 +16,10 @@ from pathlib import Path
 import psutil
 from rules_oracle import random_facts
 
-from engine import facts as catalog
-from engine.paths import packaged_policy_path, packaged_rules_dir
-from engine.policy import load_policy
-from engine.rulebook import RuleBook
+from engine.policy.load import load_policy
+from engine.rules import catalog
+from engine.rules.book import RuleBook
+from engine.source.paths import packaged_policy_path, packaged_rules_dir
 
 
 def main() -> None:

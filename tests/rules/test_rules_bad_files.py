@@ -17,12 +17,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from engine import facts as catalog
 from engine.cli import main
-from engine.diagnostics import Diagnostic
 from engine.errors import InvalidRules
-from engine.policy import Policy
-from engine.rulebook import RuleBook
+from engine.policy.load import Policy
+from engine.rules import catalog
+from engine.rules.book import RuleBook
+from engine.source.diagnostics import Diagnostic
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "rules" / "bad"
 

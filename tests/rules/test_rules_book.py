@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 from rules_helpers import send_facts
 
-from engine._durable import DurableRunner, compile_ruleset
-from engine.diagnostics import Location
 from engine.errors import InvalidCall, InvalidRules, RuleEngineFailure
-from engine.policy import Policy
-from engine.rulebook import RuleBook, RuleBookHolder, memo_default
-from engine.rules import Cmp, Rule, RuleFile
+from engine.policy.load import Policy
+from engine.rules._durable import DurableRunner, compile_ruleset
+from engine.rules.book import RuleBook, RuleBookHolder, memo_default
+from engine.rules.reader import Cmp, Rule, RuleFile
+from engine.source.diagnostics import Location
 
 
 def test_import_starts_no_threads_and_does_not_load_durable() -> None:
-    code = ("import sys, threading; import engine, engine.rulebook, engine.cli; "
+    code = ("import sys, threading; import engine, engine.rules.book, engine.cli; "
             "assert threading.active_count() == 1, threading.enumerate(); "
             "assert 'durable' not in sys.modules and 'durable_rules_engine' not in sys.modules, 'durable'")
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -185,8 +185,8 @@ def test_a_failing_action_is_a_rule_engine_failure(monkeypatch: pytest.MonkeyPat
 
 def test_fact_names_are_distinct_to_durable() -> None:
     """durable_rules matches property names by a 32-bit hash only; no two of ours may collide."""
-    from engine import facts as catalog
-    from engine._durable import fnv1a32, name_collisions
+    from engine.rules import catalog
+    from engine.rules._durable import fnv1a32, name_collisions
 
     assert fnv1a32("$and") == 3746487396 and fnv1a32("$or") == 340911698  # durable's own constants
     assert all(name_collisions(ev) == [] for ev in catalog.EVENT_KINDS)

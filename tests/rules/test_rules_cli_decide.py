@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from engine import facts as catalog
 from engine.cli import main
 from engine.cli.decide import complete_facts
-from engine.policy import Policy
-from engine.rulebook import RuleBook
+from engine.policy.load import Policy
+from engine.rules import catalog
+from engine.rules.book import RuleBook
 
 
 def run(*args: str) -> Result:

@@ -20,12 +20,12 @@ import pytest
 import yaml
 from rules_oracle import Oracle, RuleGen, int_constants, random_facts
 
-from engine import facts as catalog
 from engine.errors import InvalidRules
-from engine.lint import witness
-from engine.policy import Policy
-from engine.rulebook import RuleBook
-from engine.rules import holds
+from engine.policy.load import Policy
+from engine.rules import catalog
+from engine.rules.book import RuleBook
+from engine.rules.lint import witness
+from engine.rules.reader import holds
 
 DIFF_N = int(os.environ.get("INMAIL_DIFF_N", "2000"))
 DIFF_FILES = int(os.environ.get("INMAIL_DIFF_FILES", "60"))

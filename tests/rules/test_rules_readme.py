@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine._rulesdoc import END, START, catalog_markdown, main, render
 from engine.errors import InvalidRules
-from engine.policy import Policy
-from engine.rulebook import RuleBook
+from engine.policy.load import Policy
+from engine.rules.book import RuleBook
+from engine.rules.doc import END, START, catalog_markdown, main, render
 
 README = Path(__file__).resolve().parents[2] / "rules" / "README.md"
 
 
 def test_catalog_section_is_current() -> None:
     text = README.read_text(encoding="utf-8")
-    assert render(text) == text, "rules/README.md is stale: run `python -m engine._rulesdoc`"
+    assert render(text) == text, "rules/README.md is stale: run `python -m engine.rules.doc`"
     assert main(["_rulesdoc", "--check", str(README)]) == 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rules_helpers import send_facts
 
-from engine.rulebook import RuleBook
+from engine.rules.book import RuleBook
 
 
 def test_shipped_rules_load_and_decide(book: RuleBook) -> None:

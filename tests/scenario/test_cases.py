@@ -2,7 +2,7 @@
 
 Each case is a whole scenario text and the diagnostic it must produce first
 (code, line, column, optionally the help line). Every case is checked twice:
-through :func:`engine.scenario.load_scenario` (structured diagnostics) and
+through :func:`engine.scenario.load.load_scenario` (structured diagnostics) and
 through ``inmail simulate`` (exit code 2, ``file:line:col: code:`` on stderr,
 no traceback, nothing on stdout since nothing ran). Beside each case file a
 ``.error`` file holds the rendered diagnostics; regenerate with
@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.diagnostics import render_all
 from engine.errors import InvalidScenario
-from engine.scenario import load_scenario
+from engine.scenario.load import load_scenario
+from engine.source.diagnostics import render_all
 
 from .conftest import Simulate
 

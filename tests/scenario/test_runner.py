@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.scenario import load_scenario
-from engine.simulate import ScenarioResult, run_scenario
+from engine.scenario.load import load_scenario
+from engine.scenario.run import ScenarioResult, run_scenario
 
 SCENARIO = """\
 title: ordering

@@ -11,8 +11,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from engine._scenario_check import Checker, Context, parse_instant, payment_status
-from engine._scenario_model import (
+from engine.policy.load import RESPONSE_STATUSES
+from engine.rules.catalog import OUTCOMES, REASONS
+from engine.scenario.check import Checker, Context, parse_instant, payment_status
+from engine.scenario.model import (
     EVENT_FIELDS,
     STEP_KEYS,
     Cancel,
@@ -27,10 +29,8 @@ from engine._scenario_model import (
     Step,
     Subscribe,
 )
-from engine.diagnostics import Location, hint
-from engine.facts import OUTCOMES, REASONS
-from engine.policy import RESPONSE_STATUSES
-from engine.yamlsource import YMap, YScalar, YSeq
+from engine.source.diagnostics import Location, hint
+from engine.source.marked import YMap, YScalar, YSeq
 
 EXPECT_KEYS = ("outcome", "reason", "status", "balance", "reminded")
 

@@ -17,13 +17,13 @@ import datetime as dt
 import heapq
 import threading
 
-from engine.ledger import AccountState, LotRec
+from engine.ledger.lots import AccountState, LotRec
 from engine.model import Decision, LedgerEntry
-from engine.store import MsgRec
+from engine.store.base import MsgRec
 
 
 class MemoryStore:
-    """Implements both :class:`~engine.store.Store` and :class:`~engine.store.Unit`."""
+    """Implements both :class:`~engine.store.base.Store` and :class:`~engine.store.base.Unit`."""
 
     def __init__(self) -> None:
         self._accounts: dict[str, AccountState] = {}

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import EngineError
-from engine.simulate import ScenarioResult
+from engine.scenario.run import ScenarioResult
 
 #: Ledger entry kinds drawn as markers: (marker, colour, legend label).
 MARKERS: dict[str, tuple[str, str, str]] = {

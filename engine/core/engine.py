@@ -1,6 +1,6 @@
 """The embeddable engine: every call turns into facts, a verdict from the rules, and ledger effects.
 
-An :class:`Engine` holds a policy, a :class:`~engine.rulebook.RuleBook` and a
+An :class:`Engine` holds a policy, a :class:`~engine.rules.book.RuleBook` and a
 store. A call (say ``send``) is one store transaction that
 
 1. validates the arguments completely (an :class:`~engine.errors.InvalidCall`
@@ -8,9 +8,9 @@ store. A call (say ``send``) is one store transaction that
 2. brings the acting account up to ``at``: the renewals, expiries and
    reminders due by then are raised as ``renew`` / ``expire`` / ``remind``
    events, in time order and, at one instant, expiries before renewals
-   before reminders (:mod:`engine._timeline`);
+   before reminders (:mod:`engine.core.timeline`);
 3. computes the facts of the event's catalog entry, asks the rules, and
-   applies the effects the deciding rule named through :mod:`engine.ledger`.
+   applies the effects the deciding rule named through :mod:`engine.ledger.lots`.
 
 The engine never chooses an outcome itself: what a call does to a balance is
 always what a rule in ``rules/*.yaml`` said, and every ledger entry cites it.
@@ -34,17 +34,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from engine import ledger
-from engine._timeline import Timeline
+from engine.core.timeline import Timeline
 from engine.errors import InvalidCall
-from engine.facts import PAYMENT_STATUSES
-from engine.ledger import AccountState, Cause
+from engine.ledger import lots as ledger
+from engine.ledger.lots import AccountState, Cause
 from engine.model import Balance, Decision, LedgerEntry, Verdict, build
-from engine.paths import resolve_policy, resolve_rules
-from engine.policy import Policy, load_policy
-from engine.rulebook import RuleBook
-from engine.store import MsgRec, Store, Unit, open_store
-from engine.yamlsource import YMap
+from engine.policy.load import Policy, load_policy
+from engine.rules.book import RuleBook
+from engine.rules.catalog import PAYMENT_STATUSES
+from engine.source.marked import YMap
+from engine.source.paths import resolve_policy, resolve_rules
+from engine.store.base import MsgRec, Store, Unit, open_store
 
 At = dt.datetime | dt.date | str
 
@@ -242,7 +242,7 @@ class Engine(Timeline):
         elif effect == "grant_purchase":
             expires = self._cal.add_days(t, self.policy.purchase.credit_lifetime_days)
             ledger.grant(acct, t, "purchase", arg["credits"], expires, "purchase", cause)
-        else:  # pragma: no cover - the rules loader only admits effects of engine.facts.EFFECTS
+        else:  # pragma: no cover - the rules loader only admits effects of engine.rules.catalog.EFFECTS
             raise AssertionError(f"effect {effect} is not implemented")
 
     # --- messages ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ lock at ``BEGIN IMMEDIATE``, PostgreSQL locks the account row with ``SELECT
 ... FOR UPDATE``. Both details live in :func:`_dialect_corner`; everything
 else is portable Core.
 
-Instants are stored as fixed-width UTC text (see :func:`engine.calendar.iso`),
+Instants are stored as fixed-width UTC text (see :func:`engine.ledger.calendar.iso`),
 which sorts and compares like the instant on every backend.
 """
 
@@ -23,12 +23,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine._sql_exec import CoreExec, DriverExec
-from engine.calendar import from_iso, iso
 from engine.errors import EngineError
-from engine.ledger import AccountState, LotRec
+from engine.ledger.calendar import from_iso, iso
+from engine.ledger.lots import AccountState, LotRec
 from engine.model import Decision, LedgerEntry
-from engine.store import SCHEMA_VERSION, MsgRec, reminder_heap
+from engine.store._sql_exec import CoreExec, DriverExec
+from engine.store.base import SCHEMA_VERSION, MsgRec, reminder_heap
 
 _T = sa.String(40)  # an instant
 _NAME = sa.String(200)
@@ -153,7 +153,7 @@ def _dialect_corner(engine: sa.Engine) -> tuple[Callable[[sa.Connection], None],
 
 
 class SqlStore:
-    """Implements :class:`~engine.store.Store` over a SQLAlchemy URL."""
+    """Implements :class:`~engine.store.base.Store` over a SQLAlchemy URL."""
 
     def __init__(self, url: str) -> None:
         kwargs: dict[str, Any] = {}
@@ -327,7 +327,7 @@ _INSERT_KEY = _sql("INSERT INTO idempotency (key, account, decision) VALUES (:ke
 
 
 class SqlUnit:
-    """One transaction; implements :class:`~engine.store.Unit`."""
+    """One transaction; implements :class:`~engine.store.base.Unit`."""
 
     def __init__(self, conn: CoreExec | DriverExec, select_account: str) -> None:
         self._c = conn

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
+#: the `engine` package folder (this module sits one level below it)
+_HERE = Path(__file__).resolve().parents[1]
 
 
 def packaged_policy_path() -> Path:

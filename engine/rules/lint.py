@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine import facts as catalog
-from engine.diagnostics import Diagnostics
-from engine.policy import Policy
-from engine.rules import All, AnyOf, Cmp, Cond, Rule, RuleFile, Scalar, leaves, resolve_choices
+from engine.policy.load import Policy
+from engine.rules import catalog
+from engine.rules.reader import All, AnyOf, Cmp, Cond, Rule, RuleFile, Scalar, leaves, resolve_choices
+from engine.source.diagnostics import Diagnostics
 
 #: Search nodes per rule before the shadowing check gives up (silently).
 SEARCH_BUDGET = 200_000

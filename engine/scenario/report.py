@@ -25,8 +25,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from engine.scenario import Send, Subscribe
-from engine.simulate import ScenarioResult, StepResult, SystemEvent, show
+from engine.scenario.load import Send, Subscribe
+from engine.scenario.run import ScenarioResult, StepResult, SystemEvent, show
 
 
 def to_json(results: Sequence[ScenarioResult]) -> str:

@@ -3,11 +3,11 @@
 A policy editor writes conditions in a small, forgiving grammar (``fact: value``,
 ``{below: n}``, ``all``/``any``/``not``, values taken from ``policies.yaml``).
 This module turns each file into frozen :class:`Rule` models whose conditions
-(read by :mod:`engine._conditions`) are a tiny AST -- :class:`Cmp` leaves
+(read by :mod:`engine.rules.conditions`) are a tiny AST -- :class:`Cmp` leaves
 under :class:`All` / :class:`AnyOf` -- with ``not`` already pushed down to the
 leaves (De Morgan), ``in`` lists expanded, and ``policy.`` / ``plan.``
-references resolved to literals. The compiler (:mod:`engine._durable`) and the
-linter (:mod:`engine.lint`) consume only that AST, so neither has to know the
+references resolved to literals. The compiler (:mod:`engine.rules._durable`) and the
+linter (:mod:`engine.rules.lint`) consume only that AST, so neither has to know the
 surface grammar, and nothing is ever evaluated with ``eval``. Every problem
 becomes a diagnostic pointing at the text; loading raises once, with all of them.
 """
@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import facts as catalog
-from engine._conditions import (
+from engine.policy.load import Policy
+from engine.rules import catalog
+from engine.rules.conditions import (
     COMBINATORS,
     LIST_OPERATORS,
     MAX_IN_LIST,
@@ -39,9 +40,8 @@ from engine._conditions import (
     plan_fact,
     resolve_choices,
 )
-from engine.diagnostics import Diagnostics, Location, hint
-from engine.policy import Policy
-from engine.yamlsource import YMap, YNode, YScalar, YSeq, parse_text, type_name
+from engine.source.diagnostics import Diagnostics, Location, hint
+from engine.source.marked import YMap, YNode, YScalar, YSeq, parse_text, type_name
 
 __all__ = [
     "COMBINATORS", "LIST_OPERATORS", "MAX_IN_LIST", "OPERATORS", "All", "AnyOf", "Cmp", "Cond", "Rule",

@@ -1,6 +1,6 @@
 """Small typed readers for scenario YAML: each returns a value or None plus a diagnostic.
 
-Kept apart from :mod:`engine.scenario` so that module reads as the scenario's
+Kept apart from :mod:`engine.scenario.load` so that module reads as the scenario's
 grammar, while the "is this a whole number / a name / a time" plumbing, which
 every key needs, lives here once.
 """
@@ -14,10 +14,10 @@ from collections.abc import Collection, Iterable
 
 import pendulum
 
-from engine.diagnostics import Diagnostics, Location, hint
-from engine.facts import PAYMENT_STATUSES
-from engine.policy import Policy
-from engine.yamlsource import YMap, YNode, YScalar, YSeq, type_name
+from engine.policy.load import Policy
+from engine.rules.catalog import PAYMENT_STATUSES
+from engine.source.diagnostics import Diagnostics, Location, hint
+from engine.source.marked import YMap, YNode, YScalar, YSeq, type_name
 
 
 def difflib_close(word: str, pool: Iterable[str]) -> str | None:

@@ -31,10 +31,10 @@ import copy
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from engine import facts as catalog
-from engine.diagnostics import Diagnostic
 from engine.errors import RuleEngineFailure
-from engine.rules import All, AnyOf, Cmp, Cond, RuleFile, Scalar, leaves
+from engine.rules import catalog
+from engine.rules.reader import All, AnyOf, Cmp, Cond, RuleFile, Scalar, leaves
+from engine.source.diagnostics import Diagnostic
 
 SID = "0"
 #: durable_rules limits, kept well inside (see :func:`limit_problems`).

@@ -7,9 +7,9 @@ hands it back with :meth:`Unit.save`; leaving the ``with`` block commits, an
 exception rolls back. A :class:`Store` opens units and answers the read-only
 questions (history, balances in the past, reminders).
 
-Two backends implement it: :mod:`engine.store_memory` keeps plain Python
+Two backends implement it: :mod:`engine.store.memory` keeps plain Python
 structures (the fast default, for replays and tests) and
-:mod:`engine.store_sql` keeps tables through SQLAlchemy Core (SQLite file,
+:mod:`engine.store.sql` keeps tables through SQLAlchemy Core (SQLite file,
 or PostgreSQL by URL), loading the account inside each transaction so that
 any number of processes can share one database.
 """
@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
-from engine.ledger import AccountState, LotRec
+from engine.ledger.lots import AccountState, LotRec
 from engine.model import Decision, LedgerEntry
 
 SCHEMA_VERSION = 1
@@ -127,12 +127,12 @@ def open_store(db: str | Path | None) -> Store:
     is a SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://...``).
     """
     if db is None or db == "" or db == "memory":
-        from engine.store_memory import MemoryStore
+        from engine.store.memory import MemoryStore
 
         return MemoryStore()
     text = str(db)
     url = text if "://" in text else f"sqlite:///{Path(text).resolve()}"
-    from engine.store_sql import SqlStore
+    from engine.store.sql import SqlStore
 
     return SqlStore(url)
 

@@ -26,18 +26,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from engine import facts as catalog
-from engine._durable import limit_problems
-from engine.diagnostics import Diagnostic, Diagnostics, Location, hint
 from engine.errors import InvalidCall, InvalidRules
-from engine.lint import lint_file
 from engine.model import Verdict
-from engine.policy import Policy
-from engine.rules import Rule, RuleFile, read_rule_file, resolve_choices
-from engine.yamlsource import read_text
+from engine.policy.load import Policy
+from engine.rules import catalog
+from engine.rules._durable import limit_problems
+from engine.rules.lint import lint_file
+from engine.rules.reader import Rule, RuleFile, read_rule_file, resolve_choices
+from engine.source.diagnostics import Diagnostic, Diagnostics, Location, hint
+from engine.source.marked import read_text
 
 if TYPE_CHECKING:
-    from engine._durable import DurableRunner
+    from engine.rules._durable import DurableRunner
 
 #: Distinct fact combinations remembered per event kind before the oldest are dropped.
 MEMO_SIZE = 4096
@@ -133,7 +133,7 @@ class RuleBook:
 
     def __init__(self, files: Mapping[str, RuleFile], warnings: list[Diagnostic], revision: str,
                  policy: Policy, memo: bool, memo_size: int = MEMO_SIZE) -> None:
-        from engine._durable import DurableRunner, compile_rulesets
+        from engine.rules._durable import DurableRunner, compile_rulesets
 
         self.policy = policy
         self.revision = revision

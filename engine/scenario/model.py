@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from engine.diagnostics import Location
-from engine.policy import Policy
-from engine.yamlsource import YMap
+from engine.policy.load import Policy
+from engine.source.diagnostics import Location
+from engine.source.marked import YMap
 
 
 @dataclass(frozen=True)

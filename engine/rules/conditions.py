@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine import facts as catalog
-from engine.diagnostics import Diagnostics, Location, did_you_mean, hint
-from engine.policy import PLAN_KEYS, RESPONSE_STATUSES, Policy, known_paths
-from engine.yamlsource import YMap, YNode, YScalar, YSeq, type_name
+from engine.policy.load import PLAN_KEYS, RESPONSE_STATUSES, Policy, known_paths
+from engine.rules import catalog
+from engine.source.diagnostics import Diagnostics, Location, did_you_mean, hint
+from engine.source.marked import YMap, YNode, YScalar, YSeq, type_name
 
 Scalar = bool | int | str
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine._scenario_check import Checker, Context, parse_instant, payment_status
-from engine._scenario_model import (
+from engine.errors import InvalidInput, InvalidScenario
+from engine.policy.load import Policy, load_policy
+from engine.scenario.check import Checker, Context, parse_instant, payment_status
+from engine.scenario.model import (
     EVENT_FIELDS,
     Account,
     Cancel,
@@ -35,11 +37,9 @@ from engine._scenario_model import (
     Step,
     Subscribe,
 )
-from engine._scenario_steps import EXPECT_KEYS, read_timeline
-from engine.diagnostics import Diagnostics
-from engine.errors import InvalidInput, InvalidScenario
-from engine.policy import Policy, load_policy
-from engine.yamlsource import YMap, read_file
+from engine.scenario.steps import EXPECT_KEYS, read_timeline
+from engine.source.diagnostics import Diagnostics
+from engine.source.marked import YMap, read_file
 
 __all__ = [
     "ACCOUNT_KEYS",

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.diagnostics import Diagnostics, Location
 from engine.errors import InvalidCall, InvalidScenario
 from engine.model import Decision, LedgerEntry
-from engine.scenario import (
+from engine.scenario.load import (
     Account,
     Cancel,
     ChangePlan,
@@ -35,9 +34,10 @@ from engine.scenario import (
     Step,
     Subscribe,
 )
+from engine.source.diagnostics import Diagnostics, Location
 
 if TYPE_CHECKING:
-    from engine.core import Engine
+    from engine.core.engine import Engine
 
 Progress = Callable[[int, int], None]
 
@@ -92,7 +92,7 @@ class SystemEvent:
 class Failure:
     """An expectation that did not hold, with where it was written."""
 
-    key: str  # as in :class:`~engine.scenario.Check`: outcome, reason, status, balance.<acct>, reminded
+    key: str  # as in :class:`~engine.scenario.load.Check`: outcome, reason, status, balance.<acct>, reminded
     expected: Any
     got: Any
     loc: Location
@@ -188,7 +188,7 @@ class ScenarioResult:
 def run_scenario(scenario: Scenario, *, rules: str | Path | None = None, db: str | None = None,
                  progress: Progress | None = None) -> ScenarioResult:
     """Open an engine for ``scenario`` (its merged policy, ``rules``, store ``db``) and run it."""
-    from engine.core import Engine
+    from engine.core.engine import Engine
 
     with Engine.open(db=db, policy=scenario.policy, rules=rules) as eng:
         return Runner(scenario, eng).run(progress)

@@ -18,10 +18,10 @@ from typing import Any
 
 import pendulum
 
-from engine.diagnostics import Diagnostics, Location, did_you_mean, expected_one_of, hint
 from engine.errors import InvalidPolicy
-from engine.paths import packaged_policy_path
-from engine.yamlsource import YMap, YNode, YScalar, YSeq, parse_text, read_text, type_name
+from engine.source.diagnostics import Diagnostics, Location, did_you_mean, expected_one_of, hint
+from engine.source.marked import YMap, YNode, YScalar, YSeq, parse_text, read_text, type_name
+from engine.source.paths import packaged_policy_path
 
 CAP_STRATEGIES = ("forfeit_oldest", "trim_new")
 LOT_SOURCES = ("monthly", "credit_back", "purchase")

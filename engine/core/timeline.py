@@ -18,19 +18,19 @@ import datetime as dt
 import heapq
 from typing import Any
 
-from engine import ledger
-from engine.calendar import Calendar
-from engine.ledger import AccountState, Cause, LotRec
+from engine.ledger import lots as ledger
+from engine.ledger.calendar import Calendar
+from engine.ledger.lots import AccountState, Cause, LotRec
 from engine.model import Decision, Verdict, build
-from engine.policy import Policy
-from engine.rulebook import RuleBook
-from engine.store import Unit
+from engine.policy.load import Policy
+from engine.rules.book import RuleBook
+from engine.store.base import Unit
 
 _NAMES = {p: (f"{p}.premium", f"{p}.plan", f"{p}.payment", f"{p}.balance") for p in ("sender", "account")}
 
 
 class Timeline:
-    """Facts and system events; the base of :class:`engine.core.Engine`."""
+    """Facts and system events; the base of :class:`engine.core.engine.Engine`."""
 
     def __init__(self, policy: Policy, book: RuleBook) -> None:
         self.policy = policy

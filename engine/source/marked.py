@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from engine.diagnostics import Diagnostics, Location
+from engine.source.diagnostics import Diagnostics, Location
 
 #: Files larger than this are refused before parsing.
 MAX_BYTES = 1_000_000
