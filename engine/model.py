@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 _R = TypeVar("_R")
 
@@ -38,8 +38,25 @@ class Lot:
     expires_at: dt.datetime
 
     def usable_at(self, at: dt.datetime) -> bool:
-        """Start inclusive, expiry exclusive (DESIGN.md, "Lots and the ledger")."""
-        return self.granted_at <= at < self.expires_at
+        """Whether these credits can be spent at ``at`` (see :func:`usable_at`)."""
+        return usable_at(self, at)
+
+
+class _Span(Protocol):
+    @property
+    def granted_at(self) -> dt.datetime: ...
+
+    @property
+    def expires_at(self) -> dt.datetime: ...
+
+
+def usable_at(lot: _Span, at: dt.datetime) -> bool:
+    """A lot is usable from its grant (inclusive) until its expiry (exclusive).
+
+    The one statement of that rule: the ledger, the stores and the public
+    :class:`Lot` all ask here, so "usable" cannot mean two things.
+    """
+    return lot.granted_at <= at < lot.expires_at
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ store. A call (say ``send``) is one store transaction that
    events, in time order and, at one instant, expiries before renewals
    before reminders (:mod:`engine.core.timeline`);
 3. computes the facts of the event's catalog entry, asks the rules, and
-   applies the effects the deciding rule named through :mod:`engine.ledger.lots`.
+   carries out the effects the deciding rule named, through the one effect
+   table (:mod:`engine.core.effects`).
 
 The engine never chooses an outcome itself: what a call does to a balance is
 always what a rule in ``rules/*.yaml`` said, and every ledger entry cites it.
@@ -28,33 +29,34 @@ expired"): the credit is gone and the balance does not change.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from engine.core.timeline import Timeline
+from engine.core import timeline
+from engine.core.context import Context
+from engine.core.effects import Act, carry_out
 from engine.errors import InvalidCall
 from engine.ledger import lots as ledger
-from engine.ledger.lots import AccountState, Cause
-from engine.model import Balance, Decision, LedgerEntry, Verdict, build
+from engine.ledger.state import AccountState, Cause, MsgRec
+from engine.model import Balance, Decision, LedgerEntry, Verdict
 from engine.policy.load import Policy, load_policy
 from engine.rules.book import RuleBook
 from engine.rules.catalog import PAYMENT_STATUSES
 from engine.source.marked import YMap
 from engine.source.paths import resolve_policy, resolve_rules
-from engine.store.base import MsgRec, Store, Unit, open_store
+from engine.store.base import Store, Unit, open_store
 
 At = dt.datetime | dt.date | str
 
 
-class Engine(Timeline):
+class Engine:
     """InMail credits for an embedding app: decisions explained, balances exact, state in a store."""
 
     def __init__(self, store: Store, policy: Policy, book: RuleBook) -> None:
-        super().__init__(policy, book)
         self._store = store
+        self._ctx = Context(policy, book)
 
     @classmethod
     def open(cls, db: str | Path | None = None, policy: str | Path | Policy | None = None,
@@ -97,29 +99,33 @@ class Engine(Timeline):
         try:
             with self._store.unit() as u:
                 for name in self._store.accounts():
-                    acct = u.account(name, self._keep_spent)
+                    acct = u.account(name, self._ctx.keep_spent)
                     if acct is not None and acct.plan not in pol.plans:
                         raise InvalidCall(f"account `{name}` is on plan `{acct.plan}`, which the new "
                                           "policy no longer has", "plan_in_use")
         except BaseException:
             book.close()
             raise
-        old = self._book
-        Timeline.__init__(self, pol, book)
-        old.close()
+        old, self._ctx = self._ctx, Context(pol, book)  # one assignment: a call sees one policy or the other
+        old.book.close()
         return book.revision
+
+    @property
+    def policy(self) -> Policy:
+        """The policy in force."""
+        return self._ctx.policy
 
     @property
     def revision(self) -> str:
         """Content hash of the policy and rules in force; every Decision carries it."""
-        return self._book.revision
+        return self._ctx.revision
 
     # --- lifetime -------------------------------------------------------------------------
 
     def close(self) -> None:
         """Release the rule engine's memory and the database connections."""
         self._store.close()
-        self._book.close()
+        self._ctx.book.close()
 
     def __enter__(self) -> Engine:
         return self
@@ -144,106 +150,74 @@ class Engine(Timeline):
         after it, within this call, and listed in ``system_events`` (so
         ``Decision.balance`` already includes it).
         """
-        t = self._cal.instant(at)
-        anchor = t if billing_anchor is None else self._cal.instant(billing_anchor)
+        ctx = self._ctx
+        t = ctx.cal.instant(at)
+        anchor = t if billing_anchor is None else ctx.cal.instant(billing_anchor)
         self._check_plan(plan)
         self._check_payment(payment)
         with self._store.unit() as u:
             if (first := self._first(u, key)) is not None:
                 return first
-            acct = self._load(u, account)
+            acct = ctx.load(u, account)
             system: list[Decision] = []
             new = acct is None
             if acct is not None:
-                if acct.active and self.policy.plans[acct.plan].premium:
+                if acct.active and ctx.policy.plans[acct.plan].premium:
                     raise InvalidCall(f"account `{account}` already has an active Premium subscription",
                                       "account_exists")
                 self._check_clock(acct, t)
-                system = self._settle(u, acct, t)
+                system = timeline.settle(ctx, u, acct, t)
             else:  # facts of an account that is not subscribed yet: its plan to be, not premium
                 acct = AccountState(account, plan, payment, t, anchor)
                 acct.active = False
-                acct.keep_spent = self._keep_spent
-            verdict = self._book.decide("subscribe", self._facts(acct, "account"), checked=False)
+                acct.keep_spent = ctx.keep_spent
+            verdict = ctx.decide("subscribe", ctx.facts(acct, "account"))
             if new:
                 u.new_account(acct)
-            start = len(acct.entries)
-            if "start_subscription" in verdict.effects:
-                self._start(acct, plan, payment, t, anchor)
-            return self._finish(u, acct, verdict, t, system, start, key)
-
-    def _start(self, acct: AccountState, plan: str, payment: str, t: dt.datetime,
-               anchor: dt.datetime) -> None:
-        acct.plan, acct.payment, acct.active = plan, payment, True
-        acct.since, acct.anchor = t, anchor
-        acct.start_pending = self.policy.renewal.grant_on_start
-        acct.renew_k = self._cal.first_renewal_index(anchor, t)
-        acct.next_renewal = t if acct.start_pending else self._cal.add_months(anchor, acct.renew_k)
+            return self._apply(u, acct, verdict, t, system, key,
+                               {"plan": plan, "payment": payment, "anchor": anchor})
 
     def cancel(self, account: str, *, at: At, key: str | None = None) -> Decision:
         """Cancel the subscription: the rules forfeit the balance and stop renewals (R12)."""
-        return self._simple("cancel", account, at, key, {})
+        return self._simple("cancel", account, at, key, {}, {})
 
     def change_plan(self, account: str, plan: str, *, at: At, key: str | None = None) -> Decision:
         """Move to ``plan``: eligibility at once; allotment and cap from the next renewal; lots kept."""
         self._check_plan(plan)
         premium = self.policy.plans[plan].premium
-        return self._simple("change_plan", account, at, key, {"new_plan.premium": premium}, plan=plan)
+        return self._simple("change_plan", account, at, key, {"new_plan.premium": premium}, {"plan": plan})
 
     def set_payment(self, account: str, status: str, *, at: At, key: str | None = None) -> Decision:
         """Record the card on file as ``valid`` or ``expired`` (R03: expired blocks sends and purchases)."""
         self._check_payment(status)
-        return self._simple("payment", account, at, key, {"payment.status": status}, status=status)
+        return self._simple("payment", account, at, key, {"payment.status": status}, {"status": status})
 
     def connect(self, account: str, other: str, *, at: At, key: str | None = None) -> Decision:
         """Make ``account`` and ``other`` 1st-degree connections, both ways (R04)."""
         if account == other:
             raise InvalidCall(f"`{account}` cannot connect to itself", "self_connection")
-        return self._simple("connect", account, at, key, {}, other=other)
+        return self._simple("connect", account, at, key, {}, {"other": other})
 
     def purchase(self, account: str, credits: int, *, at: At, key: str | None = None) -> Decision:
         """Buy ``credits`` extra credits, outside the cap, if the rules allow it (R17, R18)."""
         if type(credits) is not int or credits < 1:
             raise InvalidCall(f"credits to buy must be a positive whole number, got `{credits!r}`",
                               "invalid_quantity")
-        return self._simple("purchase", account, at, key, {"purchase.credits": credits}, credits=credits)
+        return self._simple("purchase", account, at, key, {"purchase.credits": credits}, {"credits": credits})
 
     def _simple(self, event: str, account: str, at: At, key: str | None, extra: Mapping[str, Any],
-                **arg: Any) -> Decision:
+                args: Mapping[str, Any]) -> Decision:
         """The account-level events: one acting account, facts = account facts + ``extra``."""
-        t = self._cal.instant(at)
+        ctx = self._ctx
+        t = ctx.cal.instant(at)
         with self._store.unit() as u:
             if (first := self._first(u, key)) is not None:
                 return first
             acct = self._acting(u, account, t)
-            system = self._settle(u, acct, t)
-            facts = self._facts(acct, "account")
+            system = timeline.settle(ctx, u, acct, t)
+            facts = ctx.facts(acct, "account")
             facts.update(extra)
-            verdict = self._book.decide(event, facts, checked=False)
-            start = len(acct.entries)
-            cause = Cause(event, verdict.rule, verdict.requirements)
-            for effect in verdict.effects:
-                self._account_effect(u, acct, effect, t, cause, arg)
-            return self._finish(u, acct, verdict, t, system, start, key)
-
-    def _account_effect(self, u: Unit, acct: AccountState, effect: str, t: dt.datetime, cause: Cause,
-                        arg: Mapping[str, Any]) -> None:
-        if effect == "forfeit_all":
-            ledger.forfeit_all(acct, t, cause)
-        elif effect == "end_subscription":
-            acct.active = False
-            acct.next_renewal = None
-        elif effect == "change_plan":
-            acct.plan = arg["plan"]
-        elif effect == "set_payment":
-            acct.payment = arg["status"]
-        elif effect == "connect":
-            u.connect(acct.name, arg["other"], t)
-        elif effect == "grant_purchase":
-            expires = self._cal.add_days(t, self.policy.purchase.credit_lifetime_days)
-            ledger.grant(acct, t, "purchase", arg["credits"], expires, "purchase", cause)
-        else:  # pragma: no cover - the rules loader only admits effects of engine.rules.catalog.EFFECTS
-            raise AssertionError(f"effect {effect} is not implemented")
+            return self._apply(u, acct, ctx.decide(event, facts), t, system, key, args)
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -255,39 +229,27 @@ class Engine(Timeline):
         to it earns nothing back); a denied send records nothing.
         ``Decision.message`` is the message id (generated when not given).
         """
-        t = self._cal.instant(at)
+        ctx = self._ctx
+        t = ctx.cal.instant(at)
         with self._store.unit() as u:
             if (first := self._first(u, key)) is not None:
                 return first
             acct = self._acting(u, sender, t)
             if message_id is not None and u.message_exists(message_id):
                 raise InvalidCall(f"a message `{message_id}` already exists", "message_exists")
-            system = self._settle(u, acct, t)
-            facts = self._facts(acct, "sender")
+            system = timeline.settle(ctx, u, acct, t)
+            facts = ctx.facts(acct, "sender")
             facts["recipient.connected"] = u.connected(sender, recipient)
             facts["pair.awaiting_response"] = u.awaiting(sender, recipient)
-            verdict = self._book.decide("send", facts, checked=False)
-            start = len(acct.entries)
-            effects = verdict.effects
-            if verdict.outcome == "denied":
-                return self._finish(u, acct, verdict, t, system, start, key, message=message_id,
-                                    purchase_possible="offer_purchase" in effects)
+            verdict = ctx.decide("send", facts)
+            if verdict.outcome == "denied":  # a denied send records no message
+                return self._apply(u, acct, verdict, t, system, key, {}, message_id=message_id)
             msg_id = message_id if message_id is not None else self._new_id(u, acct)
             msg = MsgRec(msg_id, acct.next_msg, sender, recipient,
                          "free" if verdict.outcome == "sent_free" else "inmail", t)
             acct.next_msg += 1
-            cause = Cause("send", verdict.rule, verdict.requirements, msg_id)
-            if "consume_credit" in effects:
-                lot = ledger.consume(acct, t, cause)
-                msg.lot = None if lot is None else lot.id
-            if "await_response" in effects:
-                msg.awaiting = True
-            if "schedule_reminder" in effects:
-                msg.reminder_at = self._cal.add_days(t, self.policy.reminder.after_days)
-                heapq.heappush(acct.reminders, (msg.reminder_at, msg.seq, msg_id))
-            u.add_message(msg)
-            return self._finish(u, acct, verdict, t, system, start, key, message=msg_id,
-                                purchase_possible="offer_purchase" in effects)
+            return self._apply(u, acct, verdict, t, system, key, {}, msg=(msg, u.add_message),
+                               message_id=msg_id)
 
     def _new_id(self, u: Unit, acct: AccountState) -> str:
         """A message id no message has yet: ``<sender>/<n>``, n counting the sender's messages."""
@@ -303,11 +265,12 @@ class Engine(Timeline):
         (``responses`` in the policy: replied, accepted or declined); the
         acting account is the sender, whose balance may change.
         """
-        t = self._cal.instant(at)
-        status = self.policy.responses.get(response_type)
+        ctx = self._ctx
+        t = ctx.cal.instant(at)
+        status = ctx.policy.responses.get(response_type)
         if status is None:
             raise InvalidCall(f"unknown response type `{response_type}`; known: "
-                              f"{', '.join(sorted(self.policy.responses))}", "unknown_response_type")
+                              f"{', '.join(sorted(ctx.policy.responses))}", "unknown_response_type")
         with self._store.unit() as u:
             if (first := self._first(u, key)) is not None:
                 return first
@@ -315,37 +278,19 @@ class Engine(Timeline):
             if msg is None:
                 raise InvalidCall(f"no message `{message_id}`", "unknown_message")
             acct = self._acting(u, msg.sender, t)
-            system = self._settle(u, acct, t)
-            window = self.policy.credit_back.window_days
-            facts = self._facts(acct, "sender")
+            system = timeline.settle(ctx, u, acct, t)
+            facts = ctx.facts(acct, "sender")
             facts.update({
                 "message.kind": msg.kind,
                 "message.responded": msg.responded_at is not None,
-                "message.age_days": self._cal.whole_days(msg.sent_at, t),
+                "message.age_days": ctx.cal.whole_days(msg.sent_at, t),
                 "response.type": response_type,
                 "response.status": status,
-                "response.within_window": self._cal.within(msg.sent_at, t, window),
+                "response.within_window": ctx.cal.within(msg.sent_at, t, ctx.policy.credit_back.window_days),
             })
-            verdict = self._book.decide("respond", facts, checked=False)
-            start = len(acct.entries)
-            cause = Cause("respond", verdict.rule, verdict.requirements, msg.id)
-            for effect in verdict.effects:
-                if effect == "record_response" and msg.responded_at is None:
-                    msg.responded_at, msg.response_type, msg.status = t, response_type, status
-                elif effect == "release_pair":
-                    msg.awaiting = False
-                elif effect == "credit_back":
-                    self._credit_back(acct, msg, t, cause)
-            u.update_message(msg)
-            return self._finish(u, acct, verdict, t, system, start, key, message=msg.id, status=status)
-
-    def _credit_back(self, acct: AccountState, msg: MsgRec, t: dt.datetime, cause: Cause) -> None:
-        msg.credited = True
-        if self.policy.credit_back.lot == "original":
-            ledger.credit_back_original(acct, msg.lot, t, cause)
-        else:
-            expires = self._cal.add_days(t, self.policy.credits.lifetime_days)
-            ledger.grant(acct, t, "credit_back", 1, expires, "credit_back", cause)
+            return self._apply(u, acct, ctx.decide("respond", facts), t, system, key,
+                               {"response_type": response_type, "status": status},
+                               msg=(msg, u.update_message), message_id=msg.id, status=status)
 
     # --- time and queries -------------------------------------------------------------------
 
@@ -355,16 +300,17 @@ class Engine(Timeline):
         Only accounts with something due are touched (each store keeps the
         next due instant per account), each in its own transaction.
         """
-        t = self._cal.instant(to)
+        ctx = self._ctx
+        t = ctx.cal.instant(to)
         out: list[Decision] = []
         for name in self._store.due_accounts(t):
             with self._store.unit() as u:
-                acct = self._load(u, name)
+                acct = ctx.load(u, name)
                 if acct is None:
                     continue
-                out.extend(self._settle(u, acct, t))
+                out.extend(timeline.settle(ctx, u, acct, t))
                 u.save(acct)
-        out.sort(key=lambda d: d.at)  # stable: at one instant, accounts by name, each in DESIGN order
+        out.sort(key=lambda d: d.at)  # stable: at one instant, accounts by name, each in settle order
         return out
 
     def balance(self, account: str, at: At | None = None) -> Balance:
@@ -374,15 +320,16 @@ class Engine(Timeline):
         ledger (the past does not change); later, the account is first
         brought up to ``at``, which applies what fell due meanwhile.
         """
-        t = None if at is None else self._cal.instant(at)
+        ctx = self._ctx
+        t = None if at is None else ctx.cal.instant(at)
         with self._store.unit() as u:
-            acct = self._load(u, account)
+            acct = ctx.load(u, account)
             if acct is None:
                 raise InvalidCall(f"no account `{account}`", "unknown_account")
             if t is None or t == acct.clock:
                 return ledger.current_balance(acct, acct.clock)
             if t > acct.clock:
-                if self._settle(u, acct, t):
+                if timeline.settle(ctx, u, acct, t):
                     u.save(acct)
                 return ledger.current_balance(acct, t)
         lots, entries = self._store.lots_and_entries(account, t)
@@ -399,7 +346,7 @@ class Engine(Timeline):
         """Ids of messages reminded at or before ``at`` (every account advanced to ``at`` first)."""
         if at is None:
             return self._store.reminded(None)
-        t = self._cal.instant(at)
+        t = self._ctx.cal.instant(at)
         self.advance(t)
         return self._store.reminded(t)
 
@@ -409,7 +356,7 @@ class Engine(Timeline):
 
     def decide(self, event: str, facts: Mapping[str, bool | int | str]) -> Verdict:
         """Ask the rules directly, with facts given by the caller (``inmail decide``); changes nothing."""
-        return self._book.decide(event, facts)
+        return self._ctx.book.decide(event, facts)
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -417,7 +364,7 @@ class Engine(Timeline):
         return None if key is None else u.recorded(key)
 
     def _acting(self, u: Unit, name: str, t: dt.datetime) -> AccountState:
-        acct = self._load(u, name)
+        acct = self._ctx.load(u, name)
         if acct is None:
             raise InvalidCall(f"no account `{name}`", "unknown_account")
         self._check_clock(acct, t)
@@ -440,21 +387,32 @@ class Engine(Timeline):
             raise InvalidCall(f"payment status must be `valid` or `expired`, got `{status}`",
                               "invalid_payment_status")
 
-    def _finish(self, u: Unit, acct: AccountState, verdict: Verdict, t: dt.datetime, system: list[Decision],
-                start: int, key: str | None, message: str | None = None, status: str | None = None,
-                purchase_possible: bool | None = None) -> Decision:
-        """Close the event: apply what it made due at ``t`` itself, save, build and remember the Decision."""
-        entries = tuple(acct.entries[start:])
+    def _apply(self, u: Unit, acct: AccountState, verdict: Verdict, t: dt.datetime, system: list[Decision],
+               key: str | None, args: Mapping[str, Any], *,
+               msg: tuple[MsgRec, Callable[[MsgRec], None]] | None = None,
+               message_id: str | None = None, status: str | None = None) -> Decision:
+        """Carry out the verdict's effects and close the call.
+
+        ``msg`` is the message the call acts on and how to write it (add or
+        update), done before anything due at ``t`` itself (a start grant, a
+        reminder with no delay) is settled. Then the account is saved and the
+        Decision built and remembered under ``key``.
+        """
+        ctx = self._ctx
+        start = len(acct.entries)
+        act = Act(ctx, u, acct, t, Cause(verdict.event, verdict.rule, verdict.requirements, message_id),
+                  verdict.effects, args, None if msg is None else msg[0])
+        carry_out(act)
+        if msg is not None:
+            msg[1](msg[0])
+        entries_end = len(acct.entries)
         acct.clock = t
-        acct.next_due = self._next_due(acct)
-        if acct.next_due is not None and acct.next_due <= t:  # e.g. the start grant of a subscription
-            system = [*system, *self._settle(u, acct, t)]
-        decision = build(Decision, {
-            "event": verdict.event, "at": t, "outcome": verdict.outcome, "reason": verdict.reason,
-            "rule": verdict.rule, "requirements": verdict.requirements, "effects": verdict.effects,
-            "revision": self._book.revision, "account": acct.name, "message": message, "status": status,
-            "balance": acct.balance, "purchase_possible": purchase_possible, "entries": entries,
-            "system_events": tuple(system)})
+        acct.next_due = timeline.next_due(acct)
+        if acct.next_due is not None and acct.next_due <= t:
+            system = [*system, *timeline.settle(ctx, u, acct, t)]
+        decision = ctx.decision(verdict, acct, t, start, end=entries_end, message=message_id, status=status,
+                                purchase_possible=act.purchase_possible if verdict.event == "send" else None,
+                                system=system)
         u.save(acct)
         if key is not None:
             u.remember(key, acct.name, decision)

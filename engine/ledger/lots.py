@@ -7,90 +7,17 @@ carry out effects a rule asked for (``consume_credit``, ``grant_allotment``,
 records that cite the rule. The functions cannot fail: every input was
 validated before the first one runs, so an event is never half-applied.
 
-The account state is a plain mutable record loaded from (or living in) a
-store. ``lots`` holds only the live lots (not yet expired); ``dirty`` and
-``entries`` are what this unit of work changed, for the store to persist.
+The records these functions change (an account, its lots) are in
+:mod:`engine.ledger.state`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
 
-from engine.model import Balance, LedgerEntry, Lot, build
-
-SOURCES = ("monthly", "credit_back", "purchase")
-
-
-class LotRec:
-    """A lot as the ledger mutates it (``remaining`` changes; the rest is fixed at grant)."""
-
-    __slots__ = ("amount", "expires_at", "granted_at", "id", "remaining", "source")
-
-    def __init__(self, id: int, source: str, amount: int, remaining: int,
-                 granted_at: dt.datetime, expires_at: dt.datetime) -> None:
-        self.id = id
-        self.source = source
-        self.amount = amount
-        self.remaining = remaining
-        self.granted_at = granted_at
-        self.expires_at = expires_at
-
-    def order(self) -> tuple[dt.datetime, dt.datetime, int]:
-        """Spend and forfeit order: soonest expiry, then earliest grant, then lot id."""
-        return (self.expires_at, self.granted_at, self.id)
-
-    def frozen(self, account: str, remaining: int | None = None) -> Lot:
-        return Lot(self.id, account, self.source, self.amount,
-                   self.remaining if remaining is None else remaining, self.granted_at, self.expires_at)
-
-
-class AccountState:
-    """Everything the engine needs about one account to apply one event.
-
-    ``active`` is the subscription running (false after a cancel); premium
-    is derived from it and the plan. The renewal schedule is ``start_pending``
-    (the grant at ``since`` is still due) and ``renew_k`` (the next month
-    index from the anchor); ``next_renewal`` caches its instant.
-    """
-
-    __slots__ = ("active", "anchor", "balance", "clock", "dirty", "entries", "keep_spent", "lots", "name",
-                 "next_due", "next_lot", "next_msg", "next_renewal", "next_seq", "payment", "plan",
-                 "reminders", "renew_k", "since", "start_pending")
-
-    def __init__(self, name: str, plan: str, payment: str, since: dt.datetime, anchor: dt.datetime) -> None:
-        self.name = name
-        self.plan = plan
-        self.payment = payment
-        self.active = True
-        self.since = since
-        self.anchor = anchor
-        self.clock = since
-        self.start_pending = False
-        self.renew_k = 0
-        self.next_renewal: dt.datetime | None = None
-        self.next_due: dt.datetime | None = None
-        self.balance = 0
-        self.next_lot = 1
-        self.next_seq = 1
-        self.next_msg = 1
-        self.lots: list[LotRec] = []
-        #: keep used-up lots in ``lots`` until they expire (only ``credit_back.lot: original`` refills them)
-        self.keep_spent = True
-        #: pending reminders as a heap of (reminder_at, message seq, message id)
-        self.reminders: list[tuple[dt.datetime, int, str]] = []
-        self.dirty: dict[int, LotRec] = {}
-        self.entries: list[LedgerEntry] = []
-
-
-class Cause(NamedTuple):
-    """Why entries are written: the event kind, the deciding rule, what it implements."""
-
-    event: str
-    rule: str
-    requirements: tuple[str, ...]
-    message: str | None = None
+from engine.ledger.state import AccountState, Cause, LotRec
+from engine.model import Balance, LedgerEntry, build, usable_at
 
 
 def _entry(acct: AccountState, at: dt.datetime, kind: str, lot: int | None, amount: int,
@@ -126,7 +53,7 @@ def grant(acct: AccountState, at: dt.datetime, source: str, amount: int, expires
 
 def spendable(acct: AccountState, at: dt.datetime) -> list[LotRec]:
     """Lots with credits usable at ``at``, in spend order."""
-    return sorted((lot for lot in acct.lots if lot.remaining > 0 and lot.granted_at <= at < lot.expires_at),
+    return sorted((lot for lot in acct.lots if lot.remaining > 0 and usable_at(lot, at)),
                   key=LotRec.order)
 
 
@@ -134,7 +61,7 @@ def consume(acct: AccountState, at: dt.datetime, cause: Cause) -> LotRec | None:
     """Use one credit from the lot that expires soonest (``consume_credit``); None if there is none."""
     best: LotRec | None = None
     for lot in acct.lots:
-        if lot.remaining > 0 and lot.granted_at <= at < lot.expires_at and (
+        if lot.remaining > 0 and usable_at(lot, at) and (
                 best is None or lot.expires_at < best.expires_at
                 or (lot.expires_at == best.expires_at and lot.order() < best.order())):
             best = lot
@@ -180,7 +107,7 @@ def credit_back_original(acct: AccountState, lot_id: int | None, at: dt.datetime
     whether a usable credit came back.
     """
     lot = next((lt for lt in acct.lots if lt.id == lot_id), None)
-    if lot is None or not lot.granted_at <= at < lot.expires_at:
+    if lot is None or not usable_at(lot, at):
         _entry(acct, at, "credit_back", lot_id, 0, cause, note="original lot already expired")
         return False
     lot.remaining += 1
@@ -260,7 +187,7 @@ def balance_at(account: str, at: dt.datetime, lots: Iterable[LotRec],
     after); its remaining credits are the sum of its entries up to and
     including ``at``, so events at ``at`` itself are included.
     """
-    usable = {lot.id: lot for lot in lots if lot.granted_at <= at < lot.expires_at}
+    usable = {lot.id: lot for lot in lots if usable_at(lot, at)}
     remaining = dict.fromkeys(usable, 0)
     for e in entries:
         if e.at <= at and e.lot in remaining:

@@ -17,46 +17,12 @@ any number of processes can share one database.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
-from engine.ledger.lots import AccountState, LotRec
+from engine.ledger.state import AccountState, LotRec, MsgRec
 from engine.model import Decision, LedgerEntry
-
-SCHEMA_VERSION = 1
-
-
-class MsgRec:
-    """A message as the engine tracks it: an InMail or a free message to a connection.
-
-    ``awaiting`` is the pair block (R05) set by ``await_response`` and
-    cleared by ``release_pair``; ``lot`` is the lot its credit came from
-    (for ``credit_back.lot: original``); ``reminder_done`` is set once the
-    scheduled ``remind`` event has been decided, whatever its outcome.
-    """
-
-    __slots__ = ("awaiting", "credited", "id", "kind", "lot", "recipient", "reminded_at", "reminder_at",
-                 "reminder_done", "responded_at", "response_type", "sender", "sent_at", "seq", "status")
-
-    def __init__(self, id: str, seq: int, sender: str, recipient: str, kind: str,
-                 sent_at: dt.datetime) -> None:
-        self.id = id
-        self.seq = seq
-        self.sender = sender
-        self.recipient = recipient
-        self.kind = kind
-        self.sent_at = sent_at
-        self.lot: int | None = None
-        self.awaiting = False
-        self.responded_at: dt.datetime | None = None
-        self.response_type: str | None = None
-        self.status: str | None = None
-        self.credited = False
-        self.reminder_at: dt.datetime | None = None
-        self.reminder_done = False
-        self.reminded_at: dt.datetime | None = None
 
 
 class Unit(Protocol):
@@ -135,12 +101,3 @@ def open_store(db: str | Path | None) -> Store:
     from engine.store.sql import SqlStore
 
     return SqlStore(url)
-
-
-def reminder_heap(entries: Iterator[tuple[dt.datetime, int, str]]) -> list[tuple[dt.datetime, int, str]]:
-    """A heap of pending reminders (instant, send order, message id): earliest first, ties in send order."""
-    import heapq
-
-    heap = list(entries)
-    heapq.heapify(heap)
-    return heap

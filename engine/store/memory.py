@@ -17,9 +17,8 @@ import datetime as dt
 import heapq
 import threading
 
-from engine.ledger.lots import AccountState, LotRec
-from engine.model import Decision, LedgerEntry
-from engine.store.base import MsgRec
+from engine.ledger.state import AccountState, LotRec, MsgRec
+from engine.model import Decision, LedgerEntry, usable_at
 
 
 class MemoryStore:
@@ -72,7 +71,7 @@ class MemoryStore:
         return None if found is None else list(found)
 
     def lots_and_entries(self, account: str, at: dt.datetime) -> tuple[list[LotRec], list[LedgerEntry]]:
-        lots = [lot for lot in self._lots.get(account, {}).values() if lot.granted_at <= at < lot.expires_at]
+        lots = [lot for lot in self._lots.get(account, {}).values() if usable_at(lot, at)]
         return lots, [e for e in self._history.get(account, ()) if e.at <= at]
 
     def reminded(self, at: dt.datetime | None) -> list[str]:

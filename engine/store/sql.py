@@ -25,10 +25,12 @@ import sqlalchemy as sa
 
 from engine.errors import EngineError
 from engine.ledger.calendar import from_iso, iso
-from engine.ledger.lots import AccountState, LotRec
+from engine.ledger.state import AccountState, LotRec, MsgRec, reminder_heap
 from engine.model import Decision, LedgerEntry
 from engine.store._sql_exec import CoreExec, DriverExec
-from engine.store.base import SCHEMA_VERSION, MsgRec, reminder_heap
+
+#: Bumped (with a migration) whenever the tables change shape.
+SCHEMA_VERSION = 1
 
 _T = sa.String(40)  # an instant
 _NAME = sa.String(200)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from engine.ledger import lots as ledger
-from engine.ledger.lots import AccountState, Cause
+from engine.ledger.state import AccountState, Cause
 
 UTC = dt.UTC
 CAUSE = Cause("test", "a-rule", ("R01",))

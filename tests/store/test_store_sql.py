@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine import Engine, EngineError, InvalidCall
-from engine.store.base import SCHEMA_VERSION
+from engine.store.sql import SCHEMA_VERSION
 
 
 def test_schema_is_created_once_with_a_version_row(tmp_path: Path) -> None:

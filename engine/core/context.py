@@ -1,0 +1,78 @@
+"""What every call needs of the policy in force: its calendar, its rules, its facts, its answers.
+
+An :class:`Engine` holds one :class:`Context` and swaps it whole on
+``reload``, so a call never sees half of an old policy and half of a new
+one. The context builds the account facts of the catalog (``sender.*`` /
+``account.*`` and ``plan.*``), asks the rule book, and turns a verdict into
+the :class:`~engine.model.Decision` a caller receives: the one place a
+Decision is put together, for a caller's event and for a system event alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from engine.ledger.calendar import Calendar
+from engine.ledger.state import AccountState
+from engine.model import Decision, Verdict, build
+from engine.policy.load import Policy
+from engine.rules.book import RuleBook
+from engine.store.base import Unit
+
+#: The four account facts, by the prefix an event kind uses for its acting account.
+_NAMES = {p: (f"{p}.premium", f"{p}.plan", f"{p}.payment", f"{p}.balance") for p in ("sender", "account")}
+
+
+class Context:
+    """The policy, its compiled rules and its calendar, with the helpers built from them once."""
+
+    def __init__(self, policy: Policy, book: RuleBook) -> None:
+        self.policy = policy
+        self.book = book
+        self.cal = Calendar(policy.timezone)
+        #: used-up lots stay loaded only when a credit back may refill one (``credit_back.lot: original``)
+        self.keep_spent = policy.credit_back.lot == "original"
+        #: the plan.* facts of each plan, computed once
+        self._plan_facts: dict[str, dict[str, bool | int | str]] = {
+            name: {"plan.premium": p.premium, "plan.purchasable": p.purchasable,
+                   "plan.monthly_allotment": p.monthly_allotment, "plan.cap": p.cap}
+            for name, p in policy.plans.items()
+        }
+
+    @property
+    def revision(self) -> str:
+        return self.book.revision
+
+    def load(self, u: Unit, name: str) -> AccountState | None:
+        """Load (and lock) an account, with the ledger settings this policy needs."""
+        acct = u.account(name, self.keep_spent)
+        if acct is not None:
+            acct.keep_spent = self.keep_spent
+        return acct
+
+    def facts(self, acct: AccountState, prefix: str) -> dict[str, Any]:
+        """The account facts of the catalog (``sender.*`` or ``account.*`` and ``plan.*``)."""
+        facts: dict[str, Any] = dict(self._plan_facts[acct.plan])
+        premium, plan, payment, balance = _NAMES[prefix]
+        facts[premium] = acct.active and facts["plan.premium"]
+        facts[plan] = acct.plan
+        facts[payment] = acct.payment
+        facts[balance] = acct.balance
+        return facts
+
+    def decide(self, event: str, facts: dict[str, Any]) -> Verdict:
+        """The rules' verdict on facts the engine built itself from typed state."""
+        return self.book.decide(event, facts, checked=False)
+
+    def decision(self, verdict: Verdict, acct: AccountState, at: dt.datetime, start: int, *,
+                 end: int | None = None, message: str | None = None, status: str | None = None,
+                 purchase_possible: bool | None = None, system: Sequence[Decision] = ()) -> Decision:
+        """The Decision for ``verdict``: its entries (``start`` to ``end``) and the balance now."""
+        return build(Decision, {
+            "event": verdict.event, "at": at, "outcome": verdict.outcome, "reason": verdict.reason,
+            "rule": verdict.rule, "requirements": verdict.requirements, "effects": verdict.effects,
+            "revision": self.book.revision, "account": acct.name, "message": message, "status": status,
+            "balance": acct.balance, "purchase_possible": purchase_possible,
+            "entries": tuple(acct.entries[start:end]), "system_events": tuple(system)})

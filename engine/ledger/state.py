@@ -1,0 +1,126 @@
+"""The mutable records of one account that the engine works on during a call.
+
+A store loads them (or keeps them, in memory), the engine and the ledger
+change them, and the store persists what changed. They are engine state,
+not the store's interface: the store only moves them in and out.
+
+``AccountState.lots`` holds only the live lots (not yet expired); ``dirty``
+and ``entries`` are what this unit of work changed, for the store to persist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from engine.model import LedgerEntry, Lot
+
+
+class LotRec:
+    """A lot as the ledger mutates it (``remaining`` changes; the rest is fixed at grant)."""
+
+    __slots__ = ("amount", "expires_at", "granted_at", "id", "remaining", "source")
+
+    def __init__(self, id: int, source: str, amount: int, remaining: int,
+                 granted_at: dt.datetime, expires_at: dt.datetime) -> None:
+        self.id = id
+        self.source = source
+        self.amount = amount
+        self.remaining = remaining
+        self.granted_at = granted_at
+        self.expires_at = expires_at
+
+    def order(self) -> tuple[dt.datetime, dt.datetime, int]:
+        """Spend and forfeit order: soonest expiry, then earliest grant, then lot id."""
+        return (self.expires_at, self.granted_at, self.id)
+
+    def frozen(self, account: str, remaining: int | None = None) -> Lot:
+        return Lot(self.id, account, self.source, self.amount,
+                   self.remaining if remaining is None else remaining, self.granted_at, self.expires_at)
+
+
+class AccountState:
+    """Everything the engine needs about one account to apply one event.
+
+    ``active`` is the subscription running (false after a cancel); premium
+    is derived from it and the plan. The renewal schedule is ``start_pending``
+    (the grant at ``since`` is still due) and ``renew_k`` (the next month
+    index from the anchor); ``next_renewal`` caches its instant.
+    """
+
+    __slots__ = ("active", "anchor", "balance", "clock", "dirty", "entries", "keep_spent", "lots", "name",
+                 "next_due", "next_lot", "next_msg", "next_renewal", "next_seq", "payment", "plan",
+                 "reminders", "renew_k", "since", "start_pending")
+
+    def __init__(self, name: str, plan: str, payment: str, since: dt.datetime, anchor: dt.datetime) -> None:
+        self.name = name
+        self.plan = plan
+        self.payment = payment
+        self.active = True
+        self.since = since
+        self.anchor = anchor
+        self.clock = since
+        self.start_pending = False
+        self.renew_k = 0
+        self.next_renewal: dt.datetime | None = None
+        self.next_due: dt.datetime | None = None
+        self.balance = 0
+        self.next_lot = 1
+        self.next_seq = 1
+        self.next_msg = 1
+        self.lots: list[LotRec] = []
+        #: keep used-up lots in ``lots`` until they expire (only ``credit_back.lot: original`` refills them)
+        self.keep_spent = True
+        #: pending reminders as a heap of (reminder_at, message seq, message id)
+        self.reminders: list[tuple[dt.datetime, int, str]] = []
+        self.dirty: dict[int, LotRec] = {}
+        self.entries: list[LedgerEntry] = []
+
+
+class Cause(NamedTuple):
+    """Why entries are written: the event kind, the deciding rule, what it implements."""
+
+    event: str
+    rule: str
+    requirements: tuple[str, ...]
+    message: str | None = None
+
+
+class MsgRec:
+    """A message as the engine tracks it: an InMail or a free message to a connection.
+
+    ``awaiting`` is the pair block (R05) set by ``await_response`` and
+    cleared by ``release_pair``; ``lot`` is the lot its credit came from
+    (for ``credit_back.lot: original``); ``reminder_done`` is set once the
+    scheduled ``remind`` event has been decided, whatever its outcome.
+    """
+
+    __slots__ = ("awaiting", "credited", "id", "kind", "lot", "recipient", "reminded_at", "reminder_at",
+                 "reminder_done", "responded_at", "response_type", "sender", "sent_at", "seq", "status")
+
+    def __init__(self, id: str, seq: int, sender: str, recipient: str, kind: str,
+                 sent_at: dt.datetime) -> None:
+        self.id = id
+        self.seq = seq
+        self.sender = sender
+        self.recipient = recipient
+        self.kind = kind
+        self.sent_at = sent_at
+        self.lot: int | None = None
+        self.awaiting = False
+        self.responded_at: dt.datetime | None = None
+        self.response_type: str | None = None
+        self.status: str | None = None
+        self.credited = False
+        self.reminder_at: dt.datetime | None = None
+        self.reminder_done = False
+        self.reminded_at: dt.datetime | None = None
+
+
+def reminder_heap(entries: Iterable[tuple[dt.datetime, int, str]]) -> list[tuple[dt.datetime, int, str]]:
+    """A heap of pending reminders (instant, send order, message id): earliest first, ties in send order."""
+    heap = list(entries)
+    heapq.heapify(heap)
+    return heap

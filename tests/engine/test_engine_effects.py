@@ -1,0 +1,54 @@
+"""The effect table: every effect the catalog offers has exactly one handler, and needs are checked."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import engine
+from engine.core.effects import TABLE
+from engine.rules import catalog
+from engine.source.paths import packaged_policy_path, packaged_rules_dir
+
+
+def test_the_table_implements_exactly_the_catalog_effects() -> None:
+    implemented = {(e.event, name) for name, e in TABLE.items()}
+    offered = {(event, name) for event, names in catalog.EFFECTS.items() for name in names}
+    assert implemented == offered, (
+        f"effects without a handler: {sorted(offered - implemented)}; "
+        f"handlers for no catalog effect: {sorted(implemented - offered)}")
+
+
+def test_effects_run_in_table_order_whatever_the_rule_says(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(packaged_rules_dir(), rules)
+    renew = rules / "renew.yaml"
+    text = renew.read_text()
+    assert "effects: [grant_allotment, apply_cap]" in text
+    renew.write_text(text.replace("[grant_allotment, apply_cap]", "[apply_cap, grant_allotment]"))
+    policy = tmp_path / "policies.yaml"
+    base = packaged_policy_path().read_text()
+    policy.write_text(base.replace("lifetime_days: 90 ", "lifetime_days: 900", 1))
+    with engine.Engine.open(policy=policy, rules=rules) as eng:
+        eng.subscribe("alice", "career", at="2026-01-01T00:00:00Z")
+        # five grants of 5 that never expire, on a cap of 15: capping after each grant keeps 15
+        # (capping before it, as the rule lists them, would leave 20)
+        assert eng.balance("alice", at="2026-05-01T00:00:00Z").credits == 15
+
+
+def test_an_effect_without_what_it_needs_is_refused_before_anything_changes(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(packaged_rules_dir(), rules)
+    send = rules / "send.yaml"
+    text = send.read_text()
+    assert "effects: [offer_purchase]" in text
+    send.write_text(text.replace("effects: [offer_purchase]", "effects: [offer_purchase, consume_credit]"))
+    with engine.Engine.open(rules=rules) as eng:
+        eng.subscribe("alice", "career", at="2026-01-01T00:00:00Z")
+        for i in range(5):
+            eng.send("alice", f"r{i}", at="2026-01-02T00:00:00Z")
+        with pytest.raises(engine.RuleEngineFailure, match="consume_credit"):
+            eng.send("alice", "r9", at="2026-01-02T00:00:00Z")
+        assert eng.balance("alice").credits == 0
