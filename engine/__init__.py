@@ -18,7 +18,7 @@ from engine.errors import (
     RuleEngineFailure,
 )
 from engine.model import Balance, Decision, LedgerEntry, Lot, Verdict
-from engine.policy.load import Plan, Policy, load_policy
+from engine.policy import Plan, Policy, load_policy
 from engine.rules.book import RuleBook
 from engine.scenario.load import Scenario, load_scenario
 from engine.scenario.run import ScenarioResult, run_scenario

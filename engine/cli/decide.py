@@ -3,10 +3,7 @@
 This is how a policy editor tries a change to ``rules/`` or ``policies.yaml``:
 name the event, set the facts that matter with ``--fact name=value`` and read
 the outcome, the reason, the rule that decided and the requirement it cites.
-Facts not given take the defaults below (chosen so that an ordinary Premium
-member on the default plan gets an ordinary answer); facts derived from others
-(the plan's numbers, a response's status, whether a response is within the
-window) follow the values given.
+Facts not given take the defaults of :mod:`engine.rules.defaults`.
 """
 
 from __future__ import annotations
@@ -19,81 +16,13 @@ import click
 
 from engine.cli._common import display_path, policy_option, report_errors, rules_option
 from engine.errors import InvalidCall
-from engine.policy.load import Policy, load_policy
+from engine.policy import Policy, load_policy
 from engine.rules import catalog
 from engine.rules.book import RuleBook
+from engine.rules.defaults import DEFAULTS_TEXT, Value, complete_facts
 from engine.rules.reader import resolve_choices
 from engine.source.diagnostics import hint
 from engine.source.paths import resolve_policy, resolve_rules
-
-Value = bool | int | str
-
-#: Defaults of facts that do not follow from others, by the last part of their name.
-PLAIN_DEFAULTS: dict[str, Value] = {
-    "payment": "valid",
-    "balance": 5,
-    "recipient.connected": False,
-    "pair.awaiting_response": False,
-    "message.kind": "inmail",
-    "message.responded": False,
-    "message.age_days": 1,
-    "purchase.credits": 10,
-    "lot.source": "monthly",
-    "lot.remaining": 1,
-    "new_plan.premium": True,
-    "payment.status": "valid",
-}
-
-#: What the defaults are, in words (shown by --help and in rules/README.md).
-DEFAULTS_TEXT = (
-    "plan: career (else the policy's first Premium plan); premium and plan.*: those of that plan; "
-    "payment: valid; balance: 5; recipient.connected: false; pair.awaiting_response: false; "
-    "message.kind: inmail; message.responded: false; message.age_days: 1; response.type: the "
-    "policy's first response type (reply); response.status: what that type records; "
-    "response.within_window: message.age_days <= credit_back.window_days; purchase.credits: 10; "
-    "lot.source: monthly; lot.remaining: 1; new_plan.premium: true; payment.status: valid"
-)
-
-
-def default_plan(policy: Policy) -> str:
-    if "career" in policy.plans:
-        return "career"
-    premium = [name for name, p in policy.plans.items() if p.premium]
-    return premium[0] if premium else next(iter(policy.plans))
-
-
-def complete_facts(event: str, given: dict[str, Value], policy: Policy) -> dict[str, Value]:
-    """Every catalog fact of ``event``: the given ones, and defaults (derived where they follow)."""
-    specs = catalog.CATALOG[event]
-    out: dict[str, Value] = {}
-    plan_name = next((str(given[n]) for n, s in specs.items()
-                      if s.choices == catalog.PLAN_NAMES and n in given), default_plan(policy))
-    plan = policy.plans.get(plan_name) or policy.plans[default_plan(policy)]
-    for name, spec in specs.items():
-        if name in given:
-            out[name] = given[name]
-            continue
-        head, _, tail = name.partition(".")
-        if spec.choices == catalog.PLAN_NAMES:
-            out[name] = plan.name
-        elif head == "plan":
-            out[name] = getattr(plan, tail)
-        elif tail == "premium" and head in ("sender", "account"):
-            out[name] = plan.premium
-        elif name in PLAIN_DEFAULTS:
-            out[name] = PLAIN_DEFAULTS[name]
-        elif tail in PLAIN_DEFAULTS and head in ("sender", "account"):
-            out[name] = PLAIN_DEFAULTS[tail]
-    if "response.type" in specs and "response.type" not in out:
-        out["response.type"] = next(iter(policy.responses))
-    if "response.status" in specs and "response.status" not in out:
-        out["response.status"] = policy.responses.get(str(out.get("response.type")), "replied")
-    if "response.within_window" in specs and "response.within_window" not in out:
-        age = out.get("message.age_days", 0)
-        out["response.within_window"] = isinstance(age, int) and age <= policy.credit_back.window_days
-    missing = [n for n in specs if n not in out]
-    assert not missing, f"no default for {missing}"  # a fact added to the catalog needs one here
-    return {n: out[n] for n in specs}
 
 
 def parse_value(event: str, name: str, text: str, policy: Policy) -> Value:

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from engine.cli._common import display_path, policy_option, report_errors, rules_option
-from engine.policy.load import Policy, load_policy
+from engine.policy import Policy, load_policy
 from engine.rules.book import RuleBook
 from engine.source.diagnostics import Diagnostic, render_all
 from engine.source.paths import resolve_policy, resolve_rules

@@ -17,7 +17,7 @@ from typing import Any
 from engine.ledger.calendar import Calendar
 from engine.ledger.state import AccountState
 from engine.model import Decision, Verdict, build
-from engine.policy.load import Policy
+from engine.policy import Policy
 from engine.rules.book import RuleBook
 from engine.store.base import Unit
 

@@ -41,7 +41,7 @@ from engine.errors import InvalidCall
 from engine.ledger import lots as ledger
 from engine.ledger.state import AccountState, Cause, MsgRec
 from engine.model import Balance, Decision, LedgerEntry, Verdict
-from engine.policy.load import Policy, load_policy
+from engine.policy import Policy, load_policy
 from engine.rules.book import RuleBook
 from engine.rules.catalog import PAYMENT_STATUSES
 from engine.source.marked import YMap

@@ -14,6 +14,7 @@ replaying a year of events must stay cheap.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pendulum
@@ -23,6 +24,49 @@ from engine.errors import InvalidCall
 UTC = dt.UTC
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z", "Zulu", "Universal", "Etc/Universal"})
 _DAY = dt.timedelta(days=1)
+#: Text is read as an instant only when it starts with a whole date: `09:00` never means "today".
+_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+class InstantError(ValueError):
+    """Text or a value that is not an instant; ``reason`` is the parser's own words, when it has any."""
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__(reason or "not an instant")
+        self.reason = reason
+
+
+def read_instant(value: object, tz: str) -> dt.datetime:
+    """The one reader of the instants people write: API ``at`` arguments and scenario times.
+
+    An aware datetime is kept; a naive datetime or a date is read on the
+    wall clock of ``tz`` (a date is its midnight); text is ISO 8601, and is
+    only tried beyond what ``datetime.fromisoformat`` reads when it starts
+    with a whole date. The result is aware, in ``tz`` when it was read
+    there. Anything else raises :class:`InstantError`.
+    """
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            return value
+        return pendulum.instance(value, tz=tz)
+    if isinstance(value, dt.date):
+        return pendulum.datetime(value.year, value.month, value.day, tz=tz)
+    if not isinstance(value, str):
+        raise InstantError()
+    text = value.strip()
+    try:
+        return read_instant(dt.datetime.fromisoformat(text), tz)
+    except ValueError:
+        pass
+    if not _DATE_LIKE.match(text):
+        raise InstantError()
+    try:
+        parsed = pendulum.parse(text, tz=tz, exact=True)
+    except (ValueError, OverflowError) as exc:
+        raise InstantError((str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:80]) from None
+    if isinstance(parsed, dt.datetime | dt.date):
+        return read_instant(parsed, tz)
+    raise InstantError()  # pragma: no cover - a whole date never parses as a duration or a time
 
 
 def _plain(value: dt.datetime) -> dt.datetime:
@@ -30,18 +74,6 @@ def _plain(value: dt.datetime) -> dt.datetime:
     u = value.astimezone(UTC)
     return dt.datetime(u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond, tzinfo=UTC)
 
-
-def iso(value: dt.datetime) -> str:
-    """Fixed-width UTC text: sorts like the instant, so a database can compare it as text."""
-    if value.tzinfo is UTC and value.year >= 1000:  # the engine's own instants: same text, 2x cheaper
-        return value.isoformat(timespec="microseconds")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
-def from_iso(text: str) -> dt.datetime:
-    """Inverse of :func:`iso` (accepts any offset the engine itself wrote)."""
-    value = dt.datetime.fromisoformat(text)
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 class Calendar:
@@ -56,47 +88,23 @@ class Calendar:
     # --- input ------------------------------------------------------------------------
 
     def instant(self, value: Any) -> dt.datetime:
-        """An ``at`` argument as a UTC instant.
+        """An ``at`` argument as a UTC instant (:func:`read_instant`, in the policy's time zone).
 
-        Accepts an aware datetime, a naive datetime or a date (read in the
-        policy's time zone), or ISO-8601 text. Anything else, or text that is
-        not a valid instant, is the caller's mistake: ``invalid_time``.
+        Anything that is not an instant is the caller's mistake: ``invalid_time``.
         """
-        if isinstance(value, dt.datetime):
-            if value.tzinfo is not None and value.utcoffset() is not None:
-                if value.tzinfo is UTC and type(value) is dt.datetime:
-                    return value
-                return _plain(value)
-            return self._localize(value)
-        if isinstance(value, dt.date):
-            return self._localize(dt.datetime(value.year, value.month, value.day))
-        if isinstance(value, str):
-            return self._parse(value)
-        raise InvalidCall(f"expected an instant (ISO-8601 text, datetime or date), got `{value!r}`",
-                          "invalid_time")
-
-    def _localize(self, naive: dt.datetime) -> dt.datetime:
-        if self.is_utc:
-            return naive.replace(tzinfo=UTC)
-        local = pendulum.datetime(naive.year, naive.month, naive.day, naive.hour, naive.minute,
-                                  naive.second, naive.microsecond, tz=self._tz)
-        return _plain(local)
-
-    def _parse(self, text: str) -> dt.datetime:
-        stripped = text.strip()
+        if isinstance(value, dt.datetime) and value.tzinfo is not None and value.utcoffset() is not None:
+            if value.tzinfo is UTC and type(value) is dt.datetime:  # the engine's own instants: as they are
+                return value
+            return _plain(value)
+        if isinstance(value, dt.datetime) and self.is_utc:  # naive, on the UTC wall clock
+            return value.replace(tzinfo=UTC)
         try:
-            return self.instant(dt.datetime.fromisoformat(stripped))
-        except ValueError:
-            pass
-        try:
-            parsed = pendulum.parse(stripped, tz=self._tz, strict=True)
-        except Exception as exc:  # pendulum raises several unrelated types for bad text
-            raise InvalidCall(f"`{text}` is not an ISO-8601 instant", "invalid_time") from exc
-        if isinstance(parsed, dt.datetime):
-            return _plain(parsed)
-        if isinstance(parsed, dt.date):
-            return self._localize(dt.datetime(parsed.year, parsed.month, parsed.day))
-        raise InvalidCall(f"`{text}` is not an instant (a duration or time of day?)", "invalid_time")
+            return _plain(read_instant(value, self.timezone))
+        except InstantError:
+            if isinstance(value, str):
+                raise InvalidCall(f"`{value}` is not an ISO-8601 instant", "invalid_time") from None
+            raise InvalidCall(f"expected an instant (ISO-8601 text, datetime or date), got `{value!r}`",
+                              "invalid_time") from None
 
     # --- arithmetic -------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The policy model: plans and knobs from ``policies.yaml``, validated and frozen.
+"""Loading ``policies.yaml``: every value checked, then the frozen :class:`~engine.policy.model.Policy`.
 
 A policy is either wholly valid or not loaded: every problem is collected as
 a diagnostic pointing at the file, and :class:`~engine.errors.InvalidPolicy`
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -19,112 +17,32 @@ from typing import Any
 import pendulum
 
 from engine.errors import InvalidPolicy
-from engine.source.diagnostics import Diagnostics, Location, did_you_mean, expected_one_of, hint
-from engine.source.marked import YMap, YNode, YScalar, YSeq, parse_text, read_text, type_name
+from engine.policy.model import (
+    CAP_STRATEGIES,
+    CREDIT_BACK_LOTS,
+    LOT_SOURCES,
+    MAX_COUNT,
+    MAX_DAYS,
+    PLAN_KEYS,
+    RESPONSE_STATUSES,
+    TOP_KEYS,
+    Cap,
+    CreditBack,
+    Credits,
+    Plan,
+    Policy,
+    Purchase,
+    Reminder,
+    Renewal,
+)
+from engine.source.diagnostics import Diagnostics, did_you_mean
+from engine.source.marked import YMap, YNode, YScalar, parse_text, read_text, type_name
 from engine.source.paths import packaged_policy_path
+from engine.source.reader import Reader
 
-CAP_STRATEGIES = ("forfeit_oldest", "trim_new")
-LOT_SOURCES = ("monthly", "credit_back", "purchase")
-CREDIT_BACK_LOTS = ("new", "original")
-RESPONSE_STATUSES = ("replied", "accepted", "declined")
-PLAN_KEYS = ("premium", "monthly_allotment", "cap", "purchasable")
-#: Upper bounds keep numbers within what the ledger and the calendar handle (and catch stray digits).
-MAX_COUNT = 1_000_000
-MAX_DAYS = 36_500
 #: Zone names that exist on a machine but mean nothing portable.
 _NOT_ZONES = frozenset({"localtime", "Factory"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One account type (R10, R11, R17, R18, R20)."""
-
-    name: str
-    premium: bool
-    monthly_allotment: int
-    cap: int
-    purchasable: bool
-    loc: Location | None = None
-
-
-@dataclass(frozen=True)
-class Credits:
-    lifetime_days: int = 90
-
-
-@dataclass(frozen=True)
-class Renewal:
-    grant_on_start: bool = True
-
-
-@dataclass(frozen=True)
-class Cap:
-    on_overflow: str = "forfeit_oldest"
-    applies_to: tuple[str, ...] = ("monthly", "credit_back")
-
-
-@dataclass(frozen=True)
-class CreditBack:
-    window_days: int = 90
-    lot: str = "new"
-
-
-@dataclass(frozen=True)
-class Reminder:
-    after_days: int = 3
-
-
-@dataclass(frozen=True)
-class Purchase:
-    credit_lifetime_days: int = 365
-
-
-_DEFAULT_RESPONSES = {
-    "reply": "replied",
-    "interested": "accepted",
-    "maybe_later": "accepted",
-    "not_interested": "declined",
-}
-
-
-@dataclass(frozen=True)
-class Policy:
-    """A validated policy. ``digest`` is a content hash of the text it came from."""
-
-    plans: Mapping[str, Plan]
-    timezone: str = "UTC"
-    credits: Credits = Credits()
-    renewal: Renewal = Renewal()
-    cap: Cap = Cap()
-    credit_back: CreditBack = CreditBack()
-    reminder: Reminder = Reminder()
-    purchase: Purchase = Purchase()
-    responses: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(_DEFAULT_RESPONSES))
-    source: str = "<policy>"
-    digest: str = ""
-
-    def setting(self, path: str) -> Any:
-        """Look up a dotted setting such as ``credit_back.window_days`` or ``plans.career.cap``.
-
-        Only what ``policies.yaml`` can say is reachable (not ``source``, ``digest`` or a
-        plan's ``loc``), so a rules file cannot refer to bookkeeping. KeyError(path) if absent.
-        """
-        parts = path.split(".")
-        if parts[0] not in TOP_KEYS:
-            raise KeyError(path)
-        obj: Any = self
-        for part in parts:
-            if isinstance(obj, Mapping):
-                if part not in obj:
-                    raise KeyError(path)
-                obj = obj[part]
-            elif part in getattr(obj, "__dataclass_fields__", {}) and part != "loc":
-                obj = getattr(obj, part)
-            else:
-                raise KeyError(path)
-        return obj
-
 
 # --- schema -------------------------------------------------------------------------------
 
@@ -138,7 +56,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, tuple[str, Any]]]] = {
     "reminder": (Reminder, {"after_days": ("int", (0, MAX_DAYS))}),
     "purchase": (Purchase, {"credit_lifetime_days": ("int", (1, MAX_DAYS))}),
 }
-TOP_KEYS = ("timezone", *_SECTIONS, "responses", "plans")
+assert ("timezone", *_SECTIONS, "responses", "plans") == TOP_KEYS
 
 
 def known_paths() -> list[str]:
@@ -149,74 +67,17 @@ def known_paths() -> list[str]:
     return paths
 
 
-class _Reader:
-    def __init__(self, diags: Diagnostics) -> None:
-        self.d = diags
-
-    def mapping(self, node: YNode, what: str) -> YMap | None:
-        if isinstance(node, YMap):
-            return node
-        self.d.error("wrong_type", f"{what} must be a mapping, found {type_name(node)}", node.loc)
-        return None
-
-    def unknown_keys(self, node: YMap, allowed: tuple[str, ...] | list[str], where: str) -> set[str]:
-        """Report keys not in ``allowed``; return the allowed keys they look like (typos)."""
-        meant: set[str] = set()
-        for key in node.items:
-            if key not in allowed:
-                close = did_you_mean(key, allowed)
-                if close:
-                    meant.add(close.split("`")[1])
-                self.d.error(
-                    "unknown_key", f"unknown key `{key}` in {where}", node.key_loc(key),
-                    help=close or expected_one_of(allowed),
-                )
-        return meant
-
+class _Reader(Reader):
     def value(self, node: YNode, kind: str, arg: Any, what: str) -> Any:
-        v = node.plain() if isinstance(node, YScalar) else None
+        """A knob's value by its kind in ``_SECTIONS``."""
         if kind == "bool":
-            if isinstance(node, YScalar) and isinstance(v, bool):
-                return v
-            self.d.error("wrong_type", f"{what} must be true or false, found {type_name(node)}", node.loc)
-            return None
+            return self.boolean(node, what)
         if kind == "int":
-            if not isinstance(node, YScalar) or isinstance(v, bool) or not isinstance(v, int | float):
-                self.d.error("wrong_type", f"{what} must be a whole number, found {type_name(node)}",
-                             node.loc)
-                return None
-            if isinstance(v, float):
-                self.d.error("not_an_integer", f"{what} must be a whole number, found `{node.raw}`", node.loc)
-                return None
-            low, high = arg
-            if v < low:
-                code = "negative_number" if v < 0 else "out_of_range"
-                self.d.error(code, f"{what} must be at least {low}, found `{v}`", node.loc)
-                return None
-            if v > high:
-                self.d.error("out_of_range", f"{what} must be at most {high}, found `{v}`", node.loc)
-                return None
-            return v
+            return self.number(node, what, *arg)
         if kind == "enum":
-            if isinstance(node, YScalar) and isinstance(v, str) and v in arg:
-                return v
-            if isinstance(node, YScalar) and node.raw:
-                self.d.error("invalid_choice", f"{what} cannot be `{node.raw}`", node.loc,
-                             help=hint(node.raw, arg))
-            else:
-                self.d.error("invalid_choice", f"{what} must be a name, found {type_name(node)}",
-                             node.loc, help=expected_one_of(arg))
-            return None
+            return self.choice(node, what, arg)
         if kind == "enum_list":
-            if not isinstance(node, YSeq):
-                self.d.error("wrong_type", f"{what} must be a list, found {type_name(node)}", node.loc)
-                return None
-            out = []
-            for item in node.items:
-                got = self.value(item, "enum", arg, f"an item of {what}")
-                if got is not None:
-                    out.append(got)
-            return tuple(out)
+            return self.choice_list(node, what, arg)
         raise AssertionError(kind)
 
 

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidCall, InvalidRules
 from engine.model import Verdict
-from engine.policy.load import Policy
+from engine.policy import Policy
 from engine.rules import catalog
-from engine.rules._durable import limit_problems
+from engine.rules._durable import field_name, limit_problems
 from engine.rules.lint import lint_file
 from engine.rules.reader import Rule, RuleFile, read_rule_file, resolve_choices
 from engine.source.diagnostics import Diagnostic, Diagnostics, Location, hint
@@ -120,7 +120,7 @@ class _EventTable:
         self.types = tuple(_TYPES[specs[n].type] for n in self.names)
         #: the memo key straight from a facts mapping (the values of the facts the rules read)
         self.key: Callable[[Mapping[str, Any]], tuple[Any, ...]] = _tuple_getter(read)
-        self.fields = tuple(n.replace(".", "__") for n in read)
+        self.fields = tuple(field_name(n) for n in read)
         self.choices = tuple((i, frozenset(resolve_choices(specs[n], policy) or ()))
                              for i, n in enumerate(self.names) if specs[n].type == "str")
         self.verdicts = tuple(Verdict(rf.event, r.outcome, r.reason, r.effects, r.id, r.requirements)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from engine.policy import LOT_SOURCES, RESPONSE_STATUSES
+
 FactType = Literal["bool", "int", "str"]
 
 PAYMENT_STATUSES = ("valid", "expired")
@@ -20,7 +22,6 @@ MESSAGE_KINDS = ("inmail", "free")
 #: Symbolic choice sets resolved against the loaded policy.
 PLAN_NAMES = "<plans>"
 RESPONSE_TYPES = "<responses>"
-RESPONSE_STATUSES = "<statuses>"
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,7 @@ _CATALOG: dict[str, list[FactSpec]] = {
     "renew": [*_account("account")],
     "expire": [
         *_account("account"),
-        _f("lot.source", "str", "where the expiring credits came from",
-           ("monthly", "credit_back", "purchase")),
+        _f("lot.source", "str", "where the expiring credits came from", LOT_SOURCES),
         _f("lot.remaining", "int", "unused credits left in the expiring lot"),
     ],
     "remind": [

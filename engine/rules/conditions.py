@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.policy.load import PLAN_KEYS, RESPONSE_STATUSES, Policy, known_paths
+from engine.policy import PLAN_KEYS, Policy, known_paths
 from engine.rules import catalog
-from engine.source.diagnostics import Diagnostics, Location, did_you_mean, hint
+from engine.source.diagnostics import Diagnostics, Location, hint
 from engine.source.marked import YMap, YNode, YScalar, YSeq, type_name
+from engine.source.reader import Reader
 
 Scalar = bool | int | str
 
@@ -127,8 +128,6 @@ def resolve_choices(spec: catalog.FactSpec, policy: Policy) -> tuple[str, ...] |
         return tuple(policy.plans)
     if spec.choices == catalog.RESPONSE_TYPES:
         return tuple(policy.responses)
-    if spec.choices == catalog.RESPONSE_STATUSES:
-        return RESPONSE_STATUSES
     if isinstance(spec.choices, tuple):
         return spec.choices
     return None
@@ -157,13 +156,13 @@ def _value_type(v: Any) -> str | None:
 
 # --- the reader ---------------------------------------------------------------------------
 
-class ConditionReader:
+class ConditionReader(Reader):
     """Reads the conditions of one event kind's rules; problems go to ``diags``, reading goes on."""
 
     def __init__(self, event: str, policy: Policy, diags: Diagnostics) -> None:
+        super().__init__(diags)
         self.event = event
         self.policy = policy
-        self.d = diags
         self.facts = catalog.CATALOG[event]
 
     # values -------------------------------------------------------------------------------
@@ -240,8 +239,7 @@ class ConditionReader:
     def cond(self, node: YNode, neg: bool) -> Cond | None:
         """Parse a condition mapping; ``neg`` asks for its negation (pushed to the leaves)."""
         if not isinstance(node, YMap):
-            self.d.error("wrong_type", f"a condition must be a mapping, found {type_name(node)}", node.loc,
-                         help="write `fact: value`, or `all:` / `any:` / `not:`")
+            self.mapping(node, "a condition", help="write `fact: value`, or `all:` / `any:` / `not:`")
             return None
         if not node.items:
             self.d.error("empty_condition", "this condition is empty", node.loc,
@@ -350,10 +348,6 @@ def _type_help(spec: catalog.FactSpec, v: Any, ref: str | None) -> str:
     if spec.type == "int":
         return "write a whole number without quotes" if isinstance(v, str) else "write a whole number"
     return "write one of the names (quotes keep `true`, `false` and numbers as text)"
-
-
-def difflib_close(word: str, pool: tuple[str, ...]) -> bool:
-    return did_you_mean(word, pool) is not None
 
 
 def _shown(v: Any) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.policy.load import Policy
+from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules.reader import All, AnyOf, Cmp, Cond, Rule, RuleFile, Scalar, leaves, resolve_choices
 from engine.source.diagnostics import Diagnostics

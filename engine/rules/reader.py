@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.policy.load import Policy
+from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules.conditions import (
     COMBINATORS,
@@ -33,15 +33,15 @@ from engine.rules.conditions import (
     Scalar,
     all_of,
     any_of,
-    difflib_close,
     elsewhere,
     holds,
     leaves,
     plan_fact,
     resolve_choices,
 )
-from engine.source.diagnostics import Diagnostics, Location, hint
+from engine.source.diagnostics import Diagnostics, Location, closest, hint
 from engine.source.marked import YMap, YNode, YScalar, YSeq, parse_text, type_name
+from engine.source.reader import Reader
 
 __all__ = [
     "COMBINATORS", "LIST_OPERATORS", "MAX_IN_LIST", "OPERATORS", "All", "AnyOf", "Cmp", "Cond", "Rule",
@@ -101,13 +101,10 @@ class _FileReader(ConditionReader):
     # rules --------------------------------------------------------------------------------
     def rule(self, node: YNode, position: int, seen: dict[str, Location]) -> Rule | None:
         if not isinstance(node, YMap):
-            self.d.error("wrong_type", f"a rule must be a mapping, found {type_name(node)}", node.loc)
+            self.mapping(node, "a rule")
             return None
         errors = len(self.d.errors)
-        for key in node.items:
-            if key not in RULE_KEYS:
-                self.d.error("unknown_key", f"unknown key `{key}` in a rule", node.key_loc(key),
-                             help=hint(key, RULE_KEYS))
+        self.unknown_keys(node, RULE_KEYS, "a rule")
         rule_id = self._rule_id(node, seen)
         requirements = self._requirements(node)
         description = self._text(node, "description")
@@ -171,12 +168,9 @@ class _FileReader(ConditionReader):
                          help="add `then: {outcome: ...}`")
             return None, None, ()
         if not isinstance(then, YMap):
-            self.d.error("wrong_type", f"`then` must be a mapping, found {type_name(then)}", then.loc)
+            self.mapping(then, "`then`")
             return None, None, ()
-        for key in then.items:
-            if key not in THEN_KEYS:
-                self.d.error("unknown_key", f"unknown key `{key}` in `then`", then.key_loc(key),
-                             help=hint(key, THEN_KEYS))
+        self.unknown_keys(then, THEN_KEYS, "`then`")
         outcome = self._word(then, "outcome", catalog.OUTCOMES[self.event], "unknown_outcome", True)
         reason = self._word(then, "reason", catalog.REASONS[self.event], "unknown_reason", False)
         effects: list[str] = []
@@ -214,7 +208,7 @@ class _FileReader(ConditionReader):
         shown = v if isinstance(sub, YScalar) else type_name(sub)
         table = catalog.OUTCOMES if key == "outcome" else catalog.REASONS
         help_ = hint(str(shown), allowed) if allowed else f"`{self.event}` rules give no {key}"
-        if allowed and not (isinstance(v, str) and difflib_close(v, allowed)):
+        if allowed and not (isinstance(v, str) and closest(v, allowed)):
             help_ = elsewhere(str(shown), table, self.event) or help_
         self.d.error(code, f"`{self.event}` rules have no {key} `{shown}`", sub.loc, help=help_)
         return None
@@ -227,14 +221,11 @@ def read_rule_file(path: Path, display: str, text: str, policy: Policy, diags: D
     node = parse_text(text, display, diags)
     if node is None or len(diags.errors) > before:
         return None  # a value the parser dropped would only cause knock-on errors
+    shapes = Reader(diags)
     if not isinstance(node, YMap):
-        diags.error("wrong_type", f"a rules file must be a mapping, found {type_name(node)}", node.loc,
-                    help="start with `event:` and `rules:`")
+        shapes.mapping(node, "a rules file", help="start with `event:` and `rules:`")
         return None
-    for key in node.items:
-        if key not in FILE_KEYS:
-            diags.error("unknown_key", f"unknown key `{key}` in a rules file", node.key_loc(key),
-                        help=hint(key, FILE_KEYS))
+    shapes.unknown_keys(node, FILE_KEYS, "a rules file")
     ev = node.get("event")
     stem = path.stem
     if ev is None:

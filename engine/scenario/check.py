@@ -1,99 +1,36 @@
-"""Small typed readers for scenario YAML: each returns a value or None plus a diagnostic.
+"""What reading a scenario needs beyond the shared YAML reader: counts, times, and what is known so far.
 
-Kept apart from :mod:`engine.scenario.load` so that module reads as the scenario's
-grammar, while the "is this a whole number / a name / a time" plumbing, which
-every key needs, lives here once.
+Kept apart from :mod:`engine.scenario.load` so that module reads as the
+scenario's grammar; the "is this a whole number / a name" questions are the
+shared :class:`~engine.source.reader.Reader`'s, and times are read by the
+engine's one instant reader (:func:`engine.ledger.calendar.read_instant`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 
-import pendulum
-
-from engine.policy.load import Policy
+from engine.ledger.calendar import InstantError, read_instant
+from engine.policy import Policy
 from engine.rules.catalog import PAYMENT_STATUSES
-from engine.source.diagnostics import Diagnostics, Location, hint
-from engine.source.marked import YMap, YNode, YScalar, YSeq, type_name
+from engine.source.diagnostics import Location, hint
+from engine.source.marked import YNode, YScalar, type_name
+from engine.source.reader import Reader
 
 
-def difflib_close(word: str, pool: Iterable[str]) -> str | None:
-    """The known name ``word`` is most likely a misspelling of, as ``did you mean`` would say."""
-    close = difflib.get_close_matches(word, sorted(pool), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-
-
-class Checker:
-    """Readers that append to one :class:`Diagnostics` and never raise."""
-
-    def __init__(self, diags: Diagnostics) -> None:
-        self.d = diags
-
-    def unknown_keys(self, node: YMap, allowed: Iterable[str], where: str) -> None:
-        pool = list(allowed)
-        for key in node.items:
-            if key not in pool:
-                self.d.error("unknown_key", f"unknown key `{key}` in {where}", node.key_loc(key),
-                             help=hint(key, pool))
-
-    def require(self, node: YMap, keys: Iterable[str], where: str, allowed: Iterable[str] = ()) -> bool:
-        """Report missing keys, except one that a misspelt key already points at (one error per typo)."""
-        pool = set(allowed) | set(keys)
-        typos = {difflib_close(k, pool) for k in node.items if k not in pool}
-        ok = True
-        for key in keys:
-            if key not in node:
-                ok = False
-                if key not in typos:
-                    self.d.error("missing_key", f"{where} has no `{key}`", node.loc, help=f"add `{key}:`")
-        return ok
-
-    def mapping(self, node: YNode, what: str) -> YMap | None:
-        if isinstance(node, YMap):
-            return node
-        self.d.error("wrong_type", f"{what} must be a mapping, found {type_name(node)}", node.loc)
-        return None
-
-    def seq(self, node: YNode, what: str) -> list[YNode]:
-        if isinstance(node, YSeq):
-            return list(node.items)
-        self.d.error("wrong_type", f"{what} must be a list, found {type_name(node)}", node.loc)
-        return []
-
-    def text(self, node: YNode, what: str) -> str | None:
-        """A name: a non-empty string (a bare number like `42` is accepted as its text)."""
-        if isinstance(node, YScalar) and isinstance(node.value, str) and node.value.strip():
-            return node.value
-        if isinstance(node, YScalar) and isinstance(node.value, int) and not isinstance(node.value, bool):
-            return node.raw
-        self.d.error("wrong_type", f"{what} must be a name, found {type_name(node)}", node.loc)
-        return None
-
-    def _whole(self, node: YNode, what: str) -> int | None:
-        v = node.value if isinstance(node, YScalar) else None
-        if isinstance(node, YScalar) and isinstance(v, float):
-            self.d.error("not_an_integer", f"{what} must be a whole number, found `{node.raw}`", node.loc)
-            return None
-        if not isinstance(node, YScalar) or isinstance(v, bool) or not isinstance(v, int):
-            self.d.error("wrong_type", f"{what} must be a whole number, found {type_name(node)}", node.loc)
-            return None
-        return v
+class Checker(Reader):
+    """The shared readers, and the two counts a scenario has (credits to buy, expected balances)."""
 
     def positive_int(self, node: YNode, what: str) -> int | None:
-        v = self._whole(node, what)
+        v = self.whole(node, what)
         if v is not None and v < 1:
             self.d.error("invalid_quantity", f"{what} must be at least 1, found `{v}`", node.loc)
             return None
         return v
 
     def count(self, node: YNode, what: str) -> int | None:
-        v = self._whole(node, what)
+        v = self.whole(node, what)
         if v is not None and v < 0:
             self.d.error("negative_number", f"{what} cannot be negative, found `{v}`", node.loc)
             return None
@@ -104,43 +41,22 @@ def parse_instant(c: Checker, node: YNode, tz: str, what: str) -> dt.datetime | 
     """An aware instant; dates and naive times are read in the policy's time zone ``tz``.
 
     YAML already turns most timestamps into datetime/date values; quoted text
-    and forms YAML does not know (``2026-01-15 09:00``) are parsed here, but
-    only when they start with a full date, so ``09:00`` never means "today".
+    and forms YAML does not know (``2026-01-15 09:00``) are read as text.
     """
-    if isinstance(node, YScalar):
-        value = node.value
-        if isinstance(value, dt.datetime):
-            return _aware(value, tz)
-        if isinstance(value, dt.date):
-            return pendulum.datetime(value.year, value.month, value.day, tz=tz)
-        if isinstance(value, str) and _DATE_LIKE.match(value.strip()):
-            try:
-                parsed = pendulum.parse(value.strip(), tz=tz, exact=True)
-            except (ValueError, OverflowError) as exc:
-                c.d.error("invalid_time", f"{what}: cannot read `{value}` as a time ({_short(exc)})",
+    if isinstance(node, YScalar) and isinstance(node.value, dt.datetime | dt.date | str):
+        try:
+            return read_instant(node.value, tz)
+        except InstantError as exc:
+            if exc.reason is not None:
+                c.d.error("invalid_time", f"{what}: cannot read `{node.value}` as a time ({exc.reason})",
                           node.loc, help=_TIME_HELP)
                 return None
-            if isinstance(parsed, dt.datetime):
-                return _aware(parsed, tz)
-            if isinstance(parsed, dt.date):
-                return pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=tz)
     shown = f"`{node.raw}`" if isinstance(node, YScalar) else type_name(node)
     c.d.error("invalid_time", f"{what}: cannot read {shown} as a time", node.loc, help=_TIME_HELP)
     return None
 
 
 _TIME_HELP = "write a date (`2026-01-15`) or a time (`2026-01-15T09:00:00Z`)"
-
-
-def _aware(value: dt.datetime, tz: str) -> dt.datetime:
-    if value.tzinfo is None:
-        return pendulum.instance(value, tz=tz)
-    return pendulum.instance(value)
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:80]
 
 
 class Context:
@@ -165,14 +81,10 @@ class Context:
 
     def named(self, node: YNode, what: str, names: Collection[str] | None, code: str,
               kind: str) -> str | None:
-        """A name that must be one of the policy's ``names`` (e.g. plans): else ``code`` with a hint."""
-        name = self.c.text(node, what)
-        if name is None or names is None:
-            return name
-        if name not in names:
-            self.c.d.error(code, f"unknown {kind} `{name}`", node.loc, help=hint(name, names))
-            return None
-        return name
+        """A name that must be one of the policy's ``names`` (e.g. plans); any name without a policy."""
+        if names is None:  # the policy did not load: its own diagnostics say why
+            return self.c.text(node, what)
+        return self.c.named(node, what, names, code, kind)
 
     def plan(self, node: YNode, what: str) -> str | None:
         return self.named(node, what, self.policy.plans if self.policy else None, "unknown_plan", "plan")

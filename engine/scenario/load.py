@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 
 from engine.errors import InvalidInput, InvalidScenario
-from engine.policy.load import Policy, load_policy
+from engine.policy import Policy, load_policy
 from engine.scenario.check import Checker, Context, parse_instant, payment_status
 from engine.scenario.model import (
     EVENT_FIELDS,

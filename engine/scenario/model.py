@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from engine.policy.load import Policy
+from engine.policy import Policy
 from engine.source.diagnostics import Location
 from engine.source.marked import YMap
 

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]
 
 
-def iso(at: dt.datetime, tz: str) -> str:
+def local_iso(at: dt.datetime, tz: str) -> str:
     """ISO-8601 text of an instant in the policy's time zone, so every time in one JSON reads alike."""
     import pendulum
 
@@ -82,7 +82,8 @@ class SystemEvent:
 
     def to_dict(self, tz: str) -> dict[str, Any]:
         return {
-            "at": iso(self.at, tz), "event": self.event, "account": self.account, "message": self.message,
+            "at": local_iso(self.at, tz), "event": self.event, "account": self.account,
+            "message": self.message,
             "outcome": self.outcome, "reason": self.reason, "balance": self.balance,
             "changes": [c.to_dict() for c in self.changes], "rules": list(self.rules), "line": self.line,
         }
@@ -142,7 +143,7 @@ class StepResult:
     def to_dict(self, tz: str) -> dict[str, Any]:
         """The JSON shape of a step (DESIGN.md, CLI paragraph); keys are a contract."""
         return {
-            "line": self.step.line, "at": iso(self.step.at, tz),
+            "line": self.step.line, "at": local_iso(self.step.at, tz),
             "event": self.step.event.kind if self.step.event else None,
             "outcome": self.outcome, "reason": self.reason, "status": self.status,
             "balances": dict(self.balances), "rules": list(self.rules),

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from engine.policy.load import RESPONSE_STATUSES
+from engine.policy import RESPONSE_STATUSES
 from engine.rules.catalog import OUTCOMES, REASONS
 from engine.scenario.check import Checker, Context, parse_instant, payment_status
 from engine.scenario.model import (

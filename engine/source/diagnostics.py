@@ -99,13 +99,20 @@ def render_all(diagnostics: Iterable[Diagnostic], limit: int = MAX_SHOWN) -> str
     return "\n".join(lines)
 
 
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The known name ``word`` is most likely a misspelling of, or None if nothing is close.
+
+    The one similarity test of the project: every ``did you mean`` and every
+    "this missing key was probably misspelt" decision asks here.
+    """
+    close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """Return a ``did you mean`` hint for a misspelt name, or None if nothing is close."""
-    pool = sorted(set(candidates))
-    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean `{close[0]}`?"
-    return None
+    close = closest(word, candidates)
+    return None if close is None else f"did you mean `{close}`?"
 
 
 def expected_one_of(candidates: Iterable[str]) -> str:

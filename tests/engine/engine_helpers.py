@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from engine import Engine
-from engine.policy.load import Policy, load_policy
+from engine.policy import Policy, load_policy
 from engine.rules.book import RuleBook
 from engine.source.diagnostics import Diagnostics
 from engine.source.marked import YMap, parse_text

@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 
 from engine.errors import InvalidCall
-from engine.ledger.calendar import Calendar, from_iso, iso
+from engine.ledger.calendar import Calendar
+from engine.store._sql_schema import from_utc_text as from_iso
+from engine.store._sql_schema import utc_text as iso
 
 UTC = dt.UTC
 cal = Calendar("UTC")

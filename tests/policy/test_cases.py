@@ -19,7 +19,7 @@ import yaml
 
 import engine.policy.load as policy_module
 from engine.errors import InvalidPolicy
-from engine.policy.load import Policy, load_policy, load_policy_text
+from engine.policy import Policy, load_policy, load_policy_text
 from engine.source.diagnostics import Diagnostic, render_all
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "policy"

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import InvalidPolicy
-from engine.policy.load import Policy, load_policy_text
+from engine.policy import Policy, load_policy_text
 
 TEXT = (Path(__file__).resolve().parents[2] / "policies.yaml").read_text(encoding="utf-8")
 LINES = TEXT.splitlines(keepends=True)

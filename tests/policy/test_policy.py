@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InvalidPolicy
-from engine.policy.load import Policy, known_paths, load_policy, load_policy_text, merge_nodes
+from engine.policy import Policy, known_paths, load_policy, load_policy_text, merge_nodes
 from engine.source.diagnostics import Diagnostics
 from engine.source.marked import YMap, parse_text
 from engine.source.paths import packaged_policy_path

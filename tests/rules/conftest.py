@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.policy.load import Policy, load_policy
+from engine.policy import Policy, load_policy
 from engine.rules.book import RuleBook
 from engine.source.paths import packaged_policy_path, packaged_rules_dir
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from engine.policy.load import Policy
+from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules.reader import resolve_choices
 

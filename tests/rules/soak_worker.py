@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 from rules_oracle import random_facts
 
-from engine.policy.load import load_policy
+from engine.policy import load_policy
 from engine.rules import catalog
 from engine.rules.book import RuleBook
 from engine.source.paths import packaged_policy_path, packaged_rules_dir

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from engine.errors import InvalidRules
-from engine.policy.load import Policy
+from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules.book import RuleBook
 from engine.source.diagnostics import Diagnostic

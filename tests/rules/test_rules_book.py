@@ -12,7 +12,7 @@ import pytest
 from rules_helpers import send_facts
 
 from engine.errors import InvalidCall, InvalidRules, RuleEngineFailure
-from engine.policy.load import Policy
+from engine.policy import Policy
 from engine.rules._durable import DurableRunner, compile_ruleset
 from engine.rules.book import RuleBook, RuleBookHolder, memo_default
 from engine.rules.reader import Cmp, Rule, RuleFile

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from engine.cli import main
-from engine.cli.decide import complete_facts
-from engine.policy.load import Policy
+from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules.book import RuleBook
+from engine.rules.defaults import complete_facts
 
 
 def run(*args: str) -> Result:

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.cli.decide import complete_facts
-from engine.policy.load import Policy
+from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules.book import RuleBook
+from engine.rules.defaults import complete_facts
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "rules" / "decisions"
 

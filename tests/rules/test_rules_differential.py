@@ -21,7 +21,7 @@ import yaml
 from rules_oracle import Oracle, RuleGen, int_constants, random_facts
 
 from engine.errors import InvalidRules
-from engine.policy.load import Policy
+from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules.book import RuleBook
 from engine.rules.lint import witness

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from engine.errors import InvalidRules
-from engine.policy.load import Policy
+from engine.policy import Policy
 from engine.rules.book import RuleBook
 from engine.rules.doc import END, START, catalog_markdown, main, render
 
