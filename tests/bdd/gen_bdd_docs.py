@@ -5,7 +5,7 @@ reading Python, so they must never drift from the code: the step catalog is
 built from the step registry in ``bdd_steps.py`` (with a real example line
 taken from the features), and each requirement's list of scenarios and rules
 is built from the ``@Rxx`` tags in features/ and the ``requirement:`` fields
-in rules/*.yaml. ``test_bdd_docs.py`` fails when either file is stale.
+in rules/*.yaml. ``test_docs.py`` fails when either file is stale.
 
 Usage (from the repository root)::
 

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_helpers import _BOOKS, MakeEngine, policy_for
 
 from engine import Engine
 from engine.store.base import open_store
+
+from .engine_helpers import _BOOKS, MakeEngine, policy_for
 
 
 @pytest.fixture(scope="session", autouse=True)

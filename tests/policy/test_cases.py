@@ -10,7 +10,6 @@ case so wording changes are reviewed; regenerate them with ``INMAIL_UPDATE_GOLDE
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,10 @@ import engine.policy.load as policy_module
 from engine.errors import InvalidPolicy
 from engine.policy import Policy, load_policy, load_policy_text
 from engine.source.diagnostics import Diagnostic, render_all
+from tests.golden import check_golden
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "policy"
 BASE = (CASES / "base.yaml").read_text(encoding="utf-8")
-UPDATE = os.environ.get("INMAIL_UPDATE_GOLDEN") == "1"
 
 
 def case_text(case: dict[str, Any]) -> str:
@@ -153,12 +152,4 @@ def _golden(topic: str) -> str:
 
 @pytest.mark.parametrize("topic", sorted({p.values[0] for p in BAD}))
 def test_rendered_diagnostics_match_golden_file(topic: str) -> None:
-    golden = CASES / f"{topic}.error"
-    rendered = _golden(topic)
-    if UPDATE or not golden.exists():
-        golden.write_text(rendered, encoding="utf-8")
-        if not UPDATE:
-            pytest.fail(f"wrote missing {golden.name}; review and commit it")
-    assert rendered == golden.read_text(encoding="utf-8"), (
-        f"diagnostics changed; review and rerun with INMAIL_UPDATE_GOLDEN=1 to update {golden.name}"
-    )
+    check_golden(CASES / f"{topic}.error", _golden(topic))

@@ -1,6 +1,6 @@
 """Run many random decisions (and book reloads) in this process; print RSS and thread counts as JSON.
 
-Used by test_rules_soak.py in a subprocess, so a crash in the C extension
+Used by test_soak.py in a subprocess, so a crash in the C extension
 shows as a failed exit code instead of killing the test run.
 """
 
@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 import psutil
-from rules_oracle import random_facts
+from rules_oracle import random_facts  # run as a script, with this folder on PYTHONPATH
 
 from engine.policy import load_policy
 from engine.rules import catalog

@@ -21,11 +21,11 @@ import yaml
 from engine.errors import InvalidScenario
 from engine.scenario.load import load_scenario
 from engine.source.diagnostics import render_all
+from tests.golden import check_golden
 
 from .conftest import Simulate
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "scenario"
-UPDATE = os.environ.get("INMAIL_UPDATE_GOLDEN") == "1"
 NAME = "scenario.yaml"
 
 
@@ -92,8 +92,4 @@ def test_golden_diagnostics(path: Path, tmp_path: Path) -> None:
     for case in doc["cases"]:
         exc = _diagnostics(tmp_path, case["scenario"])
         chunks.append(f"## {case['note']}\n{render_all(exc.diagnostics)}\n")
-    text = "\n".join(chunks)
-    golden = path.with_suffix(".error")
-    if UPDATE or not golden.exists():
-        golden.write_text(text, encoding="utf-8")
-    assert golden.read_text(encoding="utf-8") == text
+    check_golden(path.with_suffix(".error"), "\n".join(chunks))

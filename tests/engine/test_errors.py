@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from engine_helpers import MakeEngine, T
 
 from engine import Decision, Engine, InvalidCall
+
+from .engine_helpers import MakeEngine, T
 
 
 def snapshot(eng: Engine) -> Any:

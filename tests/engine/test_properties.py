@@ -14,13 +14,14 @@ import tempfile
 from collections import Counter
 from typing import Any
 
-from engine_helpers import policy_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import Decision, Engine, InvalidCall
 from engine.store.base import open_store
 from engine.store.memory import MemoryStore
+
+from .engine_helpers import policy_for
 
 N = int(os.environ.get("INMAIL_FUZZ_N", "100"))
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rules_helpers import send_facts
-
 from engine.rules.book import RuleBook
+
+from .rules_helpers import send_facts
 
 
 def test_shipped_rules_load_and_decide(book: RuleBook) -> None:

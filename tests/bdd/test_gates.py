@@ -19,7 +19,7 @@ from pathlib import Path
 import gen_bdd_docs
 from bdd_world import ENV_COVERAGE_OUT, REPO, SESSION_COVERAGE
 
-FEATURES_TEST = Path(__file__).with_name("test_bdd_features.py")
+FEATURES_TEST = Path(__file__).with_name("test_features.py")
 
 
 def _expected_runs() -> int:
@@ -27,7 +27,7 @@ def _expected_runs() -> int:
 
 
 def _feature_runs(nodeids: set[str]) -> set[str]:
-    return {n for n in nodeids if "test_bdd_features.py::" in n}
+    return {n for n in nodeids if "test_features.py::" in n}
 
 
 def _rules_exercised(tmp_path: Path) -> tuple[dict[str, list[str]], str]:

@@ -22,7 +22,8 @@ from engine.errors import InvalidRules
 from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules.book import RuleBook
-from engine.source.diagnostics import Diagnostic
+from engine.source.diagnostics import Diagnostic, render_all
+from tests.golden import check_golden
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "rules" / "bad"
 
@@ -85,6 +86,23 @@ def test_bad_rules_file(case: dict[str, Any], policy: Policy, rules_dir: Path, t
     else:
         assert result.exit_code == 2, result.output
         assert f": {case['code']}: " in result.output
+
+
+@pytest.mark.parametrize("path", sorted(CASES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_golden_diagnostics(path: Path, policy: Policy, rules_dir: Path, tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every case's rendered diagnostics (errors and warnings), as a person sees them."""
+    chunks = []
+    for i, case in enumerate(yaml.safe_load(path.read_text(encoding="utf-8"))):
+        work = _folder(case, rules_dir, tmp_path / str(i))
+        monkeypatch.chdir(work.parent)  # diagnostics then name `rules/send.yaml` on every machine
+        try:
+            with RuleBook.load(Path("rules"), policy) as book:
+                diags = book.warnings
+        except InvalidRules as exc:
+            diags = exc.diagnostics
+        chunks.append(f"## {case['note']}\n{render_all(diags)}\n")
+    check_golden(path.with_suffix(".error"), "\n".join(chunks))
 
 
 def test_plan_reference_on_an_event_without_a_plan(policy: Policy, rules_dir: Path, tmp_path: Path,

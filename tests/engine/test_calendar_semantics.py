@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine_helpers import MakeEngine, T
-
 from engine import Engine
+
+from .engine_helpers import MakeEngine, T
 
 
 def grant_times(eng: Engine, account: str) -> list[str]:

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from store_worker import race_sends, workload
 
 from engine import Engine, InvalidCall
+
+from .store_worker import race_sends, workload
 
 PG = os.environ.get("INMAIL_PG_URL")
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from store_worker import race_sends, workload
-
 from engine import Engine, InvalidCall
+
+from .store_worker import race_sends, workload
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("store_worker.py")

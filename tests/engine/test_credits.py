@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from engine_helpers import MakeEngine, T
 
 from engine import Engine, InvalidCall
+
+from .engine_helpers import MakeEngine, T
 
 
 def test_send_consumes_blocks_and_schedules(eng: Engine) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bdd_world import ENV_COVERAGE_OUT, ENV_POLICY, POLICY_DEFAULT, REPO
 
-FEATURES_TEST = Path(__file__).with_name("test_bdd_features.py")
+FEATURES_TEST = Path(__file__).with_name("test_features.py")
 PLANS = ("Basic", "Career", "Business", "Sales Navigator", "Recruiter Lite")
 CAREER = re.compile(r"(\n  career:\n(?:    .*\n)*?    monthly_allotment: )5\b")
 

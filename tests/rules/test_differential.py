@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import yaml
-from rules_oracle import Oracle, RuleGen, int_constants, random_facts
 
 from engine.errors import InvalidRules
 from engine.policy import Policy
@@ -26,6 +25,8 @@ from engine.rules import catalog
 from engine.rules.book import RuleBook
 from engine.rules.lint import witness
 from engine.rules.reader import holds
+
+from .rules_oracle import Oracle, RuleGen, int_constants, random_facts
 
 DIFF_N = int(os.environ.get("INMAIL_DIFF_N", "2000"))
 DIFF_FILES = int(os.environ.get("INMAIL_DIFF_FILES", "60"))

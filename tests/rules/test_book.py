@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from rules_helpers import send_facts
 
 from engine.errors import InvalidCall, InvalidRules, RuleEngineFailure
 from engine.policy import Policy
@@ -17,6 +16,8 @@ from engine.rules._durable import DurableRunner, compile_ruleset
 from engine.rules.book import RuleBook, RuleBookHolder, memo_default
 from engine.rules.reader import Cmp, Rule, RuleFile
 from engine.source.diagnostics import Location
+
+from .rules_helpers import send_facts
 
 
 def test_import_starts_no_threads_and_does_not_load_durable() -> None:
