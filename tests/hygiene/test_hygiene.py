@@ -1,8 +1,9 @@
 """House rules that keep the engine embeddable, checked on the source itself.
 
 Time is an input (nothing under engine/ reads the wall clock, the CLI's
-progress timer aside); durable_rules stays fenced in one module; modules stay
-small; ``import engine`` is cheap and starts nothing.
+progress timer aside); durable_rules stays fenced in one module; the stages
+import one way (the import-linter contracts); modules stay small;
+``import engine`` is cheap and starts nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ def test_durable_rules_is_imported_by_one_module_only() -> None:
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ENGINE)))
 def test_modules_stay_small(path: Path) -> None:
     assert len(path.read_text().splitlines()) <= 500, "split this module: modules stay under 500 lines"
+
+
+def test_the_stages_keep_their_import_contracts() -> None:
+    """The [tool.importlinter] contracts of pyproject.toml: stages import downwards only, no cycles."""
+    tool = Path(sys.executable).with_name("lint-imports")
+    proc = subprocess.run([str(tool), "--no-cache"], capture_output=True, text=True, cwd=ENGINE.parent)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "0 broken" in proc.stdout
 
 
 def test_import_engine_reads_nothing_heavy_and_starts_no_thread() -> None:
