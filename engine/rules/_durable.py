@@ -1,7 +1,7 @@
 """The only module that touches durable_rules: compile rules to rulesets, run them thread-less.
 
-durable_rules 2.0.28 is fragile (see DURABLE_RULES.md), so the compiler emits
-only the subset verified safe there (§10):
+durable_rules 2.0.28 is fragile (docs/durable_rules.md says how, and why each
+point below matters), so the compiler emits only this subset:
 
 * one ruleset per event kind, one sid per ruleset, events only (no facts,
   joins or engine timers), so every posted event is consumed at once and
@@ -18,7 +18,7 @@ only the subset verified safe there (§10):
   ``c.s``, so the state fact that durable re-asserts after every action stays
   inert;
 * the host starts no threads, and :meth:`DurableRunner.close` frees the C
-  memory (touch each sid so ``delete_state`` is safe -- bug B2 -- then
+  memory (touch each sid so ``delete_state`` is safe, see "Deleting state", then
   ``delete_ruleset``).
 
 ``durable`` is imported when a runner is built, never at ``import engine``.
@@ -116,7 +116,7 @@ def limit_problems(rf: RuleFile) -> list[Diagnostic]:
     durable keeps at most 31 entries in one pattern's expression sequence and
     every ``$and``/``$or`` takes two (MAX_SEQUENCE_EXPRESSIONS, error 113); a
     discrimination node with 512 or more children makes lookups loop forever
-    (DURABLE_RULES.md L2), which a bound on comparisons per file rules out.
+    (docs/durable_rules.md, "Limits"), which a bound on comparisons per file rules out.
     """
     out: list[Diagnostic] = []
     for a, b in name_collisions(rf.event):  # pragma: no cover - a catalog change would need a rename
@@ -146,7 +146,8 @@ def compile_ruleset(rf: RuleFile) -> dict[str, Any]:
     for rule in rf.rules:
         out[f"r{rule.position}"] = {"all": [{"m": pattern(rf.event, rule.when)}], "pri": rule.position,
                                     "run": f"{rf.event}:{rule.position}"}
-    # Housekeeping rule for close(): delete_state is only safe on a sid that ran an action (B2).
+    # Housekeeping rule for close(): delete_state is only safe on a sid that ran an action
+    # (docs/durable_rules.md, "Deleting state").
     out["touch"] = {"all": [{"m": {"$ex": {TOUCH_FIELD: 1}}}], "pri": len(rf.rules), "run": "touch"}
     return out
 
@@ -159,7 +160,10 @@ def _host_class() -> type:
     from durable.engine import Host
 
     class _ManualHost(Host):
-        """A Host without its two self-respawning timer threads (DURABLE_RULES.md §3)."""
+        """A Host without its two self-respawning timer threads.
+
+        See docs/durable_rules.md, "No background threads".
+        """
 
         def __init__(self, defs: dict[str, Any], actions: Callable[[str], Callable[[Any], None]]) -> None:
             self._actions_for = actions
@@ -224,7 +228,7 @@ class DurableRunner:
             try:
                 state = self._host.post(event, message)
             except self._observed:
-                continue  # a 32-bit id-hash collision (DURABLE_RULES.md S1): try another id
+                continue  # a 32-bit id-hash collision (docs/durable_rules.md, "Identity"): try another id
             except self._not_handled as exc:
                 raise RuleEngineFailure(f"no `{event}` rule matched the event (missing catch-all?)") from exc
             except Exception as exc:  # durable raises bare Exceptions for C error codes

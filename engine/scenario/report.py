@@ -6,7 +6,7 @@ editor can follow every credit; a failed expectation is shown on its step
 with expected vs got and the scenario line, then listed again as
 ``file:line:col`` so an editor can jump to it.
 
-JSON shape (a contract, see DESIGN.md): one scenario gives
+JSON shape (a contract, see docs/semantics.md): one scenario gives
 ``{"title", "steps": [...], "expectations": {"passed", "failed"}}``; several
 give ``{"files": [{"file", "title", "steps", "expectations"}, ...],
 "expectations": {"passed", "failed"}}`` (totals), so a machine never has to

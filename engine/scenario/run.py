@@ -141,7 +141,7 @@ class StepResult:
     rule: str | None = None  # the rule that decided the step's event
 
     def to_dict(self, tz: str) -> dict[str, Any]:
-        """The JSON shape of a step (DESIGN.md, CLI paragraph); keys are a contract."""
+        """The JSON shape of a step (docs/semantics.md, "Scenario files"); keys are a contract."""
         return {
             "line": self.step.line, "at": local_iso(self.step.at, tz),
             "event": self.step.event.kind if self.step.event else None,

@@ -184,7 +184,7 @@ def render_links(req: str, scs: list[ScenarioRef], rls: list[RuleRef]) -> str:
     for r in implementing:
         lines.append(f"- `{r.id}` in [{r.file}](../{r.file})")
     if not implementing:
-        lines.append("- none (the engine's calendar or ledger implements it; see DESIGN.md)")
+        lines.append("- none (the engine's calendar or ledger implements it; see docs/semantics.md)")
     return "\n".join(lines) + "\n"
 
 

@@ -1,6 +1,6 @@
 """The example scenarios: each passes, and together they cover every requirement.
 
-Their expectations were computed by hand from DESIGN.md, so a failure here is
+Their expectations were computed by hand from docs/semantics.md, so a failure here is
 either an engine bug or a documented semantics change (see the scenario's
 comments for the arithmetic).
 """
