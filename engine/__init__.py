@@ -1,8 +1,10 @@
 """inmail-engine: the public API.
 
-Everything an embedding app needs is re-exported here; modules whose names
-start with ``_`` and any name not in ``__all__`` are internal. Importing this
-package reads no files and starts no threads.
+Everything an embedding app needs is re-exported here, and only here: the
+stage packages under ``engine/`` (source, policy, rules, ledger, store, core,
+scenario, cli; see docs/architecture.md) are the implementation, and any
+name not in ``__all__`` is internal. Importing this package reads no files
+and starts no threads.
 """
 
 from __future__ import annotations

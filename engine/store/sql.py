@@ -227,8 +227,19 @@ class SqlStore:
         self._engine.dispose()
 
 
-_UPDATE_ACCOUNT_COLS: dict[tuple[str, ...], str] = {}  # by the columns a call changed
-_UPDATE_MESSAGE_COLS: dict[tuple[str, ...], str] = {}  # by the columns a call changed
+_UPDATES: dict[tuple[str, str, tuple[str, ...]], str] = {}
+
+
+def _update(table: str, key: str, row: dict[str, Any], key_value: Any) -> tuple[str, dict[str, Any]]:
+    """An UPDATE of just the changed columns in ``row`` (statement text built once per column set).
+
+    Writing only what changed means an untouched indexed column costs no index write.
+    """
+    cols = tuple(row)
+    sql = _UPDATES.get((table, key, cols))
+    if sql is None:
+        sql = _UPDATES[(table, key, cols)] = one_line(f"UPDATE {table} SET {sets(cols)} WHERE {key} = :{key}")
+    return sql, {**row, key: key_value}
 
 
 class SqlUnit:
@@ -285,13 +296,7 @@ class SqlUnit:
         changed = {k: now[k] for k in ACCOUNT_COLS if before is None or before[k] != now[k]}
         self._rows[acct.name] = now
         if changed:  # only what changed: an unchanged next_due costs no index write
-            cols = tuple(changed)
-            sql = _UPDATE_ACCOUNT_COLS.get(cols)
-            if sql is None:
-                sql = one_line(f"UPDATE accounts SET {sets(cols)} WHERE name = :name")
-                _UPDATE_ACCOUNT_COLS[cols] = sql
-            changed["name"] = acct.name
-            c.run(sql, changed)
+            c.run(*_update("accounts", "name", changed, acct.name))
         first_new = self._next_lot.get(acct.name, 1)
         new = [{"account": acct.name, "id": lot.id, "source": lot.source, "amount": lot.amount,
                 "remaining": lot.remaining, "granted_at": utc_text(lot.granted_at),
@@ -343,13 +348,7 @@ class SqlUnit:
         changed = {k: v for k, v in now.items() if before is None or before[k] != v}
         self._written[msg.id] = now
         if changed:
-            names = tuple(changed)
-            sql = _UPDATE_MESSAGE_COLS.get(names)
-            if sql is None:
-                sql = one_line(f"UPDATE messages SET {sets(names)} WHERE id = :id")
-                _UPDATE_MESSAGE_COLS[names] = sql
-            changed["id"] = msg.id
-            self._c.run(sql, changed)
+            self._c.run(*_update("messages", "id", changed, msg.id))
 
     def awaiting(self, sender: str, recipient: str) -> bool:
         args = {"sender": sender, "recipient": recipient, "yes": True}

@@ -21,13 +21,19 @@ def test_the_table_implements_exactly_the_catalog_effects() -> None:
         f"handlers for no catalog effect: {sorted(implemented - offered)}")
 
 
-def test_effects_run_in_table_order_whatever_the_rule_says(tmp_path: Path) -> None:
+def _edited_rules(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    """A copy of the shipped rules with ``old`` replaced by ``new`` in ``file``."""
     rules = tmp_path / "rules"
     shutil.copytree(packaged_rules_dir(), rules)
-    renew = rules / "renew.yaml"
-    text = renew.read_text()
-    assert "effects: [grant_allotment, apply_cap]" in text
-    renew.write_text(text.replace("[grant_allotment, apply_cap]", "[apply_cap, grant_allotment]"))
+    text = (rules / file).read_text()
+    assert old in text
+    (rules / file).write_text(text.replace(old, new))
+    return rules
+
+
+def test_effects_run_in_table_order_whatever_the_rule_says(tmp_path: Path) -> None:
+    rules = _edited_rules(tmp_path, "renew.yaml", "[grant_allotment, apply_cap]",
+                          "[apply_cap, grant_allotment]")
     policy = tmp_path / "policies.yaml"
     base = packaged_policy_path().read_text()
     policy.write_text(base.replace("lifetime_days: 90 ", "lifetime_days: 900", 1))
@@ -39,12 +45,8 @@ def test_effects_run_in_table_order_whatever_the_rule_says(tmp_path: Path) -> No
 
 
 def test_an_effect_without_what_it_needs_is_refused_before_anything_changes(tmp_path: Path) -> None:
-    rules = tmp_path / "rules"
-    shutil.copytree(packaged_rules_dir(), rules)
-    send = rules / "send.yaml"
-    text = send.read_text()
-    assert "effects: [offer_purchase]" in text
-    send.write_text(text.replace("effects: [offer_purchase]", "effects: [offer_purchase, consume_credit]"))
+    rules = _edited_rules(tmp_path, "send.yaml", "effects: [offer_purchase]",
+                          "effects: [offer_purchase, consume_credit]")
     with engine.Engine.open(rules=rules) as eng:
         eng.subscribe("alice", "career", at="2026-01-01T00:00:00Z")
         for i in range(5):
