@@ -34,6 +34,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from engine.core import arguments as check
 from engine.core import timeline
 from engine.core.context import Context
 from engine.core.effects import Act, carry_out
@@ -69,10 +70,14 @@ class Engine:
         ``policy_override`` (a scenario's ``policy:`` mapping) is merged onto
         a policy read from a file; a ready :class:`Policy` is used as given.
         """
+        check.path_or_none(db, "db")
+        check.path_or_none(rules, "rules")
         if isinstance(policy, Policy):
             pol = policy
         else:
-            pol = load_policy(resolve_policy(policy), policy_override, override_text)
+            check.path_or_none(policy, "policy")
+            override, text = check.policy_override(policy_override, override_text)
+            pol = load_policy(resolve_policy(policy), override, text)
         book = RuleBook.load(resolve_rules(rules), pol)
         try:
             store = open_store(db)
@@ -94,6 +99,9 @@ class Engine:
         between calls, not during one. ``None`` reloads from the default
         places (``./policies.yaml``, ``./rules``, else the packaged ones).
         """
+        check.path_or_none(rules, "rules")
+        if not isinstance(policy, Policy):
+            check.path_or_none(policy, "policy")
         pol = policy if isinstance(policy, Policy) else load_policy(resolve_policy(policy))
         book = RuleBook.load(resolve_rules(rules), pol)
         try:
@@ -151,12 +159,14 @@ class Engine:
         ``Decision.balance`` already includes it).
         """
         ctx = self._ctx
+        check.name(account, "an account name")
         t = ctx.cal.instant(at)
         anchor = t if billing_anchor is None else ctx.cal.instant(billing_anchor)
         self._check_plan(plan)
         self._check_payment(payment)
+        idem = check.idempotency(key, "subscribe", account, plan, t, anchor, payment)
         with self._store.unit() as u:
-            if (first := self._first(u, key)) is not None:
+            if (first := self._first(u, idem)) is not None:
                 return first
             acct = ctx.load(u, account)
             system: list[Decision] = []
@@ -174,7 +184,7 @@ class Engine:
             verdict = ctx.decide("subscribe", ctx.facts(acct, "account"))
             if new:
                 u.new_account(acct)
-            return self._apply(u, acct, verdict, t, system, key,
+            return self._apply(u, acct, verdict, t, system, idem,
                                {"plan": plan, "payment": payment, "anchor": anchor})
 
     def cancel(self, account: str, *, at: At, key: str | None = None) -> Decision:
@@ -194,30 +204,31 @@ class Engine:
 
     def connect(self, account: str, other: str, *, at: At, key: str | None = None) -> Decision:
         """Make ``account`` and ``other`` 1st-degree connections, both ways (R04)."""
+        check.name(other, "the account to connect with")
         if account == other:
             raise InvalidCall(f"`{account}` cannot connect to itself", "self_connection")
         return self._simple("connect", account, at, key, {}, {"other": other})
 
     def purchase(self, account: str, credits: int, *, at: At, key: str | None = None) -> Decision:
         """Buy ``credits`` extra credits, outside the cap, if the rules allow it (R17, R18)."""
-        if type(credits) is not int or credits < 1:
-            raise InvalidCall(f"credits to buy must be a positive whole number, got `{credits!r}`",
-                              "invalid_quantity")
+        check.count(credits, "credits to buy")
         return self._simple("purchase", account, at, key, {"purchase.credits": credits}, {"credits": credits})
 
     def _simple(self, event: str, account: str, at: At, key: str | None, extra: Mapping[str, Any],
                 args: Mapping[str, Any]) -> Decision:
         """The account-level events: one acting account, facts = account facts + ``extra``."""
         ctx = self._ctx
+        check.name(account, "an account name")
         t = ctx.cal.instant(at)
+        idem = check.idempotency(key, event, account, t, *args.values())
         with self._store.unit() as u:
-            if (first := self._first(u, key)) is not None:
+            if (first := self._first(u, idem)) is not None:
                 return first
             acct = self._acting(u, account, t)
             system = timeline.settle(ctx, u, acct, t)
             facts = ctx.facts(acct, "account")
             facts.update(extra)
-            return self._apply(u, acct, ctx.decide(event, facts), t, system, key, args)
+            return self._apply(u, acct, ctx.decide(event, facts), t, system, idem, args)
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -230,9 +241,15 @@ class Engine:
         ``Decision.message`` is the message id (generated when not given).
         """
         ctx = self._ctx
+        check.name(sender, "the sender")
+        check.name(recipient, "the recipient")
+        check.optional_name(message_id, "a message id", "invalid_message_id")
+        if sender == recipient:
+            raise InvalidCall(f"`{sender}` cannot send an InMail to itself", "self_connection")
         t = ctx.cal.instant(at)
+        idem = check.idempotency(key, "send", sender, recipient, t, message_id)
         with self._store.unit() as u:
-            if (first := self._first(u, key)) is not None:
+            if (first := self._first(u, idem)) is not None:
                 return first
             acct = self._acting(u, sender, t)
             if message_id is not None and u.message_exists(message_id):
@@ -243,12 +260,12 @@ class Engine:
             facts["pair.awaiting_response"] = u.awaiting(sender, recipient)
             verdict = ctx.decide("send", facts)
             if verdict.outcome == "denied":  # a denied send records no message
-                return self._apply(u, acct, verdict, t, system, key, {}, message_id=message_id)
+                return self._apply(u, acct, verdict, t, system, idem, {}, message_id=message_id)
             msg_id = message_id if message_id is not None else self._new_id(u, acct)
             msg = MsgRec(msg_id, acct.next_msg, sender, recipient,
                          "free" if verdict.outcome == "sent_free" else "inmail", t)
             acct.next_msg += 1
-            return self._apply(u, acct, verdict, t, system, key, {}, msg=(msg, u.add_message),
+            return self._apply(u, acct, verdict, t, system, idem, {}, msg=(msg, u.add_message),
                                message_id=msg_id)
 
     def _new_id(self, u: Unit, acct: AccountState) -> str:
@@ -266,13 +283,15 @@ class Engine:
         acting account is the sender, whose balance may change.
         """
         ctx = self._ctx
+        check.name(message_id, "a message id", "invalid_message_id")
         t = ctx.cal.instant(at)
-        status = ctx.policy.responses.get(response_type)
+        idem = check.idempotency(key, "respond", message_id, response_type, t)
+        status = ctx.policy.responses.get(response_type) if isinstance(response_type, str) else None
         if status is None:
             raise InvalidCall(f"unknown response type `{response_type}`; known: "
                               f"{', '.join(sorted(ctx.policy.responses))}", "unknown_response_type")
         with self._store.unit() as u:
-            if (first := self._first(u, key)) is not None:
+            if (first := self._first(u, idem)) is not None:
                 return first
             msg = u.message(message_id)
             if msg is None:
@@ -288,7 +307,7 @@ class Engine:
                 "response.status": status,
                 "response.within_window": ctx.cal.within(msg.sent_at, t, ctx.policy.credit_back.window_days),
             })
-            return self._apply(u, acct, ctx.decide("respond", facts), t, system, key,
+            return self._apply(u, acct, ctx.decide("respond", facts), t, system, idem,
                                {"response_type": response_type, "status": status},
                                msg=(msg, u.update_message), message_id=msg.id, status=status)
 
@@ -321,34 +340,50 @@ class Engine:
         brought up to ``at``, which applies what fell due meanwhile.
         """
         ctx = self._ctx
+        check.name(account, "an account name")
         t = None if at is None else ctx.cal.instant(at)
-        with self._store.unit() as u:
+        with self._store.unit(write=False) as u:  # a read: what falls due by `t` is computed, not stored
             acct = ctx.load(u, account)
             if acct is None:
                 raise InvalidCall(f"no account `{account}`", "unknown_account")
             if t is None or t == acct.clock:
                 return ledger.current_balance(acct, acct.clock)
             if t > acct.clock:
-                if timeline.settle(ctx, u, acct, t):
-                    u.save(acct)
+                timeline.settle(ctx, u, acct, t)
                 return ledger.current_balance(acct, t)
         lots, entries = self._store.lots_and_entries(account, t)
         return ledger.balance_at(account, t, lots, entries)
 
     def history(self, account: str) -> list[LedgerEntry]:
         """Every ledger entry of ``account``, oldest first (the append-only record of its credits)."""
+        check.name(account, "an account name")
         found = self._store.history(account)
         if found is None:
             raise InvalidCall(f"no account `{account}`", "unknown_account")
         return found
 
     def reminded(self, at: At | None = None) -> list[str]:
-        """Ids of messages reminded at or before ``at`` (every account advanced to ``at`` first)."""
+        """Ids of messages reminded at or before ``at``, in reminder order (all so far if None).
+
+        Reminders that fall due by ``at`` but were not applied yet are
+        included; like :meth:`balance`, this is a read and stores nothing.
+        """
         if at is None:
-            return self._store.reminded(None)
-        t = self._ctx.cal.instant(at)
-        self.advance(t)
-        return self._store.reminded(t)
+            return [r[3] for r in self._store.reminded(None)]
+        ctx = self._ctx
+        t = ctx.cal.instant(at)
+        found = list(self._store.reminded(t))
+        for name in self._store.due_accounts(t):
+            with self._store.unit(write=False) as u:
+                acct = ctx.load(u, name)
+                if acct is None:
+                    continue
+                for d in timeline.settle(ctx, u, acct, t):
+                    if d.event == "remind" and d.message is not None and "send_reminder" in d.effects:
+                        msg = u.message(d.message)
+                        found.append((d.at, name, msg.seq if msg is not None else 0, d.message))
+        found.sort()
+        return [r[3] for r in found]
 
     def accounts(self) -> list[str]:
         """Every account the store holds, by name."""
@@ -360,8 +395,19 @@ class Engine:
 
     # --- plumbing ---------------------------------------------------------------------------
 
-    def _first(self, u: Unit, key: str | None) -> Decision | None:
-        return None if key is None else u.recorded(key)
+    @staticmethod
+    def _first(u: Unit, idem: check.Idempotency | None) -> Decision | None:
+        """The Decision already made under this call's key; a key used by another call is refused."""
+        if idem is None:
+            return None
+        found = u.recorded(idem.key)
+        if found is None:
+            return None
+        request, decision = found
+        if request is not None and request != idem.request:
+            raise InvalidCall(f"the idempotency key `{idem.key}` was used for another call "
+                              f"({request.split(' ', 1)[0]})", "idempotency_key_reused")
+        return decision
 
     def _acting(self, u: Unit, name: str, t: dt.datetime) -> AccountState:
         acct = self._ctx.load(u, name)
@@ -378,17 +424,17 @@ class Engine:
                               "time_went_back")
 
     def _check_plan(self, plan: str) -> None:
-        if plan not in self.policy.plans:
+        if not isinstance(plan, str) or plan not in self.policy.plans:
             raise InvalidCall(f"unknown plan `{plan}`; plans: {', '.join(self.policy.plans)}", "unknown_plan")
 
     @staticmethod
     def _check_payment(status: str) -> None:
-        if status not in PAYMENT_STATUSES:
+        if not isinstance(status, str) or status not in PAYMENT_STATUSES:
             raise InvalidCall(f"payment status must be `valid` or `expired`, got `{status}`",
                               "invalid_payment_status")
 
     def _apply(self, u: Unit, acct: AccountState, verdict: Verdict, t: dt.datetime, system: list[Decision],
-               key: str | None, args: Mapping[str, Any], *,
+               idem: check.Idempotency | None, args: Mapping[str, Any], *,
                msg: tuple[MsgRec, Callable[[MsgRec], None]] | None = None,
                message_id: str | None = None, status: str | None = None) -> Decision:
         """Carry out the verdict's effects and close the call.
@@ -396,7 +442,7 @@ class Engine:
         ``msg`` is the message the call acts on and how to write it (add or
         update), done before anything due at ``t`` itself (a start grant, a
         reminder with no delay) is settled. Then the account is saved and the
-        Decision built and remembered under ``key``.
+        Decision built and remembered under the call's idempotency key.
         """
         ctx = self._ctx
         start = len(acct.entries)
@@ -414,6 +460,6 @@ class Engine:
                                 purchase_possible=act.purchase_possible if verdict.event == "send" else None,
                                 system=system)
         u.save(acct)
-        if key is not None:
-            u.remember(key, acct.name, decision)
+        if idem is not None:
+            u.remember(idem.key, acct.name, idem.request, decision)
         return decision

@@ -26,13 +26,22 @@ _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z", "Zulu", "Univer
 _DAY = dt.timedelta(days=1)
 #: Text is read as an instant only when it starts with a whole date: `09:00` never means "today".
 _DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+#: The instants the engine accepts: from 1970-01-01 to 2999-12-31 (UTC), both days included.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = dt.datetime(3000, 1, 1, tzinfo=UTC) - dt.timedelta(microseconds=1)
 
 
 class InstantError(ValueError):
-    """Text or a value that is not an instant; ``reason`` is the parser's own words, when it has any."""
+    """Text or a value that is not an instant the engine accepts.
 
-    def __init__(self, reason: str | None = None) -> None:
-        super().__init__(reason or "not an instant")
+    ``code`` is ``invalid_time`` (not an instant), ``nonexistent_local_time``
+    (a wall-clock time skipped by a daylight-saving change) or
+    ``time_out_of_range``; ``reason`` is the parser's own words, when it has any.
+    """
+
+    def __init__(self, code: str = "invalid_time", reason: str | None = None) -> None:
+        super().__init__(reason or code)
+        self.code = code
         self.reason = reason
 
 
@@ -40,33 +49,62 @@ def read_instant(value: object, tz: str) -> dt.datetime:
     """The one reader of the instants people write: API ``at`` arguments and scenario times.
 
     An aware datetime is kept; a naive datetime or a date is read on the
-    wall clock of ``tz`` (a date is its midnight); text is ISO 8601, and is
+    wall clock of ``tz`` (a date is its midnight). A wall-clock time that
+    happens twice (the autumn repeat) is the earlier instant; one that never
+    happens (the spring-forward gap) is refused. Text is ISO 8601, and is
     only tried beyond what ``datetime.fromisoformat`` reads when it starts
-    with a whole date. The result is aware, in ``tz`` when it was read
-    there. Anything else raises :class:`InstantError`.
+    with a whole date. Instants outside :data:`EARLIEST` .. :data:`LATEST`
+    are refused. Anything else raises :class:`InstantError`.
     """
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None and value.utcoffset() is not None:
-            return value
-        return pendulum.instance(value, tz=tz)
+        if value.tzinfo is None or value.utcoffset() is None:
+            value = _localize(value.replace(tzinfo=None), tz)
+        return _in_range(value)
     if isinstance(value, dt.date):
-        return pendulum.datetime(value.year, value.month, value.day, tz=tz)
+        return _in_range(_localize(dt.datetime(value.year, value.month, value.day), tz))
     if not isinstance(value, str):
         raise InstantError()
     text = value.strip()
     try:
-        return read_instant(dt.datetime.fromisoformat(text), tz)
+        parsed: object = dt.datetime.fromisoformat(text)
     except ValueError:
-        pass
-    if not _DATE_LIKE.match(text):
-        raise InstantError()
+        if not _DATE_LIKE.match(text):
+            raise InstantError() from None
+        try:
+            parsed = pendulum.parse(text, exact=True, tz=None)
+        except (ValueError, OverflowError) as exc:
+            reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:80]
+            raise InstantError("invalid_time", reason) from None
+        if not isinstance(parsed, dt.date):  # pragma: no cover - a whole date never parses as a duration
+            raise InstantError() from None
+    return read_instant(parsed, tz)
+
+
+def _localize(naive: dt.datetime, tz: str) -> dt.datetime:
+    """``naive`` on the wall clock of ``tz``: the earlier of two, and never one that does not exist."""
+    zone = UTC if tz in _UTC_NAMES else pendulum.timezone(tz)
+    local = naive.replace(tzinfo=zone, fold=0)
+    if zone is not UTC:
+        try:
+            back = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+        except OverflowError:
+            raise InstantError("time_out_of_range", f"{naive.isoformat()} is outside 1970-01-01 .. 2999-12-31"
+                               ) from None
+        if back != naive.replace(fold=0):
+            raise InstantError("nonexistent_local_time",
+                               f"{naive.isoformat()} does not exist in {tz} (the clocks skip it)")
+    return local
+
+
+def _in_range(value: dt.datetime) -> dt.datetime:
     try:
-        parsed = pendulum.parse(text, tz=tz, exact=True)
-    except (ValueError, OverflowError) as exc:
-        raise InstantError((str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:80]) from None
-    if isinstance(parsed, dt.datetime | dt.date):
-        return read_instant(parsed, tz)
-    raise InstantError()  # pragma: no cover - a whole date never parses as a duration or a time
+        ok = EARLIEST <= value <= LATEST
+    except OverflowError:
+        ok = False
+    if not ok:
+        raise InstantError("time_out_of_range",
+                           f"{value.isoformat()} is outside 1970-01-01 .. 2999-12-31")
+    return value
 
 
 def _plain(value: dt.datetime) -> dt.datetime:
@@ -90,17 +128,16 @@ class Calendar:
     def instant(self, value: Any) -> dt.datetime:
         """An ``at`` argument as a UTC instant (:func:`read_instant`, in the policy's time zone).
 
-        Anything that is not an instant is the caller's mistake: ``invalid_time``.
+        Anything that is not an accepted instant is the caller's mistake:
+        ``invalid_time``, ``nonexistent_local_time`` or ``time_out_of_range``.
         """
-        if isinstance(value, dt.datetime) and value.tzinfo is not None and value.utcoffset() is not None:
-            if value.tzinfo is UTC and type(value) is dt.datetime:  # the engine's own instants: as they are
-                return value
-            return _plain(value)
-        if isinstance(value, dt.datetime) and self.is_utc:  # naive, on the UTC wall clock
-            return value.replace(tzinfo=UTC)
+        if type(value) is dt.datetime and value.tzinfo is UTC and EARLIEST <= value <= LATEST:
+            return value  # the engine's own instants, and most API calls: as they are
         try:
             return _plain(read_instant(value, self.timezone))
-        except InstantError:
+        except InstantError as exc:
+            if exc.code != "invalid_time":
+                raise InvalidCall(exc.reason or str(exc), exc.code) from None
             if isinstance(value, str):
                 raise InvalidCall(f"`{value}` is not an ISO-8601 instant", "invalid_time") from None
             raise InvalidCall(f"expected an instant (ISO-8601 text, datetime or date), got `{value!r}`",

@@ -47,6 +47,10 @@ def parse_instant(c: Checker, node: YNode, tz: str, what: str) -> dt.datetime | 
         try:
             return read_instant(node.value, tz)
         except InstantError as exc:
+            if exc.code != "invalid_time":
+                c.d.error(exc.code, f"{what}: {exc.reason}", node.loc,
+                          help=_RANGE_HELP if exc.code == "time_out_of_range" else _GAP_HELP)
+                return None
             if exc.reason is not None:
                 c.d.error("invalid_time", f"{what}: cannot read `{node.value}` as a time ({exc.reason})",
                           node.loc, help=_TIME_HELP)
@@ -57,6 +61,8 @@ def parse_instant(c: Checker, node: YNode, tz: str, what: str) -> dt.datetime | 
 
 
 _TIME_HELP = "write a date (`2026-01-15`) or a time (`2026-01-15T09:00:00Z`)"
+_RANGE_HELP = "times run from 1970-01-01 to 2999-12-31"
+_GAP_HELP = "pick a time before or after the daylight-saving jump, or give an offset (`+01:00`)"
 
 
 class Context:

@@ -10,10 +10,20 @@ it could not read, so a loader reads on and reports everything in one pass.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from engine.source.diagnostics import Diagnostics, closest, expected_one_of, hint
 from engine.source.marked import YMap, YNode, YScalar, YSeq, type_name
+
+#: Characters a name may not hold: C0 and C1 controls (terminal escapes among them), line and
+#: paragraph separators, lone surrogates.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def control_characters(text: str) -> bool:
+    """Whether ``text`` holds a character that would not show as itself (an escape, a newline, ...)."""
+    return _CONTROL.search(text) is not None
 
 
 class Reader:
@@ -65,6 +75,10 @@ class Reader:
     def text(self, node: YNode, what: str) -> str | None:
         """A name: a non-empty string (a bare number like `42` is accepted as its text)."""
         if isinstance(node, YScalar) and isinstance(node.value, str) and node.value.strip():
+            if control_characters(node.value):
+                self.d.error("invalid_name", f"{what} {node.value!r} holds control characters", node.loc,
+                             help="names are shown as written: use letters, digits, `-`, `_` or spaces")
+                return None
             return node.value
         if isinstance(node, YScalar) and isinstance(node.value, int) and not isinstance(node.value, bool):
             return node.raw

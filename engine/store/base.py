@@ -28,11 +28,11 @@ from engine.model import Decision, LedgerEntry
 class Unit(Protocol):
     """One transaction of the store (see the module docstring)."""
 
-    def recorded(self, key: str) -> Decision | None:
-        """The first Decision stored under an idempotency key, if any."""
+    def recorded(self, key: str) -> tuple[str | None, Decision] | None:
+        """The request and the first Decision stored under an idempotency key, if any."""
 
-    def remember(self, key: str, account: str, decision: Decision) -> None:
-        """Store the Decision under ``key`` in this transaction."""
+    def remember(self, key: str, account: str, request: str, decision: Decision) -> None:
+        """Store the Decision, and the request it answered, under ``key`` in this transaction."""
 
     def account(self, name: str, spent: bool = True) -> AccountState | None:
         """Load and lock an account for this transaction (None if unknown).
@@ -67,7 +67,12 @@ class Unit(Protocol):
 class Store(Protocol):
     """A backend: opens transactions and answers read-only questions."""
 
-    def unit(self) -> AbstractContextManager[Unit]: ...
+    def unit(self, write: bool = True) -> AbstractContextManager[Unit]:
+        """A transaction: committed on a normal exit, rolled back on an exception.
+
+        ``write=False`` is always rolled back: a read may bring an account up to
+        an instant to answer, and nothing it computed is stored.
+        """
 
     def accounts(self) -> list[str]: ...
 
@@ -80,8 +85,9 @@ class Store(Protocol):
     def lots_and_entries(self, account: str, at: dt.datetime) -> tuple[list[LotRec], list[LedgerEntry]]:
         """Lots usable at ``at`` and the entries up to ``at``: enough to rebuild a past balance."""
 
-    def reminded(self, at: dt.datetime | None) -> list[str]:
-        """Message ids reminded at or before ``at`` (all if None), in reminder order."""
+    def reminded(self, at: dt.datetime | None) -> list[tuple[dt.datetime, str, int, str]]:
+        """Reminders sent at or before ``at`` (all if None): (instant, sender, send order, message id),
+        sorted."""
 
     def close(self) -> None: ...
 

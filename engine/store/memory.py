@@ -1,11 +1,12 @@
 """The in-memory store: plain dicts and lists, the fast default.
 
 Account records live here between calls and the engine mutates them in
-place, so a call costs no copying and no SQL. It is safe because the engine
-validates a call completely before the first change and the ledger's
-arithmetic cannot fail afterwards; a unit therefore needs no undo. (If a
-rule-engine failure interrupts a call after some due system events were
-applied, those stay applied, each one whole: they were due anyway.)
+place, so a call costs no copying of the ledger and no SQL. A unit keeps an
+undo journal instead: the first time it hands out an account or a message
+it notes that record's fields, and every write to the store's own tables
+notes how to take it back. Leaving the unit normally forgets the journal;
+leaving it by an exception (or leaving a read-only unit) plays it backwards,
+so a call applies whole or not at all, exactly as on the SQL stores.
 
 A unit holds a lock, so threads of one process may share an engine; nothing
 is shared with other processes: use a database URL for that.
@@ -16,13 +17,26 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import threading
+from collections.abc import Callable
+from operator import attrgetter
+from types import TracebackType
+from typing import Any
 
 from engine.ledger.state import AccountState, LotRec, MsgRec
 from engine.model import Decision, LedgerEntry, usable_at
 
+_ACCOUNT_SLOTS = AccountState.__slots__
+_MESSAGE_SLOTS = MsgRec.__slots__
+_account_fields = attrgetter(*_ACCOUNT_SLOTS)
+_message_fields = attrgetter(*_MESSAGE_SLOTS)
+#: the account fields that are containers the engine changes in place: noted as copies
+_COPIED = {name: i for i, name in enumerate(_ACCOUNT_SLOTS)
+           if name in ("lots", "reminders", "dirty", "entries")}
+_MISSING = object()
+
 
 class MemoryStore:
-    """Implements both :class:`~engine.store.base.Store` and :class:`~engine.store.base.Unit`."""
+    """Implements :class:`~engine.store.base.Store`; its units are :class:`MemoryUnit`."""
 
     def __init__(self) -> None:
         self._accounts: dict[str, AccountState] = {}
@@ -31,40 +45,31 @@ class MemoryStore:
         self._messages: dict[str, MsgRec] = {}
         self._pairs: dict[tuple[str, str], MsgRec] = {}
         self._connections: set[tuple[str, str]] = set()
-        self._keys: dict[str, Decision] = {}
+        self._keys: dict[str, tuple[str | None, Decision]] = {}
         self._reminded: dict[str, MsgRec] = {}
         #: (next due instant, account) with lazy deletion: an entry is live if it matches the account
         self._due: list[tuple[dt.datetime, str]] = []
         self._queued: dict[str, dt.datetime | None] = {}
         self._lock = threading.RLock()
 
-    # --- Store ----------------------------------------------------------------------------
-
-    def unit(self) -> MemoryStore:
-        """The store is its own unit: nothing to begin, commit or roll back (see the module docstring)."""
-        return self
-
-    def __enter__(self) -> MemoryStore:
-        self._lock.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
+    def unit(self, write: bool = True) -> MemoryUnit:
+        return MemoryUnit(self, write)
 
     def accounts(self) -> list[str]:
         return sorted(self._accounts)
 
     def due_accounts(self, to: dt.datetime) -> list[str]:
         """Looks only at the front of the due queue: the cost is the number of accounts due."""
-        live: list[tuple[dt.datetime, str]] = []
-        heap = self._due
-        while heap and heap[0][0] <= to:
-            item = heapq.heappop(heap)
-            if self._queued.get(item[1]) == item[0]:  # else stale: the account moved on since
-                live.append(item)
-        for item in live:  # still queued until save() records a new due instant
-            heapq.heappush(heap, item)
-        return sorted({name for _, name in live})
+        with self._lock:
+            live: list[tuple[dt.datetime, str]] = []
+            heap = self._due
+            while heap and heap[0][0] <= to:
+                item = heapq.heappop(heap)
+                if self._queued.get(item[1]) == item[0]:  # else stale: the account moved on since
+                    live.append(item)
+            for item in live:  # still queued until save() records a new due instant
+                heapq.heappush(heap, item)
+            return sorted({name for _, name in live})
 
     def history(self, account: str) -> list[LedgerEntry] | None:
         found = self._history.get(account)
@@ -74,67 +79,166 @@ class MemoryStore:
         lots = [lot for lot in self._lots.get(account, {}).values() if usable_at(lot, at)]
         return lots, [e for e in self._history.get(account, ()) if e.at <= at]
 
-    def reminded(self, at: dt.datetime | None) -> list[str]:
-        found = [m for m in self._reminded.values()
-                 if at is None or (m.reminded_at is not None and m.reminded_at <= at)]
-        found.sort(key=lambda m: (m.reminded_at, m.sender, m.seq))
-        return [m.id for m in found]
+    def reminded(self, at: dt.datetime | None) -> list[tuple[dt.datetime, str, int, str]]:
+        found = [(m.reminded_at, m.sender, m.seq, m.id) for m in self._reminded.values()
+                 if m.reminded_at is not None and (at is None or m.reminded_at <= at)]
+        found.sort()
+        return found
 
     def close(self) -> None:
         """Nothing to release; the data goes with the object."""
 
+
+class MemoryUnit:
+    """One transaction on a :class:`MemoryStore`: its changes, and the journal that undoes them."""
+
+    def __init__(self, store: MemoryStore, write: bool) -> None:
+        self.s = store
+        self.write = write
+        self._undo: list[Callable[[], None]] = []
+        self._seen: set[int] = set()  # ids of the records whose fields are already noted
+
+    def __enter__(self) -> MemoryUnit:
+        self.s._lock.acquire()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if exc_type is not None or not self.write:
+                for undo in reversed(self._undo):
+                    undo()
+        finally:
+            self._undo.clear()
+            self.s._lock.release()
+
+    # --- the journal ----------------------------------------------------------------------
+
+    def _note_account(self, acct: AccountState) -> None:
+        if id(acct) in self._seen:
+            return
+        self._seen.add(id(acct))
+        fields = list(_account_fields(acct))
+        for i in _COPIED.values():
+            fields[i] = fields[i].copy()
+        lots = [(lot, lot.remaining) for lot in acct.lots]
+
+        def undo() -> None:
+            for name, value in zip(_ACCOUNT_SLOTS, fields, strict=True):
+                setattr(acct, name, value)
+            for lot, remaining in lots:
+                lot.remaining = remaining
+
+        self._undo.append(undo)
+
+    def _note_message(self, msg: MsgRec) -> None:
+        if id(msg) in self._seen:
+            return
+        self._seen.add(id(msg))
+        fields = _message_fields(msg)
+
+        def undo() -> None:
+            for name, value in zip(_MESSAGE_SLOTS, fields, strict=True):
+                setattr(msg, name, value)
+
+        self._undo.append(undo)
+
+    def _note_key(self, table: dict[Any, Any], key: object) -> None:
+        before = table.get(key, _MISSING)
+
+        def undo() -> None:
+            if before is _MISSING:
+                table.pop(key, None)
+            else:
+                table[key] = before
+
+        self._undo.append(undo)
+
     # --- Unit -----------------------------------------------------------------------------
 
-    def recorded(self, key: str) -> Decision | None:
-        return self._keys.get(key)
+    def recorded(self, key: str) -> tuple[str | None, Decision] | None:
+        return self.s._keys.get(key)
 
-    def remember(self, key: str, account: str, decision: Decision) -> None:
-        self._keys[key] = decision
+    def remember(self, key: str, account: str, request: str, decision: Decision) -> None:
+        self._note_key(self.s._keys, key)
+        self.s._keys[key] = (request, decision)
 
     def account(self, name: str, spent: bool = True) -> AccountState | None:
-        return self._accounts.get(name)
+        acct = self.s._accounts.get(name)
+        if acct is not None:
+            self._note_account(acct)
+        return acct
 
     def new_account(self, acct: AccountState) -> None:
-        self._accounts[acct.name] = acct
-        self._lots[acct.name] = {}
-        self._history[acct.name] = []
+        s = self.s
+        for table in (s._accounts, s._lots, s._history):
+            self._note_key(table, acct.name)
+        s._accounts[acct.name] = acct
+        s._lots[acct.name] = {}
+        s._history[acct.name] = []
+        self._note_account(acct)
 
     def save(self, acct: AccountState) -> None:
+        s = self.s
+        name = acct.name
+        lots, history = s._lots[name], s._history[name]
         if acct.dirty:
-            self._lots[acct.name].update(acct.dirty)
+            # a lot already stored is the same object the account holds: its undo restores it
+            new = [lot_id for lot_id in acct.dirty if lot_id not in lots]
+            if new:
+                def forget() -> None:
+                    for lot_id in new:
+                        lots.pop(lot_id, None)
+
+                self._undo.append(forget)
+            lots.update(acct.dirty)
             acct.dirty.clear()
         if acct.entries:
-            self._history[acct.name].extend(acct.entries)
+            n = len(history)
+            self._undo.append(lambda: history.__delitem__(slice(n, None)))
+            history.extend(acct.entries)
             acct.entries.clear()
         due = acct.next_due
-        if self._queued.get(acct.name) != due:
-            self._queued[acct.name] = due
+        if s._queued.get(name) != due:
+            self._note_key(s._queued, name)  # a heap entry left behind is stale, so harmless
+            s._queued[name] = due
             if due is not None:
-                heapq.heappush(self._due, (due, acct.name))
+                heapq.heappush(s._due, (due, name))
 
     def message(self, message_id: str) -> MsgRec | None:
-        return self._messages.get(message_id)
+        msg = self.s._messages.get(message_id)
+        if msg is not None:
+            self._note_message(msg)
+        return msg
 
     def message_exists(self, message_id: str) -> bool:
-        return message_id in self._messages
+        return message_id in self.s._messages
 
     def add_message(self, msg: MsgRec) -> None:
-        self._messages[msg.id] = msg
+        self._note_key(self.s._messages, msg.id)
+        self.s._messages[msg.id] = msg
         self.update_message(msg)
 
     def update_message(self, msg: MsgRec) -> None:
+        s = self.s
         if msg.awaiting:
-            self._pairs[(msg.sender, msg.recipient)] = msg
-        if msg.reminded_at is not None:
-            self._reminded[msg.id] = msg
+            pair = (msg.sender, msg.recipient)
+            if s._pairs.get(pair) is not msg:
+                self._note_key(s._pairs, pair)
+                s._pairs[pair] = msg
+        if msg.reminded_at is not None and s._reminded.get(msg.id) is not msg:
+            self._note_key(s._reminded, msg.id)
+            s._reminded[msg.id] = msg
 
     def awaiting(self, sender: str, recipient: str) -> bool:
-        msg = self._pairs.get((sender, recipient))
+        msg = self.s._pairs.get((sender, recipient))
         return msg is not None and msg.awaiting
 
     def connected(self, a: str, b: str) -> bool:
-        return (a, b) in self._connections
+        return (a, b) in self.s._connections
 
     def connect(self, a: str, b: str, at: dt.datetime) -> None:
-        self._connections.add((a, b))
-        self._connections.add((b, a))
+        for pair in ((a, b), (b, a)):
+            if pair not in self.s._connections:
+                self.s._connections.add(pair)
+                self._undo.append(lambda pair=pair: self.s._connections.discard(pair))  # type: ignore[misc]

@@ -136,16 +136,26 @@ class SqlStore:
                               "schema_version")
 
     @contextmanager
-    def unit(self) -> Iterator[SqlUnit]:
+    def unit(self, write: bool = True) -> Iterator[SqlUnit]:
+        """One transaction; ``write=False`` always rolls back (a read that may compute, never store)."""
         if self._sqlite:
-            with self._sqlite_unit() as unit:
+            with self._sqlite_unit(write) as unit:
                 yield unit
             return
-        with self._engine.begin() as conn:
-            yield SqlUnit(CoreExec(conn), self._select_account)
+        with self._engine.connect() as conn:
+            tx = conn.begin()
+            try:
+                yield SqlUnit(CoreExec(conn), self._select_account)
+            except BaseException:
+                tx.rollback()
+                raise
+            if write:
+                tx.commit()
+            else:
+                tx.rollback()
 
     @contextmanager
-    def _sqlite_unit(self) -> Iterator[SqlUnit]:
+    def _sqlite_unit(self, write: bool) -> Iterator[SqlUnit]:
         """SQLite: the same statements on the driver's cursor, in ``BEGIN IMMEDIATE`` ... ``COMMIT``.
 
         SQLAlchemy's per-statement machinery (result metadata, events,
@@ -159,10 +169,10 @@ class SqlStore:
         with self._memory_lock:
             cur = raw.cursor()
             try:
-                cur.execute("BEGIN IMMEDIATE")
+                cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
                     yield SqlUnit(DriverExec(cur), self._select_account)
-                    cur.execute("COMMIT")
+                    cur.execute("COMMIT" if write else "ROLLBACK")
                 except BaseException:
                     if raw.in_transaction:
                         cur.execute("ROLLBACK")
@@ -211,13 +221,14 @@ class SqlStore:
             return ([lot_from_row(r) for r in c.execute(lq).mappings()],
                     [entry_from_row(r) for r in c.execute(eq.order_by(entries_t.c.seq)).mappings()])
 
-    def reminded(self, at: dt.datetime | None) -> list[str]:
+    def reminded(self, at: dt.datetime | None) -> list[tuple[dt.datetime, str, int, str]]:
         m = messages_t.c
-        q = sa.select(m.id).where(m.reminded_at.is_not(None))
+        q = sa.select(m.reminded_at, m.sender, m.seq, m.id).where(m.reminded_at.is_not(None))
         if at is not None:
             q = q.where(m.reminded_at <= utc_text(at))
         with self._read() as c:
-            return list(c.execute(q.order_by(m.reminded_at, m.sender, m.seq)).scalars())
+            rows = c.execute(q.order_by(m.reminded_at, m.sender, m.seq)).all()
+        return [(from_utc_text(r[0]), r[1], r[2], r[3]) for r in rows]
 
     def close(self) -> None:
         for fairy in self._fairies:
@@ -253,13 +264,20 @@ class SqlUnit:
         self._written: dict[str, dict[str, Any]] = {}  # each message's columns as the database has them
         self._rows: dict[str, dict[str, Any]] = {}  # each account's row as the database has it
 
-    def recorded(self, key: str) -> Decision | None:
+    def recorded(self, key: str) -> tuple[str | None, Decision] | None:
+        """The request and Decision stored under ``key`` (a store written before requests were kept
+        holds the bare Decision: its request is unknown, None)."""
         row = self._c.one(SELECT_KEY, {"key": key})
-        return None if row is None else Decision.from_dict(json.loads(row[0]))
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        if "decision" in data and "request" in data:
+            return data["request"], Decision.from_dict(data["decision"])
+        return None, Decision.from_dict(data)
 
-    def remember(self, key: str, account: str, decision: Decision) -> None:
-        self._c.run(INSERT_KEY, {"key": key, "account": account,
-                                      "decision": json.dumps(decision.to_dict())})
+    def remember(self, key: str, account: str, request: str, decision: Decision) -> None:
+        kept = json.dumps({"request": request, "decision": decision.to_dict()})
+        self._c.run(INSERT_KEY, {"key": key, "account": account, "decision": kept})
 
     def account(self, name: str, spent: bool = True) -> AccountState | None:
         row = self._c.one(self._select_account, {"name": name})

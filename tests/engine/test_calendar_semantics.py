@@ -129,8 +129,10 @@ def test_reminder_fires_only_while_unanswered(eng: Engine) -> None:
     eng.respond("m2", "maybe_later", at="2026-01-03")
     assert eng.reminded("2026-01-05T09:59:59Z") == []
     assert eng.reminded("2026-01-05T11:00:00Z") == ["m1"]
-    remind = [d for d in eng.advance("2026-02-02") if d.event == "remind"]
-    assert remind == []  # both were decided during the reminded() call above
+    # reminded() is a read: it computed those reminders without storing them, so advance applies them
+    remind = [(d.message, d.outcome) for d in eng.advance("2026-02-02") if d.event == "remind"]
+    assert remind == [("m1", "reminded"), ("m2", "skipped")]
+    assert eng.reminded("2026-01-05T11:00:00Z") == ["m1"]
     d = eng.send("alice", "erin", at="2026-02-03")
     assert d.outcome == "sent"
 

@@ -86,10 +86,18 @@ def test_idempotent_retry_returns_the_first_decision_and_changes_nothing(eng: En
     assert again == first
     assert again.system_events == first.system_events and len(first.system_events) == 1
     assert snapshot(eng) == state
-    # a retry long after, with other arguments, still answers the first result
+    # a retry long after still answers the first result; the key is bound to its call
     eng.advance("2026-03-05")
-    assert eng.send("alice", "carol", at="2026-01-01", key="send-1") == first
+    assert eng.send("alice", "carol", at="2026-02-02", message_id="m1", key="send-1") == first
     assert eng.subscribe("alice", "career", at="2026-01-01", key="sub-1").outcome == "subscribed"
+    for other in (lambda: eng.send("alice", "carol", at="2026-01-01", key="send-1"),
+                  lambda: eng.send("alice", "dave", at="2026-02-02", message_id="m1", key="send-1"),
+                  lambda: eng.purchase("alice", 1, at="2026-03-05", key="send-1")):
+        state = snapshot(eng)
+        with pytest.raises(InvalidCall) as info:
+            other()
+        assert info.value.code == "idempotency_key_reused"
+        assert snapshot(eng) == state
 
 
 def test_idempotent_responses_and_purchases(eng: Engine) -> None:

@@ -1,0 +1,127 @@
+"""Checking what an embedding app passes in, before anything is loaded, locked or written.
+
+An app may pass anything: ``None``, a number where a name belongs, a
+billion credits, a name with terminal escape codes in it. Every public
+``Engine`` method runs its arguments through these checks first, so a bad
+argument is an :class:`~engine.errors.InvalidCall` with a stable code and the
+store is never touched. Names are the same text everywhere they appear (in
+diagnostics, in the ledger, in a database column), so they are refused
+rather than cleaned when they hold control characters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import yaml
+
+from engine.errors import InvalidCall
+from engine.policy import MAX_COUNT
+from engine.source.diagnostics import Diagnostics
+from engine.source.marked import YMap, parse_text
+from engine.source.reader import control_characters
+
+#: Longest account name or message id (the SQL store's column width).
+MAX_NAME = 200
+#: Longest idempotency key.
+MAX_KEY = 400
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def name(value: Any, what: str, code: str = "invalid_name") -> str:
+    """A non-empty name of at most :data:`MAX_NAME` characters, without control characters."""
+    if not isinstance(value, str):
+        raise InvalidCall(f"{what} must be text, got {_shown(value)}", code)
+    if not value.strip():
+        raise InvalidCall(f"{what} must not be empty", code)
+    if len(value) > MAX_NAME:
+        raise InvalidCall(f"{what} is longer than {MAX_NAME} characters", code)
+    if control_characters(value):
+        raise InvalidCall(f"{what} {_shown(value)} holds control characters", code)
+    return value
+
+
+def optional_name(value: Any, what: str, code: str = "invalid_name") -> str | None:
+    return None if value is None else name(value, what, code)
+
+
+def key(value: Any) -> str | None:
+    """An idempotency key: None, or text of at most :data:`MAX_KEY` characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > MAX_KEY or control_characters(value):
+        raise InvalidCall(f"an idempotency key must be text of 1 to {MAX_KEY} characters without control "
+                          f"characters, got {_shown(value)}", "invalid_key")
+    return value
+
+
+def count(value: Any, what: str) -> int:
+    """A whole number of credits from 1 to :data:`~engine.policy.MAX_COUNT` (never a bool or a float)."""
+    if type(value) is not int or not 1 <= value <= MAX_COUNT:
+        raise InvalidCall(f"{what} must be a whole number from 1 to {MAX_COUNT:,}, got {_shown(value)}",
+                          "invalid_quantity")
+    return value
+
+
+def choice(value: Any, what: str, choices: Any, code: str) -> str:
+    """One of ``choices`` (a plan, a payment status, a response type); ``code`` otherwise."""
+    if not isinstance(value, str) or value not in choices:
+        known = ", ".join(f"`{c}`" for c in choices)
+        raise InvalidCall(f"{what} must be one of {known}, got {_shown(value)}", code)
+    return value
+
+
+def path_or_none(value: Any, what: str) -> str | os.PathLike[str] | None:
+    """A file or folder argument of ``Engine.open``: None, text or a path."""
+    if value is None or isinstance(value, str | os.PathLike):
+        return value
+    raise InvalidCall(f"{what} must be a path (text or pathlib.Path), got {_shown(value)}",
+                      "invalid_argument")
+
+
+class Idempotency(NamedTuple):
+    """A call's idempotency key and the request it is bound to (method and arguments)."""
+
+    key: str
+    request: str
+
+
+def idempotency(value: Any, method: str, *args: Any) -> Idempotency | None:
+    """Bind ``key`` (checked as :func:`key`) to this call: a retry must repeat the same call."""
+    k = key(value)
+    if k is None:
+        return None
+    shown = [a.isoformat() if isinstance(a, dt.datetime) else a for a in args]
+    return Idempotency(k, f"{method} {json.dumps(shown, default=str)}")
+
+
+def policy_override(value: YMap | Mapping[str, Any] | None, text: str) -> tuple[YMap | None, str]:
+    """A ``policy_override`` and its text: marked YAML as a scenario gives it, or an app's plain mapping.
+
+    A plain mapping is written out as YAML and read back, so its mistakes are
+    reported like a file's (at ``<policy_override>``) and its text counts in
+    the policy revision.
+    """
+    if value is None or isinstance(value, YMap):
+        return value, text
+    if not isinstance(value, Mapping):
+        raise InvalidCall(f"policy_override must be a mapping of policy settings, got {type(value).__name__}",
+                          "invalid_argument")
+    try:
+        text = yaml.safe_dump(dict(value), sort_keys=True)
+    except yaml.YAMLError as exc:
+        raise InvalidCall(f"policy_override holds values that are not plain data: {exc}",
+                          "invalid_argument") from None
+    diags = Diagnostics()
+    node = parse_text(text, "<policy_override>", diags)
+    if not isinstance(node, YMap) or diags.has_errors():
+        raise InvalidCall("policy_override must be a mapping of policy settings", "invalid_argument")
+    return node, text
