@@ -82,7 +82,11 @@ def load_rule_files(rules_dir: str | Path, policy: Policy
             diags.extend(limits)
             if not limits:
                 lint_file(rf, policy, diags)
+    _unique_ids(files, diags)
     present = {p.stem for p in paths}
+    for path in sorted(root.glob("*.yml")):
+        diags.error("wrong_extension", f"`{path.name}` is not read: rules files end in `.yaml`",
+                    Location(str(path)), help=f"rename it to `{path.stem}.yaml`")
     for kind in catalog.EVENT_KINDS:
         if kind not in present:
             diags.error("missing_rules_file", f"no rules for `{kind}` events: `{kind}.yaml` is missing",
@@ -91,6 +95,18 @@ def load_rule_files(rules_dir: str | Path, policy: Policy
     if diags.has_errors():
         raise InvalidRules(diags.items)
     return files, diags.warnings, digest.hexdigest()[:12]
+
+
+def _unique_ids(files: Mapping[str, RuleFile], diags: Diagnostics) -> None:
+    """A rule id names one rule: decisions, ledger entries and coverage reports cite it alone."""
+    seen: dict[str, Rule] = {}
+    for rf in files.values():
+        for rule in rf.rules:
+            first = seen.setdefault(rule.id, rule)
+            if first is not rule:
+                diags.error("duplicate_rule_id", f"rule id `{rule.id}` is also used in "
+                            f"{first.loc.file}:{first.loc.line}", rule.loc,
+                            help="rule ids must be unique across the rules folder; rename one")
 
 
 def _tuple_getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:

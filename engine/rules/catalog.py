@@ -129,6 +129,15 @@ REASONS: dict[str, tuple[str, ...]] = {
     "connect": (),
 }
 
+#: Outcomes that refuse or skip something: they must name a reason, and the others must not.
+REASONED_OUTCOMES = frozenset({"denied", "not_credited", "skipped"})
+
+#: Outcomes that allow only some of their event's effects (a denied send creates no message, so
+#: nothing that needs one can happen).
+OUTCOME_EFFECTS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("send", "denied"): ("offer_purchase",),
+}
+
 #: Effects the ledger implements, per event kind, with what each does.
 EFFECTS: dict[str, dict[str, str]] = {
     "send": {

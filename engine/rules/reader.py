@@ -173,6 +173,8 @@ class _FileReader(ConditionReader):
         self.unknown_keys(then, THEN_KEYS, "`then`")
         outcome = self._word(then, "outcome", catalog.OUTCOMES[self.event], "unknown_outcome", True)
         reason = self._word(then, "reason", catalog.REASONS[self.event], "unknown_reason", False)
+        if outcome is not None:
+            self._reason_fits(then, outcome, reason)
         effects: list[str] = []
         eff = then.get("effects")
         if eff is not None:
@@ -190,9 +192,25 @@ class _FileReader(ConditionReader):
                                      or (hint(str(shown), allowed) if allowed else None))
                     elif v in effects:
                         self.d.error("duplicate_effect", f"the effect `{v}` is listed twice", item.loc)
+                    elif outcome is not None and v not in catalog.OUTCOME_EFFECTS.get((self.event, outcome),
+                                                                                       allowed):
+                        fits = catalog.OUTCOME_EFFECTS[(self.event, outcome)]
+                        self.d.error("effect_not_applicable", f"a `{outcome}` {self.event} cannot `{v}`",
+                                     item.loc, help=f"`{outcome}` allows only "
+                                     + ", ".join(f"`{e}`" for e in fits))
                     else:
                         effects.append(v)
         return outcome, reason, tuple(effects)
+
+    def _reason_fits(self, then: YMap, outcome: str, reason: str | None) -> None:
+        """A refusal or a skip says why; any other outcome gives no reason."""
+        reasons = catalog.REASONS[self.event]
+        if outcome in catalog.REASONED_OUTCOMES and reason is None and "reason" not in then:
+            self.d.error("missing_reason", f"`{outcome}` needs a reason", then.key_loc("outcome"),
+                         help="add `reason:`, one of " + ", ".join(f"`{r}`" for r in reasons))
+        elif outcome not in catalog.REASONED_OUTCOMES and reason is not None:
+            self.d.error("reason_not_allowed", f"`{outcome}` takes no reason", then.key_loc("reason"),
+                         help="remove `reason:`; only a refusal or a skip says why")
 
     def _word(self, then: YMap, key: str, allowed: tuple[str, ...], code: str, required: bool
               ) -> str | None:

@@ -77,6 +77,8 @@ class Context:
         #: accounts on a plan that is not Premium: `subscribe` upgrades them
         self.on_basic: set[str] = set()
         self.messages: dict[str, Location] = {}
+        #: accounts declared with a mistake of their own: steps naming them add no diagnostics
+        self.broken: set[str] = set()
 
     def track_plan(self, account: str, plan: str) -> None:
         """Remember whether ``account`` is now on a non-Premium plan (so it may `subscribe`)."""
@@ -98,6 +100,8 @@ class Context:
     def account(self, node: YNode, what: str, at: dt.datetime | None) -> str | None:
         name = self.c.text(node, what)
         if name is None:
+            return None
+        if name in self.broken:  # declared, but its own entry is wrong: that diagnostic says why
             return None
         if name not in self.starts:
             self.c.d.error("unknown_account", f"unknown account `{name}`", node.loc,

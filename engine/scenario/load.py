@@ -79,7 +79,7 @@ def load_scenario(path: str | Path, policy_path: str | Path | None = None,
     name = display or str(path)
     d = Diagnostics()
     root = read_file(path, d, name)
-    if root is None:
+    if root is None or d.has_errors():  # a value the parser dropped would only cause knock-on errors
         raise InvalidScenario(d.items)
     if not isinstance(root, YMap):
         d.error("wrong_type", "a scenario must be a mapping with `title`, `accounts` and `timeline`",
@@ -141,9 +141,11 @@ def _accounts(ctx: Context, root: YMap) -> list[Account]:
     for name, anode in m.items.items():
         am = c.mapping(anode, f"account `{name}`")
         if am is None:
+            ctx.broken.add(name)
             continue
         c.unknown_keys(am, ACCOUNT_KEYS, f"account `{name}`")
         if not c.require(am, ("plan", "since"), f"account `{name}`", ACCOUNT_KEYS):
+            ctx.broken.add(name)
             continue
         plan = ctx.plan(am.items["plan"], f"`plan` of `{name}`")
         since = parse_instant(c, am.items["since"], ctx.tz, f"`since` of `{name}`")
@@ -156,6 +158,8 @@ def _accounts(ctx: Context, root: YMap) -> list[Account]:
         connections = _connections(c, am, name)
         if since is not None:
             ctx.starts[name] = since
+        if plan is None or since is None:
+            ctx.broken.add(name)
         if plan is not None:
             ctx.track_plan(name, plan)
         if plan is None or since is None:

@@ -11,6 +11,7 @@ oversized files and non-mapping documents with precise diagnostics.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,30 @@ MAX_BYTES = 1_000_000
 MAX_NODES = 100_000
 
 _STD = "tag:yaml.org,2002:"
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with the plain scalars of YAML 1.2's core schema.
+
+    YAML 1.1, which PyYAML implements, reads ``yes``/``no``/``on``/``off`` as
+    true/false, ``017`` as octal 15, ``0x10`` as 16, ``1:30`` as 90 and
+    ``2026-01-15`` as a date object. A policy editor means none of that, so
+    only ``true``/``false``, decimal numbers and ``null`` are read as such;
+    every other plain scalar is text (times are read from text by the
+    scenario loader, which can then say precisely what is wrong with one).
+    """
+
+
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+    ("float", r"^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?=[eE]))(?:[eE][-+]?[0-9]+)?$", "-+.0123456789"),
+    ("float", r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+."),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("merge", r"^<<$", "<"),  # recognised so that it can be refused with its own diagnostic
+):
+    _Loader.add_implicit_resolver(_STD + _tag, re.compile(_pattern), list(_first))
 _ALLOWED_TAGS = {
     _STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
 }
@@ -193,7 +218,7 @@ def parse_text(text: str, file: str, diags: Diagnostics) -> YNode | None:
         diags.error("file_too_large", f"the file is larger than {MAX_BYTES} bytes", Location(file))
         return None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
@@ -232,6 +257,13 @@ def read_text(path: str | Path, diags: Diagnostics, display: str | None = None) 
     """Read a text file with size and encoding checks; problems go to ``diags``."""
     name = display or str(path)
     p = Path(path)
+    if p.is_dir():
+        diags.error("file_not_found", f"`{name}` is a folder, not a file", Location(name))
+        return None
+    if p.exists() and not p.is_file():  # a pipe or a device: reading could block or never end
+        diags.error("unreadable_file", f"`{name}` is not a regular file", Location(name),
+                    help="give the path of a YAML file")
+        return None
     try:
         # Read at most one byte past the limit: the size on disk says nothing for a pipe or
         # a device (`--policy /dev/zero`), and a file may grow while it is read.
@@ -246,8 +278,15 @@ def read_text(path: str | Path, diags: Diagnostics, display: str | None = None) 
         diags.error("file_not_found", f"no such file `{name}`", Location(name))
     except IsADirectoryError:
         diags.error("file_not_found", f"`{name}` is a folder, not a file", Location(name))
-    except (OSError, UnicodeDecodeError) as exc:
-        diags.error("unreadable_file", f"cannot read `{name}`: {exc}", Location(name))
+    except UnicodeDecodeError as exc:
+        before = data[:exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        diags.error("not_utf8", f"the byte 0x{data[exc.start]:02x} is not UTF-8 text",
+                    Location(name, line, column),
+                    help="save the file as UTF-8 (editors call it `UTF-8` or `Unicode`)")
+    except OSError as exc:
+        diags.error("unreadable_file", f"cannot read `{name}`: {exc.strerror or exc}", Location(name))
     return None
 
 

@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
+from engine.errors import EngineError
 from engine.ledger.state import AccountState, LotRec, MsgRec
 from engine.model import Decision, LedgerEntry
 
@@ -93,16 +94,20 @@ class Store(Protocol):
 
 
 def open_store(db: str | Path | None) -> Store:
-    """``None``/``""``/``"memory"``: plain Python structures; a URL or a file path: SQLAlchemy.
+    """``None`` or ``"memory"``: plain Python structures; a URL or a file path: SQLAlchemy.
 
     A plain path (``ledger.db``) means a SQLite file; anything with ``://``
-    is a SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://...``).
+    is a SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://...``). An empty
+    name is a mistake, not a request for memory.
     """
-    if db is None or db == "" or db == "memory":
+    if db is None or db == "memory":
         from engine.store.memory import MemoryStore
 
         return MemoryStore()
     text = str(db)
+    if not text.strip():
+        raise EngineError("the database name is empty; give a file, a URL, or leave it out for memory",
+                          "invalid_database")
     url = text if "://" in text else f"sqlite:///{Path(text).resolve()}"
     from engine.store.sql import SqlStore
 

@@ -102,6 +102,12 @@ def _dialect_corner(engine: sa.Engine) -> tuple[Callable[[sa.Connection], None],
     return _schema_lock, " FOR UPDATE"
 
 
+class _Foreign(Exception):
+    def __init__(self, tables: list[str]) -> None:
+        super().__init__("not an inmail store")
+        self.tables = tables
+
+
 class SqlStore:
     """Implements :class:`~engine.store.base.Store` over a SQLAlchemy URL."""
 
@@ -121,12 +127,24 @@ class SqlStore:
             self._fairies: list[Any] = []
             with self._engine.begin() as conn:
                 schema_lock(conn)
+                tables = set(sa.inspect(conn).get_table_names())
+                if tables and "meta" not in tables:  # another program's database: leave it alone
+                    raise _Foreign(sorted(tables))
                 metadata.create_all(conn)
                 q = sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")
                 version = conn.execute(q).scalar()
                 if version is None:
                     conn.execute(meta_t.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-        except (sa.exc.SQLAlchemyError, ImportError) as exc:  # bad URL, missing driver, unreadable file
+        except _Foreign as exc:
+            self._engine.dispose()
+            shown = ", ".join(exc.tables[:5]) + (", ..." if len(exc.tables) > 5 else "")
+            raise EngineError(f"`{_shown(url)}` is another program's database (tables: {shown}), not an "
+                              "inmail store; nothing was changed", "not_an_inmail_store") from None
+        except ImportError as exc:  # the URL names a driver that is not installed
+            extra = " (install the pg extra: pip install -e '.[pg]')" if "psycopg" in str(exc) else ""
+            raise EngineError(f"cannot open the database `{_shown(url)}`: {exc}{extra}",
+                              "database_unavailable") from None
+        except sa.exc.SQLAlchemyError as exc:  # bad URL, unreadable file, no server
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise EngineError(f"cannot open the database `{_shown(url)}`: {reason}",
                               "database_unavailable") from None

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.core.effects import TABLE
+from engine.core.effects import TABLE, Act, carry_out
+from engine.ledger.state import Cause
 from engine.rules import catalog
 from engine.source.paths import packaged_policy_path, packaged_rules_dir
 
@@ -44,13 +45,25 @@ def test_effects_run_in_table_order_whatever_the_rule_says(tmp_path: Path) -> No
         assert eng.balance("alice", at="2026-05-01T00:00:00Z").credits == 15
 
 
-def test_an_effect_without_what_it_needs_is_refused_before_anything_changes(tmp_path: Path) -> None:
+def test_a_rule_whose_effects_do_not_fit_its_outcome_is_refused_at_load(tmp_path: Path) -> None:
     rules = _edited_rules(tmp_path, "send.yaml", "effects: [offer_purchase]",
                           "effects: [offer_purchase, consume_credit]")
-    with engine.Engine.open(rules=rules) as eng:
+    with pytest.raises(engine.InvalidRules) as info:
+        engine.Engine.open(rules=rules)
+    assert [d.code for d in info.value.diagnostics] == ["effect_not_applicable"]
+
+
+def test_an_effect_without_what_it_needs_is_refused_before_anything_changes() -> None:
+    """The table's own guard, behind the loader's: no handler runs when one lacks its input."""
+    with engine.Engine.open() as eng:
         eng.subscribe("alice", "career", at="2026-01-01T00:00:00Z")
-        for i in range(5):
-            eng.send("alice", f"r{i}", at="2026-01-02T00:00:00Z")
-        with pytest.raises(engine.RuleEngineFailure, match="consume_credit"):
-            eng.send("alice", "r9", at="2026-01-02T00:00:00Z")
-        assert eng.balance("alice").credits == 0
+        ctx = eng._ctx
+        with eng._store.unit() as u:
+            acct = ctx.load(u, "alice")
+            assert acct is not None
+            before = (acct.balance, len(acct.entries))
+            act = Act(ctx, u, acct, acct.clock, Cause("send", "some-rule", ("R01",)),
+                      ("offer_purchase", "consume_credit"))
+            with pytest.raises(engine.RuleEngineFailure, match="consume_credit"):
+                carry_out(act)
+            assert (acct.balance, len(acct.entries)) == before and not act.purchase_possible

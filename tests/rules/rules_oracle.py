@@ -209,9 +209,12 @@ class RuleGen:
         rules = []
         n = rng.randint(1, 7)
         for i in range(n):
+            outcome = rng.choice(outcomes)
+            then: dict[str, Any] = {"outcome": outcome}
+            if outcome in catalog.REASONED_OUTCOMES:  # such an outcome must say why
+                then["reason"] = catalog.REASONS[self.event][0]
             rule: dict[str, Any] = {"id": f"rule-{i}", "requirement": "R01",
-                                    "description": f"random rule {i}",
-                                    "then": {"outcome": rng.choice(outcomes)}}
+                                    "description": f"random rule {i}", "then": then}
             if i < n - 1:
                 rule["when"] = self.cond()
             rules.append(rule)
