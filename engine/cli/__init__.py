@@ -10,13 +10,14 @@ from __future__ import annotations
 import click
 
 from engine import __version__
+from engine.cli._refusal import InmailGroup
 from engine.cli.decide import decide
 from engine.cli.ledger import balance, history
 from engine.cli.simulate import simulate
 from engine.cli.validate import plans, validate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=InmailGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="inmail")
 def main() -> None:
     """InMail credit policy engine: policy as data, decisions that explain themselves."""

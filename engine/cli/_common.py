@@ -57,3 +57,12 @@ def report_errors(func: F) -> F:
             sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]
+
+
+def stdout_console() -> Any:
+    """Rich on stdout: the terminal's width on a terminal; wide and plain into a file or a pipe."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=200, no_color=True, highlight=False)

@@ -52,10 +52,15 @@ def check_text(name: str, value: str, spec: catalog.FactSpec, policy: Policy) ->
 
 
 def _from_json(event: str, path: str, policy: Policy) -> dict[str, Value]:
+    file = Path(path)
+    if file.exists() and not file.is_file():
+        raise InvalidCall(f"`{path}` is not a regular file", "invalid_fact")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidCall(f"cannot read facts from `{path}`: {exc}", "invalid_fact") from None
+    except RecursionError:
+        raise InvalidCall(f"the JSON in `{path}` nests too deeply", "invalid_fact") from None
     if not isinstance(data, dict):
         raise InvalidCall(f"`{path}` must hold a JSON object of fact name to value", "invalid_fact")
     out: dict[str, Value] = {}

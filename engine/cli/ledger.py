@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from engine.cli._common import policy_option, report_errors, rules_option
+from engine.cli._clock import now
+from engine.cli._common import policy_option, report_errors, rules_option, stdout_console
 from engine.errors import EngineError
 from engine.model import Balance, LedgerEntry
+from engine.scenario.report import when
 from engine.source.paths import resolve_policy, resolve_rules
 
 db_option = click.option("--db", "db", required=True, metavar="URL",
@@ -58,30 +59,32 @@ def _entry_json(e: LedgerEntry) -> dict[str, Any]:
 @db_option
 @click.option("--at", "at", default=None, metavar="TIME",
               help="Instant to ask about (ISO 8601; a date is read in the policy's time zone). "
-                   "Default: the account's last event.")
+                   "Default: now.")
 @format_option
 @policy_option
 @rules_option
 @report_errors
 def balance(account: str, db: str, at: str | None, fmt: str, policy_path: str | None,
             rules_dir: str | None) -> None:
-    """Show ACCOUNT's usable credits at an instant, and the lots behind them.
+    """Show ACCOUNT's usable credits at an instant (default: now), and the lots behind them.
 
-    An instant after the account's last event first applies what fell due by
-    then (renewals, expiries), exactly as the next call would.
+    An instant after the account's last event counts what falls due by then
+    (renewals, expiries), exactly as the next call would, without storing it:
+    this command only reads.
     """
     with _open(db, policy_path, rules_dir) as eng:
-        b = eng.balance(account, at=at)
+        b = eng.balance(account, at=now() if at is None else at)
+        tz = eng.policy.timezone
     if fmt == "json":
         click.echo(json.dumps(_balance_json(b), indent=2))
         return
-    table = Table(title=f"{b.account}: {b.credits} credits at {b.at.isoformat()}")
+    table = Table(title=f"{b.account}: {b.credits} credits at {when(b.at, tz)}")
     for col in ("lot", "source", "remaining", "of", "granted", "expires"):
-        table.add_column(col, justify="right" if col in ("lot", "remaining", "of") else "left")
+        table.add_column(col, justify="right" if col in ("lot", "remaining", "of") else "left", no_wrap=True)
     for lot in b.lots:
         table.add_row(str(lot.id), lot.source, str(lot.remaining), str(lot.amount),
-                      lot.granted_at.isoformat(), lot.expires_at.isoformat())
-    Console(width=140).print(table)
+                      when(lot.granted_at, tz), when(lot.expires_at, tz))
+    stdout_console().print(table)
 
 
 @click.command()
@@ -95,13 +98,16 @@ def history(account: str, db: str, fmt: str, policy_path: str | None, rules_dir:
     """Show ACCOUNT's ledger: every credit that moved, oldest first, with the rule behind it."""
     with _open(db, policy_path, rules_dir) as eng:
         entries = eng.history(account)
+        tz = eng.policy.timezone
     if fmt == "json":
         click.echo(json.dumps([_entry_json(e) for e in entries], indent=2))
         return
     table = Table(title=f"ledger of {account}")
-    for col in ("#", "at", "kind", "lot", "amount", "balance", "event", "rule", "requirements"):
-        table.add_column(col, justify="right" if col in ("#", "lot", "amount", "balance") else "left")
+    for col in ("#", "at", "kind", "lot", "amount", "balance", "event", "rule (requirements)"):
+        table.add_column(col, justify="right" if col in ("#", "lot", "amount", "balance") else "left",
+                         no_wrap=col != "rule (requirements)")
     for e in entries:
-        table.add_row(str(e.seq), e.at.isoformat(), e.kind, "" if e.lot is None else str(e.lot),
-                      f"{e.amount:+d}", str(e.balance_after), e.event, e.rule, " ".join(e.requirements))
-    Console(width=160).print(table)
+        table.add_row(str(e.seq), when(e.at, tz), e.kind, "" if e.lot is None else str(e.lot),
+                      f"{e.amount:+d}", str(e.balance_after), e.event,
+                      f"{e.rule} ({' '.join(e.requirements)})" if e.requirements else e.rule)
+    stdout_console().print(table)

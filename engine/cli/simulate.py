@@ -22,7 +22,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from engine.cli._common import policy_option, report_errors, rules_option
+from engine.cli._common import policy_option, report_errors, rules_option, stdout_console
 from engine.errors import InvalidInput, InvalidScenario
 from engine.scenario.load import Scenario, load_scenario
 from engine.scenario.report import render_table, to_json
@@ -102,6 +102,9 @@ def simulate(files: tuple[str, ...], policy_path: str | None, rules_dir: str | N
     if plot_path is not None:
         from engine.scenario.plot import _matplotlib
 
+        if not plot_path.lower().endswith(".png"):
+            raise click.BadParameter(f"the chart is a PNG image: name it `*.png`, not `{plot_path}`",
+                                     param_hint="'--plot'")
         _matplotlib()  # fail (exit 2) before running anything when the extra is missing
     policy = resolve_policy(policy_path)
     rules = resolve_rules(rules_dir)
@@ -110,7 +113,7 @@ def simulate(files: tuple[str, ...], policy_path: str | None, rules_dir: str | N
     if fmt == "json":
         click.echo(to_json(results))
     else:
-        render_table(results, _stdout_console())
+        render_table(results, stdout_console())
     if plot_path is not None:
         from engine.scenario.plot import write_png
 
@@ -150,10 +153,3 @@ def _run_all(scenarios: list[Scenario], rules: Any, db: str | None) -> list[Scen
 def _stderr_is_terminal() -> bool:
     """The progress bar is for people watching a terminal, never for pipes or logs."""
     return sys.stderr.isatty()
-
-
-def _stdout_console() -> Console:
-    """Rich on stdout; wide enough for the table when stdout is a file or a pipe."""
-    if sys.stdout.isatty():
-        return Console()
-    return Console(width=200, no_color=True, highlight=False)

@@ -30,7 +30,8 @@ class Derived:
 #: Every default, in the order they are described. Keys are fact names, or the last part of
 #: an account fact's name (``balance`` stands for ``sender.balance`` and ``account.balance``).
 DEFAULTS: dict[str, Value | Derived] = {
-    "plan": Derived("career (else the policy's first Premium plan)"),
+    "plan": Derived("career (else the policy's first Premium plan; with premium: false given, "
+                    "the first plan that is not Premium)"),
     "premium and plan.*": Derived("those of that plan"),
     "payment": "valid",
     "balance": 5,
@@ -63,8 +64,16 @@ def _words(value: Value | Derived) -> str:
 DEFAULTS_TEXT = "; ".join(f"{name}: {_words(value)}" for name, value in DEFAULTS.items())
 
 
-def default_plan(policy: Policy) -> str:
-    """``career`` when the policy has it, else its first Premium plan, else its first plan."""
+def default_plan(policy: Policy, premium: object = None) -> str:
+    """``career`` when the policy has it, else its first Premium plan, else its first plan.
+
+    ``premium=False`` (a member said to be not Premium) picks the first plan that is not
+    Premium, so the plan's facts agree with the member's.
+    """
+    if premium is False:
+        basic = [name for name, p in policy.plans.items() if not p.premium]
+        if basic:
+            return basic[0]
     if "career" in policy.plans:
         return "career"
     premium = [name for name, p in policy.plans.items() if p.premium]
@@ -75,8 +84,9 @@ def complete_facts(event: str, given: dict[str, Value], policy: Policy) -> dict[
     """Every catalog fact of ``event``: the given ones, and defaults (derived where they follow)."""
     specs = catalog.CATALOG[event]
     out: dict[str, Value] = {}
+    premium = next((given[n] for n in ("sender.premium", "account.premium") if n in given), None)
     plan_name = next((str(given[n]) for n, s in specs.items()
-                      if s.choices == catalog.PLAN_NAMES and n in given), default_plan(policy))
+                      if s.choices == catalog.PLAN_NAMES and n in given), default_plan(policy, premium))
     plan = policy.plans.get(plan_name) or policy.plans[default_plan(policy)]
     for name, spec in specs.items():
         if name in given:

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pendulum
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -43,15 +44,22 @@ def to_json(results: Sequence[ScenarioResult]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
 
-def render_table(results: Sequence[ScenarioResult], console: Console) -> None:
-    """Print each scenario as a table, its failures, a summary line per file and a total."""
+def render_table(results: Sequence[ScenarioResult], console: Console, details: bool | None = None) -> None:
+    """Print each scenario's table (one file, or ``details``), its failures, a summary line and a total.
+
+    Several files give one summary line each (and their failures) unless
+    ``details`` asks for every table too.
+    """
+    tables = len(results) == 1 if details is None else details
     for result in results:
-        console.print(_table(result))
+        if tables:
+            console.print(_table(result, narrow=console.width < NARROW))
         for f in result.failures:
             console.print(Text(f"{f.loc}: expectation_failed: {f.describe()} (step at line {f.step_line})",
                                style="bold red"))
         console.print(_summary(result))
-        console.print()
+        if tables:
+            console.print()
     if len(results) > 1:
         passed = sum(r.passed for r in results)
         failed = sum(r.failed for r in results)
@@ -67,12 +75,21 @@ def _summary(result: ScenarioResult) -> Text:
                 f"{result.failed} failed", style=style)
 
 
-def _table(result: ScenarioResult) -> Table:
+#: Below this many columns the table drops its borders and folds long cells instead of cutting them.
+NARROW = 120
+
+
+def _table(result: ScenarioResult, narrow: bool = False) -> Table:
     tz = result.scenario.policy.timezone
-    table = Table(title=result.scenario.title, title_justify="left", show_lines=False, expand=False)
+    table = Table(title=result.scenario.title, title_justify="left", show_lines=False, expand=False,
+                  box=box.SIMPLE_HEAD if narrow else box.HEAVY_HEAD, padding=(0, 1 if not narrow else 0),
+                  pad_edge=not narrow)
     for name, justify in (("line", "right"), ("at", "left"), ("event", "left"), ("outcome", "left"),
                           ("reason", "left"), ("balance after", "left"), ("rule", "left")):
-        table.add_column(name, justify=justify, no_wrap=name in ("line", "at"))  # type: ignore[arg-type]
+        # no cell is cut short with an ellipsis: times and outcomes stay whole, the rest folds
+        table.add_column(name, justify=justify,  # type: ignore[arg-type]
+                         no_wrap=name in ("line", "at", "outcome"), overflow="fold",
+                         min_width={"outcome": 13}.get(name))
     for step in result.steps:
         own_first = not isinstance(step.step.event, Subscribe)  # a start grant follows its subscribe
         for ev in (*step.system_events, *(step.own_events if own_first else ())):
@@ -152,5 +169,5 @@ def _system_rows(ev: SystemEvent, tz: str) -> list[tuple[str, ...]]:
         desc = f"{ev.event} {who}" + (f" +{granted}" if granted else "")
     rows: list[tuple[str, ...]] = [(line, at, desc, ev.outcome, ev.reason or "", before_cap, rule)]
     if forfeited:
-        rows.append(("", at, f"cap forfeit {who} -{forfeited}", "forfeited", "", after, rule))
+        rows.append(("", at, f"cap forfeit {who} -{forfeited}", "forfeited", "", after, f"{rule}: apply_cap"))
     return rows

@@ -246,7 +246,9 @@ class Runner:
         label = f"subscribe {acct.name} {acct.plan}"
         if acct.connections:
             label += f" (connections: {', '.join(acct.connections)})"
-        self.pending.append(_system_event(d, line=acct.loc.line, label=label))
+        # the set-up row shows the balance before the start grant, which is its own row after it
+        granted = sum(e.amount for s in d.system_events for e in s.entries)
+        self.pending.append(_system_event(d, line=acct.loc.line, label=label, balance=d.balance - granted))
         self.pending.extend(_system_events(d.system_events))  # the start grant comes after
         for other in acct.connections:
             pair = frozenset((acct.name, other))
@@ -331,11 +333,12 @@ def _involved(step: Step, d: Decision | None, balances: Mapping[str, int]) -> tu
     return tuple(dict.fromkeys(n for n in names if n in balances))
 
 
-def _system_event(d: Decision, line: int | None = None, label: str = "") -> SystemEvent:
+def _system_event(d: Decision, line: int | None = None, label: str = "",
+                  balance: int | None = None) -> SystemEvent:
     changes = tuple(Change(e.kind, e.amount) for e in d.entries)
     return SystemEvent(at=d.at, event=d.event, account=d.account, outcome=d.outcome, reason=d.reason,
-                       rules=(d.rule,), balance=d.balance, message=d.message, changes=changes, line=line,
-                       label=label)
+                       rules=(d.rule,), balance=d.balance if balance is None else balance,
+                       message=d.message, changes=changes, line=line, label=label)
 
 
 def _system_events(decisions: Iterable[Decision]) -> list[SystemEvent]:

@@ -25,9 +25,26 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bdd_steps
-from bdd_world import ENV_COVERAGE_OUT, SESSION_COVERAGE, World
+from bdd_world import ENV_COVERAGE_OUT, SESSION_COVERAGE, World, policy_path, rules_path
 
 globals().update(bdd_steps.fixtures())
+
+
+def _check_policy_and_rules() -> None:
+    """One clear error for a mistyped INMAIL_POLICY / INMAIL_RULES, not a traceback per scenario."""
+    from engine import EngineError, load_policy
+    from engine.rules.book import RuleBook
+
+    try:
+        policy = load_policy(policy_path())
+        RuleBook.load(rules_path(), policy).close()
+    except EngineError as exc:
+        pytest.exit(f"the features cannot run against this policy and rules:\n{exc}", returncode=2)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any("tests/bdd" in item.nodeid and "test_features" in item.nodeid for item in session.items):
+        _check_policy_and_rules()
 
 
 @pytest.fixture

@@ -17,12 +17,16 @@ import pytest
 
 ENGINE = Path(__file__).resolve().parents[2] / "engine"
 SOURCES = sorted(ENGINE.rglob("*.py"))
+#: the edge's one clock: `inmail balance` without `--at` answers for now
+CLOCK = ENGINE / "cli" / "_clock.py"
 WALL_CLOCK = re.compile(
     r"\b(datetime|dt|pendulum)\.(now|utcnow|today)\(|\btime\.(time|time_ns)\(|date\.today\(")
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ENGINE)))
 def test_no_wall_clock_inside_the_engine(path: Path) -> None:
+    if path == CLOCK:
+        return
     hits = [f"{path.name}:{n}: {line.strip()}" for n, line in enumerate(path.read_text().splitlines(), 1)
             if WALL_CLOCK.search(line)]
     assert not hits, "the engine must take `at`, not read the clock:\n" + "\n".join(hits)

@@ -1,0 +1,79 @@
+"""Command-line misuse refused in the same shape as every other error: ``error: code: message``.
+
+click reports usage mistakes (an unknown option, a missing argument, a bad
+choice) in its own format with no stable code. The ``inmail`` group turns
+each of them into a :class:`Refusal` that prints one line with a code a
+script can match, a ``help:`` line pointing at ``--help``, and exits 2, like
+an invalid policy or scenario does.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+import click
+
+#: click's exception classes -> the stable code of the refusal (most specific first).
+_CODES: tuple[tuple[type[click.UsageError], str], ...] = (
+    (click.NoSuchOption, "unknown_option"),
+    (click.MissingParameter, "missing_argument"),
+    (click.BadOptionUsage, "invalid_option"),
+    (click.BadParameter, "invalid_argument"),
+)
+
+
+def usage_code(exc: click.UsageError) -> str:
+    for cls, code in _CODES:
+        if isinstance(exc, cls):
+            return code
+    text = exc.format_message()
+    if text.startswith("No such command"):
+        return "unknown_command"
+    if text.startswith(("Got unexpected extra argument", "Got unexpected extra arguments")):
+        return "unexpected_argument"
+    return "usage_error"
+
+
+class Refusal(click.ClickException):
+    """A usage mistake, shown as ``error: code: message`` with a pointer to ``--help``; exit 2."""
+
+    exit_code = 2
+
+    def __init__(self, code: str, message: str, command: str | None, usage: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.command = command
+        self.usage = usage
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        if self.usage:
+            click.echo(self.usage, err=True)
+        click.echo(f"error: {self.code}: {self.message}", err=True)
+        if self.command:
+            click.echo(f"  help: run `{self.command} --help`", err=True)
+
+
+def refusal(exc: click.UsageError) -> Refusal:
+    """The refusal for one of click's usage errors."""
+    command = exc.ctx.command_path if exc.ctx is not None else None
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        return Refusal("missing_command", "name a command to run", command, usage=exc.format_message())
+    text = " ".join(exc.format_message().split()).rstrip(".")
+    return Refusal(usage_code(exc), text[:1].lower() + text[1:], command)
+
+
+class InmailGroup(click.Group):
+    """The ``inmail`` group: every usage mistake below it becomes a :class:`Refusal`."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise refusal(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise refusal(exc) from None
