@@ -248,7 +248,8 @@ class Runner:
             label += f" (connections: {', '.join(acct.connections)})"
         # the set-up row shows the balance before the start grant, which is its own row after it
         granted = sum(e.amount for s in d.system_events for e in s.entries)
-        self.pending.append(_system_event(d, line=acct.loc.line, label=label, balance=d.balance - granted))
+        before = None if d.balance is None else d.balance - granted
+        self.pending.append(_system_event(d, line=acct.loc.line, label=label, balance=before))
         self.pending.extend(_system_events(d.system_events))  # the start grant comes after
         for other in acct.connections:
             pair = frozenset((acct.name, other))
