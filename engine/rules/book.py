@@ -190,11 +190,11 @@ class RuleBook:
         return self._file(event).facts_read()
 
     def _file(self, event: str) -> RuleFile:
-        try:
-            return self._files[event]
-        except KeyError:
-            raise InvalidCall(f"no event kind `{event}`; {hint(event, self._files)}",
-                              "unknown_event") from None
+        found = self._files.get(event) if isinstance(event, str) else None
+        if found is None:
+            raise InvalidCall(f"no event kind `{event!s:.60}`; {hint(str(event), self._files)}",
+                              "unknown_event")
+        return found
 
     # -- deciding ------------------------------------------------------------------------
     def decide(self, event: str, facts: Mapping[str, bool | int | str], *, checked: bool = True) -> Verdict:
@@ -207,7 +207,7 @@ class RuleBook:
         by durable_rules once; an unknown event or a missing fact still
         raises the same InvalidCall.
         """
-        table = self._tables.get(event)
+        table = self._tables.get(event) if isinstance(event, str) else None
         if not checked and table is not None and self.memo_enabled and not self._closed:
             try:
                 verdict = table.memo.get(table.key(facts))
