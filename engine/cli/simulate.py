@@ -124,30 +124,29 @@ def simulate(files: tuple[str, ...], policy_path: str | None, rules_dir: str | N
 
 
 def _run_all(scenarios: list[Scenario], rules: Any, db: str | None) -> list[ScenarioResult]:
-    """Run every scenario; with ``--db``, rehearse in memory first so a refusal writes nothing."""
+    """Run every scenario; with ``--db``, rehearse in memory first so a refusal writes nothing.
+
+    A step the engine refuses (say, a response to a send that was denied, so no
+    message exists) cannot be seen before running; the rehearsal finds it
+    before the database is even opened.
+    """
     from engine.core.engine import Engine
 
     with contextlib.ExitStack() as stack:
+        total = sum(len(s.accounts) + len(s.steps) for s in scenarios) * (2 if db is not None else 1)
+        bar = _ProgressBar(total, enabled=_stderr_is_terminal())
+        stack.callback(bar.close)
+        if db is not None:
+            for scn in scenarios:
+                with Engine.open(policy=scn.policy, rules=rules) as rehearsal:
+                    Runner(scn, rehearsal).run(bar)
         runners: list[Runner] = []
         for scn in scenarios:  # open (and so check the rules for) every scenario before running any
             eng = stack.enter_context(Engine.open(db=db, policy=scn.policy, rules=rules))
             runner = Runner(scn, eng)
             runner.preflight()
             runners.append(runner)
-        total = sum(len(r.s.accounts) + len(r.s.steps) for r in runners)
-        if db is not None:
-            # A step the engine refuses (say, a response to a send that was denied, so no message
-            # exists) cannot be seen before running; a rehearsal keeps it out of the store.
-            total *= 2
-        bar = _ProgressBar(total, enabled=_stderr_is_terminal())
-        try:
-            if db is not None:
-                for r in runners:
-                    with Engine.open(policy=r.s.policy, rules=rules) as rehearsal:
-                        Runner(r.s, rehearsal).run(bar)
-            return [r.run(bar) for r in runners]
-        finally:
-            bar.close()
+        return [r.run(bar) for r in runners]
 
 
 def _stderr_is_terminal() -> bool:

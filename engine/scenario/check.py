@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Collection
 
 from engine.ledger.calendar import InstantError, read_instant
-from engine.policy import Policy
+from engine.policy import MAX_COUNT, Policy
 from engine.rules.catalog import PAYMENT_STATUSES
 from engine.source.diagnostics import Location, hint
 from engine.source.marked import YNode, YScalar, type_name
@@ -23,9 +23,11 @@ class Checker(Reader):
     """The shared readers, and the two counts a scenario has (credits to buy, expected balances)."""
 
     def positive_int(self, node: YNode, what: str) -> int | None:
+        """A count of credits: a whole number from 1 to 1,000,000 (``invalid_quantity`` otherwise)."""
         v = self.whole(node, what)
-        if v is not None and v < 1:
-            self.d.error("invalid_quantity", f"{what} must be at least 1, found `{v}`", node.loc)
+        if v is not None and not 1 <= v <= MAX_COUNT:
+            bound = "at least 1" if v < 1 else f"at most {MAX_COUNT:,}"
+            self.d.error("invalid_quantity", f"{what} must be {bound}, found `{v}`", node.loc)
             return None
         return v
 
