@@ -20,14 +20,16 @@ class EngineError(Exception):
     code: str = "engine_error"
     exit_code: int = 2
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: str | None = None, help: str | None = None) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
         self.message = message
+        #: A way out, when one is known (``did you mean `x`?``); the CLI shows it as a ``help:`` line.
+        self.help = help
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+        return f"{self.code}: {self.message}" + (f" ({self.help})" if self.help else "")
 
 
 class InvalidInput(EngineError):

@@ -53,7 +53,9 @@ def report_errors(func: F) -> F:
             click.echo(f"error: {n} problem{'s' if n != 1 else ''} found", err=True)
             sys.exit(exc.exit_code)
         except EngineError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {exc.code}: {exc.message}", err=True)
+            if exc.help:
+                click.echo(f"  help: {exc.help}", err=True)
             sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]

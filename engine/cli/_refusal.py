@@ -44,12 +44,15 @@ class Refusal(click.ClickException):
         self.code = code
         self.command = command
         self.usage = usage
+        self.suggestion: str | None = None
 
     def show(self, file: IO[Any] | None = None) -> None:
         if self.usage:
             click.echo(self.usage, err=True)
         click.echo(f"error: {self.code}: {self.message}", err=True)
-        if self.command:
+        if self.suggestion:
+            click.echo(f"  help: {self.suggestion}", err=True)
+        elif self.command:
             click.echo(f"  help: run `{self.command} --help`", err=True)
 
 
@@ -59,7 +62,11 @@ def refusal(exc: click.UsageError) -> Refusal:
     if isinstance(exc, click.exceptions.NoArgsIsHelpError):
         return Refusal("missing_command", "name a command to run", command, usage=exc.format_message())
     text = " ".join(exc.format_message().split()).rstrip(".")
-    return Refusal(usage_code(exc), text[:1].lower() + text[1:], command)
+    text, _, suggestion = text.partition(". Did you mean ")  # click's own suggestion, for `help:`
+    refused = Refusal(usage_code(exc), text[:1].lower() + text[1:], command)
+    if suggestion:
+        refused.suggestion = "did you mean " + suggestion.rstrip("?").replace("'", "`") + "?"
+    return refused
 
 
 class InmailGroup(click.Group):

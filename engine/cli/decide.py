@@ -29,7 +29,7 @@ def parse_value(event: str, name: str, text: str, policy: Policy) -> Value:
     """Read ``text`` as the declared type of fact ``name``; InvalidCall with a clear message if it is not."""
     specs = catalog.CATALOG[event]
     if name not in specs:
-        raise InvalidCall(f"`{event}` has no fact `{name}`; {hint(name, specs)}", "invalid_fact")
+        raise InvalidCall(f"`{event}` has no fact `{name}`", "unknown_fact", help=hint(name, specs))
     spec = specs[name]
     if spec.type == "bool":
         low = text.strip().lower()
@@ -47,7 +47,7 @@ def parse_value(event: str, name: str, text: str, policy: Policy) -> Value:
 def check_text(name: str, value: str, spec: catalog.FactSpec, policy: Policy) -> str:
     choices = resolve_choices(spec, policy)
     if choices is not None and value not in choices:
-        raise InvalidCall(f"fact `{name}` cannot be `{value}`; {hint(value, choices)}", "invalid_fact")
+        raise InvalidCall(f"fact `{name}` cannot be `{value}`", "invalid_fact", help=hint(value, choices))
     return value
 
 
@@ -67,8 +67,8 @@ def _from_json(event: str, path: str, policy: Policy) -> dict[str, Value]:
     specs = catalog.CATALOG[event]
     for name, value in data.items():  # value: Any (JSON), its type is checked below
         if name not in specs:
-            raise InvalidCall(f"`{event}` has no fact `{name}` (in `{path}`); {hint(name, specs)}",
-                              "invalid_fact")
+            raise InvalidCall(f"`{event}` has no fact `{name}` (in `{path}`)", "unknown_fact",
+                              help=hint(name, specs))
         want: type = {"bool": bool, "int": int, "str": str}[specs[name].type]
         if type(value) is not want:
             raise InvalidCall(f"fact `{name}` in `{path}` must be {_words(specs[name].type)}, "
@@ -102,8 +102,8 @@ def decide(event: str, fact_args: tuple[str, ...], facts_file: str | None, polic
            rules_dir: str | None, fmt: str) -> None:
     """Decide one EVENT (send, respond, purchase, ...) from facts, and show the rule that decided."""
     if event not in catalog.EVENT_KINDS:
-        raise InvalidCall(f"there is no event kind `{event}`; {hint(event, catalog.EVENT_KINDS)}",
-                          "unknown_event")
+        raise InvalidCall(f"there is no event kind `{event}`", "unknown_event",
+                          help=hint(event, catalog.EVENT_KINDS))
     ppath = resolve_policy(policy_path)
     policy = load_policy(ppath, display=display_path(ppath, policy_path))
     given: dict[str, Value] = _from_json(event, facts_file, policy) if facts_file else {}

@@ -192,8 +192,8 @@ class RuleBook:
     def _file(self, event: str) -> RuleFile:
         found = self._files.get(event) if isinstance(event, str) else None
         if found is None:
-            raise InvalidCall(f"no event kind `{event!s:.60}`; {hint(str(event), self._files)}",
-                              "unknown_event")
+            raise InvalidCall(f"no event kind `{event!s:.60}`", "unknown_event",
+                              help=hint(str(event), self._files))
         return found
 
     # -- deciding ------------------------------------------------------------------------

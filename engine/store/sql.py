@@ -84,7 +84,12 @@ def _dialect_corner(engine: sa.Engine) -> tuple[Callable[[sa.Connection], None],
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA busy_timeout = 120000")
-            cur.execute("PRAGMA journal_mode = WAL")
+            # Switching to WAL rewrites the file header: not on another program's database.
+            cur.execute("SELECT count(*), count(CASE WHEN name = 'meta' THEN 1 END) FROM sqlite_master "
+                        "WHERE type = 'table'")
+            tables, ours = cur.fetchone()
+            if ours or not tables:
+                cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
             cur.close()
 
