@@ -80,6 +80,29 @@ def step(kinds: str, phrase: str) -> Callable[[F], F]:
 
 # =========================================================================== setup
 
+section("The policy in force")
+
+
+@step("given", 'the policy\'s time zone is "{zone}"')
+def time_zone(world: World, zone: str) -> None:
+    """Reads dates and day counts in this IANA time zone for this scenario (e.g. "Europe/Paris").
+
+    Must come before the first member or date of the scenario.
+    """
+    world.configure("timezone", zone)
+
+
+@step("given", "the policy has a {plan} plan: Premium, {allotment:d} credits a month, a cap of {cap:d}, "
+               "buying more: {buy}")
+def extra_plan(world: World, plan: str, allotment: int, cap: int, buy: str) -> None:
+    """Adds a Premium plan to the policy for this scenario, as an editor would (e.g. a legacy plan).
+
+    `buy` is yes or no. Must come before the first member or date of the scenario.
+    """
+    world.configure("plans", {plan_key(plan): {"premium": True, "monthly_allotment": allotment, "cap": cap,
+                                               "purchasable": buy.strip() == "yes"}})
+
+
 section("Members, time and connections")
 
 
@@ -148,6 +171,21 @@ def sends_inmail(world: World, sender: str, recipient: str) -> None:
     world.send(sender, recipient)
 
 
+@step("when", '"{sender}" sends "{recipient}" an InMail at "{written}"')
+def sends_inmail_at(world: World, sender: str, recipient: str, written: str) -> None:
+    """Asks to send an InMail at a time written as text, which the engine reads in the policy's time zone.
+
+    For times the engine may refuse: outside 1970-3000, or skipped by a daylight-saving change.
+    """
+    world.send(sender, recipient, at=written)
+
+
+@step("given when", '"{sender}" sends "{recipient}" an InMail with key "{key}"')
+def sends_inmail_keyed(world: World, sender: str, recipient: str, key: str) -> None:
+    """Asks to send an InMail now under an idempotency key, as an app retrying a request would."""
+    world.send(sender, recipient, key=key)
+
+
 @step("given when", '"{sender}" sends a message to "{recipient}"')
 def sends_message(world: World, sender: str, recipient: str) -> None:
     """Same as sending an InMail; reads better when the recipient is a connection."""
@@ -164,8 +202,9 @@ def sends_many(world: World, sender: str, count: int) -> None:
     world.batch = []
     for i in range(1, count + 1):
         d = world.send(sender, f"{sender}-contact-{i}")
+        assert d is not None and d.outcome == "sent", (
+            f"InMail {i} of {count} was not sent: {world.explain(d)}")
         world.batch.append(d)
-        assert d.outcome == "sent", f"InMail {i} of {count} was not sent: {world.explain(d)}"
 
 
 @step("given when", '"{recipient}" replies with "{response}"')
@@ -181,7 +220,7 @@ def replies(world: World, recipient: str, response: str) -> None:
 @step("given when", '"{name}" buys {count:d} credits')
 def buys(world: World, name: str, count: int) -> None:
     """Asks to buy extra credits now."""
-    world.act(world.eng.purchase(name, count, at=world.clock()))
+    world.attempt(lambda: world.eng.purchase(name, count, at=world.clock()))
 
 
 @step("given when", '"{name}" cancels the subscription')
@@ -222,6 +261,37 @@ def _outcome(world: World, event: str, outcome: str, reason: str | None = None) 
     assert (d.outcome, d.reason) == (outcome, reason), (
         f"expected {outcome}" + (f" ({reason})" if reason else "") + f", got {world.explain(d)}"
     )
+
+
+@step("then", 'the call is refused because "{code}"')
+def call_refused(world: World, code: str) -> None:
+    """The engine refused the last call outright (it was not an event it could decide), with this code.
+
+    A refused call changes nothing: the ledger and the reminders are checked to be as they were.
+    Codes: time_out_of_range, nonexistent_local_time, invalid_quantity, idempotency_key_reused, ...
+    """
+    assert world.refused is not None and not world.refused_checked, "the last call was not refused"
+    world.refused_checked = True
+    assert world.refused.code == code, f"refused with {world.refused.code}, expected {code}: {world.refused}"
+    assert world.observable() == world.before_refusal, "the refused call changed the store"
+
+
+@step("then", 'the answer is the decision first made under key "{key}"')
+def same_decision(world: World, key: str) -> None:
+    """The last call, a retry under this idempotency key, got back the first decision, unchanged."""
+    assert world.refused_checked, f"the call was refused: {world.refused}"
+    assert key in world.keyed, f"no call has used the key {key!r}"
+    assert world.last == world.keyed[key], f"got {world.explain()}, not the first decision under {key!r}"
+
+
+@step("then", 'the decision is dated "{iso}"')
+def decision_dated(world: World, iso: str) -> None:
+    """The last decision took effect at this instant (ISO 8601 with its offset, e.g. 2026-10-25T00:30:00Z)."""
+    import datetime as dt
+
+    assert world.last is not None, "no decision yet"
+    want = dt.datetime.fromisoformat(iso)
+    assert world.last.at == want, f"decided at {world.last.at.isoformat()}, expected {want.isoformat()}"
 
 
 @step("then", "the InMail is sent")
@@ -321,6 +391,16 @@ def balance_then(world: World, name: str, when: When, credits: int) -> None:
     """The member's usable credits at an earlier date or date-time (a bare date means its first instant)."""
     got = world.balance(name, when).credits
     assert got == credits, f"balance of {name} on {when.text} was {got}, expected {credits}"
+
+
+@step("then", 'the balance of "{name}" on {when:Instant} will be {credits:Credits}')
+def balance_ahead(world: World, name: str, when: When, credits: int) -> None:
+    """What the member's usable credits will be at a later date, if nothing else happens.
+
+    Reading ahead stores nothing: the scenario may go on from today.
+    """
+    got = world.balance(name, when).credits
+    assert got == credits, f"balance of {name} on {when.text} will be {got}, expected {credits}"
 
 
 @step("then", '"{name}" holds {credits:Credits} expiring on {day:Instant}')

@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,20 +154,37 @@ class World:
         self.batch: list[engine.Decision] = []
         self.sent: list[tuple[str, str, str]] = []  # (sender, recipient, message id), oldest first
         self.plan_rows: list[dict[str, Any]] | None = None
+        self.override: dict[str, Any] = {}       # policy settings a Given changed, merged onto the policy
+        self.refused: engine.InvalidCall | None = None
+        self.refused_checked = True
+        self.before_refusal: Any = None
+        self.keyed: dict[str, engine.Decision] = {}  # the first decision made under each idempotency key
 
     # -- engine and clock -------------------------------------------------
 
     @property
     def eng(self) -> engine.Engine:
         if self._engine is None:
-            self._engine = engine.Engine.open(db="memory", policy=policy_path(), rules=rules_path())
+            self._engine = engine.Engine.open(db="memory", policy=policy_path(), rules=rules_path(),
+                                              policy_override=self.override or None)
         return self._engine
+
+    def configure(self, section: str, value: Any) -> None:
+        """Change a policy setting for this scenario (before anything happens in it)."""
+        if self._engine is not None:
+            raise AssertionError("change the policy before the first member or date of the scenario")
+        current = self.override.get(section)
+        if isinstance(current, dict) and isinstance(value, dict):
+            current.update(value)
+        else:
+            self.override[section] = value
 
     @property
     def tz(self) -> dt.tzinfo:
         return ZoneInfo(self.eng.policy.timezone)
 
     def close(self) -> None:
+        self.check_no_unseen_refusal()
         if self._engine is not None:
             self._engine.close()
             self._engine = None
@@ -197,11 +214,34 @@ class World:
             self.coverage.record(self.nodeid, d)
 
     def act(self, decision: engine.Decision) -> engine.Decision:
+        self.check_no_unseen_refusal()
         self.record(decision)
         self.last = decision
         return decision
 
+    def attempt(self, call: Callable[[], engine.Decision]) -> engine.Decision | None:
+        """Make a call the engine may refuse; a refusal is kept for a Then step to check."""
+        self.check_no_unseen_refusal()
+        self.before_refusal = self.observable()
+        try:
+            return self.act(call())
+        except engine.InvalidCall as exc:
+            self.refused, self.refused_checked = exc, False
+            return None
+
+    def check_no_unseen_refusal(self) -> None:
+        if not self.refused_checked:
+            raise AssertionError(f"a call was refused ({self.refused}) and no Then step checked it")
+
+    def observable(self) -> Any:
+        """What a refused call must leave as it was: every account's ledger and the reminders sent."""
+        accounts = self.eng.accounts()
+        return ([(a, self.eng.history(a)) for a in accounts],
+                self.eng.reminded(at=self.now) if self.now is not None else None)
+
     def last_decision(self, event: str) -> engine.Decision:
+        if not self.refused_checked:
+            raise AssertionError(f"the call was refused: {self.refused}")
         d = self.last
         if d is None or d.event != event:
             got = "nothing" if d is None else f"a {d.event} decision"
@@ -217,8 +257,17 @@ class World:
         billing_anchor = None if anchor is None else anchor.instant(self.tz)
         self.act(self.eng.subscribe(name, plan_key(plan), at=at, billing_anchor=billing_anchor))
 
-    def send(self, sender: str, recipient: str) -> engine.Decision:
-        d = self.act(self.eng.send(sender, recipient, at=self.clock()))
+    def send(self, sender: str, recipient: str, at: str | None = None, key: str | None = None
+             ) -> engine.Decision | None:
+        """A send now, or at ``at`` as written (the engine reads it in the policy's time zone)."""
+        d = self.attempt(lambda: self.eng.send(sender, recipient, at=self.clock() if at is None else at,
+                                               key=key))
+        if d is None:
+            return None
+        if self.now is None or d.at > self.now:
+            self.now = d.at
+        if key is not None:
+            self.keyed.setdefault(key, d)
         if d.outcome in ("sent", "sent_free") and d.message is not None:
             self.sent.append((sender, recipient, d.message))
         return d
