@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.handwritten import decide_send  # noqa: E402
+from bench.simulate_scaling import bench_simulate_scaling  # noqa: E402
 from bench.sqlite_floor import commit_floor  # noqa: E402
 from bench.workload import send_facts  # noqa: E402
 
@@ -209,6 +210,12 @@ def render(result: dict[str, Any]) -> str:
     lines.append("start-up (best of 3), seconds: " +
                  ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k}: {v}"
                            for k, v in result["startup_s"].items()))
+    sc = result.get("simulate_scaling")
+    if sc:
+        lines.append("inmail simulate, one send per account: "
+                     f"{sc['accounts'][0]} accounts {sc['seconds'][0]:.2f} s, "
+                     f"{sc['accounts'][1]} accounts {sc['seconds'][1]:.2f} s, ratio {sc['ratio']:.1f}x "
+                     f"(linear {sc['linear_ratio']:.0f}x, target <= {sc['target_ratio']:.0f}x)")
     floor = result.get("sqlite_commit_floor_us")
     if floor:
         lines.append("SQLite commit floor (WAL, synchronous=NORMAL), us per COMMIT by pages written: " +
@@ -239,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             "replay": bench_replay(sizes, sqlite_sizes),
             "startup_s": bench_startup(),
             "sqlite_commit_floor_us": commit_floor(),
+            "simulate_scaling": bench_simulate_scaling(),
         }
     result["decision_us"] = result["decisions"]["decision_us"]
     result["agreement"] = result["decisions"]["agreement"]

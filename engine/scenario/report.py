@@ -7,8 +7,8 @@ with expected vs got and the scenario line, then listed again as
 ``file:line:col`` so an editor can jump to it.
 
 JSON shape (a contract, see docs/semantics.md): one scenario gives
-``{"title", "steps": [...], "expectations": {"passed", "failed"}}``; several
-give ``{"files": [{"file", "title", "steps", "expectations"}, ...],
+``{"title", "steps": [...], "balances", "expectations": {"passed", "failed"}}``;
+several give ``{"files": [{"file", "title", "steps", "balances", "expectations"}, ...],
 "expectations": {"passed", "failed"}}`` (totals), so a machine never has to
 guess whether it holds one result or many from the top-level type alone.
 """

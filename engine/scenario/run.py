@@ -158,6 +158,7 @@ class ScenarioResult:
     trailing: tuple[SystemEvent, ...] = ()
     history: Mapping[str, tuple[LedgerEntry, ...]] = field(default_factory=dict)
     starts: Mapping[str, dt.datetime] = field(default_factory=dict)
+    balances: Mapping[str, int] = field(default_factory=dict)  # every account, at the end
 
     @property
     def failures(self) -> list[Failure]:
@@ -179,6 +180,7 @@ class ScenarioResult:
         return {
             "title": self.scenario.title,
             "steps": [s.to_dict(self.scenario.policy.timezone) for s in self.steps],
+            "balances": dict(self.balances),
             "expectations": {"passed": self.passed, "failed": self.failed},
         }
 
@@ -234,7 +236,11 @@ class Runner:
             if progress is not None:
                 progress(done, len(agenda))
         history = {name: tuple(self.eng.history(name)) for name in self.started}
-        return ScenarioResult(self.s, tuple(results), tuple(self.pending), history, dict(self.started))
+        end = max((*self.started.values(), *(r.step.at for r in results)), default=None)
+        balances = {} if end is None else {name: self.eng.balance(name, at=end).credits
+                                           for name in sorted(self.started)}
+        return ScenarioResult(self.s, tuple(results), tuple(self.pending), history, dict(self.started),
+                              balances)
 
     def _advance(self, to: dt.datetime) -> None:
         self.pending.extend(_system_events(self.eng.advance(to)))
@@ -262,7 +268,10 @@ class Runner:
         own = tuple(_system_events(d.system_events)) if d is not None else ()
         if isinstance(step.event, Subscribe):
             self.started.setdefault(step.event.account, step.at)
-        balances = {name: self.eng.balance(name, at=step.at).credits for name in self.started}
+        # Only the accounts this step touched or names: a step costs the same however many accounts exist.
+        touched = _touched(step, d, (*self.pending, *own))
+        balances = {name: self.eng.balance(name, at=step.at).credits
+                    for name in touched if name in self.started}
         got: dict[str, Any] = {}
         if d is not None:
             got.update(outcome=d.outcome, reason=d.reason, status=d.status)
@@ -320,6 +329,18 @@ def _check(check: Check, got: Mapping[str, Any], balances: Mapping[str, int], st
     if actual == check.expected:
         return None
     return Failure(check.key, check.expected, actual, check.loc, step.line)
+
+
+def _touched(step: Step, d: Decision | None, events: Sequence[SystemEvent]) -> list[str]:
+    """The accounts a step's balances show: its own, those its system events changed, those it checks."""
+    names: list[str] = []
+    if d is not None and d.account:
+        names.append(d.account)
+    if isinstance(step.event, Connect):
+        names.append(step.event.other)
+    names.extend(e.account for e in events if e.account)
+    names.extend(c.account for c in step.checks if c.account is not None)
+    return list(dict.fromkeys(names))
 
 
 def _involved(step: Step, d: Decision | None, balances: Mapping[str, int]) -> tuple[str, ...]:

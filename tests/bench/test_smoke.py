@@ -49,3 +49,12 @@ def test_workload_is_streamed_in_time_order_and_deterministic() -> None:
     assert [c.kwargs["at"] for c in calls] == sorted(c.kwargs["at"] for c in calls)
     assert calls == list(year_of_events(30))
     assert {c.method for c in calls} >= {"subscribe", "send", "respond"}
+
+
+def test_simulate_scaling_reports_both_sizes() -> None:
+    from bench.simulate_scaling import bench_simulate_scaling, one_send_per_account
+
+    assert one_send_per_account(3).count("send:") == 3
+    out = bench_simulate_scaling(5, 20)
+    assert out["accounts"] == [5, 20] and all(s > 0 for s in out["seconds"])
+    assert out["linear_ratio"] == 4 and out["ratio"] > 0

@@ -52,8 +52,9 @@ def test_json_shape_is_the_contract(simulate: Simulate) -> None:
     result = simulate("wrong.yaml", "--format", "json")
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
-    assert list(doc) == ["title", "steps", "expectations"]
+    assert list(doc) == ["title", "steps", "balances", "expectations"]
     assert doc["title"] == "Wrong on purpose"
+    assert doc["balances"] == {"alice": 5}  # every account, at the last step
     assert doc["expectations"] == {"passed": 2, "failed": 4}
     assert len(doc["steps"]) == 4
     keys = ["line", "at", "event", "outcome", "reason", "status", "balances", "rules", "system_events"]
@@ -84,7 +85,7 @@ def test_json_for_several_files(simulate: Simulate) -> None:
     doc = json.loads(result.stdout)
     assert list(doc) == ["files", "expectations"]
     assert [f["file"] for f in doc["files"]] == [str(a), "wrong.yaml"]
-    assert all(list(f) == ["file", "title", "steps", "expectations"] for f in doc["files"])
+    assert all(list(f) == ["file", "title", "steps", "balances", "expectations"] for f in doc["files"])
     assert doc["expectations"]["failed"] == 4
     assert doc["expectations"]["passed"] == sum(f["expectations"]["passed"] for f in doc["files"])
 
@@ -174,3 +175,51 @@ def test_every_json_time_is_in_the_policy_zone(simulate: Simulate) -> None:
     assert times and all(t.endswith("+09:00") for t in times), times
     remind = next(e for s in doc["steps"] for e in s["system_events"] if e["event"] == "remind")
     assert remind["at"] == "2026-01-04T09:00:00+09:00"  # two days after the 09:00 send (knob)
+
+
+MANY = """\
+title: one send per account
+accounts:
+{accounts}
+timeline:
+{steps}
+  - at: 2026-03-01
+    expect: {{balance: {{a1: 14}}}}
+"""
+
+
+def _many(n: int) -> str:
+    accounts = "\n".join(f"  a{i}: {{plan: career, since: 2026-01-01}}" for i in range(n))
+    steps = "\n".join(f"  - at: 2026-01-02T00:00:{i:02d}\n    send: {{from: a{i}, to: r{i}}}"
+                      for i in range(n))
+    return MANY.format(accounts=accounts, steps=steps)
+
+
+def test_a_step_shows_only_the_accounts_it_touched(simulate: Simulate) -> None:
+    simulate.write("many.yaml", _many(5))
+    result = simulate("many.yaml", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    first, *sends, checkpoint = doc["steps"]
+    assert set(first["balances"]) == {f"a{i}" for i in range(5)}  # the five set-ups ride on the first step
+    assert [s["balances"] for s in sends] == [{f"a{i}": 4} for i in range(1, 5)]
+    # the checkpoint names a1, and the renewals due by then changed every account
+    assert set(checkpoint["balances"]) == {f"a{i}" for i in range(5)} and checkpoint["balances"]["a1"] == 14
+    assert doc["balances"] == {f"a{i}": 14 for i in range(5)}
+
+
+def test_balances_read_grow_linearly_with_the_accounts(simulate: Simulate,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted, not timed: the balances a run reads are proportional to its accounts."""
+    import engine.core.engine as core
+
+    reads = []
+    real = core.Engine.balance
+    monkeypatch.setattr(core.Engine, "balance", lambda self, *a, **k: reads.append(1) or real(self, *a, **k))
+    counts = {}
+    for n in (10, 40):
+        reads.clear()
+        simulate.write(f"many{n}.yaml", _many(n).replace("    expect: {balance: {a1: 14}}\n", ""))
+        assert simulate(f"many{n}.yaml", "--format", "json").exit_code == 0
+        counts[n] = len(reads)
+    assert counts[40] <= 4 * counts[10] + 4, counts

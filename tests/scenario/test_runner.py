@@ -60,5 +60,5 @@ def test_history_and_starts_feed_the_chart(tmp_path: Path) -> None:
 
 def test_json_of_a_result_has_only_the_contract_keys(tmp_path: Path) -> None:
     doc = run(tmp_path).to_dict()
-    assert list(doc) == ["title", "steps", "expectations"]
+    assert list(doc) == ["title", "steps", "balances", "expectations"]
     assert doc["steps"][2]["system_events"][-1]["event"] == "renew"  # own events come last
