@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from engine.errors import EngineError, InvalidInput
-from engine.source.diagnostics import render_all
+from engine.source.diagnostics import printable, render_all
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,9 +53,9 @@ def report_errors(func: F) -> F:
             click.echo(f"error: {n} problem{'s' if n != 1 else ''} found", err=True)
             sys.exit(exc.exit_code)
         except EngineError as exc:
-            click.echo(f"error: {exc.code}: {exc.message}", err=True)
+            click.echo(f"error: {exc.code}: {printable(exc.message)}", err=True)
             if exc.help:
-                click.echo(f"  help: {exc.help}", err=True)
+                click.echo(f"  help: {printable(exc.help)}", err=True)
             sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]

@@ -9,9 +9,15 @@ an invalid policy or scenario does.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import sys
 from typing import IO, Any
 
 import click
+
+from engine.source.diagnostics import printable
 
 #: click's exception classes -> the stable code of the refusal (most specific first).
 _CODES: tuple[tuple[type[click.UsageError], str], ...] = (
@@ -49,7 +55,7 @@ class Refusal(click.ClickException):
     def show(self, file: IO[Any] | None = None) -> None:
         if self.usage:
             click.echo(self.usage, err=True)
-        click.echo(f"error: {self.code}: {self.message}", err=True)
+        click.echo(f"error: {self.code}: {printable(self.message)}", err=True)
         if self.suggestion:
             click.echo(f"  help: {self.suggestion}", err=True)
         elif self.command:
@@ -81,6 +87,26 @@ class InmailGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not as a traceback at exit
+            return result
         except click.UsageError as exc:
             raise refusal(exc) from None
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # the reader went away (`| head`): nothing more to say
+                raise
+            raise OutputFailed(exc) from None
+
+
+class OutputFailed(click.ClickException):
+    """The output could not be written (a full disk, a device error): ``error: output_failed``, exit 2."""
+
+    exit_code = 2
+
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(exc.strerror or str(exc))
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        with contextlib.suppress(OSError):  # what is still buffered cannot be written either: drop it
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        click.echo(f"error: output_failed: cannot write the output: {self.message}", err=True)

@@ -22,7 +22,7 @@ from engine.rules.book import RuleBook
 from engine.rules.defaults import DEFAULTS_TEXT, Value, complete_facts
 from engine.rules.reader import resolve_choices
 from engine.source.diagnostics import hint
-from engine.source.paths import resolve_policy, resolve_rules
+from engine.source.paths import PathProblem, path_kind, resolve_policy, resolve_rules
 
 
 def parse_value(event: str, name: str, text: str, policy: Policy) -> Value:
@@ -53,12 +53,19 @@ def check_text(name: str, value: str, spec: catalog.FactSpec, policy: Policy) ->
 
 def _from_json(event: str, path: str, policy: Policy) -> dict[str, Value]:
     file = Path(path)
-    if file.exists() and not file.is_file():
+    try:
+        kind = path_kind(file)
+    except PathProblem as exc:
+        raise InvalidCall(str(exc), "invalid_fact") from None
+    if kind not in ("file", "missing"):
         raise InvalidCall(f"`{path}` is not a regular file", "invalid_fact")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidCall(f"cannot read facts from `{path}`: {exc}", "invalid_fact") from None
+    except ValueError:  # a number beyond Python's 4,300-digit limit for reading integers
+        raise InvalidCall(f"a number in `{path}` has more digits than any fact can hold", "invalid_fact",
+                          help=f"facts are whole numbers up to {catalog.MAX_FACT_INT:,}") from None
     except RecursionError:
         raise InvalidCall(f"the JSON in `{path}` nests too deeply", "invalid_fact") from None
     if not isinstance(data, dict):

@@ -9,7 +9,6 @@ rather not write Python: the balance at an instant with the lots behind it
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
@@ -20,7 +19,7 @@ from engine.cli._common import policy_option, report_errors, rules_option, stdou
 from engine.errors import EngineError
 from engine.model import Balance, LedgerEntry
 from engine.scenario.report import when
-from engine.source.paths import resolve_policy, resolve_rules
+from engine.source.paths import PathProblem, path_kind, resolve_policy, resolve_rules
 
 db_option = click.option("--db", "db", required=True, metavar="URL",
                          help="The store: a SQLite file, sqlite:///FILE or a postgresql:// URL.")
@@ -33,10 +32,15 @@ def _open(db: str, policy_path: str | None, rules_dir: str | None) -> Any:
     from engine.core.engine import Engine
 
     path = db[len("sqlite:///"):] if db.startswith("sqlite:///") else (None if "://" in db else db)
-    if path is not None and not Path(path).is_file():
+    try:
+        kind = None if path is None else path_kind(path)
+    except PathProblem as exc:
+        raise EngineError(str(exc), "invalid_database") from None
+    if kind is not None and kind != "file":
         raise EngineError(f"no store at `{path}` (run `inmail simulate FILE --db {db}` first?)",
                           "store_not_found")
-    return Engine.open(db=db, policy=resolve_policy(policy_path), rules=resolve_rules(rules_dir))
+    return Engine.open(db=db, policy=resolve_policy(policy_path), rules=resolve_rules(rules_dir),
+                       create=False)
 
 
 def _balance_json(b: Balance) -> dict[str, Any]:

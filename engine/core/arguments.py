@@ -23,6 +23,7 @@ from engine.errors import InvalidCall
 from engine.policy import MAX_COUNT
 from engine.source.diagnostics import Diagnostics
 from engine.source.marked import YMap, parse_text
+from engine.source.paths import PathProblem, path_kind
 from engine.source.reader import control_characters
 
 #: Longest account name or message id (the SQL store's column width).
@@ -81,7 +82,13 @@ def choice(value: Any, what: str, choices: Any, code: str) -> str:
 
 def path_or_none(value: Any, what: str) -> str | os.PathLike[str] | None:
     """A file or folder argument of ``Engine.open``: None, text or a path."""
-    if value is None or isinstance(value, str | os.PathLike):
+    if value is None:
+        return value
+    if isinstance(value, str | os.PathLike):
+        try:
+            path_kind(value)
+        except PathProblem as exc:
+            raise InvalidCall(f"{what}: {exc}", "invalid_argument") from None
         return value
     raise InvalidCall(f"{what} must be a path (text or pathlib.Path), got {_shown(value)}",
                       "invalid_argument")
@@ -120,6 +127,11 @@ def policy_override(value: YMap | Mapping[str, Any] | None, text: str) -> tuple[
     except yaml.YAMLError as exc:
         raise InvalidCall(f"policy_override holds values that are not plain data: {exc}",
                           "invalid_argument") from None
+    except RecursionError:
+        raise InvalidCall("policy_override nests too deeply", "invalid_argument") from None
+    except Exception as exc:  # an app's mapping misbehaving, or an integer beyond Python's digit limit
+        reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:80]
+        raise InvalidCall(f"policy_override cannot be read: {reason}", "invalid_argument") from None
     diags = Diagnostics()
     node = parse_text(text, "<policy_override>", diags)
     if not isinstance(node, YMap) or diags.has_errors():

@@ -62,16 +62,21 @@ class Engine:
     @classmethod
     def open(cls, db: str | Path | None = None, policy: str | Path | Policy | None = None,
              rules: str | Path | None = None, policy_override: YMap | None = None,
-             override_text: str = "") -> Engine:
+             override_text: str = "", create: bool = True) -> Engine:
         """Build an engine from files (default: ``./policies.yaml`` and ``./rules``, else the packaged ones).
 
         ``db``: None or ``"memory"`` for the in-process store, a file path or
         ``sqlite:///...`` for SQLite, ``postgresql://...`` for PostgreSQL.
         ``policy_override`` (a scenario's ``policy:`` mapping) is merged onto
         a policy read from a file; a ready :class:`Policy` is used as given.
+        ``create=False`` opens only a database that already holds a store
+        (``store_not_found`` otherwise), so a reader never leaves one behind.
+        The store's accounts must all be on plans the policy has (``plan_in_use``).
         """
         check.path_or_none(db, "db")
         check.path_or_none(rules, "rules")
+        if not isinstance(override_text, str) or not isinstance(create, bool):
+            raise InvalidCall("override_text must be text and create true or false", "invalid_argument")
         if isinstance(policy, Policy):
             pol = policy
         else:
@@ -80,8 +85,14 @@ class Engine:
             pol = load_policy(resolve_policy(policy), override, text)
         book = RuleBook.load(resolve_rules(rules), pol)
         try:
-            store = open_store(db)
+            store = open_store(db, create)
         except BaseException:
+            book.close()
+            raise
+        try:
+            _check_plans(store, pol)
+        except BaseException:
+            store.close()
             book.close()
             raise
         return cls(store, pol, book)
@@ -105,12 +116,7 @@ class Engine:
         pol = policy if isinstance(policy, Policy) else load_policy(resolve_policy(policy))
         book = RuleBook.load(resolve_rules(rules), pol)
         try:
-            with self._store.unit() as u:
-                for name in self._store.accounts():
-                    acct = u.account(name, self._ctx.keep_spent)
-                    if acct is not None and acct.plan not in pol.plans:
-                        raise InvalidCall(f"account `{name}` is on plan `{acct.plan}`, which the new "
-                                          "policy no longer has", "plan_in_use")
+            _check_plans(self._store, pol)
         except BaseException:
             book.close()
             raise
@@ -463,3 +469,11 @@ class Engine:
         if idem is not None:
             u.remember(idem.key, acct.name, idem.request, decision)
         return decision
+
+
+def _check_plans(store: Store, policy: Policy) -> None:
+    """Refuse a policy without a plan some stored account is on: that account could not be decided."""
+    for plan, account in sorted(store.plans_in_use().items()):
+        if plan not in policy.plans:
+            raise InvalidCall(f"account `{account}` is on plan `{plan}`, which this policy does not have",
+                              "plan_in_use", help=f"keep plan `{plan}` in the policy, or open another store")

@@ -55,16 +55,34 @@ def read_instant(value: object, tz: str) -> dt.datetime:
     only tried beyond what ``datetime.fromisoformat`` reads when it starts
     with a whole date. Instants outside :data:`EARLIEST` .. :data:`LATEST`
     are refused. Anything else raises :class:`InstantError`.
+
+    The value may be any object an app passes, with its own ``tzinfo`` or
+    subclass methods: whatever it raises while being read is refused as an
+    ``invalid_time``, and what is returned is a plain datetime with a fixed
+    offset, so no caller's code runs later.
     """
+    try:
+        return _read(value, tz)
+    except InstantError:
+        raise
+    except Exception as exc:  # an app's object misbehaving: never let its exception through
+        reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:80]
+        raise InstantError("invalid_time", reason) from None
+
+
+def _read(value: object, tz: str) -> dt.datetime:
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            value = _localize(value.replace(tzinfo=None), tz)
-        return _in_range(value)
+        offset = None if value.tzinfo is None else value.utcoffset()
+        if offset is None:
+            return _in_range(_localize(_wall(value), tz))
+        if not isinstance(offset, dt.timedelta) or abs(offset) >= dt.timedelta(hours=24):
+            raise InstantError("invalid_time", f"the time zone offset {offset!r:.40} is not one")
+        return _in_range(_wall(value).replace(tzinfo=dt.timezone(offset)))
     if isinstance(value, dt.date):
         return _in_range(_localize(dt.datetime(value.year, value.month, value.day), tz))
     if not isinstance(value, str):
         raise InstantError()
-    text = value.strip()
+    text = str.strip(value)
     try:
         parsed: object = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -77,7 +95,13 @@ def read_instant(value: object, tz: str) -> dt.datetime:
             raise InstantError("invalid_time", reason) from None
         if not isinstance(parsed, dt.date):  # pragma: no cover - a whole date never parses as a duration
             raise InstantError() from None
-    return read_instant(parsed, tz)
+    return _read(parsed, tz)
+
+
+def _wall(value: dt.datetime) -> dt.datetime:
+    """The wall-clock fields of ``value`` as a naive :class:`datetime.datetime` (not a subclass)."""
+    return dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                       value.microsecond)
 
 
 def _localize(naive: dt.datetime, tz: str) -> dt.datetime:
@@ -146,13 +170,23 @@ class Calendar:
     # --- arithmetic -------------------------------------------------------------------
 
     def add_days(self, start: dt.datetime, days: int) -> dt.datetime:
-        """``days`` calendar days after ``start`` on the policy's wall clock."""
+        """``days`` calendar days after ``start`` on the policy's wall clock.
+
+        Every derived instant (an expiry, a reminder) comes from here, so here
+        is where one past :data:`LATEST` is refused (``time_out_of_range``):
+        the call that would store it is refused whole.
+        """
         if self.is_utc:
             delta = self._days.get(days)
             if delta is None:
                 delta = self._days[days] = dt.timedelta(days=days)
-            return start + delta
-        return _plain(pendulum.instance(start).in_tz(self._tz).add(days=days))
+            out = start + delta
+        else:
+            out = _plain(pendulum.instance(start).in_tz(self._tz).add(days=days))
+        if out > LATEST:
+            raise InvalidCall(f"{days} days after {start.isoformat()} is past 2999-12-31, the last instant "
+                              "the engine keeps", "time_out_of_range")
+        return out
 
     def add_months(self, anchor: dt.datetime, months: int) -> dt.datetime:
         """``anchor`` plus ``months`` months, clipped to the month's last day (Jan 31 + 1 = Feb 28/29).

@@ -31,6 +31,7 @@ def _entry(acct: AccountState, at: dt.datetime, kind: str, lot: int | None, amou
 
 
 def _take(acct: AccountState, lot: LotRec, n: int, at: dt.datetime, kind: str, cause: Cause) -> None:
+    acct.prior.setdefault(lot.id, (lot, lot.remaining))
     lot.remaining -= n
     acct.dirty[lot.id] = lot
     if not lot.remaining and not acct.keep_spent:
@@ -110,6 +111,7 @@ def credit_back_original(acct: AccountState, lot_id: int | None, at: dt.datetime
     if lot is None or not usable_at(lot, at):
         _entry(acct, at, "credit_back", lot_id, 0, cause, note="original lot already expired")
         return False
+    acct.prior.setdefault(lot.id, (lot, lot.remaining))
     lot.remaining += 1
     acct.dirty[lot.id] = lot
     _entry(acct, at, "credit_back", lot.id, 1, cause)

@@ -52,7 +52,7 @@ class AccountState:
 
     __slots__ = ("active", "anchor", "balance", "clock", "dirty", "entries", "keep_spent", "lots", "name",
                  "next_due", "next_lot", "next_msg", "next_renewal", "next_seq", "payment", "plan",
-                 "reminders", "renew_k", "since", "start_pending")
+                 "prior", "reminders", "renew_k", "since", "start_pending")
 
     def __init__(self, name: str, plan: str, payment: str, since: dt.datetime, anchor: dt.datetime) -> None:
         self.name = name
@@ -76,6 +76,9 @@ class AccountState:
         #: pending reminders as a heap of (reminder_at, message seq, message id)
         self.reminders: list[tuple[dt.datetime, int, str]] = []
         self.dirty: dict[int, LotRec] = {}
+        #: each stored lot changed in this call, with what it held before (so a store can undo the call
+        #: by touching only those lots, not every lot the account has)
+        self.prior: dict[int, tuple[LotRec, int]] = {}
         self.entries: list[LedgerEntry] = []
 
 

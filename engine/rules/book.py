@@ -35,6 +35,7 @@ from engine.rules.lint import lint_file
 from engine.rules.reader import Rule, RuleFile, read_rule_file, resolve_choices
 from engine.source.diagnostics import Diagnostic, Diagnostics, Location, hint
 from engine.source.marked import read_text
+from engine.source.paths import PathProblem, path_kind, short_path
 
 if TYPE_CHECKING:
     from engine.rules._durable import DurableRunner
@@ -59,7 +60,12 @@ def load_rule_files(rules_dir: str | Path, policy: Policy
     diags = Diagnostics()
     files: dict[str, RuleFile] = {}
     digest = hashlib.sha256(policy.digest.encode())
-    if not root.is_dir():
+    try:
+        found = path_kind(root) == "folder"
+    except PathProblem as exc:
+        diags.error("rules_not_found", str(exc), Location(short_path(root)))
+        raise InvalidRules(diags.items) from None
+    if not found:
         diags.error("rules_not_found", f"no rules folder `{root}`", Location(str(root)),
                     help="pass --rules DIR, or run where a `rules/` folder is")
         raise InvalidRules(diags.items)
@@ -139,6 +145,7 @@ class _EventTable:
         self.fields = tuple(field_name(n) for n in read)
         self.choices = tuple((i, frozenset(resolve_choices(specs[n], policy) or ()))
                              for i, n in enumerate(self.names) if specs[n].type == "str")
+        self.ints = tuple(i for i, n in enumerate(self.names) if specs[n].type == "int")
         self.verdicts = tuple(Verdict(rf.event, r.outcome, r.reason, r.effects, r.id, r.requirements)
                               for r in rf.rules)
         self.memo: dict[tuple[Any, ...], Verdict] = {}
@@ -227,6 +234,9 @@ class RuleBook:
         for i, allowed in table.choices:
             if values[i] not in allowed:
                 raise self._bad_facts(table, facts)
+        for i in table.ints:
+            if not -catalog.MAX_FACT_INT <= values[i] <= catalog.MAX_FACT_INT:
+                raise self._bad_facts(table, facts)
         key = values[:table.nread]
         if self.memo_enabled:
             verdict = table.memo.get(key)
@@ -261,6 +271,10 @@ class RuleBook:
             v = facts[name]
             if type(v) is not _TYPES[spec.type]:
                 problems.append(f"fact `{name}` must be {spec.type}, got {type(v).__name__} `{v!r}`")
+                continue
+            if isinstance(v, int) and abs(v) > catalog.MAX_FACT_INT:
+                bound = f"{catalog.MAX_FACT_INT:,}"
+                problems.append(f"fact `{name}` is out of range (at most {bound} either way)")
                 continue
             allowed = resolve_choices(spec, self.policy)
             if allowed is not None and v not in allowed:

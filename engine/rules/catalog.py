@@ -16,6 +16,10 @@ from engine.policy import LOT_SOURCES, RESPONSE_STATUSES
 
 FactType = Literal["bool", "int", "str"]
 
+#: The largest whole number a fact or a rule's literal may hold. durable_rules compares numbers as
+#: C doubles, exact only to 2**53; this bound keeps every comparison exact with room to spare.
+MAX_FACT_INT = 10**15
+
 PAYMENT_STATUSES = ("valid", "expired")
 MESSAGE_KINDS = ("inmail", "free")
 

@@ -189,6 +189,11 @@ class ConditionReader(Reader):
                          f"`{spec.name}` is {_TYPE_WORDS[spec.type]}, but it is compared with {what}",
                          node.loc, help=_type_help(spec, v, ref))
             return False
+        if spec.type == "int" and abs(v) > catalog.MAX_FACT_INT:
+            bound = f"{catalog.MAX_FACT_INT:,}"
+            self.d.error("out_of_range", f"`{_shown(v)[:40]}` is beyond what `{spec.name}` is compared with",
+                         node.loc, help=f"numbers run from -{bound} to {bound}")
+            return False
         choices = resolve_choices(spec, self.policy)
         if spec.type == "str" and choices is not None and v not in choices:
             self.d.error("invalid_choice", f"`{spec.name}` is never `{v}`", node.loc,

@@ -270,8 +270,12 @@ class Runner:
             self.started.setdefault(step.event.account, step.at)
         # Only the accounts this step touched or names: a step costs the same however many accounts exist.
         touched = _touched(step, d, (*self.pending, *own))
-        balances = {name: self.eng.balance(name, at=step.at).credits
-                    for name in touched if name in self.started}
+        balances: dict[str, int] = {}
+        for name in touched:
+            if d is not None and name == d.account and d.balance is not None:
+                balances[name] = d.balance  # the decision already says: no second walk over the lots
+            elif name in self.started:
+                balances[name] = self.eng.balance(name, at=step.at).credits
         got: dict[str, Any] = {}
         if d is not None:
             got.update(outcome=d.outcome, reason=d.reason, status=d.status)

@@ -9,6 +9,7 @@ the first one), sorted by position, capped, and rendered in the familiar
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -50,9 +51,9 @@ class Diagnostic:
     def render(self) -> str:
         where = f"{self.loc}: " if self.loc else ""
         kind = "" if self.severity == "error" else "warning: "
-        text = f"{where}{kind}{self.code}: {self.message}"
+        text = f"{where}{kind}{self.code}: {printable(self.message)}"
         if self.help:
-            text += f"\n  help: {self.help}"
+            text += f"\n  help: {printable(self.help)}"
         return text
 
 
@@ -88,6 +89,33 @@ class Diagnostics:
 
     def sorted(self) -> list[Diagnostic]:
         return sorted(self.items, key=Diagnostic.sort_key)
+
+
+#: Characters that would not show as themselves: controls (a newline, an escape), invisible
+#: format characters (zero-width spaces, direction overrides, a byte-order mark), line and
+#: paragraph separators and lone surrogates. The zero-width joiner inside emoji is let through.
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e"
+                     "\u200b\u200c\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
+                     "\ufeff\ufff9-\ufffb\ud800-\udfff]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def hidden_characters(text: str) -> bool:
+    """Whether ``text`` holds a character that would not show as itself (see :data:`_HIDDEN`)."""
+    return _HIDDEN.search(text) is not None
+
+
+#: A message longer than this is shortened in the middle: a 200,000-character value is not news.
+MAX_MESSAGE = 400
+
+
+def printable(text: str) -> str:
+    """``text`` on one line (hidden characters as escapes) and at most :data:`MAX_MESSAGE` long."""
+    if len(text) > MAX_MESSAGE:
+        text = f"{text[:MAX_MESSAGE - 80]} ...({len(text) - MAX_MESSAGE + 60:,} characters)... {text[-20:]}"
+    if _HIDDEN.search(text) is None:
+        return text
+    return _HIDDEN.sub(lambda m: _ESCAPES.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
 
 
 def render_all(diagnostics: Iterable[Diagnostic], limit: int = MAX_SHOWN) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from engine.source.diagnostics import Diagnostics, Location
+from engine.source.paths import PathProblem, path_kind, short_path
 
 #: Files larger than this are refused before parsing.
 MAX_BYTES = 1_000_000
@@ -257,10 +258,15 @@ def read_text(path: str | Path, diags: Diagnostics, display: str | None = None) 
     """Read a text file with size and encoding checks; problems go to ``diags``."""
     name = display or str(path)
     p = Path(path)
-    if p.is_dir():
+    try:
+        kind = path_kind(p)
+    except PathProblem as exc:
+        diags.error("unreadable_file", str(exc), Location(short_path(name)))
+        return None
+    if kind == "folder":
         diags.error("file_not_found", f"`{name}` is a folder, not a file", Location(name))
         return None
-    if p.exists() and not p.is_file():  # a pipe or a device: reading could block or never end
+    if kind == "other":  # a pipe or a device: reading could block or never end
         diags.error("unreadable_file", f"`{name}` is not a regular file", Location(name),
                     help="give the path of a YAML file")
         return None

@@ -7,7 +7,13 @@ An explicit path always overrides both.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
+from typing import Literal
+
+PathKind = Literal["missing", "file", "folder", "other"]
 
 #: the `engine` package folder (this module sits one level below it)
 _HERE = Path(__file__).resolve().parents[1]
@@ -37,3 +43,36 @@ def resolve_rules(explicit: str | Path | None, cwd: Path | None = None) -> Path:
         return Path(explicit)
     local = (cwd or Path.cwd()) / "rules"
     return local if local.is_dir() else packaged_rules_dir()
+
+
+class PathProblem(ValueError):
+    """A path the operating system cannot even look up (too long, a NUL byte, not encodable)."""
+
+
+def path_kind(path: str | os.PathLike[str]) -> PathKind:
+    """What is at ``path``, without following it into a read; :class:`PathProblem` for an impossible name.
+
+    ``Path.is_dir()`` and friends raise for a name the OS refuses (``ENAMETOOLONG``,
+    an embedded NUL, a lone surrogate): every file the engine reads is looked
+    up here first, so such a name is a diagnostic, never a traceback.
+    """
+    try:
+        st = os.stat(path)
+    except (ValueError, UnicodeError) as exc:
+        raise PathProblem(f"`{short_path(path)}` is not a usable file name ({exc})") from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+            return "missing"
+        if exc.errno == errno.ENAMETOOLONG:
+            raise PathProblem(f"`{short_path(path)}` is too long for a file name") from None
+        raise PathProblem(f"cannot look up `{short_path(path)}`: {exc.strerror or exc}") from None
+    if stat.S_ISREG(st.st_mode):
+        return "file"
+    return "folder" if stat.S_ISDIR(st.st_mode) else "other"
+
+
+def short_path(path: str | os.PathLike[str]) -> str:
+    """A path as a message shows it: at most 60 characters, hidden characters escaped."""
+    text = os.fspath(path)
+    shown = text if len(text) <= 60 else text[:40] + "..." + text[-12:]
+    return shown.encode("unicode_escape", "backslashreplace").decode("ascii")

@@ -10,20 +10,18 @@ it could not read, so a loader reads on and reports everything in one pass.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from engine.source.diagnostics import Diagnostics, closest, expected_one_of, hint
+from engine.source.diagnostics import Diagnostics, closest, expected_one_of, hidden_characters, hint
 from engine.source.marked import YMap, YNode, YScalar, YSeq, type_name
 
 #: Characters a name may not hold: C0 and C1 controls (terminal escapes among them), line and
 #: paragraph separators, lone surrogates.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def control_characters(text: str) -> bool:
     """Whether ``text`` holds a character that would not show as itself (an escape, a newline, ...)."""
-    return _CONTROL.search(text) is not None
+    return hidden_characters(text)
 
 
 class Reader:

@@ -24,6 +24,7 @@ from typing import Protocol
 from engine.errors import EngineError
 from engine.ledger.state import AccountState, LotRec, MsgRec
 from engine.model import Decision, LedgerEntry
+from engine.source.paths import PathProblem, path_kind
 
 
 class Unit(Protocol):
@@ -77,6 +78,10 @@ class Store(Protocol):
 
     def accounts(self) -> list[str]: ...
 
+    def plans_in_use(self) -> dict[str, str]:
+        """Each plan some account is on, with one such account (for the message)."""
+        ...
+
     def due_accounts(self, to: dt.datetime) -> list[str]:
         """Accounts whose next renewal, expiry or reminder falls at or before ``to``."""
 
@@ -93,7 +98,7 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def open_store(db: str | Path | None) -> Store:
+def open_store(db: str | Path | None, create: bool = True) -> Store:
     """``None`` or ``"memory"``: plain Python structures; a URL or a file path: SQLAlchemy.
 
     A plain path (``ledger.db``) means a SQLite file; anything with ``://``
@@ -108,7 +113,12 @@ def open_store(db: str | Path | None) -> Store:
     if not text.strip():
         raise EngineError("the database name is empty; give a file, a URL, or leave it out for memory",
                           "invalid_database")
+    if "://" not in text:
+        try:
+            path_kind(text)  # a name the OS cannot look up is refused here, not deep in the driver
+        except PathProblem as exc:
+            raise EngineError(str(exc), "invalid_database") from None
     url = text if "://" in text else f"sqlite:///{Path(text).resolve()}"
     from engine.store.sql import SqlStore
 
-    return SqlStore(url)
+    return SqlStore(url, create)

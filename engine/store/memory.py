@@ -58,6 +58,13 @@ class MemoryStore:
     def accounts(self) -> list[str]:
         return sorted(self._accounts)
 
+    def plans_in_use(self) -> dict[str, str]:
+        with self._lock:
+            found: dict[str, str] = {}
+            for name in sorted(self._accounts):
+                found.setdefault(self._accounts[name].plan, name)
+            return found
+
     def due_accounts(self, to: dt.datetime) -> list[str]:
         """Looks only at the front of the due queue: the cost is the number of accounts due."""
         with self._lock:
@@ -97,6 +104,7 @@ class MemoryUnit:
         self.write = write
         self._undo: list[Callable[[], None]] = []
         self._seen: set[int] = set()  # ids of the records whose fields are already noted
+        self._noted: list[AccountState] = []  # their ``prior`` lot values are this unit's
 
     def __enter__(self) -> MemoryUnit:
         self.s._lock.acquire()
@@ -110,6 +118,8 @@ class MemoryUnit:
                     undo()
         finally:
             self._undo.clear()
+            for acct in self._noted:
+                acct.prior = {}
             self.s._lock.release()
 
     # --- the journal ----------------------------------------------------------------------
@@ -118,16 +128,16 @@ class MemoryUnit:
         if id(acct) in self._seen:
             return
         self._seen.add(id(acct))
+        self._noted.append(acct)
         fields = list(_account_fields(acct))
         for i in _COPIED.values():
             fields[i] = fields[i].copy()
-        lots = [(lot, lot.remaining) for lot in acct.lots]
 
         def undo() -> None:
+            for lot, remaining in acct.prior.values():  # the lots this call changed, as they were
+                lot.remaining = remaining
             for name, value in zip(_ACCOUNT_SLOTS, fields, strict=True):
                 setattr(acct, name, value)
-            for lot, remaining in lots:
-                lot.remaining = remaining
 
         self._undo.append(undo)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
@@ -65,7 +66,7 @@ from engine.store._sql_schema import (
 )
 
 
-def _dialect_corner(engine: sa.Engine) -> tuple[Callable[[sa.Connection], None], str]:
+def _dialect_corner(engine: sa.Engine, create: bool) -> tuple[Callable[[sa.Connection], None], str]:
     """Every dialect-specific line of the store: (schema-creation lock, account row lock clause).
 
     SQLite: the driver's own transaction handling is switched off so that
@@ -88,7 +89,7 @@ def _dialect_corner(engine: sa.Engine) -> tuple[Callable[[sa.Connection], None],
             cur.execute("SELECT count(*), count(CASE WHEN name = 'meta' THEN 1 END) FROM sqlite_master "
                         "WHERE type = 'table'")
             tables, ours = cur.fetchone()
-            if ours or not tables:
+            if ours or (create and not tables):
                 cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
             cur.close()
@@ -113,17 +114,33 @@ class _Foreign(Exception):
         self.tables = tables
 
 
+class _Missing(Exception):
+    """An empty database where an existing store was asked for."""
+
+
 class SqlStore:
     """Implements :class:`~engine.store.base.Store` over a SQLAlchemy URL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, create: bool = True) -> None:
+        """Open (and with ``create``, set up) the store at ``url``; refuse another program's database.
+
+        Nothing is written to a database that is not an inmail store: the
+        check for one comes before the schema, and before WAL mode (which
+        rewrites the file header). Without ``create``, a database that holds no
+        store is refused (``store_not_found``) rather than given one.
+        """
+        with warnings.catch_warnings():  # the driver's warnings are not the user's diagnostics
+            warnings.simplefilter("ignore", sa.exc.SAWarning)
+            self._open(url, create)
+
+    def _open(self, url: str, create: bool) -> None:
         kwargs: dict[str, Any] = {}
         in_memory = url.endswith(":memory:") or url.rstrip("/") in ("sqlite:", "sqlite:/")
         if url.startswith("sqlite") and in_memory:
             kwargs["poolclass"] = sa.StaticPool
         try:
             self._engine = sa.create_engine(url, **kwargs)
-            schema_lock, for_update = _dialect_corner(self._engine)
+            schema_lock, for_update = _dialect_corner(self._engine, create)
             self._select_account = one_line(SELECT_ACCOUNT + for_update)
             self._sqlite = self._engine.dialect.name == "sqlite"
             self._memory_lock: AbstractContextManager[Any] = (
@@ -135,6 +152,8 @@ class SqlStore:
                 tables = set(sa.inspect(conn).get_table_names())
                 if tables and "meta" not in tables:  # another program's database: leave it alone
                     raise _Foreign(sorted(tables))
+                if not tables and not create:
+                    raise _Missing()
                 metadata.create_all(conn)
                 q = sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")
                 version = conn.execute(q).scalar()
@@ -145,6 +164,10 @@ class SqlStore:
             shown = ", ".join(exc.tables[:5]) + (", ..." if len(exc.tables) > 5 else "")
             raise EngineError(f"`{_shown(url)}` is another program's database (tables: {shown}), not an "
                               "inmail store; nothing was changed", "not_an_inmail_store") from None
+        except _Missing:
+            self._engine.dispose()
+            raise EngineError(f"`{_shown(url)}` holds no inmail store (run `inmail simulate FILE --db URL` "
+                              "first?)", "store_not_found") from None
         except ImportError as exc:  # the URL names a driver that is not installed
             extra = " (install the pg extra: pip install -e '.[pg]')" if "psycopg" in str(exc) else ""
             raise EngineError(f"cannot open the database `{_shown(url)}`: {exc}{extra}",
@@ -153,6 +176,10 @@ class SqlStore:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise EngineError(f"cannot open the database `{_shown(url)}`: {reason}",
                               "database_unavailable") from None
+        except (ValueError, TypeError, IndexError, KeyError) as exc:  # a URL SQLAlchemy cannot take apart
+            reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:80]
+            raise EngineError(f"`{_shown(url)}` is not a database URL SQLAlchemy can read ({reason})",
+                              "invalid_database") from None
         if version is not None and version != str(SCHEMA_VERSION):
             self._engine.dispose()
             raise EngineError(f"database schema version {version}, this engine needs {SCHEMA_VERSION}",
@@ -221,6 +248,12 @@ class SqlStore:
     def accounts(self) -> list[str]:
         with self._read() as c:
             return list(c.execute(sa.select(accounts_t.c.name).order_by(accounts_t.c.name)).scalars())
+
+    def plans_in_use(self) -> dict[str, str]:
+        a = accounts_t.c
+        q = sa.select(a.plan, sa.func.min(a.name)).group_by(a.plan)
+        with self._read() as c:
+            return {plan: name for plan, name in c.execute(q)}
 
     def due_accounts(self, to: dt.datetime) -> list[str]:
         a = accounts_t.c
@@ -357,6 +390,7 @@ class SqlUnit:
                 for e in acct.entries])
         self._next_lot[acct.name] = acct.next_lot
         acct.dirty.clear()
+        acct.prior = {}
         acct.entries.clear()
 
     def message(self, message_id: str) -> MsgRec | None:

@@ -20,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 
 from engine.cli import main
-from engine.source.paths import packaged_policy_path
+from engine.source.paths import packaged_policy_path, packaged_rules_dir
 from tests.golden import check_golden
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,6 +83,17 @@ def _build(folder: Path) -> None:
     con.execute("INSERT INTO accounts VALUES ('alice', 'payroll')")
     con.commit()
     con.close()
+    policy = (folder / "policy.yaml").read_text(encoding="utf-8")
+    assert "\n  career:\n" in policy
+    (folder / "nocareer.yaml").write_text(policy.replace("\n  career:\n", "\n  careerx:\n"), encoding="utf-8")
+    (folder / "empty.db").write_bytes(b"")
+    (folder / "hugefact.json").write_text('{"sender.balance": ' + "9" * 5000 + "}", encoding="utf-8")
+    shutil.copytree(packaged_rules_dir(), folder / "wide-rules")
+    send = folder / "wide-rules" / "send.yaml"
+    text = send.read_text(encoding="utf-8")
+    assert "sender.balance: {below: 1}" in text
+    wide = text.replace("sender.balance: {below: 1}", "sender.balance: {below: 9223372036854775808}", 1)
+    send.write_text(wide, encoding="utf-8")
     os.mkfifo(folder / "fifo")
     (folder / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     (folder / "adir").mkdir()
@@ -183,4 +194,4 @@ def test_what_each_case_prints_is_reviewed(template: Path, tmp_path: Path) -> No
 
 
 def _quoted(arg: str) -> str:
-    return arg if arg and " " not in arg else repr(arg)
+    return arg if arg and arg.isprintable() and " " not in arg else repr(arg)

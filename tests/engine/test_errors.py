@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine import Decision, Engine, InvalidCall
+from engine import Decision, Engine, EngineError, InvalidCall
 
 from .engine_helpers import MakeEngine, T
 
@@ -77,7 +79,36 @@ BAD_CALLS: list[tuple[str, str, Callable[[Engine], Any]]] = [
     ("self_connection", "send to oneself", lambda e: e.send("alice", "alice", at="2026-02-02")),
     ("unknown_plan", "plan None", lambda e: e.change_plan("alice", None, at="2026-02-02")),
     ("unknown_event", "decide a list", lambda e: e.decide([1], {})),
+    # the second campaign: objects that misbehave, derived times, hidden characters, huge facts
+    ("invalid_time", "offset of 24 hours", lambda e: e.send("alice", "dave", at="2026-02-02T10:00:00+24:00")),
+    ("invalid_time", "tzinfo that raises", lambda e: e.send("alice", "dave", at=_aware(_RaisingZone()))),
+    ("invalid_time", "tzinfo of 30 hours", lambda e: e.send("alice", "dave", at=_aware(_FarZone()))),
+    ("time_out_of_range", "expiry past 2999",
+     lambda e: e.subscribe("zed", "career", at="2999-12-31T23:59:59Z")),
+    ("invalid_name", "right-to-left override", lambda e: e.subscribe("a\u202eb", "career", at="2026-02-02")),
+    ("invalid_name", "zero-width space", lambda e: e.send("alice", "da\u200bve", at="2026-02-02")),
+    ("invalid_fact", "fact beyond 10**15", lambda e: e.decide("send", _send_facts(e, 2**63))),
 ]
+
+
+class _RaisingZone(dt.tzinfo):
+    def utcoffset(self, d: dt.datetime | None) -> dt.timedelta:
+        raise RuntimeError("a broken time zone")
+
+
+class _FarZone(dt.tzinfo):
+    def utcoffset(self, d: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(hours=30)
+
+
+def _aware(zone: dt.tzinfo) -> dt.datetime:
+    return dt.datetime(2026, 2, 2, 10, 0, tzinfo=zone)
+
+
+def _send_facts(e: Engine, balance: int) -> dict[str, Any]:
+    from engine.rules.defaults import complete_facts
+
+    return dict(complete_facts("send", {"sender.balance": balance}, e.policy))
 
 
 @pytest.mark.parametrize(("code", "call"), [(c, f) for c, _, f in BAD_CALLS],
@@ -160,3 +191,86 @@ def test_decide_passes_through_to_the_rules(eng: Engine) -> None:
     with pytest.raises(InvalidCall) as info:
         eng.decide("send", {**facts, "sender.balance": "0"})
     assert info.value.code == "invalid_fact"
+
+
+def test_a_call_that_fails_half_way_leaves_nothing_on_either_store(eng: Engine,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A send whose credit was already taken when a later effect fails: the credit, lot and log stay."""
+    import engine.core.effects as effects
+
+    eng.subscribe("alice", "career", at="2026-01-15T09:00:00Z")
+    eng.purchase("alice", 3, at="2026-01-15T09:30:00Z")
+    before = (eng.balance("alice"), eng.history("alice"), eng.reminded("2026-03-01"))
+
+    def broken(act: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    real = effects.TABLE["schedule_reminder"]
+    monkeypatch.setattr(effects, "_PLANS", {})  # the handler plans are cached: start and end with none
+    monkeypatch.setitem(effects.TABLE, "schedule_reminder", dataclasses.replace(real, run=broken))
+    with pytest.raises(RuntimeError):
+        eng.send("alice", "carol", at="2026-01-16T10:00:00Z", message_id="m1")
+    monkeypatch.setitem(effects.TABLE, "schedule_reminder", real)
+    effects._PLANS.clear()
+    assert (eng.balance("alice"), eng.history("alice"), eng.reminded("2026-03-01")) == before
+    d = eng.send("alice", "carol", at="2026-01-16T10:00:00Z", message_id="m1")  # and the retry goes through
+    assert d.outcome == "sent" and d.balance == before[0].credits - 1
+
+
+OPENS: list[tuple[str, str, dict[str, Any]]] = [
+    ("invalid_argument", "NUL in the database name", {"db": "a\x00b.db"}),
+    ("invalid_argument", "lone surrogate in the database name", {"db": "\ud800.db"}),
+    ("invalid_argument", "NUL in the policy path", {"policy": "a\x00"}),
+    ("invalid_argument", "a policy path too long", {"policy": "p" * 5000}),
+    ("invalid_database", "a port that is not a number", {"db": "postgresql://h:notaport/x"}),
+    ("invalid_database", "a dialect with two drivers", {"db": "sqlite+pysqlite+x:///y"}),
+    ("invalid_argument", "an override with a 5,000-digit number",
+     {"policy_override": {"plans": {"career": {"cap": 10**5000}}}}),
+    ("invalid_argument", "override text that is not text", {"override_text": 5}),
+]
+
+
+@pytest.mark.parametrize(("code", "kwargs"), [(c, k) for c, _, k in OPENS], ids=[n for _, n, _ in OPENS])
+def test_open_refuses_what_it_cannot_use(code: str, kwargs: dict[str, Any], tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(EngineError) as info:
+        Engine.open(**kwargs).close()
+    assert info.value.code == code
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_override_nested_too_deeply_is_refused() -> None:
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(2_000):
+        node["x"] = {}
+        node = node["x"]
+    with pytest.raises(InvalidCall) as info:
+        Engine.open(policy_override=deep)
+    assert info.value.code == "invalid_argument"
+
+
+def test_open_and_reload_refuse_a_policy_without_a_plan_in_use(tmp_path: Path) -> None:
+    db = str(tmp_path / "run.db")
+    with Engine.open(db=db) as eng:
+        eng.subscribe("alice", "career", at="2026-01-01")
+    text = (Path(__file__).resolve().parents[2] / "policies.yaml").read_text(encoding="utf-8")
+    (tmp_path / "nocareer.yaml").write_text(text.replace("\n  career:\n", "\n  careerx:\n"), encoding="utf-8")
+    with pytest.raises(InvalidCall) as info:
+        Engine.open(db=db, policy=tmp_path / "nocareer.yaml")
+    assert info.value.code == "plan_in_use"
+    with Engine.open(db="sqlite://") as eng:  # reload on an in-memory SQLite store works (one connection)
+        eng.subscribe("alice", "career", at="2026-01-01")
+        with pytest.raises(InvalidCall) as info:
+            eng.reload(policy=tmp_path / "nocareer.yaml")
+        assert info.value.code == "plan_in_use"
+        assert eng.reload() == eng.revision
+
+
+def test_create_false_opens_only_an_existing_store(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    with pytest.raises(EngineError) as info:
+        Engine.open(db=str(empty), create=False)
+    assert info.value.code == "store_not_found" and empty.read_bytes() == b""
