@@ -86,10 +86,10 @@ def _dialect_corner(engine: sa.Engine, create: bool) -> tuple[Callable[[sa.Conne
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA busy_timeout = 120000")
             # Switching to WAL rewrites the file header: not on another program's database.
-            cur.execute("SELECT count(*), count(CASE WHEN name = 'meta' THEN 1 END) FROM sqlite_master "
-                        "WHERE type = 'table'")
+            cur.execute("SELECT count(*), count(CASE WHEN name IN ('meta', 'accounts') THEN 1 END) "
+                        "FROM sqlite_master WHERE type = 'table'")
             tables, ours = cur.fetchone()
-            if ours or (create and not tables):
+            if ours == 2 or (create and not tables):
                 cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
             cur.close()
@@ -150,7 +150,7 @@ class SqlStore:
             with self._engine.begin() as conn:
                 schema_lock(conn)
                 tables = set(sa.inspect(conn).get_table_names())
-                if tables and "meta" not in tables:  # another program's database: leave it alone
+                if tables and not {"meta", "accounts"} <= tables:  # another program's database: leave it
                     raise _Foreign(sorted(tables))
                 if not tables and not create:
                     raise _Missing()

@@ -83,6 +83,10 @@ def _build(folder: Path) -> None:
     con.execute("INSERT INTO accounts VALUES ('alice', 'payroll')")
     con.commit()
     con.close()
+    con = sqlite3.connect(folder / "meta.db")  # a table named like ours is not enough to be ours
+    con.execute("CREATE TABLE meta (k TEXT)")
+    con.commit()
+    con.close()
     policy = (folder / "policy.yaml").read_text(encoding="utf-8")
     assert "\n  career:\n" in policy
     (folder / "nocareer.yaml").write_text(policy.replace("\n  career:\n", "\n  careerx:\n"), encoding="utf-8")
