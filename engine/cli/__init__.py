@@ -1,4 +1,4 @@
-"""The ``inmail`` command: validate policies, compare plans, decide, simulate.
+"""The ``inmail`` command: validate policies, compare plans, decide, simulate, print editor schemas.
 
 Each subcommand lives in its own module; this one only assembles the group.
 Every subcommand reports bad input as diagnostics on stderr and exit code 2,
@@ -13,6 +13,7 @@ from engine import __version__
 from engine.cli._refusal import InmailGroup
 from engine.cli.decide import decide
 from engine.cli.ledger import balance, history
+from engine.cli.schema import schema_command
 from engine.cli.simulate import simulate
 from engine.cli.validate import plans, validate
 
@@ -29,3 +30,4 @@ main.add_command(decide)
 main.add_command(simulate)
 main.add_command(balance)
 main.add_command(history)
+main.add_command(schema_command)

@@ -57,6 +57,15 @@ _SECTIONS: dict[str, tuple[type, dict[str, tuple[str, Any]]]] = {
     "purchase": (Purchase, {"credit_lifetime_days": ("int", (1, MAX_DAYS))}),
 }
 assert ("timezone", *_SECTIONS, "responses", "plans") == TOP_KEYS
+#: What each plan key holds, in the same (kind, argument) form.
+PLAN_KNOBS: dict[str, tuple[str, Any]] = {
+    "premium": ("bool", None), "monthly_allotment": ("int", (0, MAX_COUNT)),
+    "cap": ("int", (0, MAX_COUNT)), "purchasable": ("bool", None),
+}
+assert tuple(PLAN_KNOBS) == PLAN_KEYS
+#: The knobs of each section and what plan names must look like, for the editor schemas.
+SECTIONS = _SECTIONS
+NAME_PATTERN = _NAME.pattern
 
 
 def known_paths() -> list[str]:
@@ -126,8 +135,8 @@ def _plans(r: _Reader, node: YNode) -> dict[str, Plan]:
                               help=f"add `{key}:` to plan `{name}`")
                 values[key] = None
                 continue
-            kind = "bool" if key in ("premium", "purchasable") else "int"
-            values[key] = r.value(sub, kind, (0, MAX_COUNT), f"`plans.{name}.{key}`")
+            kind, arg = PLAN_KNOBS[key]
+            values[key] = r.value(sub, kind, arg, f"`plans.{name}.{key}`")
         if any(values.get(k) is None for k in PLAN_KEYS):
             continue
         if values["cap"] < values["monthly_allotment"]:
