@@ -12,6 +12,7 @@ import click
 from engine import __version__
 from engine.cli._refusal import InmailGroup
 from engine.cli.decide import decide
+from engine.cli.docs import docs
 from engine.cli.ledger import balance, history
 from engine.cli.schema import schema_command
 from engine.cli.simulate import simulate
@@ -31,3 +32,4 @@ main.add_command(simulate)
 main.add_command(balance)
 main.add_command(history)
 main.add_command(schema_command)
+main.add_command(docs)

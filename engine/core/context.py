@@ -11,7 +11,7 @@ Decision is put together, for a caller's event and for a system event alike.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from engine.ledger.calendar import Calendar
@@ -21,6 +21,9 @@ from engine.policy import Policy
 from engine.rules.book import RuleBook
 from engine.store.base import Unit
 
+#: What :meth:`Engine.observe` calls: (a decision just made, the facts its rules saw).
+Observer = Callable[[Decision, Mapping[str, Any]], None]
+
 #: The four account facts, by the prefix an event kind uses for its acting account.
 _NAMES = {p: (f"{p}.premium", f"{p}.plan", f"{p}.payment", f"{p}.balance") for p in ("sender", "account")}
 
@@ -28,9 +31,14 @@ _NAMES = {p: (f"{p}.premium", f"{p}.plan", f"{p}.payment", f"{p}.balance") for p
 class Context:
     """The policy, its compiled rules and its calendar, with the helpers built from them once."""
 
-    def __init__(self, policy: Policy, book: RuleBook) -> None:
+    def __init__(self, policy: Policy, book: RuleBook, observer: Observer | None = None) -> None:
         self.policy = policy
         self.book = book
+        #: told of every decision with the facts behind it (tracing, living docs); None: nobody
+        self.observer = observer
+        #: the facts of each verdict given and not yet made a decision (a subscribe's start grant is
+        #: decided between the subscribe's verdict and its decision)
+        self._seen: dict[int, Mapping[str, Any]] = {}
         self.cal = Calendar(policy.timezone)
         #: used-up lots stay loaded only when a credit back may refill one (``credit_back.lot: original``)
         self.keep_spent = policy.credit_back.lot == "original"
@@ -64,15 +72,21 @@ class Context:
 
     def decide(self, event: str, facts: dict[str, Any]) -> Verdict:
         """The rules' verdict on facts the engine built itself from typed state."""
-        return self.book.decide(event, facts, checked=False)
+        verdict = self.book.decide(event, facts, checked=False)
+        if self.observer is not None:
+            self._seen[id(verdict)] = dict(facts)
+        return verdict
 
     def decision(self, verdict: Verdict, acct: AccountState, at: dt.datetime, start: int, *,
                  end: int | None = None, message: str | None = None, status: str | None = None,
                  purchase_possible: bool | None = None, system: Sequence[Decision] = ()) -> Decision:
         """The Decision for ``verdict``: its entries (``start`` to ``end``) and the balance now."""
-        return build(Decision, {
+        decision = build(Decision, {
             "event": verdict.event, "at": at, "outcome": verdict.outcome, "reason": verdict.reason,
             "rule": verdict.rule, "requirements": verdict.requirements, "effects": verdict.effects,
             "revision": self.book.revision, "account": acct.name, "message": message, "status": status,
             "balance": acct.balance, "purchase_possible": purchase_possible,
             "entries": tuple(acct.entries[start:end]), "system_events": tuple(system)})
+        if self.observer is not None:
+            self.observer(decision, self._seen.pop(id(verdict), {}))
+        return decision

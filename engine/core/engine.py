@@ -36,7 +36,7 @@ from typing import Any
 
 from engine.core import arguments as check
 from engine.core import timeline
-from engine.core.context import Context
+from engine.core.context import Context, Observer
 from engine.core.effects import Act, carry_out
 from engine.errors import InvalidCall
 from engine.ledger import lots as ledger
@@ -120,7 +120,8 @@ class Engine:
         except BaseException:
             book.close()
             raise
-        old, self._ctx = self._ctx, Context(pol, book)  # one assignment: a call sees one policy or the other
+        # one assignment: a call sees one policy or the other
+        old, self._ctx = self._ctx, Context(pol, book, self._ctx.observer)
         old.book.close()
         return book.revision
 
@@ -394,6 +395,16 @@ class Engine:
     def accounts(self) -> list[str]:
         """Every account the store holds, by name."""
         return self._store.accounts()
+
+    def observe(self, observer: Observer | None) -> None:
+        """Call ``observer(decision, facts)`` for every decision made from now on, system events included.
+
+        ``facts`` are the ones the rules saw, so a trace can show why a rule
+        decided and what it wrote (``inmail docs`` does); ``None`` stops. A
+        decision reported here may still be undone if its call fails later.
+        Keep it quick, and do not call the engine from it.
+        """
+        self._ctx.observer = observer
 
     def decide(self, event: str, facts: Mapping[str, bool | int | str]) -> Verdict:
         """Ask the rules directly, with facts given by the caller (``inmail decide``); changes nothing."""

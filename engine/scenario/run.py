@@ -37,6 +37,7 @@ from engine.scenario.load import (
 from engine.source.diagnostics import Diagnostics, Location
 
 if TYPE_CHECKING:
+    from engine.core.context import Observer
     from engine.core.engine import Engine
 
 Progress = Callable[[int, int], None]
@@ -189,11 +190,15 @@ class ScenarioResult:
 
 
 def run_scenario(scenario: Scenario, *, rules: str | Path | None = None, db: str | None = None,
-                 progress: Progress | None = None) -> ScenarioResult:
-    """Open an engine for ``scenario`` (its merged policy, ``rules``, store ``db``) and run it."""
+                 progress: Progress | None = None, observe: Observer | None = None) -> ScenarioResult:
+    """Open an engine for ``scenario`` (its merged policy, ``rules``, store ``db``) and run it.
+
+    ``observe`` is told of every decision and the facts behind it (:meth:`Engine.observe`).
+    """
     from engine.core.engine import Engine
 
     with Engine.open(db=db, policy=scenario.policy, rules=rules) as eng:
+        eng.observe(observe)
         return Runner(scenario, eng).run(progress)
 
 

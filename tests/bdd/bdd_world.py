@@ -100,16 +100,20 @@ class Coverage:
     """
 
     rules: dict[str, set[str]] = field(default_factory=dict)
+    fires: dict[str, int] = field(default_factory=dict)  # how many decisions each rule made
     started: set[str] = field(default_factory=set)
     passed: set[str] = field(default_factory=set)
 
     def record(self, nodeid: str, decision: engine.Decision) -> None:
         for d in walk(decision):
-            self.rules.setdefault(f"{d.event}/{d.rule}", set()).add(nodeid)
+            key = f"{d.event}/{d.rule}"
+            self.rules.setdefault(key, set()).add(nodeid)
+            self.fires[key] = self.fires.get(key, 0) + 1
 
     def to_json(self) -> dict[str, Any]:
         return {
             "rules": {k: sorted(v) for k, v in sorted(self.rules.items())},
+            "fires": dict(sorted(self.fires.items())),
             "started": sorted(self.started),
             "passed": sorted(self.passed),
         }

@@ -7,7 +7,7 @@ whatever pytest's import mode is.
 Environment variables:
 ``INMAIL_POLICY`` / ``INMAIL_RULES`` run the features against another policy
 file or rules folder (the mutation test uses this to prove scenarios fail);
-``INMAIL_BDDSESSION_COVERAGE_OUT`` makes the session write the rules each scenario
+``INMAIL_BDD_COVERAGE_OUT`` makes the session write the rules each scenario
 exercised to that JSON file (the rule-coverage gate uses this when the
 features did not all run in its own session).
 """
