@@ -1,21 +1,19 @@
 """Deterministic workloads for the benchmark: send-decision facts and a year of account events.
 
 Both are generated from a seed so every path in one run sees the same
-inputs, and runs on different days can be compared.
+inputs, and runs on different days can be compared. The year of events is
+the engine's own (``engine.impact.synthetic``), the one ``inmail impact
+--synthetic`` plays.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import heapq
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-PLANS = ("basic", "career", "business", "sales_navigator", "recruiter_lite")
-PLAN_WEIGHTS = (10, 40, 25, 15, 10)
-RESPONSES = ("reply", "interested", "maybe_later", "not_interested")
+from engine.impact.synthetic import PLAN_WEIGHTS, PLANS, Call, year_of_events
+
+__all__ = ["Call", "send_facts", "year_of_events"]
 
 
 def send_facts(n: int, seed: int = 7) -> list[dict[str, Any]]:
@@ -40,104 +38,3 @@ def send_facts(n: int, seed: int = 7) -> list[dict[str, Any]]:
             "pair.awaiting_response": rng.random() < 0.1,
         })
     return out
-
-
-@dataclass(frozen=True)
-class Call:
-    """One API call of the replay: method name, positional args, keyword args (``at`` included)."""
-
-    method: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-
-
-_START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-_YEAR = 365 * 24 * 3600
-_DELAYS = (3600, 86400, 5 * 86400, 30 * 86400, 100 * 86400)
-
-
-class _Member:
-    """One account's part of the year, produced lazily in its own time order.
-
-    Its sends are the order statistics of ``n`` uniform instants, drawn one
-    at a time (the next is the minimum of the ``n`` left), so an account
-    holds a few numbers and a tiny heap of calls already decided (its next
-    send, pending responses, a card renewal, a comeback) instead of its year.
-    """
-
-    __slots__ = ("accounts", "idx", "last", "left", "name", "pending", "rng", "seq")
-
-    def __init__(self, idx: int, accounts: int, seed: int, sends_per_month: float) -> None:
-        rng = self.rng = random.Random(seed * 1_000_003 + idx)
-        self.idx, self.accounts, self.name = idx, accounts, f"a{idx}"
-        self.pending: list[tuple[int, int, str, tuple[Any, ...]]] = []
-        self.seq = 0
-        plan = rng.choices(PLANS, PLAN_WEIGHTS)[0]
-        since = rng.uniform(0, 30 * 24 * 3600)
-        self._add(since, "subscribe", (self.name, plan))
-        if rng.random() < 0.3:
-            self._add(since + 1, "connect", (self.name, f"c{idx}"))
-        self.left = int(rng.expovariate(1 / sends_per_month) * 12)
-        self.last = since + 60
-        self._next_send()
-        if plan in ("career", "business") and rng.random() < 0.1:
-            self._add(rng.uniform(since + 60, _YEAR), "purchase", (self.name, rng.choice((5, 10, 25))))
-        if rng.random() < 0.05:
-            t = rng.uniform(since + 60, _YEAR)
-            self._add(t, "set_payment", (self.name, "expired"))
-            self._add(t + 7 * 86400, "set_payment", (self.name, "valid"))
-        if rng.random() < 0.05:
-            t = rng.uniform(since + 86400, _YEAR)
-            self._add(t, "cancel", (self.name,))
-            if rng.random() < 0.5:
-                self._add(t + 20 * 86400, "subscribe", (self.name, plan))
-
-    def _add(self, t: float, method: str, args: tuple[Any, ...]) -> None:
-        self.seq += 1
-        heapq.heappush(self.pending, (int(t), self.seq, method, args))
-
-    def _next_send(self) -> None:
-        if self.left <= 0:
-            return
-        self.last += (_YEAR - self.last) * (1 - self.rng.random() ** (1 / self.left))
-        self.left -= 1
-        self._add(self.last, "send", ())
-
-    def pop(self) -> Call:
-        """The account's next call; a send schedules its response (60 %) and draws the next send."""
-        t, _, method, args = heapq.heappop(self.pending)
-        at = _START + dt.timedelta(seconds=t)
-        if method != "send":
-            return Call(method, args, {"at": at})
-        rng = self.rng
-        mid = f"{self.name}-m{self.seq}"
-        recipient = f"c{self.idx}" if rng.random() < 0.1 else f"r{rng.randrange(self.accounts * 20)}"
-        if rng.random() < 0.6:
-            self._add(t + rng.choice(_DELAYS), "respond", (mid, rng.choice(RESPONSES)))
-        self._next_send()
-        return Call("send", (self.name, recipient), {"message_id": mid, "at": at})
-
-
-def year_of_events(accounts: int, seed: int = 11, sends_per_month: float = 6.0) -> Iterator[Call]:
-    """A realistic year: subscriptions, sends, responses of each type, purchases, cards, cancels.
-
-    Calls come out in time order (ties: account, then the order each
-    account decided them), streamed: one small record per account and a
-    heap of each account's next instant, so a 100k-account year needs no
-    list of millions of calls and the replay's RSS measures the engine.
-    Roughly 60 % of InMails get a response (some after the 90-day window),
-    a few members buy credits, a few cards expire and are renewed, about
-    5 % cancel and some of them come back.
-    """
-    members = [_Member(i, accounts, seed, sends_per_month) for i in range(accounts)]
-    heap = [(m.pending[0][0], i) for i, m in enumerate(members)]
-    heapq.heapify(heap)
-    while heap:
-        _, i = heap[0]
-        m = members[i]
-        call = m.pop()
-        if m.pending:
-            heapq.heapreplace(heap, (m.pending[0][0], i))
-        else:
-            heapq.heappop(heap)
-        yield call

@@ -2,7 +2,7 @@
 
 Everything an embedding app needs is re-exported here, and only here: the
 stage packages under ``engine/`` (source, policy, rules, ledger, store, core,
-scenario, cli; see docs/architecture.md) are the implementation, and any
+scenario, schema, docs, impact, cli; see docs/architecture.md) are the implementation, and any
 name not in ``__all__`` is internal. Importing this package reads no files
 and starts no threads.
 """
@@ -19,6 +19,7 @@ from engine.errors import (
     InvalidScenario,
     RuleEngineFailure,
 )
+from engine.impact import Call, ImpactReport, compare_policies
 from engine.model import Balance, Decision, LedgerEntry, Lot, Verdict
 from engine.policy import Plan, Policy, load_policy
 from engine.rules.book import RuleBook
@@ -30,10 +31,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Balance",
+    "Call",
     "Decision",
     "Diagnostic",
     "Engine",
     "EngineError",
+    "ImpactReport",
     "InvalidCall",
     "InvalidInput",
     "InvalidPolicy",
@@ -50,6 +53,7 @@ __all__ = [
     "ScenarioResult",
     "Verdict",
     "__version__",
+    "compare_policies",
     "load_policy",
     "load_scenario",
     "run_scenario",

@@ -13,6 +13,7 @@ from engine import __version__
 from engine.cli._refusal import InmailGroup
 from engine.cli.decide import decide
 from engine.cli.docs import docs
+from engine.cli.impact import impact
 from engine.cli.ledger import balance, history
 from engine.cli.schema import schema_command
 from engine.cli.simulate import simulate
@@ -33,3 +34,4 @@ main.add_command(balance)
 main.add_command(history)
 main.add_command(schema_command)
 main.add_command(docs)
+main.add_command(impact)

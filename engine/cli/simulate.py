@@ -6,64 +6,26 @@ Every file is validated, and an engine opened for it (which checks the
 rules against the scenario's policy), *before* anything runs, so bad input
 never leaves a half-run simulation behind (in particular in a ``--db``).
 
-The progress bar is the only thing here that looks at a clock: it measures
-how long the run takes (monotonic time) to decide whether to show itself; the
-simulation's own time comes from the scenario alone.
+The simulation's time comes from the scenario alone (the progress bar's clock
+only decides whether to show itself).
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine.cli._common import policy_option, report_errors, rules_option, stdout_console
+from engine.cli._progress import ProgressBar
 from engine.errors import InvalidInput, InvalidScenario
 from engine.scenario.load import Scenario, load_scenario
 from engine.scenario.report import render_table, to_json
 from engine.scenario.run import Runner, ScenarioResult
 from engine.source.diagnostics import Diagnostic
 from engine.source.paths import resolve_policy, resolve_rules
-
-#: Show the progress bar once a run has taken this long (seconds).
-PROGRESS_AFTER = 1.0
-
-
-class _ProgressBar:
-    """A rich progress bar on stderr that appears only for runs longer than about a second."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total = total
-        self.enabled = enabled
-        self.started = time.monotonic()
-        self.done = 0
-        self.progress: Progress | None = None
-        self.task: Any = None
-
-    def __call__(self, _done: int, _total: int) -> None:
-        """Called after each set-up or step of any scenario."""
-        self.done += 1
-        if not self.enabled:
-            return
-        if self.progress is None:
-            if time.monotonic() - self.started < PROGRESS_AFTER:
-                return
-            self.progress = Progress(
-                TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=Console(stderr=True), transient=True,
-            )
-            self.progress.start()
-            self.task = self.progress.add_task("simulate", total=self.total)
-        self.progress.update(self.task, completed=self.done)
-
-    def close(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
 
 
 def _load_all(files: tuple[str, ...], policy: Any) -> list[Scenario]:
@@ -134,7 +96,7 @@ def _run_all(scenarios: list[Scenario], rules: Any, db: str | None) -> list[Scen
 
     with contextlib.ExitStack() as stack:
         total = sum(len(s.accounts) + len(s.steps) for s in scenarios) * (2 if db is not None else 1)
-        bar = _ProgressBar(total, enabled=_stderr_is_terminal())
+        bar = ProgressBar("simulating", total)
         stack.callback(bar.close)
         if db is not None:
             for scn in scenarios:
@@ -147,8 +109,3 @@ def _run_all(scenarios: list[Scenario], rules: Any, db: str | None) -> list[Scen
             runner.preflight()
             runners.append(runner)
         return [r.run(bar) for r in runners]
-
-
-def _stderr_is_terminal() -> bool:
-    """The progress bar is for people watching a terminal, never for pipes or logs."""
-    return sys.stderr.isatty()

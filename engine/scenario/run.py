@@ -223,9 +223,9 @@ class Runner:
 
     def run(self, progress: Progress | None = None) -> ScenarioResult:
         self.preflight()
-        agenda = _agenda(self.s.accounts, self.s.steps)
+        items = agenda(self.s.accounts, self.s.steps)
         results: list[StepResult] = []
-        for done, item in enumerate(agenda, 1):
+        for done, item in enumerate(items, 1):
             try:
                 if isinstance(item, Account):
                     self._advance(item.since)
@@ -239,7 +239,7 @@ class Runner:
                         help=_REFUSAL_HELP.get(exc.code))
                 raise InvalidScenario(d.items) from None
             if progress is not None:
-                progress(done, len(agenda))
+                progress(done, len(items))
         history = {name: tuple(self.eng.history(name)) for name in self.started}
         end = max((*self.started.values(), *(r.step.at for r in results)), default=None)
         balances = {} if end is None else {name: self.eng.balance(name, at=end).credits
@@ -299,23 +299,29 @@ class Runner:
         return result
 
     def _apply(self, event: Event, at: dt.datetime) -> Decision:
-        e = self.eng
-        if isinstance(event, Send):
-            return e.send(event.sender, event.recipient, at=at, message_id=event.message)
-        if isinstance(event, Respond):
-            return e.respond(event.message, event.response, at=at)
-        if isinstance(event, Purchase):
-            return e.purchase(event.account, event.credits, at=at)
-        if isinstance(event, Cancel):
-            return e.cancel(event.account, at=at)
-        if isinstance(event, Subscribe):
-            return e.subscribe(event.account, event.plan, at=at, billing_anchor=event.billing_anchor)
-        if isinstance(event, ChangePlan):
-            return e.change_plan(event.account, event.plan, at=at)
-        if isinstance(event, SetPayment):
-            return e.set_payment(event.account, event.status, at=at)
-        assert isinstance(event, Connect)
-        return e.connect(event.account, event.other, at=at)
+        method, args, kwargs = event_call(event, at)
+        decision: Decision = getattr(self.eng, method)(*args, **kwargs)
+        return decision
+
+
+def event_call(event: Event, at: dt.datetime) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    """The :class:`Engine` call a scenario event stands for: (method, positional args, keyword args)."""
+    if isinstance(event, Send):
+        return "send", (event.sender, event.recipient), {"at": at, "message_id": event.message}
+    if isinstance(event, Respond):
+        return "respond", (event.message, event.response), {"at": at}
+    if isinstance(event, Purchase):
+        return "purchase", (event.account, event.credits), {"at": at}
+    if isinstance(event, Cancel):
+        return "cancel", (event.account,), {"at": at}
+    if isinstance(event, Subscribe):
+        return "subscribe", (event.account, event.plan), {"at": at, "billing_anchor": event.billing_anchor}
+    if isinstance(event, ChangePlan):
+        return "change_plan", (event.account, event.plan), {"at": at}
+    if isinstance(event, SetPayment):
+        return "set_payment", (event.account, event.status), {"at": at}
+    assert isinstance(event, Connect)
+    return "connect", (event.account, event.other), {"at": at}
 
 
 #: Help for refusals only a run can reveal (everything else is caught when the file is loaded).
@@ -324,7 +330,7 @@ _REFUSAL_HELP = {
 }
 
 
-def _agenda(accounts: Sequence[Account], steps: Sequence[Step]) -> list[Account | Step]:
+def agenda(accounts: Sequence[Account], steps: Sequence[Step]) -> list[Account | Step]:
     """Account set-ups and steps in time order; a set-up goes before a step at the same instant."""
     keyed: list[tuple[dt.datetime, int, int, Account | Step]] = []
     keyed.extend((a.since, 0, i, a) for i, a in enumerate(accounts))

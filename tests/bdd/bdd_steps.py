@@ -474,6 +474,53 @@ def plan_row(world: World, plan: str, allotment: int, cap: int, buy: str) -> Non
     assert got == want, f"{key}: got {got}, expected {want}"
 
 
+# =========================================================================== impact
+
+section("Policy edits and what they change")
+
+
+@step("given", "the {plan} allotment changes from {old:d} to {new:d}")
+def allotment_changes(world: World, plan: str, old: int, new: int) -> None:
+    """An edit to try: the plan's monthly allotment, from the value the policy has now to a new one."""
+    world.edit_plan(plan_key(plan), "monthly_allotment", old, new)
+
+
+@step("given", "the {plan} cap changes from {old:d} to {new:d}")
+def cap_changes(world: World, plan: str, old: int, new: int) -> None:
+    """An edit to try: the most credits the plan may hold."""
+    world.edit_plan(plan_key(plan), "cap", old, new)
+
+
+@step("when", "the impact on the example scenarios is computed")
+def impact_on_examples(world: World) -> None:
+    """Plays every scenario in examples/scenarios/ under the policy as it is and as edited, and compares."""
+    world.compute_impact()
+
+
+@step("then", "{count:d} accounts end with more credits")
+def accounts_gain(world: World, count: int) -> None:
+    """How many accounts end the scenarios with more credits under the edited policy."""
+    r = world.impact_report()
+    gained = [a for a in r.changed_accounts if r.delta(a) > 0]
+    assert len(gained) == count, f"{len(gained)} accounts gain credits: {gained}"
+
+
+@step("then", "{count:d} accounts end with fewer credits")
+def accounts_lose(world: World, count: int) -> None:
+    """How many accounts end the scenarios with fewer credits under the edited policy."""
+    r = world.impact_report()
+    lost = [a for a in r.changed_accounts if r.delta(a) < 0]
+    assert len(lost) == count, f"{len(lost)} accounts lose credits: {lost}"
+
+
+@step("then", '{count:d} decisions change from "{before}" to "{after}"')
+def decisions_change(world: World, count: int, before: str, after: str) -> None:
+    """How many calls the edit decides differently, from one outcome (or outcome/reason) to another."""
+    r = world.impact_report()
+    got = r.transitions.get((before, after), 0)
+    assert got == count, f"{got} decisions go from {before} to {after}; all changes: {dict(r.transitions)}"
+
+
 def fixtures() -> dict[str, object]:
     """The pytest-bdd step fixtures defined above, for conftest.py to expose."""
     return {k: v for k, v in globals().items() if k.startswith("pytestbdd_")}

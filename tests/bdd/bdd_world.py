@@ -163,6 +163,8 @@ class World:
         self.refused_checked = True
         self.before_refusal: Any = None
         self.keyed: dict[str, engine.Decision] = {}  # the first decision made under each idempotency key
+        self.edits: dict[str, dict[str, int]] = {}  # plan -> key -> new value, for an impact report
+        self.impact: Any = None
 
     # -- engine and clock -------------------------------------------------
 
@@ -186,6 +188,43 @@ class World:
     @property
     def tz(self) -> dt.tzinfo:
         return ZoneInfo(self.eng.policy.timezone)
+
+    # -- policy edits and their impact ------------------------------------------------
+
+    def edit_plan(self, plan: str, key: str, old: int, new: int) -> None:
+        """Note an edit of the policy, after checking the policy holds ``old`` now."""
+        base = engine.load_policy(policy_path())
+        assert plan in base.plans, f"the policy has no plan {plan!r}"
+        have = getattr(base.plans[plan], key)
+        assert have == old, f"the {plan} {key} is {have} in the policy, not {old}"
+        self.edits.setdefault(plan, {})[key] = new
+
+    def compute_impact(self) -> None:
+        import tempfile
+
+        import yaml
+
+        from engine.impact import compare_policies
+        from engine.source.diagnostics import Diagnostics
+        from engine.source.marked import parse_text
+
+        diags = Diagnostics()
+        node = parse_text(policy_path().read_text(encoding="utf-8"), str(policy_path()), diags)
+        assert node is not None and not diags.has_errors()
+        doc = node.plain()
+        for plan, keys in self.edits.items():
+            doc["plans"][plan].update(keys)
+        with tempfile.TemporaryDirectory() as tmp:
+            edited = Path(tmp) / "edited-policies.yaml"
+            edited.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+            examples = sorted((REPO / "examples" / "scenarios").glob("*.yaml"))
+            rules = rules_path()
+            self.impact = compare_policies(base_policy=policy_path(), new_policy=edited, base_rules=rules,
+                                           new_rules=rules, scenarios=examples)
+
+    def impact_report(self) -> Any:
+        assert self.impact is not None, "compute the impact first"
+        return self.impact
 
     def close(self) -> None:
         self.check_no_unseen_refusal()

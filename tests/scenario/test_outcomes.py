@@ -136,26 +136,26 @@ def test_bad_rules_folder_is_exit_2_and_nothing_runs(simulate: Simulate) -> None
 
 
 def test_progress_bar_never_pollutes_json(simulate: Simulate, monkeypatch: pytest.MonkeyPatch) -> None:
-    cli = sys.modules["engine.cli.simulate"]  # the package attribute is the click command
-    monkeypatch.setattr(cli, "PROGRESS_AFTER", 0.0)
-    monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: True)
+    bar = sys.modules["engine.cli._progress"]
+    monkeypatch.setattr(bar, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(bar, "stderr_is_terminal", lambda: True)
     result = simulate(str(EXAMPLES / "plans-compared.yaml"), "--format", "json")
     assert result.exit_code == 0, result.stderr
     json.loads(result.stdout)
 
 
 def test_progress_bar_goes_to_stderr(simulate: Simulate, monkeypatch: pytest.MonkeyPatch) -> None:
-    cli = sys.modules["engine.cli.simulate"]
+    bar = sys.modules["engine.cli._progress"]
     shown: list[int] = []
-    real = cli._ProgressBar.__call__
+    real = bar.ProgressBar.__call__
 
     def spy(self: object, done: int, total: int) -> None:
         real(self, done, total)
         shown.append(int(getattr(self, "progress", None) is not None))
 
-    monkeypatch.setattr(cli, "PROGRESS_AFTER", 0.0)
-    monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: True)
-    monkeypatch.setattr(cli._ProgressBar, "__call__", spy)
+    monkeypatch.setattr(bar, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(bar, "stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(bar.ProgressBar, "__call__", spy)
     result = simulate(str(EXAMPLES / "plans-compared.yaml"))
     assert result.exit_code == 0
     assert shown and all(shown)

@@ -1,0 +1,151 @@
+"""``inmail impact``: what a policy edit changes, before it ships.
+
+The same calls (scenario files, or a seeded synthetic year) are played
+under the base policy and the new one, each from an empty store, and the
+report says what moved: decisions that changed and how, rules fired, the
+credits per plan, and the accounts that end differently, with the first
+step where each one's history parts. Exit 0 when the report is made; with
+``--fail-on-change``, 1 when anything changed (a gate for a policy
+repository); 2 for invalid input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from engine.cli._common import report_errors, stdout_console
+from engine.cli._progress import ProgressBar
+from engine.errors import InvalidCall
+from engine.impact import MOVEMENTS, ImpactReport, compare_policies
+
+#: How many of the most affected accounts the table lists (JSON lists them all).
+SHOWN_ACCOUNTS = 10
+
+
+@click.command("impact")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--base", "base_policy", required=True, type=click.Path(dir_okay=False), metavar="OLD.yaml",
+              help="The policy before the edit.")
+@click.option("--base-rules", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="The rules before the edit (default: the same rules as the new side).")
+@click.option("--policy", "new_policy", type=click.Path(dir_okay=False), default=None, metavar="NEW.yaml",
+              help="The edited policy (default: ./policies.yaml, else the packaged one).")
+@click.option("--rules", "new_rules", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="The edited rules (default: ./rules, else the packaged ones).")
+@click.option("--synthetic", type=click.IntRange(1, 1_000_000), default=None, metavar="N",
+              help="Play a seeded year of N accounts (the benchmark's workload) instead of FILES.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--fail-on-change", is_flag=True, help="Exit 1 when anything changed.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
+              help="Chart of all usable credits over time, base vs new (needs: pip install -e '.[plot]').")
+@report_errors
+def impact(files: tuple[str, ...], base_policy: str, base_rules: str | None, new_policy: str | None,
+           new_rules: str | None, synthetic: int | None, fmt: str, fail_on_change: bool,
+           plot_path: str | None) -> None:
+    """Compare the base policy with the new one over FILES (scenarios) or --synthetic N."""
+    if bool(files) == (synthetic is not None):
+        raise click.UsageError("give scenario FILES or --synthetic N (one of the two)")
+    if plot_path is not None and Path(plot_path).suffix.lower() != ".png":
+        raise click.BadParameter(f"the chart is a PNG image: name it `*.png`, not `{plot_path}`",
+                                 param_hint="'--plot'")
+    if not Path(base_policy).is_file():
+        raise InvalidCall(f"no policy file `{base_policy}`", "file_not_found")
+    bar = ProgressBar("comparing")
+    try:
+        report = compare_policies(base_policy=base_policy, new_policy=new_policy,
+                                  base_rules=base_rules or new_rules, new_rules=new_rules,
+                                  scenarios=list(files), synthetic=synthetic, progress=bar)
+    finally:
+        bar.close()
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        _table(report)
+    if plot_path is not None:
+        _plot(report, Path(plot_path))
+    sys.exit(1 if fail_on_change and report.anything_changed else 0)
+
+
+def _table(r: ImpactReport) -> None:
+    console = stdout_console()
+    accounts = r.changed_accounts
+    console.print(f"base {r.base.revision} -> new {r.new.revision}: {r.decisions} decisions compared, "
+                  f"{r.changed} changed, {r.not_applicable} not applicable; "
+                  f"{len(accounts)} account{'s' if len(accounts) != 1 else ''} end differently")
+    if r.transitions:
+        t = Table(title="How decisions changed")
+        for col in ("base", "new", "count", "example"):
+            t.add_column(col, justify="right" if col == "count" else "left")
+        for (a, b), n in r.transitions.most_common():
+            t.add_row(escape(a), escape(b), str(n), escape(r.examples[(a, b)]))
+        console.print(t)
+    plans = sorted(set(r.base.totals) | set(r.new.totals))
+    none: Counter[str] = Counter()
+    moved = [(p, m) for p in plans for m in MOVEMENTS.values()
+             if r.base.totals.get(p, none)[m] or r.new.totals.get(p, none)[m]]
+    if moved:
+        t = Table(title="Credits per plan")
+        for col in ("plan", "movement", "base", "new", "change"):
+            t.add_column(col, justify="left" if col in ("plan", "movement") else "right")
+        for p, m in moved:
+            was, now = r.base.totals.get(p, none)[m], r.new.totals.get(p, none)[m]
+            t.add_row(p, m.replace("_", " "), str(was), str(now), f"{now - was:+d}" if now != was else "")
+        console.print(t)
+    rules = sorted(k for k in set(r.base.rules) | set(r.new.rules) if r.base.rules[k] != r.new.rules[k])
+    if rules:
+        t = Table(title="Rules that fired a different number of times")
+        for col in ("rule", "base", "new"):
+            t.add_column(col, justify="left" if col == "rule" else "right")
+        for k in rules:
+            t.add_row(k, str(r.base.rules[k]), str(r.new.rules[k]))
+        console.print(t)
+    if accounts:
+        t = Table(title=f"Most affected accounts ({min(len(accounts), SHOWN_ACCOUNTS)} of {len(accounts)})")
+        for col in ("account", "base", "new", "change", "first divergence"):
+            t.add_column(col, justify="right" if col in ("base", "new", "change") else "left")
+        for a in accounts[:SHOWN_ACCOUNTS]:
+            d = r.divergences.get(a)
+            where = "" if d is None else (f"{d.where}: {_said(d.base)} -> {_said(d.new)}")
+            t.add_row(escape(a), _n(r.base.balances.get(a)), _n(r.new.balances.get(a)), f"{r.delta(a):+d}",
+                      escape(where))
+        console.print(t)
+
+
+def _said(side: dict[str, object]) -> str:
+    text = str(side["outcome"]) + (f"/{side['reason']}" if side.get("reason") else "")
+    return text + (f" ({side['rule']})" if side.get("rule") else "")
+
+
+def _n(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _plot(r: ImpactReport, path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InvalidCall("--plot needs matplotlib: pip install -e '.[plot]'", "missing_dependency") from None
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for label, side in (("base", r.base), ("new", r.new)):
+        points = side.daily()
+        ax.step([d for d, _ in points], [v for _, v in points], where="post",  # type: ignore[arg-type]
+                label=f"{label} ({side.revision})")
+    ax.set_ylabel("usable credits, all accounts")
+    ax.legend()
+    fig.autofmt_xdate()
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise InvalidCall(f"cannot write `{path}`: {exc.strerror or exc}", "unwritable_output") from None
+    finally:
+        plt.close(fig)

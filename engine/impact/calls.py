@@ -1,0 +1,40 @@
+"""Where the calls of an impact report come from: a scenario's set-up and timeline, or a seeded year."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from engine.impact.synthetic import Call
+from engine.scenario.model import Account, Scenario
+from engine.scenario.run import agenda, event_call
+
+
+def scenario_calls(scenario: Scenario, display: str | None = None) -> list[Call]:
+    """The calls ``inmail simulate`` makes for ``scenario`` (set-ups, connections, events; no checks)."""
+    name = display or Path(scenario.file).name
+    out: list[Call] = []
+    connected: set[frozenset[str]] = set()
+    for item in agenda(scenario.accounts, scenario.steps):
+        if isinstance(item, Account):
+            where = f"{name}:{item.loc.line}"
+            setup = {"at": item.since, "billing_anchor": item.billing_anchor, "payment": item.payment}
+            out.append(Call("subscribe", (item.name, item.plan), setup, where))
+            for other in item.connections:
+                pair = frozenset((item.name, other))
+                if pair not in connected:
+                    connected.add(pair)
+                    out.append(Call("connect", (item.name, other), {"at": item.since}, where))
+        elif item.event is not None:
+            method, args, kwargs = event_call(item.event, item.at)
+            out.append(Call(method, args, kwargs, f"{name}:{item.line}"))
+        else:  # a checkpoint: what falls due by then happens, on both sides
+            out.append(Call("advance", (item.at,), {}, f"{name}:{item.line}"))
+    return out
+
+
+def synthetic_calls(accounts: int) -> Iterator[Call]:
+    """The benchmark's seeded year of ``accounts`` accounts (``synthetic.year_of_events``)."""
+    from engine.impact.synthetic import year_of_events
+
+    return year_of_events(accounts)

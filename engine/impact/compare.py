@@ -1,0 +1,263 @@
+"""Play the same calls under two policies and say what the edit changes, account by account.
+
+Both sides start from an empty in-memory store and receive the same calls in
+the same order. Each call's two answers are compared as they come (nothing
+is kept per call, so a year of 10,000 accounts fits in memory): the
+decisions compared and changed, the transitions between outcomes, the rules
+fired, the credits per plan by kind of movement, and, per account, the first
+step where the two sides part and the final balances. A call one side
+refuses (a response to a send the new policy denies: that message never
+existed) is ``not_applicable`` there, never an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.core.engine import Engine
+from engine.errors import InvalidCall
+from engine.impact.synthetic import Call
+from engine.model import Decision
+
+#: Ledger entry kinds -> the movement the report totals (amounts summed as positive credits).
+MOVEMENTS = {"grant": "granted", "consume": "consumed", "credit_back": "credited_back",
+             "forfeit_cap": "forfeited_cap", "forfeit_cancel": "forfeited_cancel", "expire": "expired",
+             "purchase": "purchased"}
+
+Progress = Callable[[int], None]
+
+
+def _key(d: Decision) -> str:
+    return d.outcome if d.reason is None else f"{d.outcome}/{d.reason}"
+
+
+def _walk(d: Decision) -> Iterator[Decision]:
+    for sub in d.system_events:
+        yield from _walk(sub)
+    yield d
+
+
+@dataclass
+class Side:
+    """What one policy did over the calls."""
+
+    revision: str
+    rules: Counter[str] = field(default_factory=Counter)
+    totals: dict[str, Counter[str]] = field(default_factory=dict)  # plan -> movement -> credits
+    balances: dict[str, int] = field(default_factory=dict)
+    #: the change in all accounts' credits on each day something moved (an account's renewals may be
+    #: settled at its next call, after other accounts' later events, so days add up, they do not overwrite)
+    moved: Counter[dt.date] = field(default_factory=Counter)
+    _held: dict[str, int] = field(default_factory=dict)
+
+    def daily(self) -> list[tuple[dt.date, int]]:
+        """All accounts' usable credits at the end of each day something moved, in date order."""
+        total, out = 0, []
+        for day in sorted(self.moved):
+            total += self.moved[day]
+            out.append((day, total))
+        return out
+
+    def count(self, decisions: Iterable[Decision], plans: dict[str, str]) -> None:
+        for top in decisions:
+            for d in _walk(top):
+                self.rules[f"{d.event}/{d.rule}"] += 1
+                for e in d.entries:
+                    plan = plans.get(e.account, "?")
+                    self.totals.setdefault(plan, Counter())[MOVEMENTS[e.kind]] += abs(e.amount)
+                    self.moved[e.at.date()] += e.balance_after - self._held.get(e.account, 0)
+                    self._held[e.account] = e.balance_after
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """The first call of an account the two sides answered differently."""
+
+    where: str
+    at: dt.datetime
+    call: str
+    base: dict[str, Any]
+    new: dict[str, Any]
+
+
+@dataclass
+class ImpactReport:
+    """What a policy edit changes over a set of calls (``to_dict`` is the JSON contract)."""
+
+    base: Side
+    new: Side
+    decisions: int = 0
+    changed: int = 0
+    not_applicable: int = 0
+    transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    examples: dict[tuple[str, str], str] = field(default_factory=dict)
+    divergences: dict[str, Divergence] = field(default_factory=dict)
+    accounts: list[str] = field(default_factory=list)
+
+    @property
+    def changed_accounts(self) -> list[str]:
+        """Accounts whose decisions or final balance differ, most affected first."""
+        names = {a for a in self.accounts
+                 if a in self.divergences or self.base.balances.get(a) != self.new.balances.get(a)}
+        return sorted(names, key=lambda a: (-abs(self.delta(a)), a))
+
+    def delta(self, account: str) -> int:
+        return (self.new.balances.get(account) or 0) - (self.base.balances.get(account) or 0)
+
+    @property
+    def anything_changed(self) -> bool:
+        return bool(self.changed or self.not_applicable or self.changed_accounts)
+
+    def to_dict(self) -> dict[str, Any]:
+        plans = sorted(set(self.base.totals) | set(self.new.totals))
+        rules = sorted(set(self.base.rules) | set(self.new.rules))
+        return {
+            "base": {"revision": self.base.revision}, "new": {"revision": self.new.revision},
+            "decisions": self.decisions, "changed": self.changed, "not_applicable": self.not_applicable,
+            "transitions": [{"from": a, "to": b, "count": n, "example": self.examples[(a, b)]}
+                            for (a, b), n in self.transitions.most_common()],
+            "rules": {r: {"base": self.base.rules[r], "new": self.new.rules[r]} for r in rules},
+            "totals": {p: {m: {"base": self.base.totals.get(p, Counter())[m],
+                               "new": self.new.totals.get(p, Counter())[m]} for m in MOVEMENTS.values()}
+                       for p in plans},
+            "accounts": {a: {"base": self.base.balances.get(a), "new": self.new.balances.get(a),
+                             "first_divergence": _divergence(self.divergences.get(a))}
+                         for a in self.changed_accounts},
+        }
+
+
+def merge(reports: list[tuple[str, ImpactReport]]) -> ImpactReport:
+    """One report of several (one per scenario file); accounts are named ``file/account``."""
+    if len(reports) == 1:
+        return reports[0][1]
+    first = reports[0][1]
+    out = ImpactReport(Side(first.base.revision), Side(first.new.revision))
+    for label, r in reports:
+        out.decisions += r.decisions
+        out.changed += r.changed
+        out.not_applicable += r.not_applicable
+        out.transitions.update(r.transitions)
+        for pair, example in r.examples.items():
+            out.examples.setdefault(pair, example)
+        for mine, theirs in ((out.base, r.base), (out.new, r.new)):
+            mine.rules.update(theirs.rules)
+            for plan, moved in theirs.totals.items():
+                mine.totals.setdefault(plan, Counter()).update(moved)
+            mine.balances.update({f"{label}/{a}": v for a, v in theirs.balances.items()})
+        out.divergences.update({f"{label}/{a}": d for a, d in r.divergences.items()})
+        out.accounts.extend(f"{label}/{a}" for a in r.accounts)
+    return out
+
+
+def _divergence(d: Divergence | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {"where": d.where, "at": d.at.isoformat(), "call": d.call, "base": d.base, "new": d.new}
+
+
+def _answer(eng: Engine, call: Call) -> Decision | InvalidCall:
+    try:
+        answer: Decision = getattr(eng, call.method)(*call.args, **call.kwargs)
+        return answer
+    except InvalidCall as exc:
+        return exc
+
+
+def _shown(answer: Decision | InvalidCall) -> dict[str, Any]:
+    if isinstance(answer, InvalidCall):
+        return {"outcome": "not_applicable", "reason": answer.code, "rule": None}
+    return {"outcome": answer.outcome, "reason": answer.reason, "rule": answer.rule}
+
+
+def _describe(call: Call) -> str:
+    args = ", ".join(str(a) for a in call.args)
+    return f"{call.method}({args})"
+
+
+class _Plans:
+    """Which plan each account is on, as the calls move it (the totals are per plan)."""
+
+    def __init__(self) -> None:
+        self.of: dict[str, str] = {}
+        self.senders: dict[str, str] = {}  # message id -> its sender, to attribute a response
+
+    def account(self, call: Call) -> str:
+        if call.method == "respond":
+            return self.senders.get(str(call.args[0]), "?")
+        return str(call.args[0])
+
+    def note(self, call: Call, answer: Decision | InvalidCall) -> None:
+        if isinstance(answer, InvalidCall):
+            return
+        if call.method in ("subscribe", "change_plan"):
+            self.of[str(call.args[0])] = str(call.args[1])
+        if call.method == "send" and answer.message is not None:
+            self.senders.setdefault(answer.message, str(call.args[0]))
+
+
+def impact(calls: Iterable[Call], base: Engine, new: Engine,
+           progress: Progress | None = None) -> ImpactReport:
+    """Play ``calls`` on both engines (each on an empty store) and compare every answer."""
+    report = ImpactReport(Side(base.revision), Side(new.revision))
+    plans_b, plans_n = _Plans(), _Plans()
+    seen: dict[str, None] = {}
+    end: dt.datetime | None = None
+    for n, call in enumerate(calls, 1):
+        if call.method == "advance":  # a checkpoint: time moves on for everyone, nothing to compare
+            to: dt.datetime = call.args[0]  # an instant already read (a scenario's step time)
+            report.base.count(base.advance(to), plans_b.of)
+            report.new.count(new.advance(to), plans_n.of)
+            end = to if end is None else max(end, to)
+            continue
+        a, b = _answer(base, call), _answer(new, call)
+        plans_b.note(call, a)
+        plans_n.note(call, b)
+        account = plans_b.account(call)
+        seen.setdefault(account, None)
+        if isinstance(a, Decision):
+            report.base.count([a], plans_b.of)
+            end = a.at if end is None else max(end, a.at)
+        if isinstance(b, Decision):
+            report.new.count([b], plans_n.of)
+            end = b.at if end is None else max(end, b.at)
+        _compare(report, call, account, a, b)
+        if progress is not None:
+            progress(n)
+    if end is not None:
+        report.base.count(base.advance(end), plans_b.of)
+        report.new.count(new.advance(end), plans_n.of)
+        for side, eng in ((report.base, base), (report.new, new)):
+            for name in eng.accounts():
+                side.balances[name] = eng.balance(name, at=end).credits
+    report.accounts = [a for a in seen if a != "?"]
+    return report
+
+
+def _compare(report: ImpactReport, call: Call, account: str, a: Decision | InvalidCall,
+             b: Decision | InvalidCall) -> None:
+    if isinstance(a, InvalidCall) and isinstance(b, InvalidCall):
+        return  # refused by both: the same non-event
+    if isinstance(a, Decision) and isinstance(b, Decision):
+        report.decisions += 1
+        same = (_key(a), a.rule) == (_key(b), b.rule)
+        if _key(a) != _key(b):
+            report.changed += 1
+            pair = (_key(a), _key(b))
+            report.transitions[pair] += 1
+            report.examples.setdefault(pair, f"{call.where or _describe(call)}")
+    else:
+        same = False
+        report.not_applicable += 1
+        pair = (_shown(a)["outcome"] if isinstance(a, InvalidCall) else _key(a),
+                _shown(b)["outcome"] if isinstance(b, InvalidCall) else _key(b))
+        report.transitions[pair] += 1
+        report.examples.setdefault(pair, f"{call.where or _describe(call)}")
+    if not same and account not in report.divergences:
+        decided = a if isinstance(a, Decision) else b  # one side at least decided (see the top)
+        assert isinstance(decided, Decision)
+        report.divergences[account] = Divergence(call.where or _describe(call), decided.at, _describe(call),
+                                                 _shown(a), _shown(b))
