@@ -13,8 +13,9 @@ existed) is ``not_applicable`` there, never an error.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +95,8 @@ class ImpactReport:
     changed: int = 0
     not_applicable: int = 0
     transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
-    examples: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: the first call (its place in the source, and where it came from) of each transition
+    examples: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     divergences: dict[str, Divergence] = field(default_factory=dict)
     accounts: list[str] = field(default_factory=list)
 
@@ -108,6 +110,10 @@ class ImpactReport:
     def delta(self, account: str) -> int:
         return (self.new.balances.get(account) or 0) - (self.base.balances.get(account) or 0)
 
+    def ranked_transitions(self) -> list[tuple[tuple[str, str], int]]:
+        """The transitions, most frequent first (ties: in the order they first happened)."""
+        return sorted(self.transitions.items(), key=lambda kv: (-kv[1], self.examples[kv[0]][0]))
+
     @property
     def anything_changed(self) -> bool:
         return bool(self.changed or self.not_applicable or self.changed_accounts)
@@ -118,8 +124,8 @@ class ImpactReport:
         return {
             "base": {"revision": self.base.revision}, "new": {"revision": self.new.revision},
             "decisions": self.decisions, "changed": self.changed, "not_applicable": self.not_applicable,
-            "transitions": [{"from": a, "to": b, "count": n, "example": self.examples[(a, b)]}
-                            for (a, b), n in self.transitions.most_common()],
+            "transitions": [{"from": a, "to": b, "count": n, "example": self.examples[(a, b)][1]}
+                            for (a, b), n in self.ranked_transitions()],
             "rules": {r: {"base": self.base.rules[r], "new": self.new.rules[r]} for r in rules},
             "totals": {p: {m: {"base": self.base.totals.get(p, Counter())[m],
                                "new": self.new.totals.get(p, Counter())[m]} for m in MOVEMENTS.values()}
@@ -130,26 +136,33 @@ class ImpactReport:
         }
 
 
-def merge(reports: list[tuple[str, ImpactReport]]) -> ImpactReport:
-    """One report of several (one per scenario file); accounts are named ``file/account``."""
-    if len(reports) == 1:
+def merge(reports: Sequence[tuple[str | None, ImpactReport]]) -> ImpactReport:
+    """One report of several: per scenario file (accounts named ``file/account``, files in order),
+    or per share of the accounts (label None: the same calls, numbered alike, disjoint accounts)."""
+    if len(reports) == 1 and reports[0][0] is not None:
         return reports[0][1]
     first = reports[0][1]
     out = ImpactReport(Side(first.base.revision), Side(first.new.revision))
-    for label, r in reports:
+    for position, (label, r) in enumerate(reports):
+        def name(a: str, label: str | None = label) -> str:
+            return a if label is None else f"{label}/{a}"
+
+        offset = 0 if label is None else position * 10**12  # a later file's calls come after
         out.decisions += r.decisions
         out.changed += r.changed
         out.not_applicable += r.not_applicable
         out.transitions.update(r.transitions)
-        for pair, example in r.examples.items():
-            out.examples.setdefault(pair, example)
+        for pair, (index, where) in r.examples.items():
+            if pair not in out.examples or index + offset < out.examples[pair][0]:
+                out.examples[pair] = (index + offset, where)
         for mine, theirs in ((out.base, r.base), (out.new, r.new)):
             mine.rules.update(theirs.rules)
+            mine.moved.update(theirs.moved)
             for plan, moved in theirs.totals.items():
                 mine.totals.setdefault(plan, Counter()).update(moved)
-            mine.balances.update({f"{label}/{a}": v for a, v in theirs.balances.items()})
-        out.divergences.update({f"{label}/{a}": d for a, d in r.divergences.items()})
-        out.accounts.extend(f"{label}/{a}" for a in r.accounts)
+            mine.balances.update({name(a): v for a, v in theirs.balances.items()})
+        out.divergences.update({name(a): d for a, d in r.divergences.items()})
+        out.accounts.extend(name(a) for a in r.accounts)
     return out
 
 
@@ -199,14 +212,47 @@ class _Plans:
             self.senders.setdefault(answer.message, str(call.args[0]))
 
 
-def impact(calls: Iterable[Call], base: Engine, new: Engine,
-           progress: Progress | None = None) -> ImpactReport:
-    """Play ``calls`` on both engines (each on an empty store) and compare every answer."""
+def partition_of(account: str, parts: int) -> int:
+    """Which of ``parts`` workers plays ``account`` (stable across processes and runs)."""
+    return zlib.crc32(account.encode("utf-8", "surrogatepass")) % parts
+
+
+def _mine(calls: Iterable[Call], part: tuple[int, int] | None) -> Iterator[tuple[int, Call, bool]]:
+    """Every call, numbered in the whole source, and whether it is of an account in ``part``.
+
+    ``part`` = (index, parts); None: all are. A response belongs to the sender of its message,
+    known from the send that named it. The others still pass by, so that every share ends at
+    the same instant as the whole.
+    """
+    owner: dict[str, str] = {}
+    for n, call in enumerate(calls, 1):
+        if part is None:
+            yield n, call, True
+            continue
+        if call.method == "send" and call.kwargs.get("message_id") is not None:
+            owner[str(call.kwargs["message_id"])] = str(call.args[0])
+        account = owner.get(str(call.args[0]), "") if call.method == "respond" else str(call.args[0])
+        yield n, call, call.method == "advance" or partition_of(account, part[1]) == part[0]
+
+
+def impact(calls: Iterable[Call], base: Engine, new: Engine, progress: Progress | None = None,
+           part: tuple[int, int] | None = None) -> ImpactReport:
+    """Play ``calls`` on both engines (each on an empty store) and compare every answer.
+
+    ``part`` = (index, parts) plays only that share of the accounts (see :func:`partition_of`):
+    accounts are independent unless they connect to or message each other, so the shares'
+    reports, merged, are the whole one.
+    """
     report = ImpactReport(Side(base.revision), Side(new.revision))
     plans_b, plans_n = _Plans(), _Plans()
     seen: dict[str, None] = {}
     end: dt.datetime | None = None
-    for n, call in enumerate(calls, 1):
+    for n, call, mine in _mine(calls, part):
+        if not mine:  # another share's call: only its instant counts, for the common end
+            at = call.kwargs.get("at")
+            if isinstance(at, dt.datetime):
+                end = at if end is None else max(end, at)
+            continue
         if call.method == "advance":  # a checkpoint: time moves on for everyone, nothing to compare
             to: dt.datetime = call.args[0]  # an instant already read (a scenario's step time)
             report.base.count(base.advance(to), plans_b.of)
@@ -224,7 +270,7 @@ def impact(calls: Iterable[Call], base: Engine, new: Engine,
         if isinstance(b, Decision):
             report.new.count([b], plans_n.of)
             end = b.at if end is None else max(end, b.at)
-        _compare(report, call, account, a, b)
+        _compare(report, n, call, account, a, b)
         if progress is not None:
             progress(n)
     if end is not None:
@@ -237,7 +283,7 @@ def impact(calls: Iterable[Call], base: Engine, new: Engine,
     return report
 
 
-def _compare(report: ImpactReport, call: Call, account: str, a: Decision | InvalidCall,
+def _compare(report: ImpactReport, index: int, call: Call, account: str, a: Decision | InvalidCall,
              b: Decision | InvalidCall) -> None:
     if isinstance(a, InvalidCall) and isinstance(b, InvalidCall):
         return  # refused by both: the same non-event
@@ -248,14 +294,14 @@ def _compare(report: ImpactReport, call: Call, account: str, a: Decision | Inval
             report.changed += 1
             pair = (_key(a), _key(b))
             report.transitions[pair] += 1
-            report.examples.setdefault(pair, f"{call.where or _describe(call)}")
+            report.examples.setdefault(pair, (index, call.where or _describe(call)))
     else:
         same = False
         report.not_applicable += 1
         pair = (_shown(a)["outcome"] if isinstance(a, InvalidCall) else _key(a),
                 _shown(b)["outcome"] if isinstance(b, InvalidCall) else _key(b))
         report.transitions[pair] += 1
-        report.examples.setdefault(pair, f"{call.where or _describe(call)}")
+        report.examples.setdefault(pair, (index, call.where or _describe(call)))
     if not same and account not in report.divergences:
         decided = a if isinstance(a, Decision) else b  # one side at least decided (see the top)
         assert isinstance(decided, Decision)

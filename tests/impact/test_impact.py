@@ -48,6 +48,14 @@ def test_a_policy_against_itself_over_a_synthetic_year() -> None:
     assert (r.changed, r.not_applicable, r.changed_accounts) == (0, 0, [])
 
 
+def test_splitting_the_accounts_over_workers_gives_the_same_report(tmp_path: Path) -> None:
+    new = edited(tmp_path, "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10")
+    one = compare_policies(base_policy=POLICY, new_policy=new, synthetic=150)
+    two = compare_policies(base_policy=POLICY, new_policy=new, synthetic=150, jobs=2)
+    assert one.changed > 0 and one.to_dict() == two.to_dict()
+    assert one.base.daily() == two.base.daily() and one.new.daily() == two.new.daily()
+
+
 def test_career_5_to_8(tmp_path: Path) -> None:
     # With 8 a month: L1 (8, 04-15). Sends m1, m4, m5 take 3 from L1 (5 left); m4 and m1 are
     # credited back as L2, L3 (1 each): 7. 02-15: L4 +8 -> 15, at the cap. 03-15: L5 +8 -> 23,
@@ -165,6 +173,8 @@ def test_the_command_reports_in_json_and_gates_on_change(tmp_path: Path) -> None
     (["--synthetic", "0"], "invalid_argument"),
     (["--base", "nothere.yaml", "--synthetic", "5"], "file_not_found"),
     (["--synthetic", "5", "--plot", "chart.jpg"], "invalid_argument"),
+    (["--jobs", "2", "x.yaml"], "usage_error"),
+    (["--synthetic", "5", "--jobs", "0"], "invalid_argument"),
 ])
 def test_bad_input_is_refused(args: list[str], code: str, tmp_path: Path) -> None:
     full = ["impact", *args] if "--base" in args else ["impact", "--base", str(POLICY), *args]
