@@ -7,6 +7,7 @@ serialise them freely (``to_dict`` gives JSON-ready values).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -80,6 +81,53 @@ class LedgerEntry:
     def from_dict(cls, data: dict[str, Any]) -> LedgerEntry:
         """Inverse of ``asdict`` + ISO instants (how stores keep entries as text)."""
         return cls(**{**data, "at": _instant(data["at"]), "requirements": tuple(data["requirements"])})
+
+
+@dataclass(frozen=True)
+class LoggedCall:
+    """One decided call as the store's event log keeps it; refused calls are not logged.
+
+    ``args`` are the call's arguments by name, as JSON values (instants as
+    UTC ISO text), so the call can be made again: ``getattr(engine,
+    method)(**args, key=key)``. ``outcome`` .. ``message`` say what was
+    decided, ``revision`` under which policy and rules.
+    """
+
+    seq: int
+    at: dt.datetime
+    method: str
+    account: str
+    args: dict[str, Any]
+    key: str | None
+    outcome: str
+    reason: str | None
+    rule: str
+    message: str | None
+    revision: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the ``inmail log`` line and the stores' row, with ``at`` as ISO text)."""
+        return {**{f: getattr(self, f) for f in _LOGGED_FIELDS}, "at": self.at.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LoggedCall:
+        return cls(**{**{f: data[f] for f in _LOGGED_FIELDS}, "at": _instant(data["at"])})
+
+
+_LOGGED_FIELDS = ("seq", "at", "method", "account", "args", "key", "outcome", "reason", "rule", "message",
+                  "revision")
+
+
+#: The order of a call's fields as the engine hands them to a store's log: LoggedCall's, but ``seq``.
+LOG_RECORD = _LOGGED_FIELDS[1:]
+
+
+def logged_call(seq: int, record: tuple[Any, ...]) -> LoggedCall:
+    """The record of a call as a store kept it (:data:`LOG_RECORD` order; instants may be datetimes)."""
+    fields = dict(zip(LOG_RECORD, record, strict=True))
+    args: Mapping[str, Any] = fields["args"]
+    fields["args"] = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in args.items()}
+    return build(LoggedCall, {**fields, "seq": seq})
 
 
 @dataclass(frozen=True)

@@ -115,3 +115,43 @@ def history(account: str, db: str, fmt: str, policy_path: str | None, rules_dir:
                       f"{e.amount:+d}", str(e.balance_after), e.event,
                       f"{e.rule} ({' '.join(e.requirements)})" if e.requirements else e.rule)
     stdout_console().print(table)
+
+
+@click.command("log")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True,
+              help="table for people; jsonl: one JSON object per call, for programs.")
+@click.option("--account", default=None, metavar="NAME", help="Only this account's calls.")
+@click.option("--since", default=None, metavar="TIME", help="Only calls at or after this instant.")
+@policy_option
+@rules_option
+@report_errors
+def log(db: str, fmt: str, account: str | None, since: str | None, policy_path: str | None,
+        rules_dir: str | None) -> None:
+    """Show the store's event log: every decided call (denials included), oldest first.
+
+    Each line holds what is needed to make the call again (its method and
+    arguments, its idempotency key) and what was decided, under which
+    revision of the policy and rules.
+    """
+    with _open(db, policy_path, rules_dir) as eng:
+        calls = eng.log(account=account, since=since)
+        complete = eng.log_complete
+        tz = eng.policy.timezone
+    if not complete:
+        click.echo("note: this store was made before the event log; calls before its upgrade are not in it",
+                   err=True)
+    if fmt == "jsonl":
+        for c in calls:
+            click.echo(json.dumps(c.to_dict()))
+        return
+    table = Table(title=f"event log ({len(calls)} call{'s' if len(calls) != 1 else ''})")
+    for col in ("#", "at", "call", "account", "decided", "rule", "key"):
+        table.add_column(col, justify="right" if col == "#" else "left", no_wrap=col in ("#", "at"))
+    for c in calls:
+        shown = ", ".join(f"{k}={v}" for k, v in c.args.items() if k not in ("at", "account", "sender")
+                          and v is not None)
+        decided = c.outcome + (f"/{c.reason}" if c.reason else "")
+        table.add_row(str(c.seq), when(c.at, tz), f"{c.method}({shown})", c.account, decided, c.rule,
+                      c.key or "")
+    stdout_console().print(table)

@@ -41,7 +41,7 @@ from engine.core.plumbing import Plumbing
 from engine.errors import InvalidCall
 from engine.ledger import lots as ledger
 from engine.ledger.state import AccountState, MsgRec
-from engine.model import Balance, Decision, LedgerEntry, Verdict
+from engine.model import Balance, Decision, LedgerEntry, LoggedCall, Verdict
 from engine.policy import Policy, load_policy
 from engine.rules.book import RuleBook
 from engine.source.marked import YMap
@@ -190,7 +190,9 @@ class Engine(Plumbing):
             if new:
                 u.new_account(acct)
             return self._apply(u, acct, verdict, t, system, idem,
-                               {"plan": plan, "payment": payment, "anchor": anchor})
+                               {"plan": plan, "payment": payment, "anchor": anchor},
+                               logged=("subscribe", {"account": account, "plan": plan, "at": t,
+                                                     "billing_anchor": anchor, "payment": payment}))
 
     def cancel(self, account: str, *, at: At, key: str | None = None) -> Decision:
         """Cancel the subscription: the rules forfeit the balance and stop renewals (R12)."""
@@ -233,7 +235,9 @@ class Engine(Plumbing):
             system = timeline.settle(ctx, u, acct, t)
             facts = ctx.facts(acct, "account")
             facts.update(extra)
-            return self._apply(u, acct, ctx.decide(event, facts), t, system, idem, args)
+            method = "set_payment" if event == "payment" else event
+            return self._apply(u, acct, ctx.decide(event, facts), t, system, idem, args,
+                               logged=(method, {"account": account, **args, "at": t}))
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -264,14 +268,16 @@ class Engine(Plumbing):
             facts["recipient.connected"] = u.connected(sender, recipient)
             facts["pair.awaiting_response"] = u.awaiting(sender, recipient)
             verdict = ctx.decide("send", facts)
+            logged = ("send", {"sender": sender, "recipient": recipient, "at": t, "message_id": message_id})
             if verdict.outcome == "denied":  # a denied send records no message
-                return self._apply(u, acct, verdict, t, system, idem, {}, message_id=message_id)
+                return self._apply(u, acct, verdict, t, system, idem, {}, message_id=message_id,
+                                   logged=logged)
             msg_id = message_id if message_id is not None else self._new_id(u, acct)
             msg = MsgRec(msg_id, acct.next_msg, sender, recipient,
                          "free" if verdict.outcome == "sent_free" else "inmail", t)
             acct.next_msg += 1
             return self._apply(u, acct, verdict, t, system, idem, {}, msg=(msg, u.add_message),
-                               message_id=msg_id)
+                               message_id=msg_id, logged=logged)
 
     def respond(self, message_id: str, response_type: str, *, at: At, key: str | None = None) -> Decision:
         """The recipient responds; the rules decide whether the sender gets the credit back (R13-R16).
@@ -307,7 +313,9 @@ class Engine(Plumbing):
             })
             return self._apply(u, acct, ctx.decide("respond", facts), t, system, idem,
                                {"response_type": response_type, "status": status},
-                               msg=(msg, u.update_message), message_id=msg.id, status=status)
+                               msg=(msg, u.update_message), message_id=msg.id, status=status,
+                               logged=("respond", {"message_id": message_id, "response_type": response_type,
+                                                   "at": t}))
 
     # --- time and queries -------------------------------------------------------------------
 
@@ -386,6 +394,24 @@ class Engine(Plumbing):
     def accounts(self) -> list[str]:
         """Every account the store holds, by name."""
         return self._store.accounts()
+
+    def log(self, account: str | None = None, since: At | None = None) -> list[LoggedCall]:
+        """The event log: every decided call, denials included, oldest first (refused calls are not in it).
+
+        Each entry can be made again: ``getattr(engine, c.method)(**c.args, key=c.key)``.
+        ``account``: only that account's calls; ``since``: only calls at or after it.
+        A SQL store made before the log existed logs only the calls since it was
+        upgraded (:attr:`log_complete` says whether the log is whole).
+        """
+        if account is not None:
+            check.name(account, "an account name")
+        t = None if since is None else self._ctx.cal.instant(since)
+        return self._store.calls(account, t)
+
+    @property
+    def log_complete(self) -> bool:
+        """Whether the event log holds every call the store applied (False for a store made before it)."""
+        return self._store.log_complete()
 
     def observe(self, observer: Observer | None) -> None:
         """Call ``observer(decision, facts)`` for every decision made from now on, system events included.

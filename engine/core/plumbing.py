@@ -72,13 +72,16 @@ class Plumbing:
     def _apply(self, u: Unit, acct: AccountState, verdict: Verdict, t: dt.datetime, system: list[Decision],
                idem: check.Idempotency | None, args: Mapping[str, Any], *,
                msg: tuple[MsgRec, Callable[[MsgRec], None]] | None = None,
-               message_id: str | None = None, status: str | None = None) -> Decision:
+               message_id: str | None = None, status: str | None = None,
+               logged: tuple[str, dict[str, Any]] | None = None) -> Decision:
         """Carry out the verdict's effects and close the call.
 
         ``msg`` is the message the call acts on and how to write it (add or
         update), done before anything due at ``t`` itself (a start grant, a
         reminder with no delay) is settled. Then the account is saved and the
-        Decision built and remembered under the call's idempotency key.
+        Decision built, remembered under the call's idempotency key and, for a
+        caller's call (``logged`` = its method and arguments), appended to the
+        event log: all in the call's one transaction.
         """
         ctx = self._ctx
         start = len(acct.entries)
@@ -98,6 +101,9 @@ class Plumbing:
         u.save(acct)
         if idem is not None:
             u.remember(idem.key, acct.name, idem.request, decision)
+        if logged is not None:  # a plain tuple (model.LOG_RECORD): each store writes it its own way
+            u.log((t, logged[0], acct.name, logged[1], None if idem is None else idem.key, verdict.outcome,
+                   verdict.reason, verdict.rule, message_id, ctx.book.revision))
         return decision
 
     def _new_id(self, u: Unit, acct: AccountState) -> str:

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from engine.ledger.state import AccountState, LotRec, MsgRec
 from engine.model import LedgerEntry
 
-#: Bumped (with a migration) whenever the tables change shape.
-SCHEMA_VERSION = 1
+#: Bumped (with a migration) whenever the tables change shape. 2: the event log (``calls``).
+SCHEMA_VERSION = 2
 
 _T = sa.String(40)  # an instant
 _NAME = sa.String(200)
@@ -96,6 +96,20 @@ connections_t = sa.Table(
     sa.Column("b", _NAME, primary_key=True),
     sa.Column("at", _T, nullable=False),
 )
+calls_t = sa.Table(
+    "calls", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", _T, nullable=False),
+    sa.Column("account", _NAME, nullable=False, index=True),
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("args", sa.Text, nullable=False),  # the call's arguments as JSON
+    sa.Column("key", sa.String(400)),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("reason", sa.String(64)),
+    sa.Column("rule", sa.String(200), nullable=False),
+    sa.Column("message", _NAME),
+    sa.Column("revision", sa.String(64), nullable=False),
+)
 idempotency_t = sa.Table(
     "idempotency", metadata,
     sa.Column("key", sa.String(400), primary_key=True),
@@ -164,6 +178,9 @@ AWAITING = one_line("""SELECT 1 FROM messages
                     WHERE sender = :sender AND recipient = :recipient AND awaiting = :yes""")
 CONNECTED = one_line("SELECT 1 FROM connections WHERE a = :a AND b = :b")
 INSERT_CONNECTION = one_line("INSERT INTO connections (a, b, at) VALUES (:a, :b, :at)")
+INSERT_CALL = one_line("INSERT INTO calls (at, account, method, args, key, outcome, reason, rule, message, "
+                       "revision) VALUES (:at, :account, :method, :args, :key, :outcome, :reason, :rule, "
+                       ":message, :revision)")
 SELECT_KEY = one_line("SELECT decision FROM idempotency WHERE key = :key")
 INSERT_KEY = one_line("INSERT INTO idempotency (key, account, decision) VALUES (:key, :account, :decision)")
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from engine.errors import EngineError
 from engine.ledger.state import AccountState, LotRec, MsgRec
-from engine.model import Decision, LedgerEntry
+from engine.model import Decision, LedgerEntry, LoggedCall
 from engine.source.paths import PathProblem, path_kind
 
 
@@ -65,6 +65,14 @@ class Unit(Protocol):
     def connect(self, a: str, b: str, at: dt.datetime) -> None:
         """Record a 1st-degree connection both ways (idempotent)."""
 
+    def log(self, record: tuple[Any, ...]) -> None:
+        """Append a decided call to the event log in this transaction (the store numbers it).
+
+        ``record`` holds :class:`~engine.model.LoggedCall`'s fields but ``seq``, in
+        :data:`~engine.model.LOG_RECORD` order; instants (``at``, and any in the args) are
+        datetimes, turned into text only when a store writes or shows them.
+        """
+
 
 class Store(Protocol):
     """A backend: opens transactions and answers read-only questions."""
@@ -94,6 +102,12 @@ class Store(Protocol):
     def reminded(self, at: dt.datetime | None) -> list[tuple[dt.datetime, str, int, str]]:
         """Reminders sent at or before ``at`` (all if None): (instant, sender, send order, message id),
         sorted."""
+
+    def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
+        """The event log in order (of one account, from an instant on, if given)."""
+
+    def log_complete(self) -> bool:
+        """Whether the log holds every call the store ever applied (not a store made before the log)."""
 
     def close(self) -> None: ...
 

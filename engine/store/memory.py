@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from engine.ledger.state import AccountState, LotRec, MsgRec
-from engine.model import Decision, LedgerEntry, usable_at
+from engine.model import Decision, LedgerEntry, LoggedCall, logged_call, usable_at
 
 _ACCOUNT_SLOTS = AccountState.__slots__
 _MESSAGE_SLOTS = MsgRec.__slots__
@@ -46,6 +46,7 @@ class MemoryStore:
         self._pairs: dict[tuple[str, str], MsgRec] = {}
         self._connections: set[tuple[str, str]] = set()
         self._keys: dict[str, tuple[str | None, Decision]] = {}
+        self._calls: list[tuple[Any, ...]] = []  # the event log: each call's record, as the engine gave it
         self._reminded: dict[str, MsgRec] = {}
         #: (next due instant, account) with lazy deletion: an entry is live if it matches the account
         self._due: list[tuple[dt.datetime, str]] = []
@@ -85,6 +86,14 @@ class MemoryStore:
     def lots_and_entries(self, account: str, at: dt.datetime) -> tuple[list[LotRec], list[LedgerEntry]]:
         lots = [lot for lot in self._lots.get(account, {}).values() if usable_at(lot, at)]
         return lots, [e for e in self._history.get(account, ()) if e.at <= at]
+
+    def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
+        with self._lock:
+            return [logged_call(seq, c) for seq, c in enumerate(self._calls, 1)
+                    if (account is None or c[2] == account) and (since is None or c[0] >= since)]
+
+    def log_complete(self) -> bool:
+        return True
 
     def reminded(self, at: dt.datetime | None) -> list[tuple[dt.datetime, str, int, str]]:
         found = [(m.reminded_at, m.sender, m.seq, m.id) for m in self._reminded.values()
@@ -252,3 +261,12 @@ class MemoryUnit:
             if pair not in self.s._connections:
                 self.s._connections.add(pair)
                 self._undo.append(lambda pair=pair: self.s._connections.discard(pair))  # type: ignore[misc]
+
+    def log(self, record: tuple[Any, ...]) -> None:
+        calls = self.s._calls
+        calls.append(record)  # a LoggedCall is built only when the log is read
+
+        def undo() -> None:
+            calls.pop()
+
+        self._undo.append(undo)

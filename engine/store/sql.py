@@ -26,13 +26,14 @@ import sqlalchemy as sa
 
 from engine.errors import EngineError
 from engine.ledger.state import AccountState, LotRec, MsgRec, reminder_heap
-from engine.model import Decision, LedgerEntry
+from engine.model import LOG_RECORD, Decision, LedgerEntry, LoggedCall
 from engine.store._sql_exec import CoreExec, DriverExec
 from engine.store._sql_schema import (
     ACCOUNT_COLS,
     AWAITING,
     CONNECTED,
     INSERT_ACCOUNT,
+    INSERT_CALL,
     INSERT_CONNECTION,
     INSERT_ENTRY,
     INSERT_KEY,
@@ -49,6 +50,7 @@ from engine.store._sql_schema import (
     USABLE_LOTS,
     account_row,
     accounts_t,
+    calls_t,
     entries_t,
     entry_from_row,
     from_utc_text,
@@ -154,11 +156,16 @@ class SqlStore:
                     raise _Foreign(sorted(tables))
                 if not tables and not create:
                     raise _Missing()
-                metadata.create_all(conn)
+                metadata.create_all(conn)  # a store of an older version gains the tables it lacks
                 q = sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")
                 version = conn.execute(q).scalar()
                 if version is None:
                     conn.execute(meta_t.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                elif version == "1":  # made before the event log: its earlier calls are not in it
+                    conn.execute(meta_t.update().where(meta_t.c.key == "schema_version")
+                                 .values(value=str(SCHEMA_VERSION)))
+                    conn.execute(meta_t.insert().values(key="log_incomplete", value="made before the log"))
+                    version = str(SCHEMA_VERSION)
         except _Foreign as exc:
             self._engine.dispose()
             shown = ", ".join(exc.tables[:5]) + (", ..." if len(exc.tables) > 5 else "")
@@ -277,6 +284,23 @@ class SqlStore:
             return ([lot_from_row(r) for r in c.execute(lq).mappings()],
                     [entry_from_row(r) for r in c.execute(eq.order_by(entries_t.c.seq)).mappings()])
 
+    def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
+        c = calls_t.c
+        q = sa.select(calls_t).order_by(c.seq)
+        if account is not None:
+            q = q.where(c.account == account)
+        if since is not None:
+            q = q.where(c.at >= utc_text(since))
+        with self._read() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [LoggedCall(**{**row, "at": from_utc_text(row["at"]), "args": json.loads(row["args"])})
+                for row in rows]
+
+    def log_complete(self) -> bool:
+        with self._read() as conn:
+            q = sa.select(meta_t.c.value).where(meta_t.c.key == "log_incomplete")
+            return conn.execute(q).scalar() is None
+
     def reminded(self, at: dt.datetime | None) -> list[tuple[dt.datetime, str, int, str]]:
         m = messages_t.c
         q = sa.select(m.reminded_at, m.sender, m.seq, m.id).where(m.reminded_at.is_not(None))
@@ -330,6 +354,11 @@ class SqlUnit:
         if "decision" in data and "request" in data:
             return data["request"], Decision.from_dict(data["decision"])
         return None, Decision.from_dict(data)
+
+    def log(self, record: tuple[Any, ...]) -> None:  # the database numbers the log
+        fields = dict(zip(LOG_RECORD, record, strict=True))
+        self._c.run(INSERT_CALL, {**fields, "at": utc_text(fields["at"]),
+                                  "args": json.dumps(fields["args"], default=_iso)})
 
     def remember(self, key: str, account: str, request: str, decision: Decision) -> None:
         kept = json.dumps({"request": request, "decision": decision.to_dict()})
@@ -446,3 +475,8 @@ def _shown(url: str) -> str:
         return url
 
 
+def _iso(value: Any) -> str:
+    """Instants in a call's arguments, as the log writes them (JSON has no datetime)."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot log a {type(value).__name__}")

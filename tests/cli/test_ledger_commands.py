@@ -51,3 +51,18 @@ def test_unknown_account_and_missing_store_are_exit_2(store: str, tmp_path: Path
     result = CliRunner().invoke(main, ["balance", "alice", "--db", str(missing)])
     assert result.exit_code == 2 and "store_not_found" in result.stderr
     assert not missing.exists()
+
+
+def test_log_lists_every_decided_call_and_only_reads(store: str) -> None:
+    before = Path(store).read_bytes()
+    result = CliRunner().invoke(main, ["log", "--db", store, "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    calls = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [c["seq"] for c in calls] == list(range(1, len(calls) + 1))
+    assert calls[0]["method"] == "subscribe" and calls[0]["args"]["account"] == "alice"
+    assert {c["outcome"] for c in calls} >= {"sent", "denied", "credited_back"}
+    only = CliRunner().invoke(main, ["log", "--db", store, "--format", "jsonl", "--since", "2026-01-20"])
+    assert all(json.loads(line)["at"] >= "2026-01-20" for line in only.stdout.splitlines())
+    table = CliRunner().invoke(main, ["log", "--db", store])
+    assert table.exit_code == 0 and "event log" in table.stdout
+    assert Path(store).read_bytes() == before

@@ -1,0 +1,91 @@
+"""The event log: every decided call, in the call's own transaction, enough to make it again."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from engine import Engine, InvalidCall
+from engine.impact.synthetic import year_of_events
+
+from .engine_helpers import MakeEngine
+
+
+def test_every_decided_call_is_logged_once_denials_included(eng: Engine) -> None:
+    eng.subscribe("alice", "career", at="2026-01-15T09:00:00Z")
+    eng.subscribe("ben", "basic", at="2026-01-15T09:00:00Z")
+    eng.send("alice", "carol", at="2026-01-15T10:00:00Z", message_id="m1", key="k1")
+    eng.send("alice", "carol", at="2026-01-15T10:00:00Z", message_id="m1", key="k1")  # a retry: not again
+    eng.send("ben", "carol", at="2026-01-16")  # denied: upgrade_required, logged
+    with pytest.raises(InvalidCall):
+        eng.respond("nope", "reply", at="2026-01-17")  # refused: not logged
+    eng.respond("m1", "interested", at="2026-01-20T08:30:00Z")
+    log = eng.log()
+    assert [(c.seq, c.method, c.account, c.outcome, c.reason) for c in log] == [
+        (1, "subscribe", "alice", "subscribed", None), (2, "subscribe", "ben", "subscribed", None),
+        (3, "send", "alice", "sent", None), (4, "send", "ben", "denied", "upgrade_required"),
+        (5, "respond", "alice", "credited_back", None)]
+    assert log[2].key == "k1" and log[2].message == "m1" and log[2].revision == eng.revision
+    assert log[2].args == {"sender": "alice", "recipient": "carol", "at": "2026-01-15T10:00:00+00:00",
+                           "message_id": "m1"}
+    assert [c.seq for c in eng.log(account="ben")] == [2, 4]
+    assert [c.seq for c in eng.log(since="2026-01-16")] == [4, 5]
+
+
+def test_the_log_makes_the_same_ledger_again(make: MakeEngine) -> None:
+    """Each logged call, made again on an empty store, gives the same ledger, entry by entry."""
+    live = make()
+    for call in year_of_events(12):
+        with contextlib.suppress(InvalidCall):  # the workload's refused calls are not logged
+            getattr(live, call.method)(*call.args, **call.kwargs)
+    again = make()
+    for c in live.log():
+        getattr(again, c.method)(**c.args, key=c.key)
+    assert live.accounts() == again.accounts() and live.accounts()
+    end = max(c.at for c in live.log())
+    live.advance(end)
+    again.advance(end)
+    for name in live.accounts():
+        assert again.history(name) == live.history(name), name
+    assert [dataclasses.replace(c, seq=0) for c in again.log()] == [dataclasses.replace(c, seq=0)
+                                                                     for c in live.log()]
+
+
+def test_a_call_that_fails_half_way_logs_nothing(eng: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.core.effects as effects
+
+    eng.subscribe("alice", "career", at="2026-01-15T09:00:00Z")
+    real = effects.TABLE["schedule_reminder"]
+
+    def broken(act: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(effects, "_PLANS", {})
+    monkeypatch.setitem(effects.TABLE, "schedule_reminder", dataclasses.replace(real, run=broken))
+    with pytest.raises(RuntimeError):
+        eng.send("alice", "carol", at="2026-01-16T10:00:00Z")
+    assert [c.method for c in eng.log()] == ["subscribe"]
+
+
+def test_a_store_made_before_the_log_is_upgraded_and_says_its_log_is_partial(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    with Engine.open(db=str(db)) as eng:
+        eng.subscribe("alice", "career", at="2026-01-15")
+        assert eng.log_complete
+    con = sqlite3.connect(db)  # what a version-1 store looked like: no event log
+    con.execute("DROP TABLE calls")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with Engine.open(db=str(db)) as eng:
+        assert not eng.log_complete and eng.log() == []
+        eng.send("alice", "carol", at="2026-01-16")
+        assert [c.method for c in eng.log()] == ["send"]
+        assert eng.history("alice")  # the ledger is untouched
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+    con.close()
