@@ -14,7 +14,7 @@ from engine.cli._refusal import InmailGroup
 from engine.cli.decide import decide
 from engine.cli.docs import docs
 from engine.cli.impact import impact
-from engine.cli.ledger import balance, history, log
+from engine.cli.ledger import balance, history, log, replay
 from engine.cli.schema import schema_command
 from engine.cli.simulate import simulate
 from engine.cli.validate import plans, validate
@@ -33,6 +33,7 @@ main.add_command(simulate)
 main.add_command(balance)
 main.add_command(history)
 main.add_command(log)
+main.add_command(replay)
 main.add_command(schema_command)
 main.add_command(docs)
 main.add_command(impact)

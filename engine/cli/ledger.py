@@ -9,6 +9,7 @@ rather not write Python: the balance at an instant with the lots behind it
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import click
@@ -155,3 +156,33 @@ def log(db: str, fmt: str, account: str | None, since: str | None, policy_path: 
         table.add_row(str(c.seq), when(c.at, tz), f"{c.method}({shown})", c.account, decided, c.rule,
                       c.key or "")
     stdout_console().print(table)
+
+
+@click.command("replay")
+@db_option
+@report_errors
+def replay(db: str) -> None:
+    """Rebuild the store's ledger from its event log, in memory, and check it is the stored one.
+
+    Every logged call is made again, under the policy and rules it was decided
+    under (the store keeps their texts). Exit 0 when every decision and every
+    ledger entry comes out the same, 1 with the first difference, 2 when the
+    store cannot be replayed (no store, or one made before the event log).
+    """
+    from engine.impact.replay import replay_store
+
+    path = db[len("sqlite:///"):] if db.startswith("sqlite:///") else (None if "://" in db else db)
+    try:
+        kind = None if path is None else path_kind(path)
+    except PathProblem as exc:
+        raise EngineError(str(exc), "invalid_database") from None
+    if kind is not None and kind != "file":
+        raise EngineError(f"no store at `{path}`", "store_not_found")
+    report = replay_store(db)
+    if report.same:
+        click.echo(f"replayed {report.calls} calls under {report.revisions} revision"
+                   f"{'s' if report.revisions != 1 else ''}: {report.accounts} accounts, {report.entries} "
+                   "ledger entries, all the same as stored")
+        return
+    click.echo(f"difference: {report.difference}")
+    sys.exit(1)

@@ -36,6 +36,8 @@ class Context:
         self.book = book
         #: told of every decision with the facts behind it (tracing, living docs); None: nobody
         self.observer = observer
+        #: whether this policy's texts are in the store already (kept with the first logged call)
+        self.revision_kept = False
         #: the facts of each verdict given and not yet made a decision (a subscribe's start grant is
         #: decided between the subscribe's verdict and its decision)
         self._seen: dict[int, Mapping[str, Any]] = {}

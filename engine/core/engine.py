@@ -333,8 +333,12 @@ class Engine(Plumbing):
                 acct = ctx.load(u, name)
                 if acct is None:
                     continue
-                out.extend(timeline.settle(ctx, u, acct, t))
+                settled = timeline.settle(ctx, u, acct, t)
                 u.save(acct)
+                if settled:  # logged too, so that a replay brings the account to the same point
+                    self._log(u, (t, "advance", name, {"to": t}, None, "advanced", None, "", None,
+                                  ctx.book.revision))
+                out.extend(settled)
         out.sort(key=lambda d: d.at)  # stable: at one instant, accounts by name, each in settle order
         return out
 
@@ -398,7 +402,9 @@ class Engine(Plumbing):
     def log(self, account: str | None = None, since: At | None = None) -> list[LoggedCall]:
         """The event log: every decided call, denials included, oldest first (refused calls are not in it).
 
-        Each entry can be made again: ``getattr(engine, c.method)(**c.args, key=c.key)``.
+        Each entry can be made again: ``getattr(engine, c.method)(**c.args, key=c.key)``; an
+        :meth:`advance` is logged once for each account it moved (``method`` "advance", ``args``
+        ``{"to"}``), as ``inmail replay`` expects.
         ``account``: only that account's calls; ``since``: only calls at or after it.
         A SQL store made before the log existed logs only the calls since it was
         upgraded (:attr:`log_complete` says whether the log is whole).

@@ -101,10 +101,21 @@ class Plumbing:
         u.save(acct)
         if idem is not None:
             u.remember(idem.key, acct.name, idem.request, decision)
-        if logged is not None:  # a plain tuple (model.LOG_RECORD): each store writes it its own way
-            u.log((t, logged[0], acct.name, logged[1], None if idem is None else idem.key, verdict.outcome,
-                   verdict.reason, verdict.rule, message_id, ctx.book.revision))
+        if logged is not None:
+            self._log(u, (t, logged[0], acct.name, logged[1], None if idem is None else idem.key,
+                          verdict.outcome, verdict.reason, verdict.rule, message_id, ctx.book.revision))
         return decision
+
+    def _log(self, u: Unit, record: tuple[Any, ...]) -> None:
+        """Append a call to the event log (a plain tuple in model.LOG_RECORD order; each store writes it
+        its own way), keeping the policy's and rules' texts with the first call under them."""
+        ctx = self._ctx
+        if not ctx.revision_kept:
+            policy_text, override_text = ctx.policy.texts
+            u.keep_revision(ctx.book.revision, {"policy": policy_text, "override": override_text,
+                                                "rules": ctx.book.texts()})
+            ctx.revision_kept = True
+        u.log(record)
 
     def _new_id(self, u: Unit, acct: AccountState) -> str:
         """A message id no message has yet: ``<sender>/<n>``, n counting the sender's messages."""

@@ -8,6 +8,7 @@ is raised with all of them. Scenario overrides are deep-merged onto the base
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from pathlib import Path
@@ -250,7 +251,19 @@ def load_policy_text(text: str, source: str = "policies.yaml",
     policy = policy_from_node(node, diags, source, _digest(text, override_text))
     if policy is None or diags.has_errors():
         raise InvalidPolicy(diags.items)
-    return policy
+    return dataclasses.replace(policy, texts=(text, override_text))
+
+
+def policy_from_texts(text: str, override_text: str = "", source: str = "policies.yaml") -> Policy:
+    """The policy :attr:`Policy.texts` describe (how a store's revision is read back)."""
+    override: YMap | None = None
+    if override_text:
+        diags = Diagnostics()
+        node = parse_text(override_text, "<policy_override>", diags)
+        if not isinstance(node, YMap) or diags.has_errors():
+            raise InvalidPolicy(diags.items)
+        override = node
+    return load_policy_text(text, source, override, override_text)
 
 
 def load_policy(path: str | Path | None = None, override: YMap | None = None,

@@ -96,6 +96,8 @@ class Policy:
     responses: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(_DEFAULT_RESPONSES))
     source: str = "<policy>"
     digest: str = ""
+    #: (the policy file's text, a scenario override's text): what it was read from, to read again
+    texts: tuple[str, str] = field(default=("", ""), repr=False, compare=False)
 
     def setting(self, path: str) -> Any:
         """Look up a dotted setting such as ``credit_back.window_days`` or ``plans.career.cap``.

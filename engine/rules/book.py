@@ -16,6 +16,7 @@ can be switched off (``memo=False`` or ``INMAIL_MEMO=0``).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import threading
@@ -83,6 +84,7 @@ def load_rule_files(rules_dir: str | Path, policy: Policy
         digest.update(text.encode("utf-8"))
         rf = read_rule_file(path, display, text, policy, diags)
         if rf is not None:
+            rf = dataclasses.replace(rf, text=text)
             files[rf.event] = rf
             limits = limit_problems(rf)
             diags.extend(limits)
@@ -184,6 +186,10 @@ class RuleBook:
     @property
     def events(self) -> tuple[str, ...]:
         return tuple(self._files)
+
+    def texts(self) -> dict[str, str]:
+        """The text of every rules file, by file name (what a store keeps for each revision)."""
+        return {f"{event}.yaml": rf.text for event, rf in sorted(self._files.items())}
 
     def rules(self, event: str) -> list[Rule]:
         """The rules of ``event`` in the order they are tried."""

@@ -15,7 +15,7 @@ becomes a diagnostic pointing at the text; loading raises once, with all of them
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.policy import Policy
@@ -86,6 +86,8 @@ class RuleFile:
     path: str
     rules: tuple[Rule, ...]
     loc: Location
+    #: the file's text, as read (a store keeps it so that the log can be replayed under it)
+    text: str = field(default="", repr=False, compare=False)
 
     def facts_read(self) -> tuple[str, ...]:
         """The facts any rule reads, in catalog order (the memo key and the lint domain)."""

@@ -110,6 +110,11 @@ calls_t = sa.Table(
     sa.Column("message", _NAME),
     sa.Column("revision", sa.String(64), nullable=False),
 )
+revisions_t = sa.Table(
+    "revisions", metadata,
+    sa.Column("revision", sa.String(64), primary_key=True),
+    sa.Column("texts", sa.Text, nullable=False),  # {"policy", "override", "rules": {file: text}} as JSON
+)
 idempotency_t = sa.Table(
     "idempotency", metadata,
     sa.Column("key", sa.String(400), primary_key=True),
@@ -181,6 +186,8 @@ INSERT_CONNECTION = one_line("INSERT INTO connections (a, b, at) VALUES (:a, :b,
 INSERT_CALL = one_line("INSERT INTO calls (at, account, method, args, key, outcome, reason, rule, message, "
                        "revision) VALUES (:at, :account, :method, :args, :key, :outcome, :reason, :rule, "
                        ":message, :revision)")
+HAS_REVISION = "SELECT 1 FROM revisions WHERE revision = :revision"
+INSERT_REVISION = "INSERT INTO revisions (revision, texts) VALUES (:revision, :texts)"
 SELECT_KEY = one_line("SELECT decision FROM idempotency WHERE key = :key")
 INSERT_KEY = one_line("INSERT INTO idempotency (key, account, decision) VALUES (:key, :account, :decision)")
 

@@ -65,6 +65,9 @@ class Unit(Protocol):
     def connect(self, a: str, b: str, at: dt.datetime) -> None:
         """Record a 1st-degree connection both ways (idempotent)."""
 
+    def keep_revision(self, revision: str, texts: dict[str, Any]) -> None:
+        """Keep the texts of a policy-and-rules revision, once (``{"policy", "override", "rules"}``)."""
+
     def log(self, record: tuple[Any, ...]) -> None:
         """Append a decided call to the event log in this transaction (the store numbers it).
 
@@ -105,6 +108,9 @@ class Store(Protocol):
 
     def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
         """The event log in order (of one account, from an instant on, if given)."""
+
+    def revision(self, revision: str) -> dict[str, Any] | None:
+        """The texts kept for a revision (see :meth:`Unit.keep_revision`), or None."""
 
     def log_complete(self) -> bool:
         """Whether the log holds every call the store ever applied (not a store made before the log)."""

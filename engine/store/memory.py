@@ -47,6 +47,7 @@ class MemoryStore:
         self._connections: set[tuple[str, str]] = set()
         self._keys: dict[str, tuple[str | None, Decision]] = {}
         self._calls: list[tuple[Any, ...]] = []  # the event log: each call's record, as the engine gave it
+        self._revisions: dict[str, dict[str, Any]] = {}
         self._reminded: dict[str, MsgRec] = {}
         #: (next due instant, account) with lazy deletion: an entry is live if it matches the account
         self._due: list[tuple[dt.datetime, str]] = []
@@ -94,6 +95,10 @@ class MemoryStore:
 
     def log_complete(self) -> bool:
         return True
+
+    def revision(self, revision: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._revisions.get(revision)
 
     def reminded(self, at: dt.datetime | None) -> list[tuple[dt.datetime, str, int, str]]:
         found = [(m.reminded_at, m.sender, m.seq, m.id) for m in self._reminded.values()
@@ -261,6 +266,11 @@ class MemoryUnit:
             if pair not in self.s._connections:
                 self.s._connections.add(pair)
                 self._undo.append(lambda pair=pair: self.s._connections.discard(pair))  # type: ignore[misc]
+
+    def keep_revision(self, revision: str, texts: dict[str, Any]) -> None:
+        if revision not in self.s._revisions:
+            self._note_key(self.s._revisions, revision)
+            self.s._revisions[revision] = texts
 
     def log(self, record: tuple[Any, ...]) -> None:
         calls = self.s._calls

@@ -32,6 +32,7 @@ from engine.store._sql_schema import (
     ACCOUNT_COLS,
     AWAITING,
     CONNECTED,
+    HAS_REVISION,
     INSERT_ACCOUNT,
     INSERT_CALL,
     INSERT_CONNECTION,
@@ -39,6 +40,7 @@ from engine.store._sql_schema import (
     INSERT_KEY,
     INSERT_LOT,
     INSERT_MESSAGE,
+    INSERT_REVISION,
     LIVE_LOTS,
     MESSAGE_EXISTS,
     PENDING_REMINDERS,
@@ -63,6 +65,7 @@ from engine.store._sql_schema import (
     metadata,
     one_line,
     opt_instant,
+    revisions_t,
     sets,
     utc_text,
 )
@@ -296,6 +299,12 @@ class SqlStore:
         return [LoggedCall(**{**row, "at": from_utc_text(row["at"]), "args": json.loads(row["args"])})
                 for row in rows]
 
+    def revision(self, revision: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            q = sa.select(revisions_t.c.texts).where(revisions_t.c.revision == revision)
+            found = conn.execute(q).scalar()
+        return None if found is None else dict(json.loads(found))
+
     def log_complete(self) -> bool:
         with self._read() as conn:
             q = sa.select(meta_t.c.value).where(meta_t.c.key == "log_incomplete")
@@ -354,6 +363,10 @@ class SqlUnit:
         if "decision" in data and "request" in data:
             return data["request"], Decision.from_dict(data["decision"])
         return None, Decision.from_dict(data)
+
+    def keep_revision(self, revision: str, texts: dict[str, Any]) -> None:
+        if self._c.one(HAS_REVISION, {"revision": revision}) is None:
+            self._c.run(INSERT_REVISION, {"revision": revision, "texts": json.dumps(texts)})
 
     def log(self, record: tuple[Any, ...]) -> None:  # the database numbers the log
         fields = dict(zip(LOG_RECORD, record, strict=True))

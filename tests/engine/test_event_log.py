@@ -89,3 +89,51 @@ def test_a_store_made_before_the_log_is_upgraded_and_says_its_log_is_partial(tmp
     con = sqlite3.connect(db)
     assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
     con.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_replay_of_a_store_gives_its_ledger_across_a_policy_reload(seed: int, tmp_path: Path) -> None:
+    from engine.impact.replay import replay_store
+
+    policy = Path(__file__).resolve().parents[2] / "policies.yaml"
+    edited = tmp_path / "career8.yaml"
+    edited.write_text(policy.read_text(encoding="utf-8").replace(
+        "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10"), encoding="utf-8")
+    db = str(tmp_path / "live.db")
+    calls = list(year_of_events(10, seed=seed))
+    with Engine.open(db=db, policy=policy) as live:
+        for n, call in enumerate(calls):
+            if n == len(calls) // 2:
+                live.reload(policy=edited)  # half the year under another revision
+            with contextlib.suppress(InvalidCall):
+                getattr(live, call.method)(*call.args, **call.kwargs)
+        live.advance(calls[-1].kwargs["at"])
+        revisions = {c.revision for c in live.log()}
+    assert len(revisions) == 2
+    report = replay_store(db)
+    assert report.same, report.difference
+    assert report.revisions == 2 and report.entries > 100
+
+
+def test_replay_finds_a_changed_entry_and_refuses_a_store_older_than_the_log(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    db = tmp_path / "live.db"
+    with Engine.open(db=str(db)) as eng:
+        eng.subscribe("alice", "career", at="2026-01-15")
+        eng.send("alice", "carol", at="2026-01-16")
+    run = CliRunner()
+    ok = run.invoke(main, ["replay", "--db", str(db)])
+    assert ok.exit_code == 0 and "all the same as stored" in ok.stdout, ok.output
+    con = sqlite3.connect(db)
+    con.execute("UPDATE entries SET amount = amount - 1 WHERE kind = 'consume'")
+    con.commit()
+    bad = run.invoke(main, ["replay", "--db", str(db)])
+    assert bad.exit_code == 1 and "difference: account alice, entry 2" in bad.stdout, bad.output
+    con.execute("INSERT INTO meta (key, value) VALUES ('log_incomplete', 'made before the log')")
+    con.commit()
+    con.close()
+    old = run.invoke(main, ["replay", "--db", str(db)])
+    assert old.exit_code == 2 and "log_incomplete" in old.stderr
