@@ -41,6 +41,8 @@ SHOWN_ACCOUNTS = 10
               help="The edited rules (default: ./rules, else the packaged ones).")
 @click.option("--synthetic", type=click.IntRange(1, 1_000_000), default=None, metavar="N",
               help="Play a seeded year of N accounts (the benchmark's workload) instead of FILES.")
+@click.option("--db", default=None, metavar="URL",
+              help="Play a store's event log (its real history) instead of FILES; the store is only read.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, metavar="N",
               help="With --synthetic: split the accounts over N worker processes (same report, faster).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -49,11 +51,11 @@ SHOWN_ACCOUNTS = 10
               help="Chart of all usable credits over time, base vs new (needs: pip install -e '.[plot]').")
 @report_errors
 def impact(files: tuple[str, ...], base_policy: str, base_rules: str | None, new_policy: str | None,
-           new_rules: str | None, synthetic: int | None, jobs: int, fmt: str, fail_on_change: bool,
-           plot_path: str | None) -> None:
-    """Compare the base policy with the new one over FILES (scenarios) or --synthetic N."""
-    if bool(files) == (synthetic is not None):
-        raise click.UsageError("give scenario FILES or --synthetic N (one of the two)")
+           new_rules: str | None, synthetic: int | None, db: str | None, jobs: int, fmt: str,
+           fail_on_change: bool, plot_path: str | None) -> None:
+    """Compare the base policy with the new one over FILES (scenarios), --synthetic N or --db URL."""
+    if sum((bool(files), synthetic is not None, db is not None)) != 1:
+        raise click.UsageError("give scenario FILES, --synthetic N or --db URL (one of them)")
     if jobs > 1 and synthetic is None:
         raise click.UsageError("--jobs splits a --synthetic year; scenario files run in one process")
     if plot_path is not None and Path(plot_path).suffix.lower() != ".png":
@@ -65,7 +67,8 @@ def impact(files: tuple[str, ...], base_policy: str, base_rules: str | None, new
     try:
         report = compare_policies(base_policy=base_policy, new_policy=new_policy,
                                   base_rules=base_rules or new_rules, new_rules=new_rules,
-                                  scenarios=list(files), synthetic=synthetic, progress=bar, jobs=jobs)
+                                  scenarios=list(files), synthetic=synthetic, db=db, progress=bar,
+                                  jobs=jobs)
     finally:
         bar.close()
     if fmt == "json":

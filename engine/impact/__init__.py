@@ -12,9 +12,10 @@ from pathlib import Path
 
 from engine.core.engine import Engine
 from engine.errors import EngineError, InvalidCall
-from engine.impact.calls import scenario_calls, synthetic_calls
+from engine.impact.calls import logged_calls, scenario_calls, synthetic_calls
 from engine.impact.compare import MOVEMENTS, Divergence, ImpactReport, Progress, Side, impact, merge
 from engine.impact.synthetic import Call
+from engine.model import LoggedCall
 from engine.scenario.load import load_scenario
 from engine.source.paths import resolve_policy
 
@@ -25,7 +26,7 @@ PathLike = str | Path
 
 def compare_policies(*, base_policy: PathLike, new_policy: PathLike | None = None,
                      base_rules: PathLike | None = None, new_rules: PathLike | None = None,
-                     scenarios: Sequence[PathLike] = (), synthetic: int | None = None,
+                     scenarios: Sequence[PathLike] = (), synthetic: int | None = None, db: str | None = None,
                      calls: Iterable[Call] | None = None, progress: Progress | None = None,
                      jobs: int = 1) -> ImpactReport:
     """Compare ``base_policy`` (and ``base_rules``) with ``new_policy`` (and ``new_rules``) over one source.
@@ -33,18 +34,21 @@ def compare_policies(*, base_policy: PathLike, new_policy: PathLike | None = Non
     The source is exactly one of: ``scenarios`` (scenario files: their set-up
     and timeline, under each side's policy merged with the file's own
     ``policy:``; ``expect`` is ignored), ``synthetic`` (a seeded year of that
-    many accounts), or ``calls``. ``None`` for the new policy or rules means
-    the usual places (``./policies.yaml``, ``./rules``, else the packaged ones).
+    many accounts), ``db`` (a store's event log: its real history), or ``calls``.
+    ``None`` for the new policy or rules means the usual places (``./policies.yaml``,
+    ``./rules``, else the packaged ones).
     Both sides run in memory from empty stores. ``jobs`` > 1 splits a synthetic
     year's accounts over that many worker processes (its accounts never message
     or connect to each other, so the merged report is the same as with one).
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
         raise InvalidCall("jobs is a number of worker processes from 1 to 64", "invalid_argument")
-    given = [bool(scenarios), synthetic is not None, calls is not None]
+    given = [bool(scenarios), synthetic is not None, db is not None, calls is not None]
     if sum(given) != 1:
-        raise InvalidCall("give exactly one source: scenario files, a synthetic size, or calls",
+        raise InvalidCall("give exactly one source: scenario files, a synthetic size, a store, or calls",
                           "invalid_argument")
+    if db is not None:
+        calls = logged_calls(_read_log(db))
     new_path = resolve_policy(new_policy)
     if scenarios:
         loaded = [(Path(p).stem, load_scenario(p, base_policy), load_scenario(p, new_path))
@@ -92,3 +96,16 @@ def _in_parallel(accounts: int, jobs: int, base_policy: PathLike, new_policy: Pa
     except BrokenProcessPool:
         raise EngineError("a worker process died (out of memory?); try fewer --jobs",
                           "worker_failed") from None
+
+
+def _read_log(db: str) -> list[LoggedCall]:
+    from engine.store.base import open_store
+
+    store = open_store(db, create=False)
+    try:
+        if not store.log_complete():
+            raise EngineError("this store was made before the event log: its earlier calls are not in it",
+                              "log_incomplete")
+        return store.calls()
+    finally:
+        store.close()

@@ -1,11 +1,13 @@
-"""Where the calls of an impact report come from: a scenario's set-up and timeline, or a seeded year."""
+"""Where the calls of an impact report come from: a scenario, a store's event log, or a seeded year."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from engine.impact.synthetic import Call
+from engine.model import LoggedCall
 from engine.scenario.model import Account, Scenario
 from engine.scenario.run import agenda, event_call
 
@@ -38,3 +40,25 @@ def synthetic_calls(accounts: int) -> Iterator[Call]:
     from engine.impact.synthetic import year_of_events
 
     return year_of_events(accounts)
+
+
+#: Each logged method's positional arguments, in order (the rest are keyword arguments).
+POSITIONAL = {"subscribe": ("account", "plan"), "send": ("sender", "recipient"),
+              "respond": ("message_id", "response_type"), "purchase": ("account", "credits"),
+              "cancel": ("account",), "change_plan": ("account", "plan"),
+              "set_payment": ("account", "status"), "connect": ("account", "other")}
+
+
+def logged_calls(log: Iterable[LoggedCall]) -> Iterator[Call]:
+    """A store's event log as calls to play again (an advance once per instant, not per account)."""
+    advanced = None
+    for c in log:
+        if c.method == "advance":
+            if c.args["to"] != advanced:
+                advanced = c.args["to"]
+                yield Call("advance", (dt.datetime.fromisoformat(advanced),), {}, f"log #{c.seq}")
+            continue
+        advanced = None
+        names = POSITIONAL[c.method]
+        rest = {k: v for k, v in c.args.items() if k not in names}
+        yield Call(c.method, tuple(c.args[n] for n in names), {**rest, "key": c.key}, f"log #{c.seq}")

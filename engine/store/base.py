@@ -133,11 +133,14 @@ def open_store(db: str | Path | None, create: bool = True) -> Store:
     if not text.strip():
         raise EngineError("the database name is empty; give a file, a URL, or leave it out for memory",
                           "invalid_database")
-    if "://" not in text:
+    path = text if "://" not in text else text[len("sqlite:///"):] if text.startswith("sqlite:///") else None
+    if path is not None:
         try:
-            path_kind(text)  # a name the OS cannot look up is refused here, not deep in the driver
+            kind = path_kind(path)  # a name the OS cannot look up is refused here, not deep in the driver
         except PathProblem as exc:
             raise EngineError(str(exc), "invalid_database") from None
+        if not create and kind != "file":  # connecting would create an empty file: a read never writes
+            raise EngineError(f"no store at `{path}`", "store_not_found")
     url = text if "://" in text else f"sqlite:///{Path(text).resolve()}"
     from engine.store.sql import SqlStore
 

@@ -169,6 +169,7 @@ def test_the_command_reports_in_json_and_gates_on_change(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(("args", "code"), [
     ([], "usage_error"),
+    (["--db", "{tmp}/missing.db"], "store_not_found"),
     (["--synthetic", "5", "x.yaml"], "usage_error"),
     (["--synthetic", "0"], "invalid_argument"),
     (["--base", "nothere.yaml", "--synthetic", "5"], "file_not_found"),
@@ -177,7 +178,28 @@ def test_the_command_reports_in_json_and_gates_on_change(tmp_path: Path) -> None
     (["--synthetic", "5", "--jobs", "0"], "invalid_argument"),
 ])
 def test_bad_input_is_refused(args: list[str], code: str, tmp_path: Path) -> None:
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     full = ["impact", *args] if "--base" in args else ["impact", "--base", str(POLICY), *args]
     result = CliRunner().invoke(main, full)
     assert result.exit_code == 2, result.output
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even an empty database
     assert f"{code}: " in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_stores_event_log_is_a_source_and_gives_what_its_scenario_gives(tmp_path: Path) -> None:
+    """A store filled by a scenario, compared through its log, reports what the scenario file does."""
+    scenario = REPO / "examples" / "scenarios" / "buying-credits.yaml"
+    db = str(tmp_path / "run.db")
+    made = CliRunner().invoke(main, ["simulate", str(scenario), "--db", db])
+    assert made.exit_code == 0, made.output
+    new = edited(tmp_path, "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10")
+    by_file = compare_policies(base_policy=POLICY, new_policy=new, scenarios=[scenario]).to_dict()
+    by_log = compare_policies(base_policy=POLICY, new_policy=new, db=db).to_dict()
+    for key in ("decisions", "changed", "not_applicable", "rules", "totals"):
+        assert by_log[key] == by_file[key], key
+    assert [(t["from"], t["to"], t["count"]) for t in by_log["transitions"]] == \
+        [(t["from"], t["to"], t["count"]) for t in by_file["transitions"]]
+    assert {a: (v["base"], v["new"]) for a, v in by_log["accounts"].items()} == \
+        {a: (v["base"], v["new"]) for a, v in by_file["accounts"].items()}
+    same = compare_policies(base_policy=POLICY, new_policy=POLICY, db=db)
+    assert (same.changed, same.not_applicable, same.changed_accounts) == (0, 0, [])
