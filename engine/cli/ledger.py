@@ -120,8 +120,9 @@ def history(account: str, db: str, fmt: str, policy_path: str | None, rules_dir:
 
 @click.command("log")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True,
-              help="table for people; jsonl: one JSON object per call, for programs.")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "scenario"]), default="table",
+              show_default=True, help="table for people; jsonl: one JSON object per call, for programs; "
+                                      "scenario: a scenario file of this history, to run and edit.")
 @click.option("--account", default=None, metavar="NAME", help="Only this account's calls.")
 @click.option("--since", default=None, metavar="TIME", help="Only calls at or after this instant.")
 @policy_option
@@ -145,6 +146,12 @@ def log(db: str, fmt: str, account: str | None, since: str | None, policy_path: 
     if fmt == "jsonl":
         for c in calls:
             click.echo(json.dumps(c.to_dict()))
+        return
+    if fmt == "scenario":
+        from engine.scenario.export import log_to_scenario
+
+        revisions = sorted({c.revision for c in calls})
+        click.echo(log_to_scenario(calls, f"history of {db}", ", ".join(revisions) or None), nl=False)
         return
     table = Table(title=f"event log ({len(calls)} call{'s' if len(calls) != 1 else ''})")
     for col in ("#", "at", "call", "account", "decided", "rule", "key"):

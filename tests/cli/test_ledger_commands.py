@@ -66,3 +66,21 @@ def test_log_lists_every_decided_call_and_only_reads(store: str) -> None:
     table = CliRunner().invoke(main, ["log", "--db", store])
     assert table.exit_code == 0 and "event log" in table.stdout
     assert Path(store).read_bytes() == before
+
+
+def test_log_as_a_scenario_runs_and_passes_and_notices_an_edit(tmp_path: Path) -> None:
+    db = str(tmp_path / "run.db")
+    source = ROOT / "examples" / "scenarios" / "buying-credits.yaml"
+    assert CliRunner().invoke(main, ["simulate", str(source), "--db", db]).exit_code == 0
+    exported = CliRunner().invoke(main, ["log", "--db", db, "--format", "scenario"])
+    assert exported.exit_code == 0, exported.output
+    path = tmp_path / "history.yaml"
+    path.write_text(exported.stdout, encoding="utf-8")
+    run = CliRunner().invoke(main, ["simulate", str(path)])
+    assert run.exit_code == 0, run.stdout
+    assert "expectations passed, 0 failed" in run.stdout
+    policy = tmp_path / "policies.yaml"
+    policy.write_text((ROOT / "policies.yaml").read_text(encoding="utf-8").replace(
+        "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10"), encoding="utf-8")
+    edited = CliRunner().invoke(main, ["simulate", str(path), "--policy", str(policy)])
+    assert edited.exit_code == 1 and "expectation_failed" in edited.stdout
