@@ -35,9 +35,9 @@ from types import TracebackType
 from typing import Any
 
 from engine.core import arguments as check
+from engine.core import plumbing as call
 from engine.core import timeline
 from engine.core.context import Context, Observer
-from engine.core.plumbing import Plumbing
 from engine.errors import InvalidCall
 from engine.ledger import lots as ledger
 from engine.ledger.state import AccountState, MsgRec
@@ -51,11 +51,12 @@ from engine.store.base import Store, open_store
 At = dt.datetime | dt.date | str
 
 
-class Engine(Plumbing):
+class Engine:
     """InMail credits for an embedding app: decisions explained, balances exact, state in a store."""
 
     def __init__(self, store: Store, policy: Policy, book: RuleBook) -> None:
-        super().__init__(store, Context(policy, book))
+        self._store = store
+        self._ctx = Context(policy, book)
 
     @classmethod
     def open(cls, db: str | Path | None = None, policy: str | Path | Policy | None = None,
@@ -167,11 +168,11 @@ class Engine(Plumbing):
         check.name(account, "an account name")
         t = ctx.cal.instant(at)
         anchor = t if billing_anchor is None else ctx.cal.instant(billing_anchor)
-        self._check_plan(plan)
-        self._check_payment(payment)
+        call.check_plan(self._ctx, plan)
+        call.check_payment(payment)
         idem = check.idempotency(key, "subscribe", account, plan, t, anchor, payment)
         with self._store.unit() as u:
-            if (first := self._first(u, idem)) is not None:
+            if (first := call.first(u, idem)) is not None:
                 return first
             acct = ctx.load(u, account)
             system: list[Decision] = []
@@ -180,7 +181,7 @@ class Engine(Plumbing):
                 if acct.active and ctx.policy.plans[acct.plan].premium:
                     raise InvalidCall(f"account `{account}` already has an active Premium subscription",
                                       "account_exists")
-                self._check_clock(acct, t)
+                call.check_clock(acct, t)
                 system = timeline.settle(ctx, u, acct, t)
             else:  # facts of an account that is not subscribed yet: its plan to be, not premium
                 acct = AccountState(account, plan, payment, t, anchor)
@@ -189,7 +190,7 @@ class Engine(Plumbing):
             verdict = ctx.decide("subscribe", ctx.facts(acct, "account"))
             if new:
                 u.new_account(acct)
-            return self._apply(u, acct, verdict, t, system, idem,
+            return call.apply(ctx, u, acct, verdict, t, system, idem,
                                {"plan": plan, "payment": payment, "anchor": anchor},
                                logged=("subscribe", {"account": account, "plan": plan, "at": t,
                                                      "billing_anchor": anchor, "payment": payment}))
@@ -200,13 +201,13 @@ class Engine(Plumbing):
 
     def change_plan(self, account: str, plan: str, *, at: At, key: str | None = None) -> Decision:
         """Move to ``plan``: eligibility at once; allotment and cap from the next renewal; lots kept."""
-        self._check_plan(plan)
+        call.check_plan(self._ctx, plan)
         premium = self.policy.plans[plan].premium
         return self._simple("change_plan", account, at, key, {"new_plan.premium": premium}, {"plan": plan})
 
     def set_payment(self, account: str, status: str, *, at: At, key: str | None = None) -> Decision:
         """Record the card on file as ``valid`` or ``expired`` (R03: expired blocks sends and purchases)."""
-        self._check_payment(status)
+        call.check_payment(status)
         return self._simple("payment", account, at, key, {"payment.status": status}, {"status": status})
 
     def connect(self, account: str, other: str, *, at: At, key: str | None = None) -> Decision:
@@ -229,14 +230,14 @@ class Engine(Plumbing):
         t = ctx.cal.instant(at)
         idem = check.idempotency(key, event, account, t, *args.values())
         with self._store.unit() as u:
-            if (first := self._first(u, idem)) is not None:
+            if (first := call.first(u, idem)) is not None:
                 return first
-            acct = self._acting(u, account, t)
+            acct = call.acting(ctx, u, account, t)
             system = timeline.settle(ctx, u, acct, t)
             facts = ctx.facts(acct, "account")
             facts.update(extra)
             method = "set_payment" if event == "payment" else event
-            return self._apply(u, acct, ctx.decide(event, facts), t, system, idem, args,
+            return call.apply(ctx, u, acct, ctx.decide(event, facts), t, system, idem, args,
                                logged=(method, {"account": account, **args, "at": t}))
 
     # --- messages ---------------------------------------------------------------------------
@@ -258,9 +259,9 @@ class Engine(Plumbing):
         t = ctx.cal.instant(at)
         idem = check.idempotency(key, "send", sender, recipient, t, message_id)
         with self._store.unit() as u:
-            if (first := self._first(u, idem)) is not None:
+            if (first := call.first(u, idem)) is not None:
                 return first
-            acct = self._acting(u, sender, t)
+            acct = call.acting(ctx, u, sender, t)
             if message_id is not None and u.message_exists(message_id):
                 raise InvalidCall(f"a message `{message_id}` already exists", "message_exists")
             system = timeline.settle(ctx, u, acct, t)
@@ -270,13 +271,13 @@ class Engine(Plumbing):
             verdict = ctx.decide("send", facts)
             logged = ("send", {"sender": sender, "recipient": recipient, "at": t, "message_id": message_id})
             if verdict.outcome == "denied":  # a denied send records no message
-                return self._apply(u, acct, verdict, t, system, idem, {}, message_id=message_id,
+                return call.apply(ctx, u, acct, verdict, t, system, idem, {}, message_id=message_id,
                                    logged=logged)
-            msg_id = message_id if message_id is not None else self._new_id(u, acct)
+            msg_id = message_id if message_id is not None else call.new_id(u, acct)
             msg = MsgRec(msg_id, acct.next_msg, sender, recipient,
                          "free" if verdict.outcome == "sent_free" else "inmail", t)
             acct.next_msg += 1
-            return self._apply(u, acct, verdict, t, system, idem, {}, msg=(msg, u.add_message),
+            return call.apply(ctx, u, acct, verdict, t, system, idem, {}, msg=(msg, u.add_message),
                                message_id=msg_id, logged=logged)
 
     def respond(self, message_id: str, response_type: str, *, at: At, key: str | None = None) -> Decision:
@@ -295,12 +296,12 @@ class Engine(Plumbing):
             raise InvalidCall(f"unknown response type `{response_type}`; known: "
                               f"{', '.join(sorted(ctx.policy.responses))}", "unknown_response_type")
         with self._store.unit() as u:
-            if (first := self._first(u, idem)) is not None:
+            if (first := call.first(u, idem)) is not None:
                 return first
             msg = u.message(message_id)
             if msg is None:
                 raise InvalidCall(f"no message `{message_id}`", "unknown_message")
-            acct = self._acting(u, msg.sender, t)
+            acct = call.acting(ctx, u, msg.sender, t)
             system = timeline.settle(ctx, u, acct, t)
             facts = ctx.facts(acct, "sender")
             facts.update({
@@ -311,7 +312,7 @@ class Engine(Plumbing):
                 "response.status": status,
                 "response.within_window": ctx.cal.within(msg.sent_at, t, ctx.policy.credit_back.window_days),
             })
-            return self._apply(u, acct, ctx.decide("respond", facts), t, system, idem,
+            return call.apply(ctx, u, acct, ctx.decide("respond", facts), t, system, idem,
                                {"response_type": response_type, "status": status},
                                msg=(msg, u.update_message), message_id=msg.id, status=status,
                                logged=("respond", {"message_id": message_id, "response_type": response_type,
@@ -336,7 +337,7 @@ class Engine(Plumbing):
                 settled = timeline.settle(ctx, u, acct, t)
                 u.save(acct)
                 if settled:  # logged too, so that a replay brings the account to the same point
-                    self._log(u, (t, "advance", name, {"to": t}, None, "advanced", None, "", None,
+                    call.log(ctx, u, (t, "advance", name, {"to": t}, None, "advanced", None, "", None,
                                   ctx.book.revision))
                 out.extend(settled)
         out.sort(key=lambda d: d.at)  # stable: at one instant, accounts by name, each in settle order

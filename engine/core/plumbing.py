@@ -20,106 +20,94 @@ from engine.errors import InvalidCall
 from engine.ledger.state import AccountState, Cause, MsgRec
 from engine.model import Decision, Verdict
 from engine.rules.catalog import PAYMENT_STATUSES
-from engine.store.base import Store, Unit
+from engine.store.base import Unit
 
 
-class Plumbing:
-    """What the public calls share: the store, the context in force, and closing a call."""
+def first(u: Unit, idem: check.Idempotency | None) -> Decision | None:
+    """The Decision already made under this call's key; a key used by another call is refused."""
+    if idem is None:
+        return None
+    found = u.recorded(idem.key)
+    if found is None:
+        return None
+    request, decision = found
+    if request is not None and request != idem.request:
+        raise InvalidCall(f"the idempotency key `{idem.key}` was used for another call "
+                          f"({request.split(' ', 1)[0]})", "idempotency_key_reused")
+    return decision
 
-    def __init__(self, store: Store, ctx: Context) -> None:
-        self._store = store
-        self._ctx = ctx
+def acting(ctx: Context, u: Unit, name: str, t: dt.datetime) -> AccountState:
+    acct = ctx.load(u, name)
+    if acct is None:
+        raise InvalidCall(f"no account `{name}`", "unknown_account")
+    check_clock(acct, t)
+    return acct
 
-    @staticmethod
-    def _first(u: Unit, idem: check.Idempotency | None) -> Decision | None:
-        """The Decision already made under this call's key; a key used by another call is refused."""
-        if idem is None:
-            return None
-        found = u.recorded(idem.key)
-        if found is None:
-            return None
-        request, decision = found
-        if request is not None and request != idem.request:
-            raise InvalidCall(f"the idempotency key `{idem.key}` was used for another call "
-                              f"({request.split(' ', 1)[0]})", "idempotency_key_reused")
-        return decision
+def check_clock(acct: AccountState, t: dt.datetime) -> None:
+    if t < acct.clock:
+        raise InvalidCall(f"`{t.isoformat()}` is before the last instant of account `{acct.name}` "
+                          f"({acct.clock.isoformat()}); events must not go back in time",
+                          "time_went_back")
 
-    def _acting(self, u: Unit, name: str, t: dt.datetime) -> AccountState:
-        acct = self._ctx.load(u, name)
-        if acct is None:
-            raise InvalidCall(f"no account `{name}`", "unknown_account")
-        self._check_clock(acct, t)
-        return acct
+def check_plan(ctx: Context, plan: str) -> None:
+    plans = ctx.policy.plans
+    if not isinstance(plan, str) or plan not in plans:
+        raise InvalidCall(f"unknown plan `{plan}`; plans: {', '.join(plans)}", "unknown_plan")
 
-    @staticmethod
-    def _check_clock(acct: AccountState, t: dt.datetime) -> None:
-        if t < acct.clock:
-            raise InvalidCall(f"`{t.isoformat()}` is before the last instant of account `{acct.name}` "
-                              f"({acct.clock.isoformat()}); events must not go back in time",
-                              "time_went_back")
+def check_payment(status: str) -> None:
+    if not isinstance(status, str) or status not in PAYMENT_STATUSES:
+        raise InvalidCall(f"payment status must be `valid` or `expired`, got `{status}`",
+                          "invalid_payment_status")
 
-    def _check_plan(self, plan: str) -> None:
-        plans = self._ctx.policy.plans
-        if not isinstance(plan, str) or plan not in plans:
-            raise InvalidCall(f"unknown plan `{plan}`; plans: {', '.join(plans)}", "unknown_plan")
+def apply(ctx: Context, u: Unit, acct: AccountState, verdict: Verdict, t: dt.datetime, system: list[Decision],
+           idem: check.Idempotency | None, args: Mapping[str, Any], *,
+           msg: tuple[MsgRec, Callable[[MsgRec], None]] | None = None,
+           message_id: str | None = None, status: str | None = None,
+           logged: tuple[str, dict[str, Any]] | None = None) -> Decision:
+    """Carry out the verdict's effects and close the call.
 
-    @staticmethod
-    def _check_payment(status: str) -> None:
-        if not isinstance(status, str) or status not in PAYMENT_STATUSES:
-            raise InvalidCall(f"payment status must be `valid` or `expired`, got `{status}`",
-                              "invalid_payment_status")
+    ``msg`` is the message the call acts on and how to write it (add or
+    update), done before anything due at ``t`` itself (a start grant, a
+    reminder with no delay) is settled. Then the account is saved and the
+    Decision built, remembered under the call's idempotency key and, for a
+    caller's call (``logged`` = its method and arguments), appended to the
+    event log: all in the call's one transaction.
+    """
+    start = len(acct.entries)
+    act = Act(ctx, u, acct, t, Cause(verdict.event, verdict.rule, verdict.requirements, message_id),
+              verdict.effects, args, None if msg is None else msg[0])
+    carry_out(act)
+    if msg is not None:
+        msg[1](msg[0])
+    entries_end = len(acct.entries)
+    acct.clock = t
+    acct.next_due = timeline.next_due(acct)
+    if acct.next_due is not None and acct.next_due <= t:
+        system = [*system, *timeline.settle(ctx, u, acct, t)]
+    decision = ctx.decision(verdict, acct, t, start, end=entries_end, message=message_id, status=status,
+                            purchase_possible=act.purchase_possible if verdict.event == "send" else None,
+                            system=system)
+    u.save(acct)
+    if idem is not None:
+        u.remember(idem.key, acct.name, idem.request, decision)
+    if logged is not None:
+        log(ctx, u, (t, logged[0], acct.name, logged[1], None if idem is None else idem.key,
+                      verdict.outcome, verdict.reason, verdict.rule, message_id, ctx.book.revision))
+    return decision
 
-    def _apply(self, u: Unit, acct: AccountState, verdict: Verdict, t: dt.datetime, system: list[Decision],
-               idem: check.Idempotency | None, args: Mapping[str, Any], *,
-               msg: tuple[MsgRec, Callable[[MsgRec], None]] | None = None,
-               message_id: str | None = None, status: str | None = None,
-               logged: tuple[str, dict[str, Any]] | None = None) -> Decision:
-        """Carry out the verdict's effects and close the call.
+def log(ctx: Context, u: Unit, record: tuple[Any, ...]) -> None:
+    """Append a call to the event log (a plain tuple in model.LOG_RECORD order; each store writes it
+    its own way), keeping the policy's and rules' texts with the first call under them."""
+    if not ctx.revision_kept:
+        policy_text, override_text = ctx.policy.texts
+        u.keep_revision(ctx.book.revision, {"policy": policy_text, "override": override_text,
+                                            "rules": ctx.book.texts()})
+        ctx.revision_kept = True
+    u.log(record)
 
-        ``msg`` is the message the call acts on and how to write it (add or
-        update), done before anything due at ``t`` itself (a start grant, a
-        reminder with no delay) is settled. Then the account is saved and the
-        Decision built, remembered under the call's idempotency key and, for a
-        caller's call (``logged`` = its method and arguments), appended to the
-        event log: all in the call's one transaction.
-        """
-        ctx = self._ctx
-        start = len(acct.entries)
-        act = Act(ctx, u, acct, t, Cause(verdict.event, verdict.rule, verdict.requirements, message_id),
-                  verdict.effects, args, None if msg is None else msg[0])
-        carry_out(act)
-        if msg is not None:
-            msg[1](msg[0])
-        entries_end = len(acct.entries)
-        acct.clock = t
-        acct.next_due = timeline.next_due(acct)
-        if acct.next_due is not None and acct.next_due <= t:
-            system = [*system, *timeline.settle(ctx, u, acct, t)]
-        decision = ctx.decision(verdict, acct, t, start, end=entries_end, message=message_id, status=status,
-                                purchase_possible=act.purchase_possible if verdict.event == "send" else None,
-                                system=system)
-        u.save(acct)
-        if idem is not None:
-            u.remember(idem.key, acct.name, idem.request, decision)
-        if logged is not None:
-            self._log(u, (t, logged[0], acct.name, logged[1], None if idem is None else idem.key,
-                          verdict.outcome, verdict.reason, verdict.rule, message_id, ctx.book.revision))
-        return decision
-
-    def _log(self, u: Unit, record: tuple[Any, ...]) -> None:
-        """Append a call to the event log (a plain tuple in model.LOG_RECORD order; each store writes it
-        its own way), keeping the policy's and rules' texts with the first call under them."""
-        ctx = self._ctx
-        if not ctx.revision_kept:
-            policy_text, override_text = ctx.policy.texts
-            u.keep_revision(ctx.book.revision, {"policy": policy_text, "override": override_text,
-                                                "rules": ctx.book.texts()})
-            ctx.revision_kept = True
-        u.log(record)
-
-    def _new_id(self, u: Unit, acct: AccountState) -> str:
-        """A message id no message has yet: ``<sender>/<n>``, n counting the sender's messages."""
-        n = acct.next_msg
-        while u.message_exists(f"{acct.name}/{n}"):
-            n += 1
-        return f"{acct.name}/{n}"
+def new_id(u: Unit, acct: AccountState) -> str:
+    """A message id no message has yet: ``<sender>/<n>``, n counting the sender's messages."""
+    n = acct.next_msg
+    while u.message_exists(f"{acct.name}/{n}"):
+        n += 1
+    return f"{acct.name}/{n}"
