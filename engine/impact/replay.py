@@ -38,6 +38,8 @@ class ReplayReport:
 
 def replay_store(db: str, progress: Callable[..., None] | None = None) -> ReplayReport:
     """Replay the event log of the store at ``db`` (which must exist) and compare the ledgers."""
+    if not isinstance(db, str) or db == "memory":
+        raise EngineError("replay reads a database: give a file or a URL", "invalid_database")
     store = open_store(db, create=False)
     try:
         if not store.log_complete():
