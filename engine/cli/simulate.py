@@ -100,7 +100,7 @@ def _run_all(scenarios: list[Scenario], rules: Any, db: str | None) -> list[Scen
         stack.callback(bar.close)
         if db is not None:
             for scn in scenarios:
-                with Engine.open(policy=scn.policy, rules=rules) as rehearsal:
+                with Engine.open(policy=scn.policy, rules=rules, log=False) as rehearsal:
                     Runner(scn, rehearsal).run(bar)
         runners: list[Runner] = []
         for scn in scenarios:  # open (and so check the rules for) every scenario before running any

@@ -38,6 +38,8 @@ class Context:
         self.observer = observer
         #: whether this policy's texts are in the store already (kept with the first logged call)
         self.revision_kept = False
+        #: False for a throwaway engine that keeps no event log (``Engine.open(log=False)``)
+        self.logging = True
         #: the facts of each verdict given and not yet made a decision (a subscribe's start grant is
         #: decided between the subscribe's verdict and its decision)
         self._seen: dict[int, Mapping[str, Any]] = {}

@@ -61,7 +61,7 @@ class Engine:
     @classmethod
     def open(cls, db: str | Path | None = None, policy: str | Path | Policy | None = None,
              rules: str | Path | None = None, policy_override: YMap | None = None,
-             override_text: str = "", create: bool = True) -> Engine:
+             override_text: str = "", create: bool = True, log: bool = True) -> Engine:
         """Build an engine from files (default: ``./policies.yaml`` and ``./rules``, else the packaged ones).
 
         ``db``: None or ``"memory"`` for the in-process store, a file path or
@@ -71,11 +71,13 @@ class Engine:
         ``create=False`` opens only a database that already holds a store
         (``store_not_found`` otherwise), so a reader never leaves one behind.
         The store's accounts must all be on plans the policy has (``plan_in_use``).
+        ``log=False`` keeps no event log, for a throwaway in-memory engine (an
+        impact report's two sides, a replay); a database always logs.
         """
         check.path_or_none(db, "db")
         check.path_or_none(rules, "rules")
-        if not isinstance(override_text, str) or not isinstance(create, bool):
-            raise InvalidCall("override_text must be text and create true or false", "invalid_argument")
+        if not isinstance(override_text, str) or not isinstance(create, bool) or not isinstance(log, bool):
+            raise InvalidCall("override_text must be text, create and log true or false", "invalid_argument")
         if isinstance(policy, Policy):
             pol = policy
         else:
@@ -84,7 +86,7 @@ class Engine:
             pol = load_policy(resolve_policy(policy), override, text)
         book = RuleBook.load(resolve_rules(rules), pol)
         try:
-            store = open_store(db, create)
+            store = open_store(db, create, log)
         except BaseException:
             book.close()
             raise
@@ -94,7 +96,9 @@ class Engine:
             store.close()
             book.close()
             raise
-        return cls(store, pol, book)
+        eng = cls(store, pol, book)
+        eng._ctx.logging = log
+        return eng
 
     def reload(self, policy: str | Path | Policy | None = None, rules: str | Path | None = None) -> str:
         """Swap in a changed policy and/or rules; return the new revision.
@@ -120,7 +124,9 @@ class Engine:
             book.close()
             raise
         # one assignment: a call sees one policy or the other
-        old, self._ctx = self._ctx, Context(pol, book, self._ctx.observer)
+        ctx = Context(pol, book, self._ctx.observer)
+        ctx.logging = self._ctx.logging
+        old, self._ctx = self._ctx, ctx
         old.book.close()
         return book.revision
 
@@ -336,7 +342,7 @@ class Engine:
                     continue
                 settled = timeline.settle(ctx, u, acct, t)
                 u.save(acct)
-                if settled:  # logged too, so that a replay brings the account to the same point
+                if settled and ctx.logging:  # logged too, so that a replay brings the account there
                     call.log(ctx, u, (t, "advance", name, {"to": t}, None, "advanced", None, "", None,
                                   ctx.book.revision))
                 out.extend(settled)

@@ -90,7 +90,7 @@ def apply(ctx: Context, u: Unit, acct: AccountState, verdict: Verdict, t: dt.dat
     u.save(acct)
     if idem is not None:
         u.remember(idem.key, acct.name, idem.request, decision)
-    if logged is not None:
+    if logged is not None and ctx.logging:
         log(ctx, u, (t, logged[0], acct.name, logged[1], None if idem is None else idem.key,
                       verdict.outcome, verdict.reason, verdict.rule, message_id, ctx.book.revision))
     return decision

@@ -55,8 +55,8 @@ def compare_policies(*, base_policy: PathLike, new_policy: PathLike | None = Non
                   for p in scenarios]
         reports = []  # every file is read and checked (under both policies) before any is played
         for label, s_base, s_new in loaded:
-            with Engine.open(policy=s_base.policy, rules=base_rules) as b, \
-                    Engine.open(policy=s_new.policy, rules=new_rules) as n:
+            with Engine.open(policy=s_base.policy, rules=base_rules, log=False) as b, \
+                    Engine.open(policy=s_new.policy, rules=new_rules, log=False) as n:
                 reports.append((label, impact(scenario_calls(s_base), b, n, progress)))
         return merge(reports)
     if synthetic is not None:
@@ -66,16 +66,16 @@ def compare_policies(*, base_policy: PathLike, new_policy: PathLike | None = Non
             return _in_parallel(synthetic, jobs, base_policy, new_path, base_rules, new_rules)
         calls = synthetic_calls(synthetic)
     assert calls is not None
-    with Engine.open(policy=base_policy, rules=base_rules) as b, \
-            Engine.open(policy=new_path, rules=new_rules) as n:
+    with Engine.open(policy=base_policy, rules=base_rules, log=False) as b, \
+            Engine.open(policy=new_path, rules=new_rules, log=False) as n:
         return impact(calls, b, n, progress)
 
 
 def _share(task: tuple[int, int, int, PathLike, PathLike, PathLike | None, PathLike | None]) -> ImpactReport:
     """One worker's share of a synthetic year (run in its own process)."""
     accounts, index, parts, base_policy, new_policy, base_rules, new_rules = task
-    with Engine.open(policy=base_policy, rules=base_rules) as b, \
-            Engine.open(policy=new_policy, rules=new_rules) as n:
+    with Engine.open(policy=base_policy, rules=base_rules, log=False) as b, \
+            Engine.open(policy=new_policy, rules=new_rules, log=False) as n:
         return impact(synthetic_calls(accounts), b, n, part=(index, parts))
 
 

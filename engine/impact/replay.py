@@ -110,7 +110,7 @@ def _under(store: Store, revision: str, folder: Path, eng: Engine | None) -> Eng
         (folder / name).write_text(text, encoding="utf-8")
     policy = policy_from_texts(texts["policy"], texts["override"])
     if eng is None:
-        eng = Engine.open(policy=policy, rules=folder)
+        eng = Engine.open(policy=policy, rules=folder, log=False)
     else:
         eng.reload(policy=policy, rules=folder)
     if eng.revision != revision:

@@ -118,7 +118,7 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def open_store(db: str | Path | None, create: bool = True) -> Store:
+def open_store(db: str | Path | None, create: bool = True, log: bool = True) -> Store:
     """``None`` or ``"memory"``: plain Python structures; a URL or a file path: SQLAlchemy.
 
     A plain path (``ledger.db``) means a SQLite file; anything with ``://``
@@ -128,7 +128,9 @@ def open_store(db: str | Path | None, create: bool = True) -> Store:
     if db is None or db == "memory":
         from engine.store.memory import MemoryStore
 
-        return MemoryStore()
+        return MemoryStore(log)
+    if not log:
+        raise EngineError("only the in-memory store can go without an event log", "invalid_argument")
     text = str(db)
     if not text.strip():
         raise EngineError("the database name is empty; give a file, a URL, or leave it out for memory",

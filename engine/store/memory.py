@@ -38,7 +38,9 @@ _MISSING = object()
 class MemoryStore:
     """Implements :class:`~engine.store.base.Store`; its units are :class:`MemoryUnit`."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: bool = True) -> None:
+        #: False: keep no event log (a throwaway store: an impact report's sides, a replay)
+        self.logging = log
         self._accounts: dict[str, AccountState] = {}
         self._lots: dict[str, dict[int, LotRec]] = {}
         self._history: dict[str, list[LedgerEntry]] = {}
@@ -273,6 +275,8 @@ class MemoryUnit:
             self.s._revisions[revision] = texts
 
     def log(self, record: tuple[Any, ...]) -> None:
+        if not self.s.logging:
+            return
         calls = self.s._calls
         calls.append(record)  # a LoggedCall is built only when the log is read
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Engine, InvalidCall
+from engine import Engine, EngineError, InvalidCall
 from engine.impact.synthetic import year_of_events
 
 from .engine_helpers import MakeEngine
@@ -165,3 +165,12 @@ def test_replay_equals_the_live_ledger_on_random_timelines(seed: int, accounts: 
                     getattr(live, call.method)(*call.args, **call.kwargs)
         report = replay_store(db)
         assert report.same, report.difference
+
+
+def test_a_throwaway_memory_engine_may_keep_no_log_and_a_database_always_does(tmp_path: Path) -> None:
+    with Engine.open(log=False) as eng:
+        eng.subscribe("alice", "career", at="2026-01-15")
+        assert eng.log() == [] and eng.history("alice")
+    with pytest.raises(EngineError) as info:
+        Engine.open(db=str(tmp_path / "x.db"), log=False)
+    assert info.value.code == "invalid_argument" and list(tmp_path.iterdir()) == []
