@@ -180,9 +180,12 @@ def replay(db: str) -> None:
 
     report = replay_store(db)  # a store that is not there is refused, and never created
     if report.same:
-        click.echo(f"replayed {report.calls} calls under {report.revisions} revision"
-                   f"{'s' if report.revisions != 1 else ''}: {report.accounts} accounts, {report.entries} "
-                   "ledger entries, all the same as stored")
+        def n(count: int, word: str) -> str:
+            return f"{count} {word}{'' if count == 1 else 's'}"
+
+        entries = f"{report.entries} ledger entr{'y' if report.entries == 1 else 'ies'}"
+        click.echo(f"replayed {n(report.calls, 'call')} under {n(report.revisions, 'revision')}: "
+                   f"{n(report.accounts, 'account')}, {entries}, all the same as stored")
         return
     click.echo(f"difference: {report.difference}")
     sys.exit(1)
