@@ -7,7 +7,7 @@ serialise them freely (``to_dict`` gives JSON-ready values).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -116,6 +116,20 @@ class LoggedCall:
 
 _LOGGED_FIELDS = ("seq", "at", "method", "account", "args", "key", "outcome", "reason", "rule", "message",
                   "revision")
+
+
+def once_per_advance(log: Iterable[LoggedCall]) -> Iterator[LoggedCall]:
+    """The log as calls to make again: an ``advance`` is logged for each account it moved, and made
+    again once (the first of a run of records with the same instant brings every account there)."""
+    advanced = None
+    for c in log:
+        if c.method == "advance":
+            if c.args["to"] == advanced:
+                continue
+            advanced = c.args["to"]
+        else:
+            advanced = None
+        yield c
 
 
 #: The order of a call's fields as the engine hands them to a store's log: LoggedCall's, but ``seq``.

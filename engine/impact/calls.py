@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from engine.impact.synthetic import Call
-from engine.model import LoggedCall
+from engine.model import LoggedCall, once_per_advance
 from engine.scenario.model import Account, Scenario
 from engine.scenario.run import agenda, event_call
 
@@ -51,14 +51,10 @@ POSITIONAL = {"subscribe": ("account", "plan"), "send": ("sender", "recipient"),
 
 def logged_calls(log: Iterable[LoggedCall]) -> Iterator[Call]:
     """A store's event log as calls to play again (an advance once per instant, not per account)."""
-    advanced = None
-    for c in log:
+    for c in once_per_advance(log):
         if c.method == "advance":
-            if c.args["to"] != advanced:
-                advanced = c.args["to"]
-                yield Call("advance", (dt.datetime.fromisoformat(advanced),), {}, f"log #{c.seq}")
+            yield Call("advance", (dt.datetime.fromisoformat(c.args["to"]),), {}, f"log #{c.seq}")
             continue
-        advanced = None
         names = POSITIONAL[c.method]
         rest = {k: v for k, v in c.args.items() if k not in names}
         yield Call(c.method, tuple(c.args[n] for n in names), {**rest, "key": c.key}, f"log #{c.seq}")

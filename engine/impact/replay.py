@@ -16,7 +16,7 @@ from pathlib import Path
 
 from engine.core.engine import Engine
 from engine.errors import EngineError, InvalidCall
-from engine.model import LoggedCall
+from engine.model import LoggedCall, once_per_advance
 from engine.policy.load import policy_from_texts
 from engine.store.base import Store, open_store
 
@@ -54,19 +54,15 @@ def _replay(store: Store, calls: list[LoggedCall], progress: Callable[..., None]
     revisions: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         eng: Engine | None = None
-        advanced: str | None = None  # the instant of the last advance made again
         try:
-            for call in calls:
+            for call in once_per_advance(calls):
                 if not revisions or call.revision != revisions[-1]:
                     eng = _under(store, call.revision, Path(tmp) / str(len(revisions)), eng)
                     revisions.append(call.revision)
                 assert eng is not None
-                if call.method == "advance":  # each account it moved is logged: the first brings them all
-                    if call.args["to"] != advanced:
-                        advanced = call.args["to"]
-                        eng.advance(advanced)
+                if call.method == "advance":
+                    eng.advance(call.args["to"])
                     continue
-                advanced = None
                 try:
                     d = getattr(eng, call.method)(**call.args, key=call.key)
                 except InvalidCall as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from engine.model import LoggedCall
+from engine.model import LoggedCall, once_per_advance
 
 #: How a logged call's arguments are written as a scenario event: (event key, (field, argument)...).
 _EVENTS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
@@ -36,14 +36,10 @@ def log_to_scenario(calls: Iterable[LoggedCall], title: str, revision: str | Non
     """The scenario text for ``calls`` (in log order)."""
     accounts: dict[str, LoggedCall] = {}
     steps: list[str] = []
-    advanced = None
-    for c in calls:
+    for c in once_per_advance(calls):
         if c.method == "advance":
-            if c.args["to"] != advanced:
-                advanced = c.args["to"]
-                steps.append(f"  - at: {_value(advanced)}")
+            steps.append(f"  - at: {_value(c.args['to'])}")
             continue
-        advanced = None
         if c.method == "subscribe" and c.account not in accounts:
             accounts[c.account] = c
             continue
