@@ -109,10 +109,6 @@ class LoggedCall:
         """JSON-ready (the ``inmail log`` line and the stores' row, with ``at`` as ISO text)."""
         return {**{f: getattr(self, f) for f in _LOGGED_FIELDS}, "at": self.at.isoformat()}
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LoggedCall:
-        return cls(**{**{f: data[f] for f in _LOGGED_FIELDS}, "at": _instant(data["at"])})
-
 
 _LOGGED_FIELDS = ("seq", "at", "method", "account", "args", "key", "outcome", "reason", "rule", "message",
                   "revision")

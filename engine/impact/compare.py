@@ -32,7 +32,10 @@ MOVEMENTS = {"grant": "granted", "consume": "consumed", "credit_back": "credited
 Progress = Callable[[int], None]
 
 
-def _key(d: Decision) -> str:
+def _key(d: Decision | InvalidCall) -> str:
+    """``outcome`` or ``outcome/reason``; ``not_applicable`` for a call this side refused."""
+    if isinstance(d, InvalidCall):
+        return "not_applicable"
     return d.outcome if d.reason is None else f"{d.outcome}/{d.reason}"
 
 
@@ -287,21 +290,18 @@ def _compare(report: ImpactReport, index: int, call: Call, account: str, a: Deci
              b: Decision | InvalidCall) -> None:
     if isinstance(a, InvalidCall) and isinstance(b, InvalidCall):
         return  # refused by both: the same non-event
-    if isinstance(a, Decision) and isinstance(b, Decision):
+    both = isinstance(a, Decision) and isinstance(b, Decision)
+    if both:
         report.decisions += 1
-        same = (_key(a), a.rule) == (_key(b), b.rule)
-        if _key(a) != _key(b):
-            report.changed += 1
-            pair = (_key(a), _key(b))
-            report.transitions[pair] += 1
-            report.examples.setdefault(pair, (index, call.where or _describe(call)))
     else:
-        same = False
         report.not_applicable += 1
-        pair = (_shown(a)["outcome"] if isinstance(a, InvalidCall) else _key(a),
-                _shown(b)["outcome"] if isinstance(b, InvalidCall) else _key(b))
+    pair = (_key(a), _key(b))
+    if pair[0] != pair[1]:  # always so when one side refused: that side is `not_applicable`
+        if both:
+            report.changed += 1
         report.transitions[pair] += 1
         report.examples.setdefault(pair, (index, call.where or _describe(call)))
+    same = isinstance(a, Decision) and isinstance(b, Decision) and pair[0] == pair[1] and a.rule == b.rule
     if not same and account not in report.divergences:
         decided = a if isinstance(a, Decision) else b  # one side at least decided (see the top)
         assert isinstance(decided, Decision)
