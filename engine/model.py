@@ -157,7 +157,10 @@ class Decision:
     ``rule`` and ``requirements`` name the rule that decided and what it
     implements; ``revision`` identifies the policy and rules that were in
     force; ``system_events`` are the renewals, expiries and reminders that
-    fell due before this event and were applied first.
+    fell due before this event and were applied first. ``id`` is the call's
+    ``seq`` in the store's event log (what ``inmail log`` shows; None for a
+    system event, or an engine that keeps no log): an app quotes it to find
+    the call again, and an idempotent retry returns the same one.
     """
 
     event: str
@@ -175,6 +178,7 @@ class Decision:
     purchase_possible: bool | None = None
     entries: tuple[LedgerEntry, ...] = ()
     system_events: tuple[Decision, ...] = field(default=())
+    id: int | None = None
 
     @property
     def rules(self) -> tuple[str, ...]:

@@ -83,14 +83,15 @@ class Context:
 
     def decision(self, verdict: Verdict, acct: AccountState, at: dt.datetime, start: int, *,
                  end: int | None = None, message: str | None = None, status: str | None = None,
-                 purchase_possible: bool | None = None, system: Sequence[Decision] = ()) -> Decision:
+                 purchase_possible: bool | None = None, system: Sequence[Decision] = (),
+                 seq: int | None = None) -> Decision:
         """The Decision for ``verdict``: its entries (``start`` to ``end``) and the balance now."""
         decision = build(Decision, {
             "event": verdict.event, "at": at, "outcome": verdict.outcome, "reason": verdict.reason,
             "rule": verdict.rule, "requirements": verdict.requirements, "effects": verdict.effects,
             "revision": self.book.revision, "account": acct.name, "message": message, "status": status,
             "balance": acct.balance, "purchase_possible": purchase_possible,
-            "entries": tuple(acct.entries[start:end]), "system_events": tuple(system)})
+            "entries": tuple(acct.entries[start:end]), "system_events": tuple(system), "id": seq})
         if self.observer is not None:
             self.observer(decision, self._seen.pop(id(verdict), {}))
         return decision

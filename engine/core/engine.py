@@ -426,6 +426,17 @@ class Engine:
         """Whether the event log holds every call the store applied (False for a store made before it)."""
         return self._store.log_complete()
 
+    def recorded(self, key: str) -> Decision | None:
+        """The Decision first made under idempotency ``key``, or None: a read, for an edge that must
+        bind a retry to its first call (the HTTP service gives a retry without ``at`` the first
+        call's instant, not the clock's, so that it repeats the same call)."""
+        k = check.key(key)
+        if k is None:
+            raise InvalidCall("an idempotency key is needed", "invalid_key")
+        with self._store.unit(write=False) as u:
+            found = u.recorded(k)
+        return None if found is None else found[1]
+
     def observe(self, observer: Observer | None) -> None:
         """Call ``observer(decision, facts)`` for every decision made from now on, system events included.
 

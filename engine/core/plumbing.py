@@ -84,18 +84,19 @@ def apply(ctx: Context, u: Unit, acct: AccountState, verdict: Verdict, t: dt.dat
     acct.next_due = timeline.next_due(acct)
     if acct.next_due is not None and acct.next_due <= t:
         system = [*system, *timeline.settle(ctx, u, acct, t)]
+    seq = None
+    if logged is not None and ctx.logging:
+        seq = log(ctx, u, (t, logged[0], acct.name, logged[1], None if idem is None else idem.key,
+                            verdict.outcome, verdict.reason, verdict.rule, message_id, ctx.book.revision))
     decision = ctx.decision(verdict, acct, t, start, end=entries_end, message=message_id, status=status,
                             purchase_possible=act.purchase_possible if verdict.event == "send" else None,
-                            system=system)
+                            system=system, seq=seq)
     u.save(acct)
     if idem is not None:
         u.remember(idem.key, acct.name, idem.request, decision)
-    if logged is not None and ctx.logging:
-        log(ctx, u, (t, logged[0], acct.name, logged[1], None if idem is None else idem.key,
-                      verdict.outcome, verdict.reason, verdict.rule, message_id, ctx.book.revision))
     return decision
 
-def log(ctx: Context, u: Unit, record: tuple[Any, ...]) -> None:
+def log(ctx: Context, u: Unit, record: tuple[Any, ...]) -> int | None:
     """Append a call to the event log (a plain tuple in model.LOG_RECORD order; each store writes it
     its own way), keeping the policy's and rules' texts with the first call under them."""
     if not ctx.revision_kept:
@@ -103,7 +104,7 @@ def log(ctx: Context, u: Unit, record: tuple[Any, ...]) -> None:
         u.keep_revision(ctx.book.revision, {"policy": policy_text, "override": override_text,
                                             "rules": ctx.book.texts()})
         ctx.revision_kept = True
-    u.log(record)
+    return u.log(record)
 
 def new_id(u: Unit, acct: AccountState) -> str:
     """A message id no message has yet: ``<sender>/<n>``, n counting the sender's messages."""

@@ -185,7 +185,7 @@ CONNECTED = one_line("SELECT 1 FROM connections WHERE a = :a AND b = :b")
 INSERT_CONNECTION = one_line("INSERT INTO connections (a, b, at) VALUES (:a, :b, :at)")
 INSERT_CALL = one_line("INSERT INTO calls (at, account, method, args, key, outcome, reason, rule, message, "
                        "revision) VALUES (:at, :account, :method, :args, :key, :outcome, :reason, :rule, "
-                       ":message, :revision)")
+                       ":message, :revision) RETURNING seq")
 HAS_REVISION = "SELECT 1 FROM revisions WHERE revision = :revision"
 INSERT_REVISION = "INSERT INTO revisions (revision, texts) VALUES (:revision, :texts)"
 SELECT_KEY = one_line("SELECT decision FROM idempotency WHERE key = :key")

@@ -68,8 +68,9 @@ class Unit(Protocol):
     def keep_revision(self, revision: str, texts: dict[str, Any]) -> None:
         """Keep the texts of a policy-and-rules revision, once (``{"policy", "override", "rules"}``)."""
 
-    def log(self, record: tuple[Any, ...]) -> None:
-        """Append a decided call to the event log in this transaction (the store numbers it).
+    def log(self, record: tuple[Any, ...]) -> int | None:
+        """Append a decided call to the event log in this transaction; return its ``seq`` (the store
+        numbers the log; None when it keeps none).
 
         ``record`` holds :class:`~engine.model.LoggedCall`'s fields but ``seq``, in
         :data:`~engine.model.LOG_RECORD` order; instants (``at``, and any in the args) are

@@ -274,13 +274,15 @@ class MemoryUnit:
             self._note_key(self.s._revisions, revision)
             self.s._revisions[revision] = texts
 
-    def log(self, record: tuple[Any, ...]) -> None:
+    def log(self, record: tuple[Any, ...]) -> int | None:
         if not self.s.logging:
-            return
+            return None
         calls = self.s._calls
         calls.append(record)  # a LoggedCall is built only when the log is read
+        seq = len(calls)
 
         def undo() -> None:
             calls.pop()
 
         self._undo.append(undo)
+        return seq

@@ -368,10 +368,11 @@ class SqlUnit:
         if self._c.one(HAS_REVISION, {"revision": revision}) is None:
             self._c.run(INSERT_REVISION, {"revision": revision, "texts": json.dumps(texts)})
 
-    def log(self, record: tuple[Any, ...]) -> None:  # the database numbers the log
+    def log(self, record: tuple[Any, ...]) -> int:  # the database numbers the log
         fields = dict(zip(LOG_RECORD, record, strict=True))
-        self._c.run(INSERT_CALL, {**fields, "at": utc_text(fields["at"]),
-                                  "args": json.dumps(fields["args"], default=_iso)})
+        rows = self._c.all(INSERT_CALL, {**fields, "at": utc_text(fields["at"]),
+                                         "args": json.dumps(fields["args"], default=_iso)})
+        return int(rows[0][0])
 
     def remember(self, key: str, account: str, request: str, decision: Decision) -> None:
         kept = json.dumps({"request": request, "decision": decision.to_dict()})

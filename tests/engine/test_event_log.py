@@ -38,6 +38,25 @@ def test_every_decided_call_is_logged_once_denials_included(eng: Engine) -> None
     assert [c.seq for c in eng.log(since="2026-01-16")] == [4, 5]
 
 
+def test_a_decision_names_its_place_in_the_log_and_a_retry_names_the_same(eng: Engine) -> None:
+    eng.subscribe("alice", "career", at="2026-01-15T09:00:00Z")
+    first = eng.send("alice", "carol", at="2026-01-15T10:00:00Z", key="k1")
+    again = eng.send("alice", "carol", at="2026-01-15T10:00:00Z", key="k1")
+    denied = eng.send("alice", "carol", at="2026-01-16")  # awaiting a response: denied, logged
+    assert (first.id, again.id, denied.id) == (2, 2, 3)
+    assert [c.seq for c in eng.log()] == [1, 2, 3]
+    assert eng.recorded("k1") == first and eng.recorded("unused") is None
+    assert all(d.id is None for d in first.system_events)
+    with pytest.raises(InvalidCall) as err:
+        eng.recorded("")
+    assert err.value.code == "invalid_key"
+
+
+def test_an_engine_without_a_log_gives_decisions_no_id() -> None:
+    with Engine.open(log=False) as eng:
+        assert eng.subscribe("alice", "career", at="2026-01-15T09:00:00Z").id is None
+
+
 def test_the_log_makes_the_same_ledger_again(make: MakeEngine) -> None:
     """Each logged call, made again on an empty store, gives the same ledger, entry by entry."""
     live = make()
