@@ -18,6 +18,7 @@ from engine.errors import (
     InvalidRules,
     InvalidScenario,
     RuleEngineFailure,
+    StoreUnavailable,
 )
 from engine.impact import Call, ImpactReport, compare_policies
 from engine.model import Balance, Decision, LedgerEntry, Lot, Verdict
@@ -51,6 +52,7 @@ __all__ = [
     "RuleEngineFailure",
     "Scenario",
     "ScenarioResult",
+    "StoreUnavailable",
     "Verdict",
     "__version__",
     "compare_policies",

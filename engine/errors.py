@@ -81,3 +81,16 @@ class RuleEngineFailure(EngineError):
 
     code = "rule_engine_failure"
     exit_code = 3
+
+
+class StoreUnavailable(EngineError):
+    """The database refused or lost a call's transaction; nothing was written, so it may be retried.
+
+    ``code`` is ``store_conflict`` when another process's transaction got in
+    the way (a row made at the same moment, a deadlock, a lock not granted in
+    time): trying again will do. It is ``store_unavailable`` when the database
+    cannot be reached or answered with an error of its own.
+    """
+
+    code = "store_unavailable"
+    exit_code = 3

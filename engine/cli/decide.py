@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import cast
 
 import click
 
@@ -19,8 +18,7 @@ from engine.errors import InvalidCall
 from engine.policy import Policy, load_policy
 from engine.rules import catalog
 from engine.rules.book import RuleBook
-from engine.rules.defaults import DEFAULTS_TEXT, Value, complete_facts
-from engine.rules.reader import resolve_choices
+from engine.rules.defaults import DEFAULTS_TEXT, Value, check_text, complete_facts, given_facts
 from engine.source.diagnostics import hint
 from engine.source.paths import PathProblem, path_kind, resolve_policy, resolve_rules
 
@@ -44,13 +42,6 @@ def parse_value(event: str, name: str, text: str, policy: Policy) -> Value:
     return check_text(name, text, spec, policy)
 
 
-def check_text(name: str, value: str, spec: catalog.FactSpec, policy: Policy) -> str:
-    choices = resolve_choices(spec, policy)
-    if choices is not None and value not in choices:
-        raise InvalidCall(f"fact `{name}` cannot be `{value}`", "invalid_fact", help=hint(value, choices))
-    return value
-
-
 def _from_json(event: str, path: str, policy: Policy) -> dict[str, Value]:
     file = Path(path)
     try:
@@ -70,25 +61,7 @@ def _from_json(event: str, path: str, policy: Policy) -> dict[str, Value]:
         raise InvalidCall(f"the JSON in `{path}` nests too deeply", "invalid_fact") from None
     if not isinstance(data, dict):
         raise InvalidCall(f"`{path}` must hold a JSON object of fact name to value", "invalid_fact")
-    out: dict[str, Value] = {}
-    specs = catalog.CATALOG[event]
-    for name, value in data.items():  # value: Any (JSON), its type is checked below
-        if name not in specs:
-            raise InvalidCall(f"`{event}` has no fact `{name}` (in `{path}`)", "unknown_fact",
-                              help=hint(name, specs))
-        want: type = {"bool": bool, "int": int, "str": str}[specs[name].type]
-        if type(value) is not want:
-            raise InvalidCall(f"fact `{name}` in `{path}` must be {_words(specs[name].type)}, "
-                              f"not {json.dumps(value)}", "invalid_fact")
-        checked = cast(Value, value)
-        if isinstance(value, str):
-            checked = check_text(name, value, specs[name], policy)
-        out[name] = checked
-    return out
-
-
-def _words(type_: str) -> str:
-    return {"bool": "true or false", "int": "a whole number", "str": "text"}[type_]
+    return given_facts(event, data, policy, f" (in `{path}`)")
 
 
 def _shown(v: Value) -> str:

@@ -12,10 +12,16 @@ those defaults: :data:`DEFAULTS_TEXT` (shown by ``--help`` and in
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
+from engine.errors import InvalidCall
 from engine.policy import Policy
 from engine.rules import catalog
+from engine.rules.reader import resolve_choices
+from engine.source.diagnostics import hint
 
 Value = bool | int | str
 
@@ -113,3 +119,39 @@ def complete_facts(event: str, given: dict[str, Value], policy: Policy) -> dict[
     missing = [n for n in specs if n not in out]
     assert not missing, f"no default for {missing}"  # a fact added to the catalog needs one in DEFAULTS
     return {n: out[n] for n in specs}
+
+
+def given_facts(event: str, data: Mapping[str, Any], policy: Policy, where: str = "") -> dict[str, Value]:
+    """Facts a person or an app gave as plain data (JSON), each checked against the catalog.
+
+    ``where`` (`` (in `file`)``) says where they came from in messages. An
+    unknown name is ``unknown_fact`` with a suggestion; a value of the wrong
+    type, or text outside the fact's choices, is ``invalid_fact``.
+    """
+    specs = catalog.CATALOG[event]
+    out: dict[str, Value] = {}
+    for name, value in data.items():
+        if name not in specs:
+            raise InvalidCall(f"`{event}` has no fact `{name}`{where}", "unknown_fact",
+                              help=hint(name, specs))
+        want: type = {"bool": bool, "int": int, "str": str}[specs[name].type]
+        if type(value) is not want:
+            raise InvalidCall(f"fact `{name}`{where} must be {_words(specs[name].type)}, "
+                              f"not {json.dumps(value, default=str)[:80]}", "invalid_fact")
+        checked = cast(Value, value)
+        if isinstance(value, str):
+            checked = check_text(name, value, specs[name], policy)
+        out[name] = checked
+    return out
+
+
+def check_text(name: str, value: str, spec: catalog.FactSpec, policy: Policy) -> str:
+    """A text fact's value, if it is one of the fact's choices (plans, response types, ...)."""
+    choices = resolve_choices(spec, policy)
+    if choices is not None and value not in choices:
+        raise InvalidCall(f"fact `{name}` cannot be `{value}`", "invalid_fact", help=hint(value, choices))
+    return value
+
+
+def _words(type_: str) -> str:
+    return {"bool": "true or false", "int": "a whole number", "str": "text"}[type_]

@@ -9,9 +9,18 @@ backends it goes through Core. Both expose the same four calls.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+
+from engine.errors import StoreUnavailable
+
+#: PostgreSQL's SQLSTATEs for "another transaction got in the way": serialization failure, deadlock,
+#: lock not available. Trying the call again will do.
+_PG_RETRY = {"40001", "40P01", "55P03"}
 
 
 class CoreExec:
@@ -65,3 +74,23 @@ def _text(sql: str) -> sa.TextClause:
     if clause is None:
         clause = _TEXTS[sql] = sa.text(sql)
     return clause
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Turn the database's own exceptions into :class:`~engine.errors.StoreUnavailable` with a code.
+
+    The transaction has been rolled back when they reach here, so the caller may retry. A clash
+    with another process (two rows made at once, a deadlock, a lock wait that timed out) is
+    ``store_conflict``; anything else the database raised is ``store_unavailable``.
+    """
+    try:
+        yield
+    except (sa.exc.DBAPIError, sqlite3.Error) as exc:
+        orig = getattr(exc, "orig", exc)
+        sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        conflict = (isinstance(exc, sa.exc.IntegrityError | sqlite3.IntegrityError)
+                    or sqlstate in _PG_RETRY or "database is locked" in str(orig))
+        first_line = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]
+        raise StoreUnavailable(f"the database refused the call ({first_line}); nothing was written, "
+                               f"try again", "store_conflict" if conflict else "store_unavailable") from exc

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from engine.errors import EngineError
 from engine.ledger.state import AccountState, LotRec, MsgRec, reminder_heap
 from engine.model import LOG_RECORD, Decision, LedgerEntry, LoggedCall
-from engine.store._sql_exec import CoreExec, DriverExec
+from engine.store._sql_exec import CoreExec, DriverExec, store_errors
 from engine.store._sql_schema import (
     ACCOUNT_COLS,
     AWAITING,
@@ -199,10 +199,10 @@ class SqlStore:
     def unit(self, write: bool = True) -> Iterator[SqlUnit]:
         """One transaction; ``write=False`` always rolls back (a read that may compute, never store)."""
         if self._sqlite:
-            with self._sqlite_unit(write) as unit:
+            with store_errors(), self._sqlite_unit(write) as unit:
                 yield unit
             return
-        with self._engine.connect() as conn:
+        with store_errors(), self._engine.connect() as conn:
             tx = conn.begin()
             try:
                 yield SqlUnit(CoreExec(conn), self._select_account)
@@ -250,7 +250,7 @@ class SqlStore:
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
-        with self._engine.connect() as conn:
+        with store_errors(), self._engine.connect() as conn:
             conn.execution_options(inmail_read=True)
             with conn.begin():
                 yield conn
