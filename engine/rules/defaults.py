@@ -136,7 +136,7 @@ def given_facts(event: str, data: Mapping[str, Any], policy: Policy, where: str 
                               help=hint(name, specs))
         want: type = {"bool": bool, "int": int, "str": str}[specs[name].type]
         if type(value) is not want:
-            raise InvalidCall(f"fact `{name}`{where} must be {_words(specs[name].type)}, "
+            raise InvalidCall(f"fact `{name}`{where} must be {_type_words(specs[name].type)}, "
                               f"not {json.dumps(value, default=str)[:80]}", "invalid_fact")
         checked = cast(Value, value)
         if isinstance(value, str):
@@ -153,5 +153,5 @@ def check_text(name: str, value: str, spec: catalog.FactSpec, policy: Policy) ->
     return value
 
 
-def _words(type_: str) -> str:
+def _type_words(type_: str) -> str:
     return {"bool": "true or false", "int": "a whole number", "str": "text"}[type_]
