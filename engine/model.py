@@ -77,6 +77,10 @@ class LedgerEntry:
     message: str | None = None  # the message whose send or response caused the change
     note: str = ""  # e.g. why a credit back to an expired lot added nothing
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (instants as ISO 8601 text), as ``inmail history`` and the service show it."""
+        return _jsonable(asdict(self))
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LedgerEntry:
         """Inverse of ``asdict`` + ISO instants (how stores keep entries as text)."""

@@ -16,6 +16,7 @@ from engine.cli.docs import docs
 from engine.cli.impact import impact
 from engine.cli.ledger import balance, history, log, replay
 from engine.cli.schema import schema_command
+from engine.cli.serve import serve
 from engine.cli.simulate import simulate
 from engine.cli.validate import plans, validate
 
@@ -37,3 +38,4 @@ main.add_command(replay)
 main.add_command(schema_command)
 main.add_command(docs)
 main.add_command(impact)
+main.add_command(serve)

@@ -140,6 +140,16 @@ class Engine:
         """Content hash of the policy and rules in force; every Decision carries it."""
         return self._ctx.revision
 
+    @property
+    def rulebook(self) -> RuleBook:
+        """The compiled rules in force: list them (``rules(event)``), or ask one what-if (``decide``)."""
+        return self._ctx.book
+
+    def check_store(self) -> None:
+        """Read from the store, or raise :class:`~engine.errors.StoreUnavailable` (a readiness probe)."""
+        with self._store.unit(write=False) as u:
+            u.message_exists("")
+
     # --- lifetime -------------------------------------------------------------------------
 
     def close(self) -> None:

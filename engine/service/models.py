@@ -1,0 +1,223 @@
+"""The service's request bodies and response shapes, as OpenAPI shows them.
+
+Request bodies are strict (``extra="forbid"``, no type coercion): a field the
+route does not know, or ``"credits": "5"``, is a 422 naming the field, not a
+guess. Values the engine checks itself (names, instants, plans, counts) are
+left to it, so a bad one gets the same code over HTTP as from the API.
+
+The response models document what the routes return; the routes build the
+JSON from the engine's records directly (:mod:`engine.service.render`), and
+the schema tests check every response against these models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_AT = Field(None, description="When the event happens (ISO 8601; a date alone is midnight in the policy's "
+                              "time zone). Default: the server's clock.", examples=["2026-01-15T10:00:00Z"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False)
+
+
+class AtBody(_Body):
+    at: str | None = _AT
+
+
+class SubscribeBody(_Body):
+    plan: str = Field(description="A plan of the policy in force.", examples=["career"])
+    at: str | None = _AT
+    billing_anchor: str | None = Field(None, description="Fixes the renewal days; default `at`.")
+    payment: str | None = Field(None, description="`valid` (default) or `expired`.")
+
+
+class SendBody(_Body):
+    to: str = Field(description="The recipient.", examples=["carol"])
+    at: str | None = _AT
+    message_id: str | None = Field(None, description="Names the message for its response; default "
+                                                     "`<sender>/<n>`.", examples=["m1"])
+
+
+class RespondBody(_Body):
+    with_: str = Field(alias="with", description="The response type (the policy's `responses`).",
+                       examples=["interested"])
+    at: str | None = _AT
+
+
+class PurchaseBody(_Body):
+    credits: int = Field(description="Whole credits to buy, 1 to 1,000,000.", examples=[10])
+    at: str | None = _AT
+
+
+class ChangePlanBody(_Body):
+    plan: str = Field(examples=["business"])
+    at: str | None = _AT
+
+
+class PaymentBody(_Body):
+    status: str = Field(description="`valid` or `expired`.", examples=["expired"])
+    at: str | None = _AT
+
+
+class ConnectBody(_Body):
+    with_: str = Field(alias="with", description="The member to connect with (both ways).", examples=["bob"])
+    at: str | None = _AT
+
+
+class DecideBody(_Body):
+    facts: dict[str, bool | int | str] = Field(
+        default_factory=dict, description="Facts of the event's catalog; the others take their defaults.",
+        examples=[{"sender.premium": True, "sender.balance": 0}])
+
+
+# --- responses ------------------------------------------------------------------------------------
+
+
+class Entry(BaseModel):
+    seq: int
+    account: str
+    at: str
+    kind: str = Field(description="grant, consume, credit_back, expire, forfeit_cap, forfeit_cancel or "
+                                  "purchase")
+    lot: int | None
+    amount: int = Field(description="Signed: + adds credits, - removes them.")
+    balance_after: int
+    event: str
+    rule: str
+    requirements: list[str]
+    message: str | None
+    note: str
+
+
+class SystemEvent(BaseModel):
+    event: str = Field(description="renew, expire or remind")
+    at: str
+    outcome: str
+    reason: str | None
+    rule: str
+    requirements: list[str]
+    effects: list[str]
+    revision: str
+    account: str | None
+    message: str | None
+    balance: int | None
+    entries: list[Entry]
+
+
+class DecisionOut(BaseModel):
+    """What the engine decided, why, under which policy, and what it wrote."""
+
+    decision_id: int | None = Field(description="The call's sequence number in the store's event log "
+                                                "(`inmail log`); the same on an idempotent replay.")
+    event: str
+    at: str
+    account: str | None
+    outcome: str
+    reason: str | None
+    status: str | None
+    rule: str = Field(description="The rule that decided.")
+    rules: list[str] = Field(description="Every rule that fired for the call, system events first.")
+    requirements: list[str]
+    effects: list[str]
+    revision: str = Field(description="Content hash of the policy and rules in force.")
+    balance: int | None
+    purchase_possible: bool | None
+    message: str | None
+    entries: list[Entry]
+    system_events: list[SystemEvent]
+
+
+class LotOut(BaseModel):
+    id: int
+    source: str
+    amount: int
+    remaining: int
+    granted_at: str
+    expires_at: str
+
+
+class BalanceOut(BaseModel):
+    account: str
+    at: str
+    credits: int
+    lots: list[LotOut]
+
+
+class HistoryOut(BaseModel):
+    account: str
+    entries: list[Entry]
+
+
+class VerdictOut(BaseModel):
+    event: str
+    outcome: str
+    reason: str | None
+    rule: str
+    requirements: list[str]
+    effects: list[str]
+    description: str
+    revision: str
+    facts: dict[str, bool | int | str] = Field(description="Every fact the rules saw, defaults included.")
+
+
+class PlanOut(BaseModel):
+    plan: str
+    premium: bool
+    monthly_allotment: int
+    cap: int
+    credit_lifetime_days: int
+    purchasable: bool
+
+
+class PlansOut(BaseModel):
+    revision: str
+    plans: list[PlanOut]
+
+
+class PolicyOut(BaseModel):
+    revision: str
+    source: str
+    timezone: str
+    plans: list[PlanOut]
+    settings: dict[str, Any] = Field(description="credits, renewal, cap, credit_back, reminder, purchase")
+    responses: dict[str, str]
+    rules: dict[str, list[str]] = Field(description="Rule ids by event kind, in the order they are tried.")
+
+
+class ReloadOut(BaseModel):
+    revision: str
+    previous: str
+    changed: bool
+
+
+class Health(BaseModel):
+    status: str
+    revision: str | None = None
+
+
+class ProblemDiagnostic(BaseModel):
+    file: str | None
+    line: int | None
+    column: int | None
+    severity: str
+    code: str
+    message: str
+    help: str | None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with the engine's stable code."""
+
+    type: str
+    title: str
+    status: int
+    code: str = Field(description="Stable, snake_case: branch on it.")
+    detail: str
+    help: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+    diagnostics: list[ProblemDiagnostic] | None = None

@@ -1,0 +1,145 @@
+"""Start the service: check everything first, then uvicorn with one or several workers.
+
+Every mistake a person can make starting a server is found before a socket
+is opened, and reported like any other bad input (a code, a message, exit
+2): an invalid policy, a store that cannot be opened, a non-loopback host
+without a token, several workers on an in-memory store, a port in use, a
+decision log that cannot be written.
+
+Reloads: ``POST /v1/policy/reload`` on any worker, or SIGHUP to the server.
+With one worker, SIGHUP reloads it directly; with several, the supervisor
+(uvicorn's, with its SIGHUP turned from "restart the workers" into "reload
+the policy") checks the files against the store once and, when they are
+valid, announces the reload to the workers (:mod:`engine.service.state`).
+An invalid change is printed and the running policy stays.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from engine.core.engine import Engine
+from engine.errors import EngineError, InvalidInput
+from engine.service.state import CONFIG_ENV, Service, ServiceConfig, announce_reload
+from engine.source.diagnostics import render_all
+
+MAX_WORKERS = 32
+
+#: The Service of a single-worker server, for its SIGHUP handler (set by the app factory).
+current: list[Service] = []
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check(config: ServiceConfig, host: str, port: int, workers: int) -> ServiceConfig:
+    """Refuse what cannot work, with a code; return the config with its paths made absolute."""
+    if not 1 <= workers <= MAX_WORKERS:
+        raise EngineError(f"--workers must be from 1 to {MAX_WORKERS}, got {workers}", "invalid_argument")
+    if not 0 < port < 65536:
+        raise EngineError(f"--port must be from 1 to 65535, got {port}", "invalid_argument")
+    if config.token is None and not is_loopback(host):
+        raise EngineError(f"`{host}` is not a loopback address: a server others can reach needs a token",
+                          "token_required", help="give --token-file FILE, or set INMAIL_TOKEN")
+    if config.token is not None and (not config.token.strip() or len(config.token) > 4096):
+        raise EngineError("the token must be 1 to 4,096 characters and not blank", "invalid_token")
+    if workers > 1 and config.db in ("memory", ":memory:", "sqlite://"):
+        raise EngineError("several workers cannot share an in-memory store", "memory_store_one_worker",
+                          help="give --db FILE (SQLite) or --db postgresql://...")
+    from engine.source.paths import resolve_policy, resolve_rules
+
+    config = replace(config, policy=str(resolve_policy(config.policy).resolve()),
+                     rules=str(resolve_rules(config.rules).resolve()))
+    if config.decision_log not in (None, "-"):
+        target = Path(config.decision_log).resolve()
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+        except OSError as exc:
+            raise EngineError(f"cannot write the decision log `{config.decision_log}`: {exc.strerror}",
+                              "unwritable_output") from None
+        config = replace(config, decision_log=str(target))
+    with Engine.open(db=config.db, policy=config.policy, rules=config.rules) as eng:  # makes the store
+        revision = eng.revision
+    try:
+        with socket.create_server((host, port), reuse_port=False):
+            pass
+    except OSError as exc:
+        raise EngineError(f"cannot listen on {host}:{port}: {exc.strerror}", "address_unavailable") from None
+    print(f"inmail serve: http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}, "
+          f"store {config.db}, revision {revision})", file=sys.stderr, flush=True)
+    return config
+
+
+def serve(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8700, workers: int = 1) -> None:
+    """Run until SIGINT or SIGTERM (in-flight calls finish first)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = check(config, host, port, workers)
+    folder = tempfile.mkdtemp(prefix="inmail-serve-")
+    try:
+        config = replace(config, reload_signal=os.path.join(folder, "reload"))
+        announce_reload(config.reload_signal)
+        os.environ[CONFIG_ENV] = config.to_env()
+        uv = uvicorn.Config("engine.service.app:from_environment", factory=True, host=host, port=port,
+                            workers=workers, log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=30, server_header=False)
+        if workers == 1:
+            signal.signal(signal.SIGHUP, _reload_here)
+            uvicorn.Server(uv).run()
+            return
+
+        class Supervisor(Multiprocess):
+            def handle_hup(self) -> None:  # uvicorn restarts the workers; we reload their policy
+                _reload_announced(config)
+
+        Supervisor(uv, sockets=[uv.bind_socket()]).run()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _say_refused(exc: EngineError) -> None:
+    text = render_all(exc.diagnostics) if isinstance(exc, InvalidInput) else f"{exc.code}: {exc.message}"
+    print(f"inmail serve: reload refused, the running policy stays:\n{text}", file=sys.stderr, flush=True)
+
+
+def _reload_here(signum: int, frame: FrameType | None) -> None:
+    for svc in current:
+        try:
+            _, revision = svc.reload()
+            print(f"inmail serve: reloaded, revision {revision}", file=sys.stderr, flush=True)
+        except EngineError as exc:
+            _say_refused(exc)
+
+
+def _reload_announced(config: ServiceConfig) -> None:
+    try:
+        with Engine.open(db=config.db, policy=config.policy, rules=config.rules, create=False) as eng:
+            revision = eng.revision
+    except EngineError as exc:
+        _say_refused(exc)
+        return
+    announce_reload(config.reload_signal)
+    print(f"inmail serve: reload announced to the workers, revision {revision}", file=sys.stderr, flush=True)
+
+
+def register(svc: Service) -> Any:
+    """Remember a worker's Service for the single-worker SIGHUP handler."""
+    current[:] = [svc]
+    return svc

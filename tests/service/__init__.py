@@ -1,0 +1,1 @@
+"""Tests (a package, so test modules need no unique prefixes)."""
