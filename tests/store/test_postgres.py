@@ -8,37 +8,16 @@ machines have no PostgreSQL server.
 from __future__ import annotations
 
 import contextlib
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
-
 from engine import Engine, InvalidCall
+from tests.pg import needs_pg
 
 from .store_worker import race_sends, workload
 
-PG = os.environ.get("INMAIL_PG_URL")
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("store_worker.py")
-pytestmark = pytest.mark.skipif(not PG, reason="set INMAIL_PG_URL to run the PostgreSQL tests")
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    assert PG
-    name = f"inmail_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        yield sa.engine.make_url(PG).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.dispose()
+pytestmark = needs_pg
 
 
 def test_postgres_gives_the_same_ledger_as_memory(pg_url: str) -> None:

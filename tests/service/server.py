@@ -1,0 +1,81 @@
+"""A real ``inmail serve`` process on loopback, for the end-to-end, reload and fault tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psutil
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, proc: subprocess.Popen[str], port: int, stderr: Path) -> None:
+        self.proc = proc
+        self.url = f"http://127.0.0.1:{port}"
+        self.stderr = stderr
+
+    def workers(self) -> list[psutil.Process]:
+        """The worker processes (uvicorn's spawned children; not multiprocessing's resource tracker)."""
+        kids = psutil.Process(self.proc.pid).children()
+        return [k for k in kids if "resource_tracker" not in " ".join(k.cmdline())]
+
+    def log(self) -> str:
+        return self.stderr.read_text()
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"inmail serve exited {self.proc.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"inmail serve not ready in {timeout} s:\n{self.log()}")
+
+    def signal(self, sig: signal.Signals) -> None:
+        os.kill(self.proc.pid, sig)
+
+
+def serve_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "engine.cli", "serve", *args]
+
+
+@contextmanager
+def running(folder: Path, *args: str, workers: int = 1,
+            env: dict[str, str] | None = None) -> Iterator[Server]:
+    """``inmail serve`` in ``folder`` on a free port; stopped (SIGTERM, then SIGKILL) afterwards."""
+    port = free_port()
+    stderr = folder / f"serve-{port}.log"
+    with stderr.open("w") as err:
+        proc = subprocess.Popen(serve_command("--port", str(port), "--workers", str(workers), *args),
+                                cwd=folder, stdout=err, stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, **(env or {})})
+    server = Server(proc, port, stderr)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
