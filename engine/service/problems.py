@@ -53,7 +53,8 @@ def problem(code: str, detail: str, *, help: str | None = None, instance: str | 
     body.update(extra)
     if status == 503:
         headers = {"Retry-After": "1", **(headers or {})}
-    return Response(json.dumps(body), status_code=status, media_type=PROBLEM_TYPE, headers=headers)
+    return Response(json.dumps(body, separators=(",", ":")), status_code=status, media_type=PROBLEM_TYPE,
+                    headers=headers)
 
 
 def from_error(exc: EngineError, instance: str | None = None) -> Response:
