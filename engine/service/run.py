@@ -109,9 +109,22 @@ def serve(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8700, work
             def handle_hup(self) -> None:  # uvicorn restarts the workers; we reload their policy
                 _reload_announced(config)
 
-        Supervisor(uv, sockets=[uv.bind_socket()]).run()
+        Supervisor(uv, sockets=[_listening_socket(host, port)]).run()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The workers' shared socket, made with its protocol number (uvicorn's own ``bind_socket`` leaves
+    it 0, and asyncio then does not set TCP_NODELAY on the connections it accepts: every answer
+    waited out the client's 40 ms delayed ACK)."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(address)
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _say_refused(exc: EngineError) -> None:
