@@ -147,10 +147,13 @@ class Service:
         A retry under a known key without ``at`` takes the first call's instant, not the clock's:
         it repeats the same call, so it gets the first answer (any other difference is still
         ``idempotency_key_reused``). A transaction that clashed with another worker's is tried
-        again: the engine wrote nothing for it.
+        again: the engine wrote nothing for it. So is a call without ``at`` that another worker's
+        call on the same account overtook (``time_went_back`` by a hair): it happens now, and now
+        is later than that call.
         """
         started = time.perf_counter_ns()
         for attempt in range(_TRIES):
+            first = None
             try:
                 first = self.engine.recorded(key) if key is not None else None
                 when: Any = at if at is not None else (first.at if first is not None else self.clock())
@@ -160,6 +163,10 @@ class Service:
                 if exc.code != "store_conflict" or attempt == _TRIES - 1:
                     raise
                 await asyncio.sleep(0.005 * 2 ** attempt)
+            except EngineError as exc:
+                overtaken = exc.code == "time_went_back" and at is None and first is None
+                if not overtaken or attempt == _TRIES - 1:
+                    raise
         latency = (time.perf_counter_ns() - started) // 1000
         replayed = first is not None
         self.decisions.write({

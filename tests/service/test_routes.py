@@ -303,3 +303,19 @@ def test_openapi_and_docs_are_served(client: TestClient) -> None:
         assert path in spec["paths"], path
     assert "Idempotency-Key" in json.dumps(spec["paths"]["/v1/accounts/{account}/send"])
     assert "swagger" in client.get("/docs").text.lower()
+
+
+def test_a_call_without_at_overtaken_by_another_workers_call_happens_a_moment_later() -> None:
+    import datetime as dt
+
+    from engine.service.app import create_app
+    from engine.service.state import Service, ServiceConfig
+
+    ticks = iter([NOW - dt.timedelta(seconds=1), NOW + dt.timedelta(seconds=1)])  # the other worker was first
+    svc = Service(ServiceConfig(db="memory"), clock=lambda: next(ticks, NOW + dt.timedelta(seconds=2)))
+    with TestClient(create_app(service=svc)) as c:
+        post(c, "/v1/accounts/alice/subscribe", {"plan": "career", "at": NOW.isoformat()})
+        r = post(c, "/v1/accounts/alice/send", {"to": "carol"})
+        assert r.status_code == 200 and r.json()["at"] == (NOW + dt.timedelta(seconds=1)).isoformat()
+        late = post(c, "/v1/accounts/alice/send", {"to": "dan", "at": "2026-01-01"})  # explicit: refused
+        assert (late.status_code, late.json()["code"]) == (409, "time_went_back")
