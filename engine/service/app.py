@@ -123,7 +123,8 @@ def _calls(r: APIRouter, svc: Service) -> None:
         return answer(*await svc.call("send", args, body.at, key, lambda e, at, k: e.send(
             account, body.to, at=at, message_id=body.message_id, key=k)))
 
-    @route("/messages/{message}/respond", "The recipient responds; the rules decide the credit back")
+    # `:path`: a default message id, `<sender>/<n>`, holds a slash (sent as `%2F`, decoded before routing)
+    @route("/messages/{message:path}/respond", "The recipient responds; the rules decide the credit back")
     async def respond(message: Annotated[str, Path(description="The message id a send returned.")],
                       body: m.RespondBody, key: IdempotencyKey = None) -> Response:
         args = {"message_id": message, "response_type": body.with_}
