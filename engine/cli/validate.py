@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -77,21 +76,6 @@ def validate(policy_path: str | None, rules_dir: str | None) -> None:
 PLAN_FIELDS = ("plan", "premium", "monthly_allotment", "cap", "credit_lifetime_days", "purchasable")
 
 
-def plan_rows(policy: Policy) -> list[dict[str, Any]]:
-    """One row per plan, in the order the policy lists them."""
-    return [
-        {
-            "plan": p.name,
-            "premium": p.premium,
-            "monthly_allotment": p.monthly_allotment,
-            "cap": p.cap,
-            "credit_lifetime_days": policy.credits.lifetime_days,
-            "purchasable": p.purchasable,
-        }
-        for p in policy.plans.values()
-    ]
-
-
 #: Narrowest table width; below it rich would drop columns.
 MIN_WIDTH = 80
 
@@ -113,7 +97,7 @@ def _print_table(policy: Policy, shown: str) -> None:
     table.add_column("cap", justify="right", no_wrap=True)
     table.add_column("credits last", justify="right", no_wrap=True)
     table.add_column("can buy more", no_wrap=True)
-    for row in plan_rows(policy):
+    for row in policy.plan_rows():
         table.add_row(
             row["plan"], _yes(row["premium"]), str(row["monthly_allotment"]), str(row["cap"]),
             f"{row['credit_lifetime_days']} days", _yes(row["purchasable"]),
@@ -145,9 +129,9 @@ def plans(policy_path: str | None, fmt: str) -> None:
     """
     policy, shown = _load(policy_path)
     if fmt == "json":
-        click.echo(json.dumps(plan_rows(policy), indent=2))
+        click.echo(json.dumps(policy.plan_rows(), indent=2))
         return
     _print_table(policy, shown)
 
 
-__all__ = ["PLAN_FIELDS", "plan_rows", "plans", "validate"]
+__all__ = ["PLAN_FIELDS", "plans", "validate"]

@@ -99,6 +99,16 @@ class Policy:
     #: (the policy file's text, a scenario override's text): what it was read from, to read again
     texts: tuple[str, str] = field(default=("", ""), repr=False, compare=False)
 
+    def plan_rows(self) -> list[dict[str, Any]]:
+        """The plan comparison, one row per plan in the policy's order (``inmail plans``, ``GET /v1/plans``).
+
+        The keys are a stable contract: plan, premium, monthly_allotment, cap,
+        credit_lifetime_days, purchasable.
+        """
+        lifetime = self.credits.lifetime_days
+        return [{"plan": p.name, "premium": p.premium, "monthly_allotment": p.monthly_allotment, "cap": p.cap,
+                 "credit_lifetime_days": lifetime, "purchasable": p.purchasable} for p in self.plans.values()]
+
     def setting(self, path: str) -> Any:
         """Look up a dotted setting such as ``credit_back.window_days`` or ``plans.career.cap``.
 

@@ -21,7 +21,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from engine import __version__
-from engine.core.engine import Engine
 from engine.errors import EngineError, InvalidCall
 from engine.model import Balance, Decision
 from engine.rules import catalog
@@ -193,7 +192,7 @@ def _reads(r: APIRouter, svc: Service) -> None:
 
     @r.get("/plans", response_model=m.PlansOut, tags=["policy"])
     async def plans() -> dict[str, Any]:
-        return {"revision": svc.engine.revision, "plans": plan_rows(svc.engine)}
+        return {"revision": svc.engine.revision, "plans": svc.engine.policy.plan_rows()}
 
     @r.get("/policy", response_model=m.PolicyOut, tags=["policy"])
     async def policy() -> dict[str, Any]:
@@ -202,7 +201,7 @@ def _reads(r: APIRouter, svc: Service) -> None:
                     for name in ("credits", "renewal", "cap", "credit_back", "reminder", "purchase")}
         book = svc.engine.rulebook
         return {"revision": svc.engine.revision, "source": pol.source, "timezone": pol.timezone,
-                "plans": plan_rows(svc.engine), "settings": settings, "responses": dict(pol.responses),
+                "plans": pol.plan_rows(), "settings": settings, "responses": dict(pol.responses),
                 "rules": {ev: [x.id for x in book.rules(ev)] for ev in catalog.EVENT_KINDS}}
 
     @r.post("/policy/reload", response_model=m.ReloadOut, tags=["policy"], responses=_PROBLEMS)
@@ -210,13 +209,6 @@ def _reads(r: APIRouter, svc: Service) -> None:
         """Load the policy and rules files again; an invalid change is a 422 and the running policy stays."""
         previous, revision = svc.reload()
         return {"revision": revision, "previous": previous, "changed": revision != previous}
-
-
-def plan_rows(engine: Engine) -> list[dict[str, Any]]:
-    pol = engine.policy
-    return [{"plan": p.name, "premium": p.premium, "monthly_allotment": p.monthly_allotment, "cap": p.cap,
-             "credit_lifetime_days": pol.credits.lifetime_days, "purchasable": p.purchasable}
-            for p in pol.plans.values()]
 
 
 def decision_json(d: Decision) -> dict[str, Any]:
