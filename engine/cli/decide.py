@@ -18,7 +18,7 @@ from engine.errors import InvalidCall
 from engine.policy import Policy, load_policy
 from engine.rules import catalog
 from engine.rules.book import RuleBook
-from engine.rules.defaults import DEFAULTS_TEXT, Value, check_text, complete_facts, given_facts
+from engine.rules.defaults import DEFAULTS_TEXT, Value, check_event, check_text, given_facts, what_if
 from engine.source.diagnostics import hint
 from engine.source.paths import PathProblem, path_kind, resolve_policy, resolve_rules
 
@@ -81,9 +81,7 @@ def _shown(v: Value) -> str:
 def decide(event: str, fact_args: tuple[str, ...], facts_file: str | None, policy_path: str | None,
            rules_dir: str | None, fmt: str) -> None:
     """Decide one EVENT (send, respond, purchase, ...) from facts, and show the rule that decided."""
-    if event not in catalog.EVENT_KINDS:
-        raise InvalidCall(f"there is no event kind `{event}`", "unknown_event",
-                          help=hint(event, catalog.EVENT_KINDS))
+    check_event(event)
     ppath = resolve_policy(policy_path)
     policy = load_policy(ppath, display=display_path(ppath, policy_path))
     given: dict[str, Value] = _from_json(event, facts_file, policy) if facts_file else {}
@@ -93,28 +91,21 @@ def decide(event: str, fact_args: tuple[str, ...], facts_file: str | None, polic
             raise InvalidCall(f"write a fact as NAME=VALUE, e.g. `sender.premium=false`, not `{arg}`",
                               "invalid_fact")
         given[name.strip()] = parse_value(event, name.strip(), text, policy)
-    facts = complete_facts(event, given, policy)
     rpath = resolve_rules(rules_dir)
     with RuleBook.load(Path(display_path(rpath, rules_dir)), policy, memo=False) as book:
-        verdict = book.decide(event, facts)
-        rule = next(r for r in book.rules(event) if r.id == verdict.rule)
+        answer, rule = what_if(book, policy, event, given)
         read = book.facts_read(event)
-        revision = book.revision
         count = len(book.rules(event))
     if fmt == "json":
-        click.echo(json.dumps({
-            "event": event, "outcome": verdict.outcome, "reason": verdict.reason,
-            "effects": list(verdict.effects), "rule": verdict.rule,
-            "requirements": list(verdict.requirements), "description": rule.description,
-            "revision": revision, "facts": facts, "given": sorted(given),
-        }, indent=2))
+        click.echo(json.dumps(answer, indent=2))
         return
-    headline = verdict.outcome + (f" / {verdict.reason}" if verdict.reason else "")
+    facts, revision = answer["facts"], answer["revision"]
+    headline = answer["outcome"] + (f" / {answer['reason']}" if answer["reason"] else "")
     click.echo(headline)
-    click.echo(f"  rule:     {verdict.rule} ({', '.join(verdict.requirements)}), "
+    click.echo(f"  rule:     {rule.id} ({', '.join(rule.requirements)}), "
                f"rule {rule.position + 1} of {count} in {rule.loc.file}:{rule.loc.line}")
     click.echo(f"  why:      {rule.description}")
-    click.echo(f"  effects:  {', '.join(verdict.effects) or 'none'}")
+    click.echo(f"  effects:  {', '.join(answer['effects']) or 'none'}")
     click.echo("  facts the rules read:")
     for name in read:
         mark = "" if name in given else "  (default)"

@@ -15,13 +15,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from engine.errors import InvalidCall
 from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules.reader import resolve_choices
 from engine.source.diagnostics import hint
+
+if TYPE_CHECKING:
+    from engine.rules.book import RuleBook
+    from engine.rules.reader import Rule
 
 Value = bool | int | str
 
@@ -155,3 +159,25 @@ def check_text(name: str, value: str, spec: catalog.FactSpec, policy: Policy) ->
 
 def _type_words(type_: str) -> str:
     return {"bool": "true or false", "int": "a whole number", "str": "text"}[type_]
+
+
+def what_if(book: RuleBook, policy: Policy, event: str,
+            given: dict[str, Value]) -> tuple[dict[str, Any], Rule]:
+    """Decide ``event`` on the facts given (the others take their defaults): the answer as JSON, as
+    ``inmail decide --format json`` and ``POST /v1/decide/{event}`` both give it, and the deciding rule."""
+    check_event(event)
+    facts = complete_facts(event, given, policy)
+    verdict = book.decide(event, facts)
+    rule = next(r for r in book.rules(event) if r.id == verdict.rule)
+    return {"event": event, "outcome": verdict.outcome, "reason": verdict.reason,
+            "effects": list(verdict.effects), "rule": verdict.rule,
+            "requirements": list(verdict.requirements),
+            "description": rule.description, "revision": book.revision, "facts": facts,
+            "given": sorted(given)}, rule
+
+
+def check_event(event: str) -> None:
+    """``unknown_event`` (with a suggestion) unless ``event`` is one of the catalog's event kinds."""
+    if event not in catalog.EVENT_KINDS:
+        raise InvalidCall(f"there is no event kind `{event}`", "unknown_event",
+                          help=hint(event, catalog.EVENT_KINDS))

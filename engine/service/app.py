@@ -21,10 +21,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from engine import __version__
-from engine.errors import EngineError, InvalidCall
+from engine.errors import EngineError
 from engine.model import Balance, Decision
 from engine.rules import catalog
-from engine.rules.defaults import complete_facts, given_facts
+from engine.rules.defaults import check_event, given_facts, what_if
 from engine.service import models as m
 from engine.service.guard import BodyGuard, BodyTooLarge
 from engine.service.problems import from_error, problem
@@ -178,17 +178,10 @@ def _reads(r: APIRouter, svc: Service) -> None:
     async def decide(event: Annotated[str, Path(description=f"One of {', '.join(catalog.EVENT_KINDS)}.")],
                      body: m.DecideBody | None = None, key: IdempotencyKey = None) -> Response:
         """Ask the rules about facts you give (the others take their defaults); reads and writes no state."""
-        if event not in catalog.EVENT_KINDS:
-            raise InvalidCall(f"there is no event kind `{event}`; events: {', '.join(catalog.EVENT_KINDS)}",
-                              "unknown_event")
-        policy, book = svc.engine.policy, svc.engine.rulebook
-        facts = complete_facts(event, given_facts(event, body.facts if body else {}, policy), policy)
-        verdict = book.decide(event, facts)
-        rule = next(x for x in book.rules(event) if x.id == verdict.rule)
-        return JSONResponse({
-            "event": event, "outcome": verdict.outcome, "reason": verdict.reason, "rule": verdict.rule,
-            "requirements": list(verdict.requirements), "effects": list(verdict.effects),
-            "description": rule.description, "revision": book.revision, "facts": facts})
+        check_event(event)
+        policy = svc.engine.policy
+        given = given_facts(event, body.facts if body is not None else {}, policy)
+        return JSONResponse(what_if(svc.engine.rulebook, policy, event, given)[0])
 
     @r.get("/plans", response_model=m.PlansOut, tags=["policy"])
     async def plans() -> dict[str, Any]:

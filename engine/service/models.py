@@ -21,7 +21,7 @@ _AT = Field(None, description="When the event happens (ISO 8601; a date alone is
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class AtBody(_Body):
@@ -162,6 +162,7 @@ class VerdictOut(BaseModel):
     description: str
     revision: str
     facts: dict[str, bool | int | str] = Field(description="Every fact the rules saw, defaults included.")
+    given: list[str] = Field(description="The facts the request gave; the others are defaults.")
 
 
 class PlanOut(BaseModel):
