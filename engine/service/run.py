@@ -26,12 +26,12 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from engine.core.engine import Engine
 from engine.errors import EngineError, InvalidInput
 from engine.service.state import CONFIG_ENV, Service, ServiceConfig, announce_reload
 from engine.source.diagnostics import render_all
+from engine.source.paths import resolve_policy, resolve_rules
 
 MAX_WORKERS = 32
 
@@ -62,8 +62,6 @@ def check(config: ServiceConfig, host: str, port: int, workers: int) -> ServiceC
     if workers > 1 and config.db in ("memory", ":memory:", "sqlite://"):
         raise EngineError("several workers cannot share an in-memory store", "memory_store_one_worker",
                           help="give --db FILE (SQLite) or --db postgresql://...")
-    from engine.source.paths import resolve_policy, resolve_rules
-
     config = replace(config, policy=str(resolve_policy(config.policy).resolve()),
                      rules=str(resolve_rules(config.rules).resolve()))
     if config.decision_log not in (None, "-"):
@@ -152,7 +150,7 @@ def _reload_announced(config: ServiceConfig) -> None:
     print(f"inmail serve: reload announced to the workers, revision {revision}", file=sys.stderr, flush=True)
 
 
-def register(svc: Service) -> Any:
+def register(svc: Service) -> Service:
     """Remember a worker's Service for the single-worker SIGHUP handler."""
     current[:] = [svc]
     return svc
