@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 _R = TypeVar("_R")
@@ -78,8 +78,15 @@ class LedgerEntry:
     note: str = ""  # e.g. why a credit back to an expired lot added nothing
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (instants as ISO 8601 text), as ``inmail history`` and the service show it."""
-        return _jsonable(asdict(self))
+        """JSON-ready form (instants as ISO 8601 text), as ``inmail history`` and the service show it.
+
+        Written out field by field: ``dataclasses.asdict`` deep-copies every value and cost a
+        quarter of an HTTP call's time; a test holds the two equal.
+        """
+        return {"seq": self.seq, "account": self.account, "at": self.at.isoformat(), "kind": self.kind,
+                "lot": self.lot, "amount": self.amount, "balance_after": self.balance_after,
+                "event": self.event, "rule": self.rule, "requirements": list(self.requirements),
+                "message": self.message, "note": self.note}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LedgerEntry:
@@ -190,8 +197,14 @@ class Decision:
         return (*tuple(r for d in self.system_events for r in d.rules), self.rule)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (instants as ISO 8601 text)."""
-        return _jsonable(asdict(self))
+        """JSON-ready form (instants as ISO 8601 text); field by field, like :meth:`LedgerEntry.to_dict`."""
+        return {"event": self.event, "at": self.at.isoformat(), "outcome": self.outcome,
+                "reason": self.reason, "rule": self.rule, "requirements": list(self.requirements),
+                "effects": list(self.effects),
+                "revision": self.revision, "account": self.account, "message": self.message,
+                "status": self.status, "balance": self.balance, "purchase_possible": self.purchase_possible,
+                "entries": [e.to_dict() for e in self.entries],
+                "system_events": [d.to_dict() for d in self.system_events], "id": self.id}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Decision:
@@ -223,12 +236,3 @@ def build(cls: type[_R], fields: dict[str, Any]) -> _R:
 def _instant(text: str | dt.datetime) -> dt.datetime:
     return text if isinstance(text, dt.datetime) else dt.datetime.fromisoformat(text)
 
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return value

@@ -30,8 +30,14 @@ from engine.service.guard import BodyGuard, BodyTooLarge
 from engine.service.problems import from_error, problem
 from engine.service.state import Service, ServiceConfig, log
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    s: {"model": m.Problem, "content": {"application/problem+json": {}}} for s in (400, 401, 404, 409, 422)}
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"model": m.Problem, "content": {"application/problem+json": {}}} for s in statuses}
+
+
+_PROBLEMS = _problems(400, 401, 404, 409, 422)
+#: A POST may also be refused for its body before a route sees it (service.guard), or meet a busy store.
+_POST_PROBLEMS = _problems(400, 401, 404, 409, 413, 415, 422, 503)
 
 AccountName = Annotated[str, Path(description="The member's account name (any text, e.g. `alice`).")]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=(
@@ -106,7 +112,7 @@ def _calls(r: APIRouter, svc: Service) -> None:
 
     def route(path: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return r.post(path, response_model=m.DecisionOut, summary=summary, tags=["calls"],
-                      responses={**_PROBLEMS, 503: {"model": m.Problem}})
+                      responses=_POST_PROBLEMS)
 
     @route("/accounts/{account}/subscribe", "Start a subscription (opening the account if new)")
     async def subscribe(account: AccountName, body: m.SubscribeBody, key: IdempotencyKey = None) -> Response:
@@ -174,7 +180,7 @@ def _reads(r: APIRouter, svc: Service) -> None:
         entries = [e.to_dict() for e in svc.engine.history(account)]
         return JSONResponse({"account": account, "entries": entries})
 
-    @r.post("/decide/{event}", response_model=m.VerdictOut, tags=["what-if"], responses=_PROBLEMS)
+    @r.post("/decide/{event}", response_model=m.VerdictOut, tags=["what-if"], responses=_POST_PROBLEMS)
     async def decide(event: Annotated[str, Path(description=f"One of {', '.join(catalog.EVENT_KINDS)}.")],
                      body: m.DecideBody | None = None, key: IdempotencyKey = None) -> Response:
         """Ask the rules about facts you give (the others take their defaults); reads and writes no state."""
@@ -197,7 +203,7 @@ def _reads(r: APIRouter, svc: Service) -> None:
                 "plans": pol.plan_rows(), "settings": settings, "responses": dict(pol.responses),
                 "rules": {ev: [x.id for x in book.rules(ev)] for ev in catalog.EVENT_KINDS}}
 
-    @r.post("/policy/reload", response_model=m.ReloadOut, tags=["policy"], responses=_PROBLEMS)
+    @r.post("/policy/reload", response_model=m.ReloadOut, tags=["policy"], responses=_POST_PROBLEMS)
     async def reload(key: IdempotencyKey = None) -> dict[str, Any]:
         """Load the policy and rules files again; an invalid change is a 422 and the running policy stays."""
         previous, revision = svc.reload()

@@ -28,7 +28,8 @@ STATUS: dict[str, int] = {
     "account_exists": 409, "message_exists": 409, "idempotency_key_reused": 409, "time_went_back": 409,
     "malformed_json": 400, "malformed_body": 400, "invalid_key": 400, "invalid_header": 400,
     "unauthorized": 401, "method_not_allowed": 405, "body_too_large": 413, "unsupported_media_type": 415,
-    "store_conflict": 503, "store_unavailable": 503, "rule_engine_failure": 500, "internal_error": 500,
+    "store_conflict": 503, "store_unavailable": 503, "closed": 503,
+    "rule_engine_failure": 500, "internal_error": 500,
 }
 
 _TITLES = {400: "Bad request", 401: "Unauthorized", 404: "Not found", 405: "Method not allowed",

@@ -193,3 +193,22 @@ def test_a_throwaway_memory_engine_may_keep_no_log_and_a_database_always_does(tm
     with pytest.raises(EngineError) as info:
         Engine.open(db=str(tmp_path / "x.db"), log=False)
     assert info.value.code == "invalid_argument" and list(tmp_path.iterdir()) == []
+
+
+def _generic(value: object) -> object:
+    """What ``to_dict`` must equal: every dataclass field, recursively, instants as ISO text."""
+    import datetime as dt
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _generic(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_generic(v) for v in value]
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def test_to_dict_writes_every_field_of_a_decision_and_its_entries(eng: Engine) -> None:
+    d = eng.subscribe("alice", "career", at="2026-01-15T09:00:00Z")
+    sent = eng.send("alice", "carol", at="2026-04-20T10:00:00Z", message_id="m1")  # renewals, expiries first
+    for decision in (d, sent):
+        assert decision.system_events and decision.to_dict() == _generic(decision)
+    assert [e.to_dict() for e in eng.history("alice")] == [_generic(e) for e in eng.history("alice")]
