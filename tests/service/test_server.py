@@ -121,3 +121,32 @@ def test_the_workers_socket_carries_its_protocol_so_answers_are_not_held_back() 
 
     with _listening_socket("127.0.0.1", free_port()) as sock:
         assert sock.proto == socket.IPPROTO_TCP and sock.get_inheritable()
+
+
+def test_sigterm_lets_a_call_in_flight_finish_and_keep_its_answer(tmp_path: Path) -> None:
+    """A call waiting for the store when SIGTERM comes is carried out and answered, then the server exits."""
+    import sqlite3
+    import threading
+
+    answers: list[httpx.Response] = []
+    with running(tmp_path, "--db", "store.db") as server:
+        subscribed = httpx.post(server.url + "/v1/accounts/alice/subscribe", json={"plan": "career"})
+        assert subscribed.status_code == 200
+        blocker = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock: the send waits for it
+        call = threading.Thread(target=lambda: answers.append(httpx.post(
+            server.url + "/v1/accounts/alice/send", json={"to": "carol"}, timeout=60)))
+        call.start()
+        time.sleep(0.5)
+        server.signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert server.proc.poll() is None and not answers  # the call is still waiting, and so is the server
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        call.join(timeout=60)
+        assert server.proc.wait(timeout=30) in (0, -signal.SIGTERM)
+    assert [a.status_code for a in answers] == [200] and answers[0].json()["outcome"] == "sent"
+    from engine import Engine
+
+    with Engine.open(db=tmp_path / "store.db", create=False) as eng:
+        assert [c.method for c in eng.log()] == ["subscribe", "send"]
