@@ -19,6 +19,7 @@ from engine.cli.schema import schema_command
 from engine.cli.serve import serve
 from engine.cli.simulate import simulate
 from engine.cli.validate import plans, validate
+from engine.cli.workbench import workbench
 
 
 @click.group(cls=InmailGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,3 +40,4 @@ main.add_command(schema_command)
 main.add_command(docs)
 main.add_command(impact)
 main.add_command(serve)
+main.add_command(workbench)

@@ -13,6 +13,7 @@ import dataclasses
 import hmac
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
@@ -49,8 +50,10 @@ class _Unauthorized(Exception):
     pass
 
 
-def create_app(config: ServiceConfig | None = None, service: Service | None = None) -> FastAPI:
-    """The service's ASGI app (``config`` default: what ``inmail serve`` put in the environment)."""
+def create_app(config: ServiceConfig | None = None, service: Service | None = None,
+               workbench: FilePath | None = None) -> FastAPI:
+    """The service's ASGI app (``config`` default: what ``inmail serve`` put in the environment);
+    with ``workbench`` (a policy folder), also the workbench page and its routes on that folder."""
     svc = service or Service(config or ServiceConfig.from_env())
 
     @asynccontextmanager
@@ -80,6 +83,11 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
     _calls(v1, svc)
     _reads(v1, svc)
     app.include_router(v1)
+    if workbench is not None:
+        from engine.service.folder import Folder
+        from engine.service.workbench import add_workbench
+
+        add_workbench(app, svc, Folder(workbench))
 
     @app.get("/healthz", response_model=m.Health, tags=["health"])
     async def healthz() -> dict[str, Any]:

@@ -52,8 +52,6 @@ def check(config: ServiceConfig, host: str, port: int, workers: int) -> ServiceC
     """Refuse what cannot work, with a code; return the config with its paths made absolute."""
     if not 1 <= workers <= MAX_WORKERS:
         raise EngineError(f"--workers must be from 1 to {MAX_WORKERS}, got {workers}", "invalid_argument")
-    if not 0 < port < 65536:
-        raise EngineError(f"--port must be from 1 to 65535, got {port}", "invalid_argument")
     if config.token is None and not is_loopback(host):
         raise EngineError(f"`{host}` is not a loopback address: a server others can reach needs a token",
                           "token_required", help="give --token-file FILE, or set INMAIL_TOKEN")
@@ -74,11 +72,7 @@ def check(config: ServiceConfig, host: str, port: int, workers: int) -> ServiceC
         config = replace(config, decision_log=str(target))
     with Engine.open(db=config.db, policy=config.policy, rules=config.rules) as eng:  # makes the store
         revision = eng.revision
-    try:
-        with socket.create_server((host, port), reuse_port=False):
-            pass
-    except OSError as exc:
-        raise EngineError(f"cannot listen on {host}:{port}: {exc.strerror}", "address_unavailable") from None
+    check_port(host, port)
     print(f"inmail serve: http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}, "
           f"store {config.db}, revision {revision})", file=sys.stderr, flush=True)
     return config
@@ -154,3 +148,15 @@ def register(svc: Service) -> Service:
     """Remember a worker's Service for the single-worker SIGHUP handler."""
     current[:] = [svc]
     return svc
+
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port out of range or one another program listens on, before starting to serve."""
+    if not 0 < port < 65536:
+        raise EngineError(f"--port must be from 1 to 65535, got {port}", "invalid_argument")
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise EngineError(f"cannot listen on {host}:{port}: {exc.strerror}", "address_unavailable") from None

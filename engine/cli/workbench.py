@@ -1,0 +1,42 @@
+"""`inmail workbench [FOLDER]`: a web page on loopback where a policy editor edits, tries and compares.
+
+The page and its routes are :mod:`engine.service.workbench`; it writes only
+FOLDER's ``policies.yaml`` and ``rules/*.yaml``. It needs the ``serve`` extra.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine.cli._common import report_errors
+from engine.errors import EngineError
+from engine.source.paths import resolve_policy, resolve_rules
+
+
+@click.command()
+@click.argument("folder", type=click.Path(file_okay=False), default=".")
+@click.option("--port", default=8710, show_default=True, type=int)
+@report_errors
+def workbench(folder: str, port: int) -> None:
+    """Open the policy workbench on FOLDER (default: here) at http://127.0.0.1:PORT/."""
+    try:
+        import uvicorn
+
+        from engine.service.app import create_app
+        from engine.service.run import check_port
+        from engine.service.state import Service, ServiceConfig
+    except ImportError as exc:
+        raise EngineError(f"the workbench needs its extra packages ({exc.name} is missing)",
+                          "missing_dependency", help="pip install 'inmail-engine[serve]'") from None
+    root = Path(folder).resolve()
+    if not root.is_dir():
+        raise EngineError(f"`{folder}` is not a folder", "file_not_found")
+    host = "127.0.0.1"  # the workbench writes files: it never listens beyond this machine
+    check_port(host, port)
+    config = ServiceConfig(db="memory", policy=str(resolve_policy(None, cwd=root)),
+                           rules=str(resolve_rules(None, cwd=root)))
+    app = create_app(service=Service(config), workbench=root)
+    click.echo(f"inmail workbench: http://{host}:{port}/ (folder {root})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)

@@ -1,0 +1,197 @@
+"""The policy folder a workbench edits: which files it may write, drafts, and saving safely.
+
+A workbench writes ``policies.yaml`` and ``rules/<name>.yaml`` of its folder and
+nothing else, whatever a request says: a file is named by the editor as
+``policies.yaml`` or ``rules/<name>.yaml`` with a plain name, and the path is
+built here from that name, never taken from the request. A folder without its
+own policy or rules shows the packaged ones; the first save writes the folder's
+copy (all rule files at once, so that ``./rules`` is complete as soon as it
+exists).
+
+Saving: the whole set of files, with the new text in place, must load and
+compile; a file changed on disk since the editor opened it is refused
+(``changed_on_disk``) rather than overwritten; the text goes to a temporary
+file beside it (``.<name>.inmail-tmp``), is flushed to disk and renamed over
+the old one, so a reader sees the old file or the new one, never half. The
+text it replaces is kept, so the save can be undone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from engine.errors import EngineError, InvalidInput
+from engine.policy import Policy, load_policy
+from engine.rules.book import RuleBook
+from engine.source.diagnostics import Diagnostic, Location
+from engine.source.paths import packaged_policy_path, packaged_rules_dir
+
+POLICY = "policies.yaml"
+_RULE = re.compile(r"rules/([A-Za-z0-9][A-Za-z0-9_-]{0,63})\.yaml")
+MAX_TEXT = 1_000_000
+
+
+def token(text: str | None) -> str:
+    """What the editor opened: a digest of the text on disk ("" for a file that is not there)."""
+    return "" if text is None else hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class Folder:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._lock = threading.Lock()
+        self._previous: dict[str, list[str | None]] = {}
+
+    # --- which files ----------------------------------------------------------------------------
+
+    def path(self, name: object) -> Path:
+        """The folder's path for an editor's file name; ``invalid_file`` for anything else."""
+        if name == POLICY:
+            return self.root / POLICY
+        m = _RULE.fullmatch(name) if isinstance(name, str) else None
+        if m is None:
+            raise EngineError(f"the workbench edits `{POLICY}` and `rules/<name>.yaml` only, not "
+                              f"`{str(name)[:80]}`", "invalid_file")
+        return self.root / "rules" / f"{m.group(1)}.yaml"
+
+    def _source(self, name: str) -> Path:
+        """Where the text shown for ``name`` comes from: the folder's file, else the packaged one."""
+        own = self.path(name)
+        if name == POLICY:
+            return own if own.is_file() else packaged_policy_path()
+        return own if (self.root / "rules").is_dir() else packaged_rules_dir() / own.name
+
+    def names(self) -> list[str]:
+        rules = self.root / "rules" if (self.root / "rules").is_dir() else packaged_rules_dir()
+        return [POLICY, *(f"rules/{p.name}" for p in sorted(rules.glob("*.yaml"))
+                          if _RULE.fullmatch(f"rules/{p.name}"))]
+
+    def read(self, name: str) -> str | None:
+        path = self._source(name)
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+
+    def files(self) -> list[dict[str, object]]:
+        """Every editable file: its name, text, the token to save it with, and whether it is packaged."""
+        out = []
+        for name in self.names():
+            text = self.read(name)
+            out.append({"name": name, "text": text or "", "token": token(self.on_disk(name)),
+                        "packaged": not self.path(name).is_file()})
+        return out
+
+    def on_disk(self, name: str) -> str | None:
+        try:
+            return self.path(name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+
+    # --- drafts ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def draft(self, changed: Mapping[str, str]) -> Iterator[tuple[Path, Path]]:
+        """The folder's files with ``changed`` texts in place, written to a temporary folder: (policy
+        file, rules folder), for the loaders. Nothing in the real folder is touched."""
+        for name, text in changed.items():
+            self.path(name)
+            if not isinstance(text, str) or len(text) > MAX_TEXT:
+                raise EngineError(f"`{name}` must be text of at most {MAX_TEXT:,} characters", "invalid_file")
+        with tempfile.TemporaryDirectory(prefix="inmail-draft-") as tmp:
+            base = Path(tmp)
+            (base / "rules").mkdir()
+            for name in dict.fromkeys([*self.names(), *changed]):
+                content = changed[name] if name in changed else self.read(name)
+                if content is not None:
+                    (base / name).write_text(content, encoding="utf-8")
+            yield base / POLICY, base / "rules"
+
+    def check(self, changed: Mapping[str, str]) -> tuple[Policy | None, str | None, list[Diagnostic]]:
+        """Load and compile the draft: (policy or None, revision or None, diagnostics with folder names)."""
+        with self.draft(changed) as (policy_path, rules_dir):
+            prefix = str(policy_path.parent) + os.sep
+            try:
+                policy = load_policy(policy_path, display=POLICY)
+            except InvalidInput as exc:
+                return None, None, _renamed(exc.diagnostics, prefix)
+            try:
+                with RuleBook.load(rules_dir, policy, memo=False) as book:
+                    return policy, book.revision, _renamed(book.warnings, prefix)
+            except InvalidInput as exc:
+                return policy, None, _renamed(exc.diagnostics, prefix)
+
+    # --- saving ---------------------------------------------------------------------------------
+
+    def diff(self, name: str, text: str) -> str:
+        old = self.read(name) or ""
+        return "".join(difflib.unified_diff(old.splitlines(keepends=True), text.splitlines(keepends=True),
+                                            f"{name} (saved)", f"{name} (draft)"))
+
+    def save(self, name: str, text: str, opened: str) -> list[Diagnostic]:
+        """Write ``text`` to ``name`` if the whole folder is then valid and nobody changed the file
+        since it was opened (``opened``: its token then); return the problems, or [] once written."""
+        path = self.path(name)
+        with self._lock:
+            if token(self.on_disk(name)) != opened:
+                raise EngineError(f"`{name}` changed on disk since it was opened; reload it first",
+                                  "changed_on_disk")
+            policy, revision, found = self.check({name: text})
+            if policy is None or revision is None:
+                return found
+            if name.startswith("rules/") and not (self.root / "rules").is_dir():
+                self._copy_packaged_rules()
+            self._previous.setdefault(name, []).append(self.on_disk(name))
+            _write_atomically(path, text)
+            return []
+
+    def undo(self, name: str) -> bool:
+        """Put back the text the last save of ``name`` replaced (False when there is none to undo)."""
+        path = self.path(name)
+        with self._lock:
+            stack = self._previous.get(name)
+            if not stack:
+                return False
+            before = stack.pop()
+            if before is None:
+                path.unlink(missing_ok=True)
+            else:
+                _write_atomically(path, before)
+            return True
+
+    def _copy_packaged_rules(self) -> None:
+        (self.root / "rules").mkdir()
+        for src in sorted(packaged_rules_dir().glob("*.yaml")):
+            _write_atomically(self.root / "rules" / src.name, src.read_text(encoding="utf-8"))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.inmail-tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise EngineError(f"cannot write `{path.name}`: {exc.strerror}", "unwritable_output") from None
+
+
+def _renamed(found: list[Diagnostic], prefix: str) -> list[Diagnostic]:
+    """Diagnostics naming the folder's files (``rules/send.yaml``), not the draft's temporary copies."""
+    out = []
+    for d in found:
+        loc = d.loc
+        if loc is not None and loc.file.startswith(prefix):
+            loc = Location(loc.file[len(prefix):], loc.line, loc.column)
+        out.append(Diagnostic(d.code, d.message, loc, d.help, d.severity))
+    return out

@@ -1,0 +1,219 @@
+"""The workbench's routes: a policy editor's page and the JSON it calls, on the service's own app.
+
+Every route that takes a draft (``files``: the texts being edited, by name)
+works on a temporary copy of the folder with those texts in place
+(:meth:`Folder.draft`), so checking, trying a decision, running a scenario or
+an impact report never touches the folder; only ``save`` and ``undo`` write,
+and only the folder's policy and rule files. The page itself is static
+(``engine/service/static``): no build step, no CDN, nothing fetched from the
+network.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from engine.errors import EngineError, InvalidInput
+from engine.impact import compare_policies
+from engine.policy import Policy, load_policy
+from engine.rules import catalog
+from engine.rules.book import RuleBook
+from engine.rules.conditions import resolve_choices
+from engine.rules.defaults import check_event, complete_facts, given_facts, what_if
+from engine.scenario.load import load_scenario
+from engine.scenario.run import run_scenario
+from engine.service.folder import POLICY, Folder, token
+from engine.service.problems import diagnostics
+from engine.service.state import Service
+from engine.source.paths import resolve_policy, resolve_rules
+
+STATIC = Path(__file__).with_name("static")
+MAX_SCENARIO = 1_000_000
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class DraftBody(_Body):
+    files: dict[str, str] = Field(default_factory=dict, description="Texts being edited, by file name.")
+
+
+class SaveBody(_Body):
+    file: str
+    text: str
+    token: str = Field(description="The file's token when it was opened (`GET /wb/api/files`).")
+    dry_run: bool = False
+
+
+class FileBody(_Body):
+    file: str
+
+
+class DecideDraft(DraftBody):
+    event: str
+    facts: dict[str, bool | int | str] = Field(default_factory=dict)
+
+
+class RunBody(DraftBody):
+    scenario: str = Field(description="The scenario's YAML text.")
+    name: str = "scenario.yaml"
+
+
+class ImpactBody(DraftBody):
+    scenarios: list[str] = Field(description="Names of the folder's scenarios (`GET /wb/api/scenarios`).")
+
+
+def add_workbench(app: FastAPI, svc: Service, folder: Folder) -> None:
+    """Mount the page at ``/`` and its JSON routes under ``/wb/api``."""
+    r = APIRouter(prefix="/wb/api", tags=["workbench"])
+
+    @r.get("/files")
+    async def files() -> dict[str, Any]:
+        return {"folder": str(folder.root), "files": folder.files()}
+
+    @r.post("/check")
+    async def check(body: DraftBody) -> dict[str, Any]:
+        """Diagnostics of the draft; the plans of its policy when it loads."""
+        policy, revision, found = folder.check(body.files)
+        return {"ok": revision is not None, "revision": revision, "diagnostics": diagnostics(found),
+                "plans": policy.plan_rows() if policy is not None else None,
+                "saved_plans": svc.engine.policy.plan_rows()}
+
+    @r.post("/save")
+    async def save(body: SaveBody) -> Response:
+        """Write one file if the folder stays valid (``dry_run``: only the diff); then reload the service."""
+        folder.path(body.file)
+        if body.dry_run:
+            return JSONResponse({"file": body.file, "diff": folder.diff(body.file, body.text)})
+        found = folder.save(body.file, body.text, body.token)
+        if found:
+            return JSONResponse({"code": "invalid_draft", "diagnostics": diagnostics(found)}, status_code=422)
+        _reload(svc, folder)
+        return JSONResponse({"file": body.file, "token": _token(folder, body.file),
+                             "revision": svc.engine.revision})
+
+    @r.post("/undo")
+    async def undo(body: FileBody) -> Response:
+        if not folder.undo(body.file):
+            raise EngineError(f"no save of `{body.file}` to undo", "nothing_to_undo")
+        _reload(svc, folder)
+        return JSONResponse({"file": body.file, "token": _token(folder, body.file),
+                             "text": folder.read(body.file) or "", "revision": svc.engine.revision})
+
+    @r.get("/catalog")
+    async def facts() -> dict[str, Any]:
+        """Each event's facts: type, choices (under the saved policy), default, meaning."""
+        policy = svc.engine.policy
+        out = {}
+        for event in catalog.EVENT_KINDS:
+            defaults = complete_facts(event, {}, policy)
+            out[event] = [{"name": s.name, "type": s.type, "doc": s.doc, "default": defaults[s.name],
+                           "choices": resolve_choices(s, policy)} for s in catalog.CATALOG[event].values()]
+        return {"events": out}
+
+    @r.post("/decide")
+    async def decide(body: DecideDraft) -> dict[str, Any]:
+        check_event(body.event)
+        with folder.draft(body.files) as (policy_path, rules_dir):
+            policy = _load(policy_path)
+            with RuleBook.load(rules_dir, policy, memo=False) as book:
+                answer, rule = what_if(book, policy, body.event, given_facts(body.event, body.facts, policy))
+                return {**answer, "read": book.facts_read(body.event), "file": _rule_file(rule.loc.file),
+                        "line": rule.loc.line}
+
+    @r.get("/scenarios")
+    async def scenarios() -> dict[str, Any]:
+        return {"scenarios": [{"name": n, "text": p.read_text(encoding="utf-8")}
+                              for n, p in _scenarios(folder).items()]}
+
+    @r.post("/run")
+    async def run(body: RunBody) -> dict[str, Any]:
+        """Run a scenario text against the draft: its steps, expectations and the ledger behind the chart."""
+        if len(body.scenario) > MAX_SCENARIO:
+            raise EngineError(f"a scenario may hold at most {MAX_SCENARIO:,} characters", "invalid_file")
+        with folder.draft(body.files) as (policy_path, rules_dir), tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "scenario.yaml"
+            path.write_text(body.scenario, encoding="utf-8")
+            name = Path(body.name).name or "scenario.yaml"
+            try:
+                scenario = load_scenario(path, _existing(policy_path), display=name)
+            except InvalidInput as exc:
+                return {"ok": False, "diagnostics": diagnostics(exc.diagnostics)}
+            result = run_scenario(scenario, rules=rules_dir)
+            tz = scenario.policy.timezone
+            return {"ok": True, "result": result.to_dict(), "timezone": tz,
+                    "failures": [{"step_line": f.step_line, "line": f.loc.line, "text": f.describe()}
+                                 for f in result.failures],
+                    "ledger": {a: [e.to_dict() for e in entries] for a, entries in result.history.items()}}
+
+    @r.post("/impact")
+    async def impact(body: ImpactBody) -> dict[str, Any]:
+        """The saved policy and rules vs the draft, over the chosen scenarios of the folder."""
+        known = _scenarios(folder)
+        unknown = [n for n in body.scenarios if n not in known]
+        if unknown or not body.scenarios:
+            raise EngineError(f"choose scenarios of the folder (unknown: {', '.join(unknown)[:200] or '-'})",
+                              "unknown_scenario")
+        with folder.draft(body.files) as (policy_path, rules_dir), folder.draft({}) as (saved, saved_rules):
+            report = compare_policies(base_policy=saved, base_rules=saved_rules, new_policy=policy_path,
+                                      new_rules=rules_dir, scenarios=[known[n] for n in body.scenarios])
+        return report.to_dict()
+
+    @r.get("/spec")
+    async def spec() -> dict[str, Any]:
+        """Requirements -> the rules citing them (with their descriptions), from the saved rules."""
+        book = svc.engine.rulebook
+        out: dict[str, list[dict[str, str]]] = {}
+        for event in catalog.EVENT_KINDS:
+            for rule in book.rules(event):
+                for req in rule.requirements:
+                    out.setdefault(req, []).append({"rule": rule.id, "event": event,
+                                                    "description": rule.description})
+        return {"requirements": dict(sorted(out.items()))}
+
+    app.include_router(r)
+    app.mount("/wb/static", StaticFiles(directory=STATIC), name="workbench-static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "workbench.html")
+
+
+def _token(folder: Folder, name: str) -> str:
+    return token(folder.on_disk(name))
+
+
+def _reload(svc: Service, folder: Folder) -> None:
+    """The service follows the folder's saved files (its own, else the packaged ones)."""
+    svc.engine.reload(resolve_policy(None, cwd=folder.root), resolve_rules(None, cwd=folder.root))
+
+
+def _load(policy_path: Path) -> Policy:
+    return load_policy(policy_path, display=POLICY)
+
+
+def _existing(path: Path) -> Path | None:
+    return path if path.is_file() else None
+
+
+def _rule_file(file: str) -> str:
+    return "rules/" + Path(file).name
+
+
+def _scenarios(folder: Folder) -> Mapping[str, Path]:
+    """The folder's scenario files: ``scenarios/*.yaml`` and ``examples/scenarios/*.yaml``, by name."""
+    found: dict[str, Path] = {}
+    for sub in ("scenarios", "examples/scenarios"):
+        for p in sorted((folder.root / sub).glob("*.yaml")):
+            if p.is_file() and not p.is_symlink():
+                found.setdefault(f"{sub}/{p.name}", p)
+    return found

@@ -1,0 +1,211 @@
+"""The workbench's routes (TestClient): drafts, saving safely, trying, running, comparing."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from engine.service.app import create_app
+from engine.service.state import Service, ServiceConfig
+from engine.source.paths import resolve_policy, resolve_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+TYPO = ("monthly_allotment: 5", "monthly_alotment: 5")
+EIGHT = ("monthly_allotment: 5", "monthly_allotment: 8")
+
+
+def _client(folder: Path) -> TestClient:
+    config = ServiceConfig(db="memory", policy=str(resolve_policy(None, cwd=folder)),
+                           rules=str(resolve_rules(None, cwd=folder)))
+    return TestClient(create_app(service=Service(config), workbench=folder), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "policies.yaml", tmp_path / "policies.yaml")
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.copytree(ROOT / "examples" / "scenarios", tmp_path / "examples" / "scenarios")
+    return tmp_path
+
+
+@pytest.fixture
+def wb(folder: Path) -> TestClient:
+    with _client(folder) as c:
+        yield c
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _policy(c: TestClient) -> dict[str, Any]:
+    return next(f for f in c.get("/wb/api/files").json()["files"] if f["name"] == "policies.yaml")
+
+
+def test_the_page_and_its_assets_are_served_from_the_package(wb: TestClient) -> None:
+    page = wb.get("/")
+    assert page.status_code == 200 and "inmail workbench" in page.text
+    for asset in ("workbench.js", "workbench.css"):
+        assert wb.get(f"/wb/static/{asset}").status_code == 200
+    assert "http" not in page.text.replace("http://www.w3.org", "")  # nothing from another host
+
+
+def test_files_lists_the_policy_and_every_rules_file(wb: TestClient) -> None:
+    names = [f["name"] for f in wb.get("/wb/api/files").json()["files"]]
+    assert names[0] == "policies.yaml" and "rules/send.yaml" in names and len(names) == 12
+
+
+def test_a_typo_in_the_draft_is_a_diagnostic_with_its_line_and_a_suggestion(wb: TestClient) -> None:
+    text = _policy(wb)["text"]
+    r = wb.post("/wb/api/check", json={"files": {"policies.yaml": text.replace(*TYPO, 1)}}).json()
+    assert not r["ok"] and r["plans"] is None
+    d = r["diagnostics"][0]
+    assert (d["file"], d["code"]) == ("policies.yaml", "unknown_key") and d["line"] == 68
+    assert "monthly_allotment" in d["help"]
+    fixed = wb.post("/wb/api/check", json={"files": {"policies.yaml": text.replace(*EIGHT, 1)}}).json()
+    assert fixed["ok"] and fixed["plans"][1]["monthly_allotment"] == 8
+    assert fixed["saved_plans"][1]["monthly_allotment"] == 5
+
+
+def test_a_rules_typo_names_the_rules_file_not_the_drafts_copy(wb: TestClient) -> None:
+    text = next(f for f in wb.get("/wb/api/files").json()["files"] if f["name"] == "rules/send.yaml")["text"]
+    typo = text.replace("sender.balance", "sender.balanse", 1)
+    r = wb.post("/wb/api/check", json={"files": {"rules/send.yaml": typo}})
+    d = r.json()["diagnostics"][0]
+    assert d["file"] == "rules/send.yaml" and d["line"] > 0 and "sender.balance" in (d["help"] or "")
+
+
+def test_save_shows_the_diff_writes_a_valid_file_and_can_be_undone(wb: TestClient, folder: Path) -> None:
+    before = (folder / "policies.yaml").read_text()
+    opened = _policy(wb)
+    draft = opened["text"].replace(*EIGHT, 1)
+    diff = wb.post("/wb/api/save", json={"file": "policies.yaml", "text": draft, "token": opened["token"],
+                                          "dry_run": True}).json()["diff"]
+    assert "-    monthly_allotment: 5" in diff and "+    monthly_allotment: 8" in diff
+    assert (folder / "policies.yaml").read_text() == before  # a dry run writes nothing
+    saved = wb.post("/wb/api/save", json={"file": "policies.yaml", "text": draft, "token": opened["token"]})
+    assert saved.status_code == 200 and (folder / "policies.yaml").read_text() == draft
+    assert wb.get("/v1/plans").json()["plans"][1]["monthly_allotment"] == 8  # the service follows
+    assert not list(folder.glob(".*inmail-tmp"))
+    undone = wb.post("/wb/api/undo", json={"file": "policies.yaml"})
+    assert undone.status_code == 200 and (folder / "policies.yaml").read_text() == before
+    assert wb.post("/wb/api/undo", json={"file": "policies.yaml"}).json()["code"] == "nothing_to_undo"
+
+
+def test_an_invalid_save_leaves_the_folder_byte_for_byte_unchanged(wb: TestClient, folder: Path) -> None:
+    before = _snapshot(folder)
+    opened = _policy(wb)
+    r = wb.post("/wb/api/save", json={"file": "policies.yaml", "text": opened["text"].replace(*TYPO, 1),
+                                       "token": opened["token"]})
+    assert r.status_code == 422 and r.json()["diagnostics"][0]["code"] == "unknown_key"
+    cap = opened["text"].replace("cap: 15", "cap: 1", 1)  # below the allotment: refused by the loader
+    assert wb.post("/wb/api/save", json={"file": "policies.yaml", "text": cap,
+                                          "token": opened["token"]}).status_code == 422
+    assert _snapshot(folder) == before
+
+
+def test_a_file_changed_on_disk_since_it_was_opened_is_not_overwritten(wb: TestClient, folder: Path) -> None:
+    opened = _policy(wb)
+    (folder / "policies.yaml").write_text(opened["text"] + "\n# edited elsewhere\n")
+    r = wb.post("/wb/api/save", json={"file": "policies.yaml", "text": opened["text"].replace(*EIGHT, 1),
+                                       "token": opened["token"]})
+    assert (r.status_code, r.json()["code"]) == (409, "changed_on_disk")
+    assert (folder / "policies.yaml").read_text().endswith("# edited elsewhere\n")
+
+
+@pytest.mark.parametrize("name", ["../policies.yaml", "/etc/passwd", "rules/../../x.yaml", "rules/a/b.yaml",
+                                  "rules/.hidden.yaml", "policies.yml", "rules/send.yaml\x00", "README.md",
+                                  "rules/%2e%2e.yaml", ""])
+def test_save_writes_only_the_folders_policy_and_rules(wb: TestClient, folder: Path, tmp_path: Path,
+                                                       name: str) -> None:
+    before = _snapshot(folder.parent)
+    r = wb.post("/wb/api/save", json={"file": name, "text": "plans: {}\n", "token": ""})
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_file")
+    r = wb.post("/wb/api/check", json={"files": {name: "x"}})
+    assert r.json()["code"] == "invalid_file"
+    assert _snapshot(folder.parent) == before
+
+
+def test_concurrent_saves_of_one_file_write_one_and_refuse_the_other(folder: Path) -> None:
+    with _client(folder) as c:
+        opened = _policy(c)
+        results: list[int] = []
+
+        def save(n: int) -> None:
+            text = opened["text"].replace("monthly_allotment: 5", f"monthly_allotment: {6 + n}", 1)
+            results.append(c.post("/wb/api/save", json={"file": "policies.yaml", "text": text,
+                                                         "token": opened["token"]}).status_code)
+
+        threads = [threading.Thread(target=save, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(results) == [200, 409, 409, 409]
+    assert "monthly_allotment: 5" not in (folder / "policies.yaml").read_text()
+
+
+def test_a_folder_without_its_own_rules_gets_all_of_them_on_the_first_rules_save(tmp_path: Path) -> None:
+    with _client(tmp_path) as c:
+        files = c.get("/wb/api/files").json()["files"]
+        assert all(f["packaged"] for f in files)
+        send = next(f for f in files if f["name"] == "rules/send.yaml")
+        r = c.post("/wb/api/save", json={"file": "rules/send.yaml", "text": send["text"] + "\n",
+                                          "token": send["token"]})
+        assert r.status_code == 200
+    assert len(list((tmp_path / "rules").glob("*.yaml"))) == 11 and not (tmp_path / "policies.yaml").exists()
+
+
+def test_try_a_decision_on_the_draft(wb: TestClient) -> None:
+    text = _policy(wb)["text"].replace("purchasable: true           # R17", "purchasable: false", 1)
+    r = wb.post("/wb/api/decide", json={"files": {"policies.yaml": text}, "event": "send",
+                                         "facts": {"sender.balance": 0, "plan.purchasable": False}}).json()
+    assert (r["outcome"], r["reason"], r["file"]) == ("denied", "no_credits", "rules/send.yaml")
+    assert "sender.balance" in r["read"] and r["description"]
+    catalog = wb.get("/wb/api/catalog").json()["events"]["send"]
+    plan = next(f for f in catalog if f["name"] == "sender.plan")
+    assert "career" in plan["choices"] and plan["default"] == "career"
+
+
+def test_run_a_scenario_on_the_draft_and_see_what_changed(wb: TestClient) -> None:
+    scenario = (ROOT / "examples" / "scenarios" / "career-first-quarter.yaml").read_text()
+    saved = wb.post("/wb/api/run", json={"scenario": scenario}).json()
+    assert saved["ok"] and saved["result"]["expectations"]["failed"] == 0 and saved["ledger"]["alice"]
+    text = _policy(wb)["text"].replace(*EIGHT, 1)
+    draft = wb.post("/wb/api/run", json={"files": {"policies.yaml": text}, "scenario": scenario}).json()
+    assert draft["result"]["expectations"]["failed"] > 0
+    assert "expected balance of alice" in draft["failures"][0]["text"]
+    broken = wb.post("/wb/api/run", json={"scenario": "title: x\ntimeline: 3\n"}).json()
+    assert not broken["ok"] and broken["diagnostics"][0]["file"] == "scenario.yaml"
+
+
+def test_impact_of_the_draft_over_the_folders_scenarios(wb: TestClient) -> None:
+    names = [s["name"] for s in wb.get("/wb/api/scenarios").json()["scenarios"]]
+    assert "examples/scenarios/career-first-quarter.yaml" in names
+    text = _policy(wb)["text"].replace(*EIGHT, 1)
+    r = wb.post("/wb/api/impact", json={"files": {"policies.yaml": text}, "scenarios": names}).json()
+    assert "basic-and-connections/ben" in r["accounts"], list(r["accounts"])
+    assert r["base"]["revision"] != r["new"]["revision"]
+    bad = wb.post("/wb/api/impact", json={"scenarios": ["../secret.yaml"]})
+    assert (bad.status_code, bad.json()["code"]) == (404, "unknown_scenario")
+
+
+def test_spec_maps_every_requirement_the_rules_cite(wb: TestClient) -> None:
+    reqs = wb.get("/wb/api/spec").json()["requirements"]
+    assert "R14" in reqs and any(r["rule"] == "late-response" for r in reqs["R14"])
+
+
+def test_the_command_refuses_a_folder_that_is_not_there(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "engine.cli", "workbench", str(tmp_path / "nope")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "file_not_found" in proc.stderr and "Traceback" not in proc.stderr
