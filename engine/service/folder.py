@@ -30,7 +30,7 @@ from pathlib import Path
 
 from engine.errors import EngineError, InvalidInput
 from engine.policy import Policy, load_policy
-from engine.rules.book import RuleBook
+from engine.rules.book import load_rule_files
 from engine.source.diagnostics import Diagnostic, Location
 from engine.source.paths import packaged_policy_path, packaged_rules_dir
 
@@ -123,9 +123,9 @@ class Folder:
                 policy = load_policy(policy_path, display=POLICY)
             except InvalidInput as exc:
                 return None, None, _renamed(exc.diagnostics, prefix)
-            try:
-                with RuleBook.load(rules_dir, policy, memo=False) as book:
-                    return policy, book.revision, _renamed(book.warnings, prefix)
+            try:  # read, checked and linted, not compiled: durable_rules never frees a ruleset's handle
+                _, warnings, revision = load_rule_files(rules_dir, policy)
+                return policy, revision, _renamed(warnings, prefix)
             except InvalidInput as exc:
                 return policy, None, _renamed(exc.diagnostics, prefix)
 

@@ -32,7 +32,7 @@ from engine.scenario.load import load_scenario
 from engine.scenario.run import run_scenario
 from engine.service.folder import POLICY, Folder, token
 from engine.service.problems import diagnostics
-from engine.service.state import Service
+from engine.service.state import Service, log
 from engine.source.paths import resolve_policy, resolve_rules
 
 STATIC = Path(__file__).with_name("static")
@@ -97,17 +97,15 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder) -> None:
         found = folder.save(body.file, body.text, body.token)
         if found:
             return JSONResponse({"code": "invalid_draft", "diagnostics": diagnostics(found)}, status_code=422)
-        _reload(svc, folder)
         return JSONResponse({"file": body.file, "token": _token(folder, body.file),
-                             "revision": svc.engine.revision})
+                             "revision": _reload(svc, folder)})
 
     @r.post("/undo")
     async def undo(body: FileBody) -> Response:
         if not folder.undo(body.file):
             raise EngineError(f"no save of `{body.file}` to undo", "nothing_to_undo")
-        _reload(svc, folder)
         return JSONResponse({"file": body.file, "token": _token(folder, body.file),
-                             "text": folder.read(body.file) or "", "revision": svc.engine.revision})
+                             "text": folder.read(body.file) or "", "revision": _reload(svc, folder)})
 
     @r.get("/catalog")
     async def facts() -> dict[str, Any]:
@@ -192,9 +190,16 @@ def _token(folder: Folder, name: str) -> str:
     return token(folder.on_disk(name))
 
 
-def _reload(svc: Service, folder: Folder) -> None:
-    """The service follows the folder's saved files (its own, else the packaged ones)."""
-    svc.engine.reload(resolve_policy(None, cwd=folder.root), resolve_rules(None, cwd=folder.root))
+def _reload(svc: Service, folder: Folder) -> str:
+    """The service follows the folder's saved files (its own, else the packaged ones); the revision.
+
+    The file is written already; should the service refuse it (``plan_in_use``: an account made
+    through ``/v1`` is on a plan the edit removed), it keeps its policy and says so in the log."""
+    try:
+        return svc.engine.reload(resolve_policy(None, cwd=folder.root), resolve_rules(None, cwd=folder.root))
+    except EngineError as exc:
+        log.warning("workbench: saved, but the service keeps its policy: %s", exc.code)
+        return svc.engine.revision
 
 
 def _load(policy_path: Path) -> Policy:
