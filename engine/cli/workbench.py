@@ -18,8 +18,10 @@ from engine.source.paths import resolve_policy, resolve_rules
 @click.command()
 @click.argument("folder", type=click.Path(file_okay=False), default=".")
 @click.option("--port", default=8710, show_default=True, type=int)
+@click.option("--db", "db", default=None, metavar="URL",
+              help="A store whose event log the impact page may replay (its real history).")
 @report_errors
-def workbench(folder: str, port: int) -> None:
+def workbench(folder: str, port: int, db: str | None) -> None:
     """Open the policy workbench on FOLDER (default: here) at http://127.0.0.1:PORT/."""
     try:
         import uvicorn
@@ -35,8 +37,14 @@ def workbench(folder: str, port: int) -> None:
         raise EngineError(f"`{folder}` is not a folder", "file_not_found")
     host = "127.0.0.1"  # the workbench writes files: it never listens beyond this machine
     check_port(host, port)
+    if db is not None:
+        from engine.core.engine import Engine
+
+        with Engine.open(db=db, create=False, policy=resolve_policy(None, cwd=root),
+                         rules=resolve_rules(None, cwd=root)):
+            pass  # a store that is not there is refused now, not at the first impact report
     config = ServiceConfig(db="memory", policy=str(resolve_policy(None, cwd=root)),
                            rules=str(resolve_rules(None, cwd=root)))
-    app = create_app(service=Service(config), workbench=root)
+    app = create_app(service=Service(config), workbench=root, workbench_store=db)
     click.echo(f"inmail workbench: http://{host}:{port}/ (folder {root})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)

@@ -51,9 +51,10 @@ class _Unauthorized(Exception):
 
 
 def create_app(config: ServiceConfig | None = None, service: Service | None = None,
-               workbench: FilePath | None = None) -> FastAPI:
+               workbench: FilePath | None = None, workbench_store: str | None = None) -> FastAPI:
     """The service's ASGI app (``config`` default: what ``inmail serve`` put in the environment);
-    with ``workbench`` (a policy folder), also the workbench page and its routes on that folder."""
+    with ``workbench`` (a policy folder), also the workbench page and its routes on that folder
+    (``workbench_store``: a store its impact page may replay)."""
     svc = service or Service(config or ServiceConfig.from_env())
 
     @asynccontextmanager
@@ -87,7 +88,7 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
         from engine.service.folder import Folder
         from engine.service.workbench import add_workbench
 
-        add_workbench(app, svc, Folder(workbench))
+        add_workbench(app, svc, Folder(workbench), workbench_store)
 
     @app.get("/healthz", response_model=m.Health, tags=["health"])
     async def healthz() -> dict[str, Any]:

@@ -25,7 +25,7 @@ PROBLEM_TYPE = "application/problem+json"
 #: Codes whose status is not 422 ("a value the engine cannot take").
 STATUS: dict[str, int] = {
     "unknown_account": 404, "unknown_message": 404, "unknown_event": 404, "not_found": 404,
-    "unknown_scenario": 404, "changed_on_disk": 409, "nothing_to_undo": 409,
+    "unknown_scenario": 404, "no_store": 409, "changed_on_disk": 409, "nothing_to_undo": 409,
     "account_exists": 409, "message_exists": 409, "idempotency_key_reused": 409, "time_went_back": 409,
     "malformed_json": 400, "malformed_body": 400, "invalid_key": 400, "invalid_header": 400,
     "unauthorized": 401, "method_not_allowed": 405, "body_too_large": 413, "unsupported_media_type": 415,

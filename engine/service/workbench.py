@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from engine.docs.sources import read_features, read_requirements
 from engine.errors import EngineError, InvalidInput
 from engine.impact import compare_policies
 from engine.policy import Policy, load_policy
@@ -69,16 +70,19 @@ class RunBody(DraftBody):
 
 
 class ImpactBody(DraftBody):
-    scenarios: list[str] = Field(description="Names of the folder's scenarios (`GET /wb/api/scenarios`).")
+    scenarios: list[str] = Field(default_factory=list,
+                                 description="Names of the folder's scenarios (`GET /wb/api/scenarios`).")
+    store: bool = Field(False, description="Replay the store given at start (`--db`) instead.")
 
 
-def add_workbench(app: FastAPI, svc: Service, folder: Folder) -> None:
-    """Mount the page at ``/`` and its JSON routes under ``/wb/api``."""
+def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None = None) -> None:
+    """Mount the page at ``/`` and its JSON routes under ``/wb/api``; ``store``: a store URL whose
+    event log the impact page may replay."""
     r = APIRouter(prefix="/wb/api", tags=["workbench"])
 
     @r.get("/files")
     async def files() -> dict[str, Any]:
-        return {"folder": str(folder.root), "files": folder.files()}
+        return {"folder": str(folder.root), "files": folder.files(), "store": store is not None}
 
     @r.post("/check")
     async def check(body: DraftBody) -> dict[str, Any]:
@@ -158,25 +162,41 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder) -> None:
         """The saved policy and rules vs the draft, over the chosen scenarios of the folder."""
         known = _scenarios(folder)
         unknown = [n for n in body.scenarios if n not in known]
-        if unknown or not body.scenarios:
+        if body.store and store is None:
+            raise EngineError("no store was given: start the workbench with --db URL", "no_store")
+        if not body.store and (unknown or not body.scenarios):
             raise EngineError(f"choose scenarios of the folder (unknown: {', '.join(unknown)[:200] or '-'})",
                               "unknown_scenario")
+        source: dict[str, Any] = {"db": store} if body.store else {
+            "scenarios": [known[n] for n in body.scenarios]}
         with folder.draft(body.files) as (policy_path, rules_dir), folder.draft({}) as (saved, saved_rules):
             report = compare_policies(base_policy=saved, base_rules=saved_rules, new_policy=policy_path,
-                                      new_rules=rules_dir, scenarios=[known[n] for n in body.scenarios])
+                                      new_rules=rules_dir, **source)
         return report.to_dict()
 
     @r.get("/spec")
     async def spec() -> dict[str, Any]:
-        """Requirements -> the rules citing them (with their descriptions), from the saved rules."""
+        """Requirements -> their feature scenarios (the folder's ``features/``, when it has them) ->
+        the rules citing them, with their descriptions (the saved rules)."""
         book = svc.engine.rulebook
-        out: dict[str, list[dict[str, str]]] = {}
+        features = folder.root / "features"
+        titles = read_requirements(features / "REQUIREMENTS.md") if features.is_dir() else {}
+        scenarios = read_features(features) if features.is_dir() else []
+        out: dict[str, dict[str, Any]] = {
+            rid: {"title": req.title, "scenarios": [], "rules": []} for rid, req in titles.items()}
+
+        def entry(rid: str) -> dict[str, Any]:
+            return out.setdefault(rid, {"title": "", "scenarios": [], "rules": []})
+
+        for sc in scenarios:
+            for rid in sc.requirements:
+                entry(rid)["scenarios"].append({"feature": sc.feature, "line": sc.line, "name": sc.name})
         for event in catalog.EVENT_KINDS:
             for rule in book.rules(event):
-                for req in rule.requirements:
-                    out.setdefault(req, []).append({"rule": rule.id, "event": event,
-                                                    "description": rule.description})
-        return {"requirements": dict(sorted(out.items()))}
+                for rid in rule.requirements:
+                    entry(rid)["rules"].append({"rule": rule.id, "event": event,
+                                                "description": rule.description})
+        return {"features": features.is_dir(), "requirements": dict(sorted(out.items()))}
 
     app.include_router(r)
     app.mount("/wb/static", StaticFiles(directory=STATIC), name="workbench-static")

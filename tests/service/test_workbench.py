@@ -199,7 +199,7 @@ def test_impact_of_the_draft_over_the_folders_scenarios(wb: TestClient) -> None:
 
 def test_spec_maps_every_requirement_the_rules_cite(wb: TestClient) -> None:
     reqs = wb.get("/wb/api/spec").json()["requirements"]
-    assert "R14" in reqs and any(r["rule"] == "late-response" for r in reqs["R14"])
+    assert "R14" in reqs and any(r["rule"] == "late-response" for r in reqs["R14"]["rules"])
 
 
 def test_the_command_refuses_a_folder_that_is_not_there(tmp_path: Path) -> None:
@@ -209,3 +209,28 @@ def test_the_command_refuses_a_folder_that_is_not_there(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "engine.cli", "workbench", str(tmp_path / "nope")],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "file_not_found" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_spec_follows_each_requirement_to_its_feature_scenarios_and_rules(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "features", tmp_path / "features")
+    with _client(tmp_path) as c:
+        r14 = c.get("/wb/api/spec").json()["requirements"]["R14"]
+    assert r14["title"] and r14["scenarios"] and r14["rules"]
+    assert all(s["feature"].endswith(".feature") and s["line"] > 0 for s in r14["scenarios"])
+
+
+def test_impact_over_the_history_of_a_store_given_at_start(folder: Path, tmp_path: Path) -> None:
+    from engine import Engine
+
+    db = str(tmp_path / "history.db")
+    with Engine.open(db=db) as eng:
+        eng.subscribe("zoe", "career", at="2026-01-01")
+        eng.advance("2026-04-01")
+    config = ServiceConfig(db="memory", policy=str(folder / "policies.yaml"), rules=str(folder / "rules"))
+    with TestClient(create_app(service=Service(config), workbench=folder, workbench_store=db)) as c:
+        assert c.get("/wb/api/files").json()["store"] is True
+        text = _policy(c)["text"].replace(*EIGHT, 1).replace("cap: 15", "cap: 24", 1)
+        r = c.post("/wb/api/impact", json={"files": {"policies.yaml": text}, "store": True}).json()
+        assert r["accounts"]["zoe"] == {"base": 15, "new": 24, "first_divergence": None}, r
+    with _client(folder) as c:
+        assert c.post("/wb/api/impact", json={"store": True}).json()["code"] == "no_store"

@@ -39,6 +39,7 @@ def folder(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "policies.yaml", work / "policies.yaml")
     shutil.copytree(ROOT / "rules", work / "rules")
     shutil.copytree(ROOT / "examples" / "scenarios", work / "examples" / "scenarios")
+    shutil.copytree(ROOT / "features", work / "features")
     return work
 
 
@@ -115,6 +116,19 @@ def test_an_editor_changes_career_checks_it_sees_its_effect_and_saves(url: str, 
         assert page.locator("#chart path").count() >= 1 and page.locator("#steps tr.failed").count() >= 1
         page.screenshot(path=str(shots / "3-scenario.png"), full_page=True)
 
+        # shared as a file: download the edited scenario, and it opens again by upload
+        page.fill("#scenario-text", page.input_value("#scenario-text").replace(
+            "title: Career member", "title: Shared Career member", 1))
+        with page.expect_download() as download:
+            page.click("#download")
+        shared = shots.parent / "shared.yaml"
+        download.value.save_as(shared)
+        assert download.value.suggested_filename == "career-first-quarter.yaml"
+        page.select_option("#scenario-select", "examples/scenarios/billing-cycle.yaml")
+        page.set_input_files("#upload", str(shared))
+        page.wait_for_function("document.getElementById('scenario-text').value.includes('Shared Career')")
+        assert page.input_value("#scenario-text") == shared.read_text()
+
         # the impact page: the changed accounts and their first different steps
         page.click("#tab-impact")
         page.click("#run-impact")
@@ -147,7 +161,8 @@ def test_an_editor_changes_career_checks_it_sees_its_effect_and_saves(url: str, 
 
         page.click("#tab-spec")
         page.wait_for_selector("#spec-list h3")
-        assert "late-response" in page.inner_text("#spec-list")
+        spec = page.inner_text("#spec-list")
+        assert "late-response" in spec and "R14: " in spec and ".feature:" in spec
         page.screenshot(path=str(shots / "7-spec.png"))
 
         # keyboard: the tabs and the editor are reachable without a mouse

@@ -320,8 +320,10 @@ function drawChart(ledger) {
 
 // --- impact ----------------------------------------------------------------------------------------
 $("run-impact").addEventListener("click", async () => {
+  const store = $("impact-store") && $("impact-store").checked;
   const chosen = [...$("impact-scenarios").querySelectorAll("input:checked")].map((i) => i.value);
-  const { status, data } = await api("impact", { files: state.drafts, scenarios: chosen });
+  const { status, data } = await api("impact", store ? { files: state.drafts, store: true }
+    : { files: state.drafts, scenarios: chosen });
   const out = $("impact-report");
   if (status !== 200) { out.replaceChildren(el("p", { class: "bad" }, `${data.code}: ${data.detail}`)); return; }
   const accounts = Object.entries(data.accounts);
@@ -341,14 +343,23 @@ $("run-impact").addEventListener("click", async () => {
 // --- spec ------------------------------------------------------------------------------------------
 async function loadSpec() {
   const { data } = await api("spec");
-  $("spec-list").replaceChildren(...Object.entries(data.requirements).map(([req, rules]) =>
-    el("div", {}, el("h3", {}, req), el("ul", {}, ...rules.map((r) => el("li", {}, el("b", {}, r.rule), ` (${r.event}): ${r.description}`))))));
+  const note = data.features ? [] : [el("p", { class: "muted" }, "This folder has no features/: the rules only.")];
+  $("spec-list").replaceChildren(...note, ...Object.entries(data.requirements).map(([req, r]) =>
+    el("div", {}, el("h3", {}, req + (r.title ? ": " + r.title : "")),
+      el("p", {}, (data.features ? `${r.scenarios.length} feature scenario${r.scenarios.length === 1 ? "" : "s"}, ` : "")
+        + `${r.rules.length} rule${r.rules.length === 1 ? "" : "s"}`),
+      el("ul", {}, ...r.scenarios.map((s) => el("li", {}, `${s.feature}:${s.line} ${s.name}`))),
+      el("ul", {}, ...r.rules.map((x) => el("li", {}, el("b", {}, x.rule), ` (${x.event}): ${x.description}`))))));
 }
 
 // --- start -----------------------------------------------------------------------------------------
 (async function start() {
   const { data } = await api("files");
   $("folder").textContent = "Folder: " + data.folder;
+  if (data.store) {
+    $("run-impact").before(el("p", {}, el("input", { type: "checkbox", id: "impact-store" }),
+      el("label", { for: "impact-store" }, " instead, the history of the store given with --db")));
+  }
   for (const f of data.files) { state.saved[f.name] = f.text; state.tokens[f.name] = f.token; }
   $("file-select").replaceChildren(...data.files.map((f) => el("option", { value: f.name }, f.name + (f.packaged ? " (packaged)" : ""))));
   openFile("policies.yaml");
