@@ -12,7 +12,7 @@ network.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +21,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from engine.core.engine import Engine
 from engine.docs.sources import read_features, read_requirements
 from engine.errors import EngineError, InvalidInput
 from engine.impact import compare_policies
+from engine.model import LedgerEntry, Lot
 from engine.policy import Policy, load_policy
 from engine.rules import catalog
 from engine.rules.book import RuleBook
 from engine.rules.conditions import resolve_choices
 from engine.rules.defaults import check_event, complete_facts, given_facts, what_if
 from engine.scenario.load import load_scenario
-from engine.scenario.run import run_scenario
+from engine.scenario.run import Runner
 from engine.service.folder import POLICY, Folder, token
 from engine.service.problems import diagnostics
 from engine.service.state import Service, log
@@ -150,12 +152,14 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
                 scenario = load_scenario(path, _existing(policy_path), display=name)
             except InvalidInput as exc:
                 return {"ok": False, "diagnostics": diagnostics(exc.diagnostics)}
-            result = run_scenario(scenario, rules=rules_dir)
-            tz = scenario.policy.timezone
-            return {"ok": True, "result": result.to_dict(), "timezone": tz,
+            with Engine.open(policy=scenario.policy, rules=rules_dir, log=False) as eng:
+                result = Runner(scenario, eng).run()
+                live = {a: eng.balance(a).lots for a in result.history}
+            return {"ok": True, "result": result.to_dict(), "timezone": scenario.policy.timezone,
                     "failures": [{"step_line": f.step_line, "line": f.loc.line, "text": f.describe()}
                                  for f in result.failures],
-                    "ledger": {a: [e.to_dict() for e in entries] for a, entries in result.history.items()}}
+                    "ledger": {a: [e.to_dict() for e in entries] for a, entries in result.history.items()},
+                    "lots": {a: _lots(entries, live[a]) for a, entries in result.history.items()}}
 
     @r.post("/impact")
     async def impact(body: ImpactBody) -> dict[str, Any]:
@@ -242,3 +246,22 @@ def _scenarios(folder: Folder) -> Mapping[str, Path]:
             if p.is_file() and not p.is_symlink():
                 found.setdefault(f"{sub}/{p.name}", p)
     return found
+
+
+def _lots(entries: Sequence[LedgerEntry], live: Sequence[Lot]) -> list[dict[str, Any]]:
+    """Each lot's life for the chart: from its grant to its expiry (a live lot: when it will expire;
+    a used-up one: its last use), with how it ended."""
+    made = {e.lot: e for e in entries if e.lot is not None and e.kind in ("grant", "purchase", "credit_back")
+            and e.amount > 0}
+    last = {e.lot: e for e in entries if e.lot is not None}
+    ends = {lot.id: lot for lot in live}
+    out = []
+    for lot_id, first in sorted(made.items(), key=lambda kv: (kv[1].at, kv[0] or 0)):
+        final = last[lot_id]
+        if lot_id in ends:
+            end, how = ends[lot_id].expires_at.isoformat(), "live"
+        else:
+            end, how = final.at.isoformat(), final.kind
+        out.append({"lot": lot_id, "kind": first.kind, "amount": first.amount, "from": first.at.isoformat(),
+                    "to": end, "end": how})
+    return out

@@ -178,6 +178,9 @@ def test_run_a_scenario_on_the_draft_and_see_what_changed(wb: TestClient) -> Non
     scenario = (ROOT / "examples" / "scenarios" / "career-first-quarter.yaml").read_text()
     saved = wb.post("/wb/api/run", json={"scenario": scenario}).json()
     assert saved["ok"] and saved["result"]["expectations"]["failed"] == 0 and saved["ledger"]["alice"]
+    lots = saved["lots"]["alice"]
+    assert lots[0]["kind"] == "grant" and lots[0]["from"] < lots[0]["to"]
+    assert {lot["end"] for lot in lots} <= {"live", "expire", "consume", "forfeit_cap", "forfeit_cancel"}
     text = _policy(wb)["text"].replace(*EIGHT, 1)
     draft = wb.post("/wb/api/run", json={"files": {"policies.yaml": text}, "scenario": scenario}).json()
     assert draft["result"]["expectations"]["failed"] > 0

@@ -114,6 +114,7 @@ def test_an_editor_changes_career_checks_it_sees_its_effect_and_saves(url: str, 
         assert "failed" in page.inner_text("#run-summary") and "expected balance of alice" in page.inner_text(
             "#run-summary")
         assert page.locator("#chart path").count() >= 1 and page.locator("#steps tr.failed").count() >= 1
+        assert page.locator("#chart rect").count() >= 3  # the lots, each from its grant to its expiry
         page.screenshot(path=str(shots / "3-scenario.png"), full_page=True)
 
         # shared as a file: download the edited scenario, and it opens again by upload

@@ -279,10 +279,10 @@ $("run").addEventListener("click", async () => {
       el("td", {}, s.rules.join(", ")),
       el("td", {}, s.system_events.map((e) => `${e.event} ${e.account || ""} ${e.outcome}`).join("; "))));
   }
-  drawChart(data.ledger);
+  drawChart(data.ledger, data.lots);
 });
 
-function drawChart(ledger) {
+function drawChart(ledger, lots) {
   const svg = $("chart");
   const NS = "http://www.w3.org/2000/svg";
   const mk = (tag, attrs) => { const e = document.createElementNS(NS, tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); return e; };
@@ -291,7 +291,10 @@ function drawChart(ledger) {
   const all = series.flatMap(([, es]) => es);
   if (!all.length) { $("chart-caption").textContent = "No credits moved."; return; }
   const t = (e) => Date.parse(e.at);
-  const t0 = Math.min(...all.map(t)), t1 = Math.max(...all.map(t)) || t0 + 1;
+  const strips = Object.entries(lots || {}).flatMap(([account, ls]) => ls.map((l) => ({ account, ...l })));
+  const t0 = Math.min(...all.map(t)), t1 = Math.max(...all.map(t), ...strips.map((l) => Date.parse(l.to))) || t0 + 1;
+  const rows = Math.min(strips.length, 40);
+  svg.setAttribute("viewBox", `0 0 900 ${270 + rows * 9}`);
   const top = Math.max(1, ...all.map((e) => e.balance_after));
   const X = (v) => 50 + (840 * (v - t0)) / Math.max(1, t1 - t0), Y = (v) => 230 - (200 * v) / top;
   svg.append(mk("line", { x1: 50, y1: 230, x2: 890, y2: 230, stroke: "#999" }), mk("line", { x1: 50, y1: 30, x2: 50, y2: 230, stroke: "#999" }));
@@ -315,7 +318,17 @@ function drawChart(ledger) {
     svg.append(mk("path", { d: d + ` L890,${prev}`, fill: "none", stroke: color, "stroke-width": 2 }));
     legend.push(`${account} (${color})`);
   });
-  $("chart-caption").textContent = "Balance of " + legend.join(", ") + "; red dots: credits expired or forfeited.";
+  const accountColor = Object.fromEntries(series.map(([a], i) => [a, colors[i % colors.length]]));
+  strips.slice(0, rows).forEach((l, i) => {  // each lot's life, from its grant to its expiry
+    const y = 262 + i * 9, x0 = X(Date.parse(l.from)), x1 = Math.max(x0 + 2, X(Date.parse(l.to)));
+    const bar = mk("rect", { x: x0, y, width: x1 - x0, height: 6, fill: accountColor[l.account] || "#888",
+      opacity: l.end === "expire" ? 0.45 : 0.8 });
+    bar.append(Object.assign(document.createElementNS(NS, "title"), {
+      textContent: `${l.account}: lot ${l.lot}, ${l.amount} ${l.kind}, ${l.from.slice(0, 10)} to ${l.to.slice(0, 10)} (${l.end === "live" ? "expires then" : l.end})` }));
+    svg.append(bar);
+  });
+  $("chart-caption").textContent = "Balance of " + legend.join(", ") + "; red dots: credits expired or forfeited; "
+    + "bars below: each lot from its grant to its expiry (faded: it expired)" + (strips.length > rows ? `, first ${rows} of ${strips.length}` : "") + ".";
 }
 
 // --- impact ----------------------------------------------------------------------------------------
