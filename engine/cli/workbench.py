@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 
 from engine.cli._common import report_errors
-from engine.errors import EngineError
-from engine.source.paths import resolve_policy, resolve_rules
+from engine.errors import EngineError, InvalidInput
+from engine.source.diagnostics import render_all
+from engine.source.paths import packaged_policy_path, packaged_rules_dir, resolve_policy, resolve_rules
 
 
 @click.command()
@@ -45,6 +46,14 @@ def workbench(folder: str, port: int, db: str | None) -> None:
             pass  # a store that is not there is refused now, not at the first impact report
     config = ServiceConfig(db="memory", policy=str(resolve_policy(None, cwd=root)),
                            rules=str(resolve_rules(None, cwd=root)))
-    app = create_app(service=Service(config), workbench=root, workbench_store=db)
+    try:
+        service = Service(config)
+    except InvalidInput as exc:  # a broken folder is what the workbench is for: open it to be fixed
+        click.echo(render_all(exc.diagnostics), err=True)
+        click.echo("inmail workbench: the folder's files do not load; the page shows why. Until they are "
+                   "fixed, /v1 answers with the packaged policy.", err=True)
+        service = Service(ServiceConfig(db="memory", policy=str(packaged_policy_path()),
+                                        rules=str(packaged_rules_dir())))
+    app = create_app(service=service, workbench=root, workbench_store=db)
     click.echo(f"inmail workbench: http://{host}:{port}/ (folder {root})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)

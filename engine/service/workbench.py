@@ -90,9 +90,12 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
     async def check(body: DraftBody) -> dict[str, Any]:
         """Diagnostics of the draft; the plans of its policy when it loads."""
         policy, revision, found = folder.check(body.files)
+        try:  # the saved file, which may itself be broken (opened here to be fixed)
+            saved: list[dict[str, Any]] | None = _load(resolve_policy(None, cwd=folder.root)).plan_rows()
+        except InvalidInput:
+            saved = None
         return {"ok": revision is not None, "revision": revision, "diagnostics": diagnostics(found),
-                "plans": policy.plan_rows() if policy is not None else None,
-                "saved_plans": svc.engine.policy.plan_rows()}
+                "plans": policy.plan_rows() if policy is not None else None, "saved_plans": saved}
 
     @r.post("/save")
     async def save(body: SaveBody) -> Response:

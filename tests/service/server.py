@@ -79,3 +79,28 @@ def running(folder: Path, *args: str, workers: int = 1,
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextmanager
+def workbench(folder: Path) -> Iterator[str]:
+    """``inmail workbench FOLDER`` on a free port: its base URL once the page answers; stopped afterwards."""
+    port = free_port()
+    log = folder.parent / f"workbench-{port}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "workbench", str(folder),
+                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"inmail workbench did not start:\n{log.read_text()}")
+            try:
+                if httpx.get(base + "/wb/api/files", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -237,3 +237,20 @@ def test_impact_over_the_history_of_a_store_given_at_start(folder: Path, tmp_pat
         assert r["accounts"]["zoe"] == {"base": 15, "new": 24, "first_divergence": None}, r
     with _client(folder) as c:
         assert c.post("/wb/api/impact", json={"store": True}).json()["code"] == "no_store"
+
+
+def test_a_folder_whose_files_do_not_load_opens_to_be_fixed(folder: Path) -> None:
+    import httpx
+
+    from .server import workbench
+
+    text = (folder / "policies.yaml").read_text()
+    (folder / "policies.yaml").write_text(text.replace(*TYPO, 1))
+    with workbench(folder) as base:
+        check = httpx.post(base + "/wb/api/check", json={"files": {}}).json()
+        assert check["diagnostics"][0]["code"] == "unknown_key" and check["saved_plans"] is None
+        opened = httpx.get(base + "/wb/api/files").json()["files"][0]
+        saved = httpx.post(base + "/wb/api/save", json={"file": "policies.yaml", "text": text,
+                                                        "token": opened["token"]})
+        assert saved.status_code == 200
+        assert httpx.get(base + "/v1/plans").json()["revision"] == saved.json()["revision"]
