@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The engine the interpreter has installed comes first (a venv with the compiled build replays
+# that build); the source tree is the fallback, and where ``bench`` itself is imported from.
+sys.path.append(str(ROOT))
 
 from bench.workload import year_of_events  # noqa: E402
 
@@ -120,7 +122,15 @@ def replay(accounts: int, backend: str) -> dict[str, Any]:
         "start_rss_mb": rss_start,
         "workload_rss_mb": workload_rss,
         "db_mb": db_mb,
+        "compiled": compiled(),
     }
+
+
+def compiled() -> bool:
+    """Whether the engine this run imported is the mypyc build (its core modules are extensions)."""
+    import engine.core.calls
+
+    return not engine.core.calls.__file__.endswith(".py")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ and starts no threads.
 
 from __future__ import annotations
 
+from engine._build import COMPILED  # first: refuses a compiled module older than its source
 from engine.core.engine import Engine
 from engine.errors import (
     EngineError,
@@ -31,6 +32,7 @@ from engine.source.diagnostics import Diagnostic, Location
 __version__ = "0.1.0"
 
 __all__ = [
+    "COMPILED",
     "Balance",
     "Call",
     "Decision",

@@ -39,6 +39,10 @@ def _shown(value: Any) -> str:
 
 def name(value: Any, what: str, code: str = "invalid_name") -> str:
     """A non-empty name of at most :data:`MAX_NAME` characters, without control characters."""
+    # the common case in one C call each: every printable character shows as itself (a control,
+    # separator or unassigned character is not printable, so the full check below decides those)
+    if type(value) is str and len(value) <= MAX_NAME and value.isprintable() and value.strip():
+        return value
     if not isinstance(value, str):
         raise InvalidCall(f"{what} must be text, got {_shown(value)}", code)
     if not value.strip():

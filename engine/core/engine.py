@@ -35,12 +35,11 @@ from types import TracebackType
 from typing import Any
 
 from engine.core import arguments as check
+from engine.core import calls, timeline
 from engine.core import plumbing as call
-from engine.core import timeline
 from engine.core.context import Context, Observer
 from engine.errors import InvalidCall
 from engine.ledger import lots as ledger
-from engine.ledger.state import AccountState, MsgRec
 from engine.model import Balance, Decision, LedgerEntry, LoggedCall, Verdict
 from engine.policy import Policy, load_policy
 from engine.rules.book import RuleBook
@@ -187,29 +186,7 @@ class Engine:
         call.check_plan(self._ctx, plan)
         call.check_payment(payment)
         idem = check.idempotency(key, "subscribe", account, plan, t, anchor, payment)
-        with self._store.unit() as u:
-            if (first := call.first(u, idem)) is not None:
-                return first
-            acct = ctx.load(u, account)
-            system: list[Decision] = []
-            new = acct is None
-            if acct is not None:
-                if acct.active and ctx.policy.plans[acct.plan].premium:
-                    raise InvalidCall(f"account `{account}` already has an active Premium subscription",
-                                      "account_exists")
-                call.check_clock(acct, t)
-                system = timeline.settle(ctx, u, acct, t)
-            else:  # facts of an account that is not subscribed yet: its plan to be, not premium
-                acct = AccountState(account, plan, payment, t, anchor)
-                acct.active = False
-                acct.keep_spent = ctx.keep_spent
-            verdict = ctx.decide("subscribe", ctx.facts(acct, "account"))
-            if new:
-                u.new_account(acct)
-            return call.apply(ctx, u, acct, verdict, t, system, idem,
-                               {"plan": plan, "payment": payment, "anchor": anchor},
-                               logged=("subscribe", {"account": account, "plan": plan, "at": t,
-                                                     "billing_anchor": anchor, "payment": payment}))
+        return calls.subscribe(ctx, self._store, account, plan, t, anchor, payment, idem)
 
     def cancel(self, account: str, *, at: At, key: str | None = None) -> Decision:
         """Cancel the subscription: the rules forfeit the balance and stop renewals (R12)."""
@@ -245,16 +222,7 @@ class Engine:
         check.name(account, "an account name")
         t = ctx.cal.instant(at)
         idem = check.idempotency(key, event, account, t, *args.values())
-        with self._store.unit() as u:
-            if (first := call.first(u, idem)) is not None:
-                return first
-            acct = call.acting(ctx, u, account, t)
-            system = timeline.settle(ctx, u, acct, t)
-            facts = ctx.facts(acct, "account")
-            facts.update(extra)
-            method = "set_payment" if event == "payment" else event
-            return call.apply(ctx, u, acct, ctx.decide(event, facts), t, system, idem, args,
-                               logged=(method, {"account": account, **args, "at": t}))
+        return calls.simple(ctx, self._store, event, account, t, idem, extra, args)
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -274,27 +242,7 @@ class Engine:
             raise InvalidCall(f"`{sender}` cannot send an InMail to itself", "self_connection")
         t = ctx.cal.instant(at)
         idem = check.idempotency(key, "send", sender, recipient, t, message_id)
-        with self._store.unit() as u:
-            if (first := call.first(u, idem)) is not None:
-                return first
-            acct = call.acting(ctx, u, sender, t)
-            if message_id is not None and u.message_exists(message_id):
-                raise InvalidCall(f"a message `{message_id}` already exists", "message_exists")
-            system = timeline.settle(ctx, u, acct, t)
-            facts = ctx.facts(acct, "sender")
-            facts["recipient.connected"] = u.connected(sender, recipient)
-            facts["pair.awaiting_response"] = u.awaiting(sender, recipient)
-            verdict = ctx.decide("send", facts)
-            logged = ("send", {"sender": sender, "recipient": recipient, "at": t, "message_id": message_id})
-            if verdict.outcome == "denied":  # a denied send records no message
-                return call.apply(ctx, u, acct, verdict, t, system, idem, {}, message_id=message_id,
-                                   logged=logged)
-            msg_id = message_id if message_id is not None else call.new_id(u, acct)
-            msg = MsgRec(msg_id, acct.next_msg, sender, recipient,
-                         "free" if verdict.outcome == "sent_free" else "inmail", t)
-            acct.next_msg += 1
-            return call.apply(ctx, u, acct, verdict, t, system, idem, {}, msg=(msg, u.add_message),
-                               message_id=msg_id, logged=logged)
+        return calls.send(ctx, self._store, sender, recipient, t, message_id, idem)
 
     def respond(self, message_id: str, response_type: str, *, at: At, key: str | None = None) -> Decision:
         """The recipient responds; the rules decide whether the sender gets the credit back (R13-R16).
@@ -311,28 +259,7 @@ class Engine:
         if status is None:
             raise InvalidCall(f"unknown response type `{response_type}`; known: "
                               f"{', '.join(sorted(ctx.policy.responses))}", "unknown_response_type")
-        with self._store.unit() as u:
-            if (first := call.first(u, idem)) is not None:
-                return first
-            msg = u.message(message_id)
-            if msg is None:
-                raise InvalidCall(f"no message `{message_id}`", "unknown_message")
-            acct = call.acting(ctx, u, msg.sender, t)
-            system = timeline.settle(ctx, u, acct, t)
-            facts = ctx.facts(acct, "sender")
-            facts.update({
-                "message.kind": msg.kind,
-                "message.responded": msg.responded_at is not None,
-                "message.age_days": ctx.cal.whole_days(msg.sent_at, t),
-                "response.type": response_type,
-                "response.status": status,
-                "response.within_window": ctx.cal.within(msg.sent_at, t, ctx.policy.credit_back.window_days),
-            })
-            return call.apply(ctx, u, acct, ctx.decide("respond", facts), t, system, idem,
-                               {"response_type": response_type, "status": status},
-                               msg=(msg, u.update_message), message_id=msg.id, status=status,
-                               logged=("respond", {"message_id": message_id, "response_type": response_type,
-                                                   "at": t}))
+        return calls.respond(ctx, self._store, message_id, response_type, status, t, idem)
 
     # --- time and queries -------------------------------------------------------------------
 
@@ -344,20 +271,7 @@ class Engine:
         """
         ctx = self._ctx
         t = ctx.cal.instant(to)
-        out: list[Decision] = []
-        for name in self._store.due_accounts(t):
-            with self._store.unit() as u:
-                acct = ctx.load(u, name)
-                if acct is None:
-                    continue
-                settled = timeline.settle(ctx, u, acct, t)
-                u.save(acct)
-                if settled and ctx.logging:  # logged too, so that a replay brings the account there
-                    call.log(ctx, u, (t, "advance", name, {"to": t}, None, "advanced", None, "", None,
-                                  ctx.book.revision))
-                out.extend(settled)
-        out.sort(key=lambda d: d.at)  # stable: at one instant, accounts by name, each in settle order
-        return out
+        return calls.advance(ctx, self._store, t)
 
     def balance(self, account: str, at: At | None = None) -> Balance:
         """Usable credits and the lots behind them at ``at`` (R19); default: the account's clock.
@@ -403,9 +317,7 @@ class Engine:
         for name in self._store.due_accounts(t):
             with self._store.unit(write=False) as u:
                 acct = ctx.load(u, name)
-                if acct is None:
-                    continue
-                for d in timeline.settle(ctx, u, acct, t):
+                for d in [] if acct is None else timeline.settle(ctx, u, acct, t):
                     if d.event == "remind" and d.message is not None and "send_reminder" in d.effects:
                         msg = u.message(d.message)
                         found.append((d.at, name, msg.seq if msg is not None else 0, d.message))

@@ -49,12 +49,12 @@ def check_clock(acct: AccountState, t: dt.datetime) -> None:
                           f"({acct.clock.isoformat()}); events must not go back in time",
                           "time_went_back")
 
-def check_plan(ctx: Context, plan: str) -> None:
+def check_plan(ctx: Context, plan: Any) -> None:
     plans = ctx.policy.plans
     if not isinstance(plan, str) or plan not in plans:
         raise InvalidCall(f"unknown plan `{plan}`; plans: {', '.join(plans)}", "unknown_plan")
 
-def check_payment(status: str) -> None:
+def check_payment(status: Any) -> None:
     if not isinstance(status, str) or status not in PAYMENT_STATUSES:
         raise InvalidCall(f"payment status must be `valid` or `expired`, got `{status}`",
                           "invalid_payment_status")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, Final
 
 from engine.model import LedgerEntry, Lot
 
@@ -41,6 +41,12 @@ class LotRec:
                    self.remaining if remaining is None else remaining, self.granted_at, self.expires_at)
 
 
+#: An account's fields (its ``__slots__``): what a store notes to undo a call, and restores.
+ACCOUNT_FIELDS: Final = ("active", "anchor", "balance", "clock", "dirty", "entries", "keep_spent", "lots",
+                         "name", "next_due", "next_lot", "next_msg", "next_renewal", "next_seq", "payment",
+                         "plan", "prior", "reminders", "renew_k", "since", "start_pending")
+
+
 class AccountState:
     """Everything the engine needs about one account to apply one event.
 
@@ -50,9 +56,7 @@ class AccountState:
     index from the anchor); ``next_renewal`` caches its instant.
     """
 
-    __slots__ = ("active", "anchor", "balance", "clock", "dirty", "entries", "keep_spent", "lots", "name",
-                 "next_due", "next_lot", "next_msg", "next_renewal", "next_seq", "payment", "plan",
-                 "prior", "reminders", "renew_k", "since", "start_pending")
+    __slots__ = ACCOUNT_FIELDS
 
     def __init__(self, name: str, plan: str, payment: str, since: dt.datetime, anchor: dt.datetime) -> None:
         self.name = name
@@ -82,13 +86,21 @@ class AccountState:
         self.entries: list[LedgerEntry] = []
 
 
-class Cause(NamedTuple):
-    """Why entries are written: the event kind, the deciding rule, what it implements."""
+class Cause:
+    """Why entries are written: the event kind, the deciding rule, what it implements.
 
-    event: str
-    rule: str
-    requirements: tuple[str, ...]
-    message: str | None = None
+    A slotted class rather than a named tuple: one is made for every event, and the compiled
+    build makes a slotted class a C struct.
+    """
+
+    __slots__ = ("event", "message", "requirements", "rule")
+
+    def __init__(self, event: str, rule: str, requirements: tuple[str, ...],
+                 message: str | None = None) -> None:
+        self.event = event
+        self.rule = rule
+        self.requirements = requirements
+        self.message = message
 
 
 class MsgRec:
@@ -120,6 +132,20 @@ class MsgRec:
         self.reminder_at: dt.datetime | None = None
         self.reminder_done = False
         self.reminded_at: dt.datetime | None = None
+
+
+#: A message's fields in the order of :meth:`MsgRec.row`: a store may keep a message as this plain
+#: tuple (a tuple of plain values costs the garbage collector nothing once it is untracked).
+MSG_FIELDS: Final = ("id", "seq", "sender", "recipient", "kind", "sent_at", "lot", "awaiting", "responded_at",
+              "response_type", "status", "credited", "reminder_at", "reminder_done", "reminded_at")
+
+
+def message_from_row(row: tuple[Any, ...]) -> MsgRec:
+    """A :class:`MsgRec` from the tuple of its :data:`MSG_FIELDS`."""
+    msg = MsgRec(row[0], row[1], row[2], row[3], row[4], row[5])
+    (msg.lot, msg.awaiting, msg.responded_at, msg.response_type, msg.status, msg.credited, msg.reminder_at,
+     msg.reminder_done, msg.reminded_at) = row[6:]
+    return msg
 
 
 def reminder_heap(entries: Iterable[tuple[dt.datetime, int, str]]) -> list[tuple[dt.datetime, int, str]]:

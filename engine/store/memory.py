@@ -1,10 +1,14 @@
 """The in-memory store: plain dicts and lists, the fast default.
 
 Account records live here between calls and the engine mutates them in
-place, so a call costs no copying of the ledger and no SQL. A unit keeps an
-undo journal instead: the first time it hands out an account or a message
-it notes that record's fields, and every write to the store's own tables
-notes how to take it back. Leaving the unit normally forgets the journal;
+place, so a call costs no copying of the ledger and no SQL. What only grows
+(ledger entries, messages, stored lots, the event log) is kept as plain
+tuples of plain values: CPython's garbage collector stops tracking such a
+tuple after its first collection, so a year of a large replay costs no
+collector time and about half the memory of one object per record (records
+are rebuilt when they are read). A unit keeps an undo journal: the first
+time it hands out an account it notes that record's fields, and every write
+to the store's own tables notes how to take it back. Leaving the unit normally forgets the journal;
 leaving it by an exception (or leaving a read-only unit) plays it backwards,
 so a call applies whole or not at all, exactly as on the SQL stores.
 
@@ -17,22 +21,31 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import threading
-from collections.abc import Callable
+from array import array
 from operator import attrgetter
 from types import TracebackType
 from typing import Any
 
-from engine.ledger.state import AccountState, LotRec, MsgRec
-from engine.model import Decision, LedgerEntry, LoggedCall, logged_call, usable_at
+from engine.ledger.state import ACCOUNT_FIELDS, MSG_FIELDS, AccountState, LotRec, MsgRec, message_from_row
+from engine.model import Decision, LedgerEntry, LoggedCall, build, logged_call, usable_at
+from engine.store._rows import Rows
 
-_ACCOUNT_SLOTS = AccountState.__slots__
-_MESSAGE_SLOTS = MsgRec.__slots__
+_ACCOUNT_SLOTS: tuple[str, ...] = ACCOUNT_FIELDS
 _account_fields = attrgetter(*_ACCOUNT_SLOTS)
-_message_fields = attrgetter(*_MESSAGE_SLOTS)
+_message_row = attrgetter(*MSG_FIELDS)
+_AWAITING, _REMINDED_AT = MSG_FIELDS.index("awaiting"), MSG_FIELDS.index("reminded_at")
+#: a ledger entry as the store keeps it: its fields but ``account`` (the history is per account)
+_ENTRY_FIELDS = ("seq", "at", "kind", "lot", "amount", "balance_after", "event", "rule", "requirements",
+                 "message", "note")
+_entry_row = attrgetter(*_ENTRY_FIELDS)
+#: a stored lot: what a past balance needs (its remaining credits come from the entries)
+_lot_row = attrgetter("id", "source", "amount", "granted_at", "expires_at")
 #: the account fields that are containers the engine changes in place: noted as copies
 _COPIED = {name: i for i, name in enumerate(_ACCOUNT_SLOTS)
            if name in ("lots", "reminders", "dirty", "entries")}
 _MISSING = object()
+#: the kinds of undo journal entries (see ``_take_back``)
+_ACCOUNT, _KEY, _CUT, _DISCARD = range(4)
 
 
 class MemoryStore:
@@ -42,15 +55,26 @@ class MemoryStore:
         #: False: keep no event log (a throwaway store: an impact report's sides, a replay)
         self.logging = log
         self._accounts: dict[str, AccountState] = {}
-        self._lots: dict[str, dict[int, LotRec]] = {}
-        self._history: dict[str, list[LedgerEntry]] = {}
-        self._messages: dict[str, MsgRec] = {}
-        self._pairs: dict[tuple[str, str], MsgRec] = {}
+        # What only grows is in Rows (see engine.store._rows), found by position: an account's lots
+        # (lot id -> position; a dict of numbers is not tracked) and its entries (positions, in order).
+        self._lot_rows = Rows()
+        self._lots: dict[str, dict[int, int]] = {}
+        self._entries = Rows()
+        self._history: dict[str, array[int]] = {}
+        # a message's row is written anew when it changes (a response, its reminder); the index
+        # (id -> position of its newest row) is a dict of text and numbers, which is not tracked
+        self._message_rows = Rows()
+        self._messages: dict[str, int] = {}
+        self._pairs: dict[str, str] = {}  # _pair(sender, recipient) -> the message that blocks it
         self._connections: set[tuple[str, str]] = set()
         self._keys: dict[str, tuple[str | None, Decision]] = {}
-        self._calls: list[tuple[Any, ...]] = []  # the event log: each call's record, as the engine gave it
+        #: the event log: each call's record as the engine gave it, its args as (names, values)
+        self._calls = Rows()
+        self._names: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple of argument names per shape
         self._revisions: dict[str, dict[str, Any]] = {}
-        self._reminded: dict[str, MsgRec] = {}
+        #: (reminded at, sender, send order, id) of each message reminded, and the ids reminded
+        self._reminders = Rows()
+        self._reminded: dict[str, int] = {}
         #: (next due instant, account) with lazy deletion: an entry is live if it matches the account
         self._due: list[tuple[dt.datetime, str]] = []
         self._queued: dict[str, dt.datetime | None] = {}
@@ -84,15 +108,22 @@ class MemoryStore:
 
     def history(self, account: str) -> list[LedgerEntry] | None:
         found = self._history.get(account)
-        return None if found is None else list(found)
+        return None if found is None else [_entry(account, self._entries[i]) for i in found]
+
+    def lots(self, account: str) -> dict[int, LotRec]:
+        """Every lot the account was ever granted, by id, as granted (``remaining`` = ``amount``)."""
+        rows = [self._lot_rows[pos] for pos in self._lots.get(account, {}).values()]
+        return {i: LotRec(i, src, n, n, at, until) for i, src, n, at, until in rows}
 
     def lots_and_entries(self, account: str, at: dt.datetime) -> tuple[list[LotRec], list[LedgerEntry]]:
-        lots = [lot for lot in self._lots.get(account, {}).values() if usable_at(lot, at)]
-        return lots, [e for e in self._history.get(account, ()) if e.at <= at]
+        lots = [lot for lot in self.lots(account).values() if usable_at(lot, at)]
+        rows = (self._entries[i] for i in self._history.get(account, ()))
+        return lots, [_entry(account, row) for row in rows if row[1] <= at]
 
     def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
         with self._lock:
-            return [logged_call(seq, c) for seq, c in enumerate(self._calls, 1)
+            return [logged_call(seq, (*c[:3], dict(zip(c[3], c[4], strict=True)), *c[5:]))
+                    for seq, c in enumerate(self._calls, 1)
                     if (account is None or c[2] == account) and (since is None or c[0] >= since)]
 
     def log_complete(self) -> bool:
@@ -103,8 +134,7 @@ class MemoryStore:
             return self._revisions.get(revision)
 
     def reminded(self, at: dt.datetime | None) -> list[tuple[dt.datetime, str, int, str]]:
-        found = [(m.reminded_at, m.sender, m.seq, m.id) for m in self._reminded.values()
-                 if m.reminded_at is not None and (at is None or m.reminded_at <= at)]
+        found = [r for r in self._reminders if at is None or r[0] <= at]
         found.sort()
         return found
 
@@ -118,9 +148,13 @@ class MemoryUnit:
     def __init__(self, store: MemoryStore, write: bool) -> None:
         self.s = store
         self.write = write
-        self._undo: list[Callable[[], None]] = []
-        self._seen: set[int] = set()  # ids of the records whose fields are already noted
+        #: how to take back each write, oldest first: (what, ...) tuples that ``_take_back`` plays
+        #: (a tuple per write, not a closure: the journal is built on every call and almost never played)
+        self._undo: list[tuple[Any, ...]] = []
+        self._seen: set[int] = set()  # ids of the accounts whose fields are already noted
         self._noted: list[AccountState] = []  # their ``prior`` lot values are this unit's
+        #: the messages handed out in this unit: one record per message, so every change to it is kept
+        self._msgs: dict[str, MsgRec] = {}
 
     def __enter__(self) -> MemoryUnit:
         self.s._lock.acquire()
@@ -130,8 +164,9 @@ class MemoryUnit:
                  tb: TracebackType | None) -> None:
         try:
             if exc_type is not None or not self.write:
-                for undo in reversed(self._undo):
-                    undo()
+                journal = self._undo
+                while journal:  # newest first
+                    _take_back(journal.pop())
         finally:
             self._undo.clear()
             for acct in self._noted:
@@ -148,37 +183,10 @@ class MemoryUnit:
         fields = list(_account_fields(acct))
         for i in _COPIED.values():
             fields[i] = fields[i].copy()
-
-        def undo() -> None:
-            for lot, remaining in acct.prior.values():  # the lots this call changed, as they were
-                lot.remaining = remaining
-            for name, value in zip(_ACCOUNT_SLOTS, fields, strict=True):
-                setattr(acct, name, value)
-
-        self._undo.append(undo)
-
-    def _note_message(self, msg: MsgRec) -> None:
-        if id(msg) in self._seen:
-            return
-        self._seen.add(id(msg))
-        fields = _message_fields(msg)
-
-        def undo() -> None:
-            for name, value in zip(_MESSAGE_SLOTS, fields, strict=True):
-                setattr(msg, name, value)
-
-        self._undo.append(undo)
+        self._undo.append((_ACCOUNT, acct, fields))
 
     def _note_key(self, table: dict[Any, Any], key: object) -> None:
-        before = table.get(key, _MISSING)
-
-        def undo() -> None:
-            if before is _MISSING:
-                table.pop(key, None)
-            else:
-                table[key] = before
-
-        self._undo.append(undo)
+        self._undo.append((_KEY, table, key, table.get(key, _MISSING)))
 
     # --- Unit -----------------------------------------------------------------------------
 
@@ -201,7 +209,7 @@ class MemoryUnit:
             self._note_key(table, acct.name)
         s._accounts[acct.name] = acct
         s._lots[acct.name] = {}
-        s._history[acct.name] = []
+        s._history[acct.name] = array("I")
         self._note_account(acct)
 
     def save(self, acct: AccountState) -> None:
@@ -209,20 +217,17 @@ class MemoryUnit:
         name = acct.name
         lots, history = s._lots[name], s._history[name]
         if acct.dirty:
-            # a lot already stored is the same object the account holds: its undo restores it
-            new = [lot_id for lot_id in acct.dirty if lot_id not in lots]
-            if new:
-                def forget() -> None:
-                    for lot_id in new:
-                        lots.pop(lot_id, None)
-
-                self._undo.append(forget)
-            lots.update(acct.dirty)
+            # a lot already stored changed only its remaining credits, which the entries say
+            new = [lot for lot_id, lot in acct.dirty.items() if lot_id not in lots]
+            for lot in new:
+                self._undo.append((_KEY, lots, lot.id, _MISSING))
+                lots[lot.id] = s._lot_rows.append(_lot_row(lot))
             acct.dirty.clear()
         if acct.entries:
-            n = len(history)
-            self._undo.append(lambda: history.__delitem__(slice(n, None)))
-            history.extend(acct.entries)
+            rows = s._entries
+            self._undo.append((_CUT, history, len(history)))
+            self._undo.append((_CUT, rows, len(rows)))
+            history.extend([rows.append(e) for e in map(_entry_row, acct.entries)])
             acct.entries.clear()
         due = acct.next_due
         if s._queued.get(name) != due:
@@ -232,33 +237,42 @@ class MemoryUnit:
                 heapq.heappush(s._due, (due, name))
 
     def message(self, message_id: str) -> MsgRec | None:
-        msg = self.s._messages.get(message_id)
-        if msg is not None:
-            self._note_message(msg)
+        msg = self._msgs.get(message_id)
+        if msg is None:
+            pos = self.s._messages.get(message_id)
+            if pos is None:
+                return None
+            row = self.s._message_rows[pos]
+            msg = self._msgs[message_id] = message_from_row(row)
         return msg
 
     def message_exists(self, message_id: str) -> bool:
         return message_id in self.s._messages
 
     def add_message(self, msg: MsgRec) -> None:
-        self._note_key(self.s._messages, msg.id)
-        self.s._messages[msg.id] = msg
+        self._msgs[msg.id] = msg
         self.update_message(msg)
 
     def update_message(self, msg: MsgRec) -> None:
         s = self.s
-        if msg.awaiting:
-            pair = (msg.sender, msg.recipient)
-            if s._pairs.get(pair) is not msg:
+        row = _message_row(msg)
+        self._note_key(s._messages, msg.id)
+        self._undo.append((_CUT, s._message_rows, len(s._message_rows)))
+        s._messages[msg.id] = s._message_rows.append(row)
+        if row[_AWAITING]:
+            pair = _pair(msg.sender, msg.recipient)
+            if s._pairs.get(pair) != msg.id:
                 self._note_key(s._pairs, pair)
-                s._pairs[pair] = msg
-        if msg.reminded_at is not None and s._reminded.get(msg.id) is not msg:
+                s._pairs[pair] = msg.id
+        if row[_REMINDED_AT] is not None and msg.id not in s._reminded:
             self._note_key(s._reminded, msg.id)
-            s._reminded[msg.id] = msg
+            self._undo.append((_CUT, s._reminders, len(s._reminders)))
+            s._reminded[msg.id] = s._reminders.append((row[_REMINDED_AT], msg.sender, msg.seq, msg.id))
 
     def awaiting(self, sender: str, recipient: str) -> bool:
-        msg = self.s._pairs.get((sender, recipient))
-        return msg is not None and msg.awaiting
+        s = self.s
+        msg_id = s._pairs.get(_pair(sender, recipient))
+        return msg_id is not None and s._message_rows[s._messages[msg_id]][_AWAITING]
 
     def connected(self, a: str, b: str) -> bool:
         return (a, b) in self.s._connections
@@ -267,7 +281,7 @@ class MemoryUnit:
         for pair in ((a, b), (b, a)):
             if pair not in self.s._connections:
                 self.s._connections.add(pair)
-                self._undo.append(lambda pair=pair: self.s._connections.discard(pair))  # type: ignore[misc]
+                self._undo.append((_DISCARD, self.s._connections, pair))
 
     def keep_revision(self, revision: str, texts: dict[str, Any]) -> None:
         if revision not in self.s._revisions:
@@ -277,12 +291,44 @@ class MemoryUnit:
     def log(self, record: tuple[Any, ...]) -> int | None:
         if not self.s.logging:
             return None
-        calls = self.s._calls
-        calls.append(record)  # a LoggedCall is built only when the log is read
-        seq = len(calls)
+        calls, names = self.s._calls, self.s._names
+        args: dict[str, Any] = record[3]
+        shape = tuple(args)
+        # (names, values) rather than the dict: a tuple of plain values is left alone by the collector
+        calls.append((*record[:3], names.setdefault(shape, shape), tuple(args.values()), *record[4:]))
+        self._undo.append((_CUT, calls, len(calls) - 1))
+        return len(calls)
 
-        def undo() -> None:
-            calls.pop()
 
-        self._undo.append(undo)
-        return seq
+def _entry(account: str, row: tuple[Any, ...]) -> LedgerEntry:
+    """The LedgerEntry of a stored row (see ``_ENTRY_FIELDS``)."""
+    return build(LedgerEntry, {"account": account, **dict(zip(_ENTRY_FIELDS, row, strict=True))})
+
+
+def _take_back(entry: tuple[Any, ...]) -> None:
+    """Undo one write of a unit: put an account's fields back, a table's key, a list's length, a set."""
+    what = entry[0]
+    if what == _ACCOUNT:
+        acct, fields = entry[1], entry[2]
+        for lot, remaining in acct.prior.values():  # the lots this call changed, as they were
+            lot.remaining = remaining
+        for name, value in zip(_ACCOUNT_SLOTS, fields, strict=True):
+            setattr(acct, name, value)
+    elif what == _KEY:
+        table, key, before = entry[1], entry[2], entry[3]
+        if before is _MISSING:
+            table.pop(key, None)
+        else:
+            table[key] = before
+    elif what == _CUT:
+        if isinstance(entry[1], Rows):
+            entry[1].cut(entry[2])
+        else:
+            del entry[1][entry[2]:]
+    else:
+        entry[1].discard(entry[2])
+
+
+def _pair(sender: str, recipient: str) -> str:
+    """The key of a (sender, recipient) pair: one text (names hold no NUL), so the table is untracked."""
+    return f"{sender}\x00{recipient}"

@@ -1,0 +1,146 @@
+"""The body of every writing :class:`~engine.core.engine.Engine` call: one store transaction each.
+
+:class:`~engine.core.engine.Engine` is the door an app calls with anything at
+all; it checks every argument and hands the checked, typed values here. So
+these functions may trust their types, and they are among the modules the
+optional compiled build (mypyc) turns into C: a compiled function refuses a
+wrongly typed argument with a bare ``TypeError``, which must never be what an
+app sees, so nothing unchecked reaches this module.
+
+Each function is one transaction: load (and lock) the acting account, bring
+it up to ``at`` (:func:`engine.core.timeline.settle`), build the facts of
+the event, ask the rules, and close the call through
+:func:`engine.core.plumbing.apply` (effects, log, save, Decision).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from engine.core import plumbing as call
+from engine.core import timeline
+from engine.core.arguments import Idempotency
+from engine.core.context import Context
+from engine.errors import InvalidCall
+from engine.ledger.state import AccountState, MsgRec
+from engine.model import Decision
+from engine.store.base import Store
+
+
+def subscribe(ctx: Context, store: Store, account: str, plan: str, t: dt.datetime, anchor: dt.datetime,
+              payment: str, idem: Idempotency | None) -> Decision:
+    """Start a subscription (see :meth:`Engine.subscribe`)."""
+    with store.unit() as u:
+        if (first := call.first(u, idem)) is not None:
+            return first
+        acct = ctx.load(u, account)
+        system: list[Decision] = []
+        new = acct is None
+        if acct is not None:
+            if acct.active and ctx.policy.plans[acct.plan].premium:
+                raise InvalidCall(f"account `{account}` already has an active Premium subscription",
+                                  "account_exists")
+            call.check_clock(acct, t)
+            system = timeline.settle(ctx, u, acct, t)
+        else:  # facts of an account that is not subscribed yet: its plan to be, not premium
+            acct = AccountState(account, plan, payment, t, anchor)
+            acct.active = False
+            acct.keep_spent = ctx.keep_spent
+        verdict = ctx.decide("subscribe", ctx.facts(acct, "account"))
+        if new:
+            u.new_account(acct)
+        return call.apply(ctx, u, acct, verdict, t, system, idem,
+                          {"plan": plan, "payment": payment, "anchor": anchor},
+                          logged=("subscribe", {"account": account, "plan": plan, "at": t,
+                                                "billing_anchor": anchor, "payment": payment}))
+
+
+def simple(ctx: Context, store: Store, event: str, account: str, t: dt.datetime, idem: Idempotency | None,
+           extra: Mapping[str, Any], args: Mapping[str, Any]) -> Decision:
+    """The account-level events: one acting account, facts = account facts + ``extra``."""
+    with store.unit() as u:
+        if (first := call.first(u, idem)) is not None:
+            return first
+        acct = call.acting(ctx, u, account, t)
+        system = timeline.settle(ctx, u, acct, t)
+        facts = ctx.facts(acct, "account")
+        facts.update(extra)
+        method = "set_payment" if event == "payment" else event
+        return call.apply(ctx, u, acct, ctx.decide(event, facts), t, system, idem, args,
+                          logged=(method, {"account": account, **args, "at": t}))
+
+
+def send(ctx: Context, store: Store, sender: str, recipient: str, t: dt.datetime, message_id: str | None,
+         idem: Idempotency | None) -> Decision:
+    """An InMail, if the rules let it go (see :meth:`Engine.send`)."""
+    with store.unit() as u:
+        if (first := call.first(u, idem)) is not None:
+            return first
+        acct = call.acting(ctx, u, sender, t)
+        if message_id is not None and u.message_exists(message_id):
+            raise InvalidCall(f"a message `{message_id}` already exists", "message_exists")
+        system = timeline.settle(ctx, u, acct, t)
+        facts = ctx.facts(acct, "sender")
+        facts["recipient.connected"] = u.connected(sender, recipient)
+        facts["pair.awaiting_response"] = u.awaiting(sender, recipient)
+        verdict = ctx.decide("send", facts)
+        logged = ("send", {"sender": sender, "recipient": recipient, "at": t, "message_id": message_id})
+        if verdict.outcome == "denied":  # a denied send records no message
+            return call.apply(ctx, u, acct, verdict, t, system, idem, {}, message_id=message_id,
+                              logged=logged)
+        msg_id = message_id if message_id is not None else call.new_id(u, acct)
+        msg = MsgRec(msg_id, acct.next_msg, sender, recipient,
+                     "free" if verdict.outcome == "sent_free" else "inmail", t)
+        acct.next_msg += 1
+        return call.apply(ctx, u, acct, verdict, t, system, idem, {}, msg=(msg, u.add_message),
+                          message_id=msg_id, logged=logged)
+
+
+def respond(ctx: Context, store: Store, message_id: str, response_type: str, status: str, t: dt.datetime,
+            idem: Idempotency | None) -> Decision:
+    """The recipient responds (see :meth:`Engine.respond`)."""
+    with store.unit() as u:
+        if (first := call.first(u, idem)) is not None:
+            return first
+        msg = u.message(message_id)
+        if msg is None:
+            raise InvalidCall(f"no message `{message_id}`", "unknown_message")
+        acct = call.acting(ctx, u, msg.sender, t)
+        system = timeline.settle(ctx, u, acct, t)
+        facts = ctx.facts(acct, "sender")
+        facts.update({
+            "message.kind": msg.kind,
+            "message.responded": msg.responded_at is not None,
+            "message.age_days": ctx.cal.whole_days(msg.sent_at, t),
+            "response.type": response_type,
+            "response.status": status,
+            "response.within_window": ctx.cal.within(msg.sent_at, t, ctx.policy.credit_back.window_days),
+        })
+        return call.apply(ctx, u, acct, ctx.decide("respond", facts), t, system, idem,
+                          {"response_type": response_type, "status": status},
+                          msg=(msg, u.update_message), message_id=msg.id, status=status,
+                          logged=("respond", {"message_id": message_id, "response_type": response_type,
+                                              "at": t}))
+
+
+def advance(ctx: Context, store: Store, t: dt.datetime) -> list[Decision]:
+    """Every account's system events due by ``t``, each account in its own transaction."""
+    out: list[Decision] = []
+    for name in store.due_accounts(t):
+        with store.unit() as u:
+            acct = ctx.load(u, name)
+            settled = [] if acct is None else timeline.settle(ctx, u, acct, t)
+            if acct is not None:
+                u.save(acct)
+            if settled and ctx.logging:  # logged too, so that a replay brings the account there
+                call.log(ctx, u, (t, "advance", name, {"to": t}, None, "advanced", None, "", None,
+                                  ctx.book.revision))
+            out.extend(settled)
+    out.sort(key=_at)  # stable: at one instant, accounts by name, each in settle order
+    return out
+
+
+def _at(d: Decision) -> dt.datetime:
+    return d.at
