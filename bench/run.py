@@ -121,10 +121,13 @@ def _replay_child(accounts: int, backend: str) -> dict[str, Any]:
     return {"accounts": accounts, "error": tail}
 
 
-def bench_replay(sizes: list[int], sqlite_sizes: list[int]) -> dict[str, list[dict[str, Any]]]:
+def bench_replay(sizes: list[int], sqlite_sizes: list[int],
+                 bulk_sizes: list[int]) -> dict[str, list[dict[str, Any]]]:
     return {
         "memory": [_replay_child(n, "memory") for n in sizes],
         "sqlite": [_replay_child(n, "sqlite") for n in sqlite_sizes],
+        # the bulk path: Engine.batch(), replay.BATCH calls per transaction
+        "sqlite_bulk": [_replay_child(n, "sqlite-bulk") for n in bulk_sizes],
     }
 
 
@@ -178,14 +181,16 @@ def machine() -> dict[str, Any]:
                          f"`{sysconfig.get_config_var('CFLAGS')}` (the sdist's setup.py sets its own "
                          "optimisation flags)",
         "sqlalchemy": version("SQLAlchemy"),
+        "engine_compiled": __import__("engine").COMPILED,  # the optional mypyc build (README)
         "zen_engine": version("zen-engine"),
     }
 
 
 def render(result: dict[str, Any]) -> str:
     m = result["machine"]
+    build = "compiled engine (mypyc)" if m.get("engine_compiled") else "plain engine"
     lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Python {m['python']}, "
-             f"durable_rules {m['durable_rules']} ({result['mode']} mode)", ""]
+             f"durable_rules {m['durable_rules']}, {build} ({result['mode']} mode)", ""]
     dec = result["decisions"]
     lines.append(f"decision latency (send), microseconds per call, {dec['inputs']} inputs x {dec['repeat']}:")
     lines.append(f"  {'path':16} {'median':>8} {'p99':>8} {'agrees':>8}")
@@ -195,15 +200,15 @@ def render(result: dict[str, Any]) -> str:
     lines.append("  outcomes (rule: inputs): " + ", ".join(f"{k}: {v}" for k, v in dec["outcomes"].items()))
     lines.append("")
     lines.append("replay, a simulated year (rate over time inside engine calls):")
-    lines.append(f"  {'store':8} {'accounts':>9} {'calls':>9} {'events':>9} {'events/s':>10} "
+    lines.append(f"  {'store':11} {'accounts':>9} {'calls':>9} {'events':>9} {'events/s':>10} "
                  f"{'us/event':>9} {'peak RSS MB':>12}  us/event by quarter")
     for store, rows in result["replay"].items():
         for row in rows:
             if "error" in row:
-                lines.append(f"  {store:8} {row['accounts']:9} failed: {row['error']}")
+                lines.append(f"  {store:11} {row['accounts']:9} failed: {row['error']}")
                 continue
             quarters = " ".join(f"{q:.1f}" for q in row.get("us_per_event_by_quarter", []))
-            lines.append(f"  {store:8} {row['accounts']:9} {row['calls']:9} {row['events']:9} "
+            lines.append(f"  {store:11} {row['accounts']:9} {row['calls']:9} {row['events']:9} "
                          f"{row['events_per_s']:10.0f} {1e6 / row['events_per_s']:9.1f} "
                          f"{row['peak_rss_mb']:12.1f}  {quarters}")
     lines.append("")
@@ -229,21 +234,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--sizes", help="replay sizes in memory, comma-separated (overrides the mode)")
     ap.add_argument("--sqlite-sizes", help="replay sizes on SQLite, comma-separated (overrides the mode)")
+    ap.add_argument("--bulk-sizes", help="bulk replay sizes on SQLite (Engine.batch), comma-separated")
     args = ap.parse_args(argv)
     if args.quick:
-        n, repeat, sizes, sqlite_sizes = 2_000, 3, [1_000, 3_000], [300]
+        n, repeat, sizes, sqlite_sizes, bulk_sizes = 2_000, 3, [1_000, 3_000], [300], [300]
     else:
         n, repeat, sizes, sqlite_sizes = 20_000, 5, [1_000, 10_000, 100_000], [1_000, 10_000]
+        bulk_sizes = [1_000, 10_000, 100_000]
     if args.sizes is not None:
         sizes = [int(x) for x in args.sizes.split(",") if x]
     if args.sqlite_sizes is not None:
         sqlite_sizes = [int(x) for x in args.sqlite_sizes.split(",") if x]
+    if args.bulk_sizes is not None:
+        bulk_sizes = [int(x) for x in args.bulk_sizes.split(",") if x]
     with tempfile.TemporaryDirectory():
         result = {
             "machine": machine(),
             "mode": "quick" if args.quick else "full",
             "decisions": bench_decisions(n, repeat),
-            "replay": bench_replay(sizes, sqlite_sizes),
+            "replay": bench_replay(sizes, sqlite_sizes, bulk_sizes),
             "startup_s": bench_startup(),
             "sqlite_commit_floor_us": commit_floor(),
             "simulate_scaling": bench_simulate_scaling(),

@@ -28,12 +28,14 @@ from engine.rules.book import RuleBook
 from engine.scenario.load import Scenario, load_scenario
 from engine.scenario.run import ScenarioResult, run_scenario
 from engine.source.diagnostics import Diagnostic, Location
+from engine.store.batch import Batch
 
 __version__ = "0.1.0"
 
 __all__ = [
     "COMPILED",
     "Balance",
+    "Batch",
     "Call",
     "Decision",
     "Diagnostic",

@@ -108,4 +108,10 @@ def _run_all(scenarios: list[Scenario], rules: Any, db: str | None) -> list[Scen
             runner = Runner(scn, eng)
             runner.preflight()
             runners.append(runner)
-        return [r.run(bar) for r in runners]
+        return [_run(r, bar) for r in runners]
+
+
+def _run(runner: Runner, bar: ProgressBar) -> ScenarioResult:
+    """A scenario's calls, committed in batches (a --db store is written in bulk; memory is not batched)."""
+    with runner.eng.batch():
+        return runner.run(bar)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -46,6 +47,7 @@ from engine.rules.book import RuleBook
 from engine.source.marked import YMap
 from engine.source.paths import resolve_policy, resolve_rules
 from engine.store.base import Store, open_store
+from engine.store.batch import Batch
 
 At = dt.datetime | dt.date | str
 
@@ -162,6 +164,28 @@ class Engine:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+    def batch(self, every: int = 1000) -> AbstractContextManager[Batch]:
+        """Group calls for bulk work: up to ``every`` calls per transaction instead of one each.
+
+        ``with engine.batch() as b:`` makes every call of this thread, until the
+        block ends, join an open transaction that is committed every ``every``
+        calls and at the end. Each call is still all or nothing (a refused call
+        changes nothing, and the calls before it stand), but a call that
+        returned is only safe once committed: if the block raises, or the
+        process dies, the calls since the last commit are lost together, and
+        ``b.committed`` says how many are safe, so a bulk job can go on from
+        there. A read outside a call (``history``, ``log``, ``advance``'s list
+        of accounts ...) first commits what the batch holds. Meanwhile other
+        writers of the store wait (SQLite's write lock; on PostgreSQL the
+        locks of the accounts written). The in-memory store applies each call
+        at once, so there a batch changes nothing. Inside a batch, a batch
+        joins it.
+        """
+        if type(every) is not int or not 1 <= every <= 1_000_000:
+            raise InvalidCall(f"every must be a whole number from 1 to 1,000,000, got {every!r}",
+                              "invalid_argument")
+        return self._store.batch(every)
 
     # --- accounts ---------------------------------------------------------------------------
 

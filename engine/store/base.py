@@ -25,6 +25,7 @@ from engine.errors import EngineError
 from engine.ledger.state import AccountState, LotRec, MsgRec
 from engine.model import Decision, LedgerEntry, LoggedCall
 from engine.source.paths import PathProblem, path_kind
+from engine.store.batch import Batch
 
 
 class Unit(Protocol):
@@ -87,6 +88,10 @@ class Store(Protocol):
         ``write=False`` is always rolled back: a read may bring an account up to
         an instant to answer, and nothing it computed is stored.
         """
+
+    def batch(self, every: int) -> AbstractContextManager[Batch]:
+        """Calls in this thread join transactions of up to ``every`` calls (:mod:`engine.store._sql_batch`),
+        committed at the end, rolled back if the block raises. A batch inside a batch joins it."""
 
     def accounts(self) -> list[str]: ...
 

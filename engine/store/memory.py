@@ -22,6 +22,8 @@ import datetime as dt
 import heapq
 import threading
 from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
 from operator import attrgetter
 from types import TracebackType
 from typing import Any
@@ -29,6 +31,7 @@ from typing import Any
 from engine.ledger.state import ACCOUNT_FIELDS, MSG_FIELDS, AccountState, LotRec, MsgRec, message_from_row
 from engine.model import Decision, LedgerEntry, LoggedCall, build, logged_call, usable_at
 from engine.store._rows import Rows
+from engine.store.batch import Batch
 
 _ACCOUNT_SLOTS: tuple[str, ...] = ACCOUNT_FIELDS
 _account_fields = attrgetter(*_ACCOUNT_SLOTS)
@@ -79,9 +82,23 @@ class MemoryStore:
         self._due: list[tuple[dt.datetime, str]] = []
         self._queued: dict[str, dt.datetime | None] = {}
         self._lock = threading.RLock()
+        self._batch: Batch | None = None
 
     def unit(self, write: bool = True) -> MemoryUnit:
         return MemoryUnit(self, write)
+
+    @contextmanager
+    def batch(self, every: int) -> Iterator[Batch]:
+        """Nothing to group here: each call is applied whole when it returns, as outside a batch."""
+        info = self._batch
+        if info is not None:  # inside a batch: join it
+            yield info
+            return
+        self._batch = info = Batch(every)
+        try:
+            yield info
+        finally:
+            self._batch = None
 
     def accounts(self) -> list[str]:
         return sorted(self._accounts)
@@ -167,6 +184,8 @@ class MemoryUnit:
                 journal = self._undo
                 while journal:  # newest first
                     _take_back(journal.pop())
+            elif self.s._batch is not None:
+                self.s._batch.committed += 1
         finally:
             self._undo.clear()
             for acct in self._noted:

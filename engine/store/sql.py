@@ -25,32 +25,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.errors import EngineError
-from engine.ledger.state import AccountState, LotRec, MsgRec, reminder_heap
-from engine.model import LOG_RECORD, Decision, LedgerEntry, LoggedCall
+from engine.ledger.state import LotRec
+from engine.model import LedgerEntry, LoggedCall
+from engine.store._sql_batch import CoreBatch, SqliteBatch
 from engine.store._sql_exec import CoreExec, DriverExec, store_errors
 from engine.store._sql_schema import (
-    ACCOUNT_COLS,
-    AWAITING,
-    CONNECTED,
-    HAS_REVISION,
-    INSERT_ACCOUNT,
-    INSERT_CALL,
-    INSERT_CONNECTION,
-    INSERT_ENTRY,
-    INSERT_KEY,
-    INSERT_LOT,
-    INSERT_MESSAGE,
-    INSERT_REVISION,
-    LIVE_LOTS,
-    MESSAGE_EXISTS,
-    PENDING_REMINDERS,
     SCHEMA_VERSION,
     SELECT_ACCOUNT,
-    SELECT_KEY,
-    SELECT_MESSAGE,
-    UPDATE_LOT,
-    USABLE_LOTS,
-    account_row,
     accounts_t,
     calls_t,
     entries_t,
@@ -58,17 +39,15 @@ from engine.store._sql_schema import (
     from_utc_text,
     lot_from_row,
     lots_t,
-    message_columns,
-    message_from_row,
     messages_t,
     meta_t,
     metadata,
     one_line,
-    opt_instant,
     revisions_t,
-    sets,
     utc_text,
 )
+from engine.store._sql_unit import SqlUnit
+from engine.store.batch import Batch
 
 
 def _dialect_corner(engine: sa.Engine, create: bool) -> tuple[Callable[[sa.Connection], None], str]:
@@ -197,7 +176,15 @@ class SqlStore:
 
     @contextmanager
     def unit(self, write: bool = True) -> Iterator[SqlUnit]:
-        """One transaction; ``write=False`` always rolls back (a read that may compute, never store)."""
+        """One transaction; ``write=False`` always rolls back (a read that may compute, never store).
+
+        Inside a batch (:meth:`batch`), one savepoint of the batch's transaction instead.
+        """
+        batch = getattr(self._local, "batch", None)
+        if batch is not None:
+            with store_errors(), self._memory_lock, batch.call(write, self._batch_unit) as unit:
+                yield unit
+            return
         if self._sqlite:
             with store_errors(), self._sqlite_unit(write) as unit:
                 yield unit
@@ -248,8 +235,41 @@ class SqlStore:
             self._fairies.append(fairy)
         return fairy.driver_connection
 
+    def _batch_unit(self, conn: Any) -> SqlUnit:
+        return SqlUnit(DriverExec(conn) if self._sqlite else CoreExec(conn), self._select_account)
+
+    @contextmanager
+    def batch(self, every: int) -> Iterator[Batch]:
+        """See :mod:`engine.store._sql_batch`: many calls per transaction, for bulk work."""
+        if getattr(self._local, "batch", None) is not None:  # inside a batch: join it
+            yield self._local.batch.info
+            return
+        info = Batch(every)
+        with store_errors():
+            batch: SqliteBatch | CoreBatch = (
+                SqliteBatch(info, self._raw_connection()) if self._sqlite else CoreBatch(info, self._engine))
+        self._local.batch = batch
+        try:
+            yield info
+        except BaseException:
+            self._local.batch = None
+            with store_errors():
+                batch.rollback()
+                batch.close()
+            raise
+        self._local.batch = None
+        with store_errors():
+            try:
+                batch.commit()
+            finally:
+                batch.close()
+
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
+        batch = getattr(self._local, "batch", None)
+        if batch is not None:  # another connection: it must see every call made so far
+            with store_errors():
+                batch.commit()
         with store_errors(), self._engine.connect() as conn:
             conn.execution_options(inmail_read=True)
             with conn.begin():
@@ -327,170 +347,9 @@ class SqlStore:
         self._engine.dispose()
 
 
-_UPDATES: dict[tuple[str, str, tuple[str, ...]], str] = {}
-
-
-def _update(table: str, key: str, row: dict[str, Any], key_value: Any) -> tuple[str, dict[str, Any]]:
-    """An UPDATE of just the changed columns in ``row`` (statement text built once per column set).
-
-    Writing only what changed means an untouched indexed column costs no index write.
-    """
-    cols = tuple(row)
-    sql = _UPDATES.get((table, key, cols))
-    if sql is None:
-        sql = _UPDATES[(table, key, cols)] = one_line(f"UPDATE {table} SET {sets(cols)} WHERE {key} = :{key}")
-    return sql, {**row, key: key_value}
-
-
-class SqlUnit:
-    """One transaction; implements :class:`~engine.store.base.Unit`."""
-
-    def __init__(self, conn: CoreExec | DriverExec, select_account: str) -> None:
-        self._c = conn
-        self._select_account = select_account
-        self._next_lot: dict[str, int] = {}  # lot ids below this were loaded (update), others are new
-        self._messages: dict[str, MsgRec] = {}
-        self._written: dict[str, dict[str, Any]] = {}  # each message's columns as the database has them
-        self._rows: dict[str, dict[str, Any]] = {}  # each account's row as the database has it
-
-    def recorded(self, key: str) -> tuple[str | None, Decision] | None:
-        """The request and Decision stored under ``key`` (a store written before requests were kept
-        holds the bare Decision: its request is unknown, None)."""
-        row = self._c.one(SELECT_KEY, {"key": key})
-        if row is None:
-            return None
-        data = json.loads(row[0])
-        if "decision" in data and "request" in data:
-            return data["request"], Decision.from_dict(data["decision"])
-        return None, Decision.from_dict(data)
-
-    def keep_revision(self, revision: str, texts: dict[str, Any]) -> None:
-        if self._c.one(HAS_REVISION, {"revision": revision}) is None:
-            self._c.run(INSERT_REVISION, {"revision": revision, "texts": json.dumps(texts)})
-
-    def log(self, record: tuple[Any, ...]) -> int:  # the database numbers the log
-        fields = dict(zip(LOG_RECORD, record, strict=True))
-        rows = self._c.all(INSERT_CALL, {**fields, "at": utc_text(fields["at"]),
-                                         "args": json.dumps(fields["args"], default=_iso)})
-        return int(rows[0][0])
-
-    def remember(self, key: str, account: str, request: str, decision: Decision) -> None:
-        kept = json.dumps({"request": request, "decision": decision.to_dict()})
-        self._c.run(INSERT_KEY, {"key": key, "account": account, "decision": kept})
-
-    def account(self, name: str, spent: bool = True) -> AccountState | None:
-        row = self._c.one(self._select_account, {"name": name})
-        if row is None:
-            return None
-        (plan, active, payment, since, anchor, clock, start_pending, renew_k, next_renewal, next_due, balance,
-         next_lot, next_seq, next_msg) = row
-        acct = AccountState(name, plan, payment, from_utc_text(since), from_utc_text(anchor))
-        acct.active = bool(active)
-        acct.clock = from_utc_text(clock)
-        acct.start_pending = bool(start_pending)
-        acct.renew_k = renew_k
-        acct.next_renewal = opt_instant(next_renewal)
-        acct.next_due = opt_instant(next_due)
-        acct.balance, acct.next_lot, acct.next_seq, acct.next_msg = balance, next_lot, next_seq, next_msg
-        rows = self._c.all(LIVE_LOTS if spent else USABLE_LOTS, {"account": name, "t": clock})
-        acct.lots = [LotRec(i, src, n, left, from_utc_text(g), from_utc_text(e))
-                     for i, src, n, left, g, e in rows]
-        rows = self._c.all(PENDING_REMINDERS, {"sender": name, "no": False})
-        acct.reminders = reminder_heap((from_utc_text(t), seq, i) for t, seq, i in rows)
-        self._next_lot[name] = acct.next_lot
-        self._rows[name] = dict(zip(ACCOUNT_COLS, row, strict=True))
-        return acct
-
-    def new_account(self, acct: AccountState) -> None:
-        row = self._rows[acct.name] = account_row(acct)
-        self._c.run(INSERT_ACCOUNT, row)
-        self._next_lot[acct.name] = acct.next_lot
-
-    def save(self, acct: AccountState) -> None:
-        c = self._c
-        now = account_row(acct)
-        before = self._rows.get(acct.name)
-        changed = {k: now[k] for k in ACCOUNT_COLS if before is None or before[k] != now[k]}
-        self._rows[acct.name] = now
-        if changed:  # only what changed: an unchanged next_due costs no index write
-            c.run(*_update("accounts", "name", changed, acct.name))
-        first_new = self._next_lot.get(acct.name, 1)
-        new = [{"account": acct.name, "id": lot.id, "source": lot.source, "amount": lot.amount,
-                "remaining": lot.remaining, "granted_at": utc_text(lot.granted_at),
-                "expires_at": utc_text(lot.expires_at)}
-               for lot in acct.dirty.values() if lot.id >= first_new]
-        if new:
-            c.many(INSERT_LOT, new)
-        spent = [{"account": acct.name, "id": lot.id, "remaining": lot.remaining}
-                 for lot in acct.dirty.values() if lot.id < first_new]
-        if spent:
-            c.many(UPDATE_LOT, spent)
-        if acct.entries:
-            c.many(INSERT_ENTRY, [
-                {"account": e.account, "seq": e.seq, "at": utc_text(e.at), "kind": e.kind, "lot": e.lot,
-                 "amount": e.amount, "balance_after": e.balance_after, "event": e.event, "rule": e.rule,
-                 "requirements": ",".join(e.requirements), "message": e.message, "note": e.note}
-                for e in acct.entries])
-        self._next_lot[acct.name] = acct.next_lot
-        acct.dirty.clear()
-        acct.prior = {}
-        acct.entries.clear()
-
-    def message(self, message_id: str) -> MsgRec | None:
-        """One record per message per transaction, so every change made to it is written."""
-        msg = self._messages.get(message_id)
-        if msg is None:
-            row = self._c.one(SELECT_MESSAGE, {"id": message_id})
-            if row is None:
-                return None
-            msg = self._messages[message_id] = message_from_row(row)
-            self._written[message_id] = message_columns(msg)
-        return msg
-
-    def message_exists(self, message_id: str) -> bool:
-        if message_id in self._messages:
-            return True
-        return self._c.one(MESSAGE_EXISTS, {"id": message_id}) is not None
-
-    def add_message(self, msg: MsgRec) -> None:
-        self._messages[msg.id] = msg
-        cols = self._written[msg.id] = message_columns(msg)
-        self._c.run(INSERT_MESSAGE, {"id": msg.id, "seq": msg.seq, "sender": msg.sender,
-                                      "recipient": msg.recipient, "kind": msg.kind,
-                                      "sent_at": utc_text(msg.sent_at), **cols})
-
-    def update_message(self, msg: MsgRec) -> None:
-        """Write only the columns that changed: an untouched indexed column costs no index write."""
-        now = message_columns(msg)
-        before = self._written.get(msg.id)
-        changed = {k: v for k, v in now.items() if before is None or before[k] != v}
-        self._written[msg.id] = now
-        if changed:
-            self._c.run(*_update("messages", "id", changed, msg.id))
-
-    def awaiting(self, sender: str, recipient: str) -> bool:
-        args = {"sender": sender, "recipient": recipient, "yes": True}
-        return self._c.one(AWAITING, args) is not None
-
-    def connected(self, a: str, b: str) -> bool:
-        return self._c.one(CONNECTED, {"a": a, "b": b}) is not None
-
-    def connect(self, a: str, b: str, at: dt.datetime) -> None:
-        for x, y in ((a, b), (b, a)):
-            if not self.connected(x, y):
-                self._c.run(INSERT_CONNECTION, {"a": x, "b": y, "at": utc_text(at)})
-
-
 def _shown(url: str) -> str:
     """The URL as it may be printed: without its password."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:  # not even a URL: nothing secret to hide in it
         return url
-
-
-def _iso(value: Any) -> str:
-    """Instants in a call's arguments, as the log writes them (JSON has no datetime)."""
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot log a {type(value).__name__}")

@@ -32,7 +32,7 @@ def test_decision_paths_agree_on_every_input() -> None:
     assert all(n > 0 for n in out["outcomes"].values()), out["outcomes"]  # every send rule decides some
 
 
-@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "sqlite-bulk"])
 def test_tiny_replay_reports_its_rate_and_memory(backend: str) -> None:
     from bench.replay import replay
 
