@@ -2,13 +2,14 @@
 
 Account records live here between calls and the engine mutates them in
 place, so a call costs no copying of the ledger and no SQL. What only grows
-(ledger entries, messages, stored lots, the event log) is kept as plain
-tuples of plain values: CPython's garbage collector stops tracking such a
-tuple after its first collection, so a year of a large replay costs no
-collector time and about half the memory of one object per record (records
-are rebuilt when they are read). A unit keeps an undo journal: the first
-time it hands out an account it notes that record's fields, and every write
-to the store's own tables notes how to take it back. Leaving the unit normally forgets the journal;
+(ledger entries, stored lots, the event log) is kept as plain tuples in
+:class:`~engine.store._rows.Rows`, and messages as plain tuples in a dict:
+CPython's garbage collector stops tracking such tuples, so a large replay
+does not spend its time walking them, and a tuple takes about half the
+memory of an object with a ``__dict__`` (records are rebuilt when they are
+read). A unit keeps an undo journal: the first time it hands out an account
+it notes that record's fields, and every write to the store's own tables
+notes how to take it back. Leaving the unit normally forgets the journal;
 leaving it by an exception (or leaving a read-only unit) plays it backwards,
 so a call applies whole or not at all, exactly as on the SQL stores.
 
@@ -64,10 +65,9 @@ class MemoryStore:
         self._lots: dict[str, dict[int, int]] = {}
         self._entries = Rows()
         self._history: dict[str, array[int]] = {}
-        # a message's row is written anew when it changes (a response, its reminder); the index
-        # (id -> position of its newest row) is a dict of text and numbers, which is not tracked
-        self._message_rows = Rows()
-        self._messages: dict[str, int] = {}
+        # id -> MsgRec.row (kept in a dict, not Rows: a message changes, and versions in Rows cost
+        # more memory than the collector time they save)
+        self._messages: dict[str, tuple[Any, ...]] = {}
         self._pairs: dict[str, str] = {}  # _pair(sender, recipient) -> the message that blocks it
         self._connections: set[tuple[str, str]] = set()
         self._keys: dict[str, tuple[str | None, Decision]] = {}
@@ -258,10 +258,9 @@ class MemoryUnit:
     def message(self, message_id: str) -> MsgRec | None:
         msg = self._msgs.get(message_id)
         if msg is None:
-            pos = self.s._messages.get(message_id)
-            if pos is None:
+            row = self.s._messages.get(message_id)
+            if row is None:
                 return None
-            row = self.s._message_rows[pos]
             msg = self._msgs[message_id] = message_from_row(row)
         return msg
 
@@ -274,10 +273,8 @@ class MemoryUnit:
 
     def update_message(self, msg: MsgRec) -> None:
         s = self.s
-        row = _message_row(msg)
         self._note_key(s._messages, msg.id)
-        self._undo.append((_CUT, s._message_rows, len(s._message_rows)))
-        s._messages[msg.id] = s._message_rows.append(row)
+        s._messages[msg.id] = row = _message_row(msg)
         if row[_AWAITING]:
             pair = _pair(msg.sender, msg.recipient)
             if s._pairs.get(pair) != msg.id:
@@ -291,7 +288,7 @@ class MemoryUnit:
     def awaiting(self, sender: str, recipient: str) -> bool:
         s = self.s
         msg_id = s._pairs.get(_pair(sender, recipient))
-        return msg_id is not None and s._message_rows[s._messages[msg_id]][_AWAITING]
+        return msg_id is not None and s._messages[msg_id][_AWAITING]
 
     def connected(self, a: str, b: str) -> bool:
         return (a, b) in self.s._connections
