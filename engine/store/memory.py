@@ -38,10 +38,13 @@ _ACCOUNT_SLOTS: tuple[str, ...] = ACCOUNT_FIELDS
 _account_fields = attrgetter(*_ACCOUNT_SLOTS)
 _message_row = attrgetter(*MSG_FIELDS)
 _AWAITING, _REMINDED_AT = MSG_FIELDS.index("awaiting"), MSG_FIELDS.index("reminded_at")
-#: a ledger entry as the store keeps it: its fields but ``account`` (the history is per account)
-_ENTRY_FIELDS = ("seq", "at", "kind", "lot", "amount", "balance_after", "event", "rule", "requirements",
-                 "message", "note")
-_entry_row = attrgetter(*_ENTRY_FIELDS)
+_ID, _SEQ, _SENDER = MSG_FIELDS.index("id"), MSG_FIELDS.index("seq"), MSG_FIELDS.index("sender")
+#: a ledger entry as the store keeps it: the fields that vary, then its cause (the fields a rule fixes,
+#: one shared tuple for each rule and kind), without ``account`` (the history is per account)
+_ENTRY_OWN = ("seq", "at", "lot", "amount", "balance_after", "message")
+_ENTRY_CAUSE = ("kind", "event", "rule", "requirements", "note")
+_entry_own = attrgetter(*_ENTRY_OWN)
+_entry_cause = attrgetter(*_ENTRY_CAUSE)
 #: a stored lot: what a past balance needs (its remaining credits come from the entries)
 _lot_row = attrgetter("id", "source", "amount", "granted_at", "expires_at")
 #: the account fields that are containers the engine changes in place: noted as copies
@@ -68,16 +71,14 @@ class MemoryStore:
         # id -> MsgRec.row (kept in a dict, not Rows: a message changes, and versions in Rows cost
         # more memory than the collector time they save)
         self._messages: dict[str, tuple[Any, ...]] = {}
-        self._pairs: dict[str, str] = {}  # _pair(sender, recipient) -> the message that blocks it
+        self._pairs: dict[str, str] = {}  # _pair(sender, recipient) -> the message blocking it, while it does
         self._connections: set[tuple[str, str]] = set()
         self._keys: dict[str, tuple[str | None, Decision]] = {}
-        #: the event log: each call's record as the engine gave it, its args as (names, values)
+        #: the event log: per call (shape, at, account, key, message, *argument values), the shape being
+        #: (method, argument names, outcome, reason, rule, revision), one shared tuple per distinct one
         self._calls = Rows()
-        self._names: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple of argument names per shape
+        self._shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # also the entries' causes
         self._revisions: dict[str, dict[str, Any]] = {}
-        #: (reminded at, sender, send order, id) of each message reminded, and the ids reminded
-        self._reminders = Rows()
-        self._reminded: dict[str, int] = {}
         #: (next due instant, account) with lazy deletion: an entry is live if it matches the account
         self._due: list[tuple[dt.datetime, str]] = []
         self._queued: dict[str, dt.datetime | None] = {}
@@ -139,9 +140,8 @@ class MemoryStore:
 
     def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
         with self._lock:
-            return [logged_call(seq, (*c[:3], dict(zip(c[3], c[4], strict=True)), *c[5:]))
-                    for seq, c in enumerate(self._calls, 1)
-                    if (account is None or c[2] == account) and (since is None or c[0] >= since)]
+            return [logged_call(seq, _record(c)) for seq, c in enumerate(self._calls, 1)
+                    if (account is None or c[2] == account) and (since is None or c[1] >= since)]
 
     def log_complete(self) -> bool:
         return True
@@ -151,7 +151,10 @@ class MemoryStore:
             return self._revisions.get(revision)
 
     def reminded(self, at: dt.datetime | None) -> list[tuple[dt.datetime, str, int, str]]:
-        found = [r for r in self._reminders if at is None or r[0] <= at]
+        """A scan of the messages: a query, not a step of a call, so no index is kept for it."""
+        with self._lock:
+            found = [(m[_REMINDED_AT], m[_SENDER], m[_SEQ], m[_ID]) for m in self._messages.values()
+                     if m[_REMINDED_AT] is not None and (at is None or m[_REMINDED_AT] <= at)]
         found.sort()
         return found
 
@@ -246,7 +249,10 @@ class MemoryUnit:
             rows = s._entries
             self._undo.append((_CUT, history, len(history)))
             self._undo.append((_CUT, rows, len(rows)))
-            history.extend([rows.append(e) for e in map(_entry_row, acct.entries)])
+            causes = s._shapes
+            for e in acct.entries:
+                cause = _entry_cause(e)
+                history.append(rows.append((*_entry_own(e), causes.setdefault(cause, cause))))
             acct.entries.clear()
         due = acct.next_due
         if s._queued.get(name) != due:
@@ -275,15 +281,14 @@ class MemoryUnit:
         s = self.s
         self._note_key(s._messages, msg.id)
         s._messages[msg.id] = row = _message_row(msg)
-        if row[_AWAITING]:
-            pair = _pair(msg.sender, msg.recipient)
-            if s._pairs.get(pair) != msg.id:
-                self._note_key(s._pairs, pair)
-                s._pairs[pair] = msg.id
-        if row[_REMINDED_AT] is not None and msg.id not in s._reminded:
-            self._note_key(s._reminded, msg.id)
-            self._undo.append((_CUT, s._reminders, len(s._reminders)))
-            s._reminded[msg.id] = s._reminders.append((row[_REMINDED_AT], msg.sender, msg.seq, msg.id))
+        pair = _pair(msg.sender, msg.recipient)
+        blocking = s._pairs.get(pair)
+        if row[_AWAITING] and blocking != msg.id:
+            self._note_key(s._pairs, pair)
+            s._pairs[pair] = msg.id
+        elif not row[_AWAITING] and blocking == msg.id:  # released: forget the pair
+            self._note_key(s._pairs, pair)
+            del s._pairs[pair]
 
     def awaiting(self, sender: str, recipient: str) -> bool:
         s = self.s
@@ -307,18 +312,27 @@ class MemoryUnit:
     def log(self, record: tuple[Any, ...]) -> int | None:
         if not self.s.logging:
             return None
-        calls, names = self.s._calls, self.s._names
-        args: dict[str, Any] = record[3]
-        shape = tuple(args)
-        # (names, values) rather than the dict: a tuple of plain values is left alone by the collector
-        calls.append((*record[:3], names.setdefault(shape, shape), tuple(args.values()), *record[4:]))
+        calls, shapes = self.s._calls, self.s._shapes
+        at, method, account, args, key, outcome, reason, rule, message, revision = record
+        shape = (method, tuple(args), outcome, reason, rule, revision)
+        # one flat tuple of plain values (no dict): it costs the collector nothing once untracked
+        calls.append((shapes.setdefault(shape, shape), at, account, key, message, *args.values()))
         self._undo.append((_CUT, calls, len(calls) - 1))
         return len(calls)
 
 
 def _entry(account: str, row: tuple[Any, ...]) -> LedgerEntry:
-    """The LedgerEntry of a stored row (see ``_ENTRY_FIELDS``)."""
-    return build(LedgerEntry, {"account": account, **dict(zip(_ENTRY_FIELDS, row, strict=True))})
+    """The LedgerEntry of a stored row (see ``_ENTRY_OWN``)."""
+    fields = dict(zip(_ENTRY_OWN, row, strict=False))
+    fields.update(zip(_ENTRY_CAUSE, row[-1], strict=True))
+    return build(LedgerEntry, {"account": account, **fields})
+
+
+def _record(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A stored log row as the record the engine gave (:data:`~engine.model.LOG_RECORD` order)."""
+    (method, names, outcome, reason, rule, revision), at, account, key, message = row[:5]
+    return (at, method, account, dict(zip(names, row[5:], strict=True)), key, outcome, reason, rule, message,
+            revision)
 
 
 def _take_back(entry: tuple[Any, ...]) -> None:
