@@ -1,6 +1,7 @@
 """A separate process for the store tests: a long keyed replay, or one send after a barrier.
 
     python store_worker.py replay DB           # every call of workload(), printing each index done
+    python store_worker.py batch DB            # the same in Engine.batch(every=BATCH)
     python store_worker.py send DB I BARRIER   # wait for BARRIER to exist, then alice -> rI, print outcome
 
 The workload is deterministic, and every call carries an idempotency key
@@ -20,6 +21,8 @@ from typing import Any
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 Call = tuple[str, tuple[Any, ...], dict[str, Any]]
+#: calls per commit in ``batch`` mode
+BATCH = 50
 
 
 def race_sends(db: str, barrier: Path, processes: int = 8) -> list[dict[str, Any]]:
@@ -88,12 +91,18 @@ def run(eng: Any, calls: list[Call], progress: bool = False) -> None:
 
 
 def main(argv: list[str]) -> None:
-    from engine import Engine
+    from engine import Engine, InvalidCall
 
     mode, db = argv[0], argv[1]
     with Engine.open(db=db) as eng:
         if mode == "replay":
             run(eng, workload(), progress=True)
+        elif mode == "batch":  # the same, 50 calls per commit; prints "index committed-so-far"
+            with eng.batch(every=BATCH) as b:
+                for i, (method, args, kwargs) in enumerate(workload()):
+                    with contextlib.suppress(InvalidCall):
+                        getattr(eng, method)(*args, **kwargs)
+                    print(i, b.committed, flush=True)
         elif mode == "send":
             barrier = Path(argv[3])
             print("ready", flush=True)

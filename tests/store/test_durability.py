@@ -10,7 +10,7 @@ from pathlib import Path
 
 from engine import Engine, InvalidCall
 
-from .store_worker import race_sends, workload
+from .store_worker import BATCH, race_sends, workload
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("store_worker.py")
@@ -68,6 +68,45 @@ def test_killed_replay_has_no_half_applied_event_and_resumes_to_the_same_ledger(
         for name in ref.accounts():
             assert sql.history(name) == ref.history(name)
         assert sql.reminded() == ref.reminded()
+
+
+def test_a_batch_killed_mid_way_keeps_exactly_its_committed_calls(tmp_path: Path) -> None:
+    db = tmp_path / "batch-crash.db"
+    Engine.open(db=str(db)).close()
+    proc = subprocess.Popen([sys.executable, str(WORKER), "batch", str(db)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    done = reported = -1
+    for line in proc.stdout:
+        done, reported = map(int, line.split())
+        if done >= KILL_AFTER:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert done >= KILL_AFTER and proc.returncode == -signal.SIGKILL
+
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        keys = {row[0] for row in con.execute("SELECT key FROM idempotency")}
+    finally:
+        con.close()
+    # whole batches only: the calls committed are a multiple of the batch, and at least what was reported
+    assert len(keys) % BATCH == 0 and len(keys) >= reported > 0
+    calls = workload()
+    committed = max(int(k[1:]) for k in keys) + 1
+    with Engine.open() as ref, Engine.open(db=str(db)) as sql:
+        expected_keys: set[str] = set()
+        apply(ref, calls[:committed], expected_keys)
+        assert keys == expected_keys  # a prefix of the calls, each one whole
+        for name in ref.accounts():
+            assert sql.history(name) == ref.history(name)
+        with sql.batch(every=BATCH):  # the job goes on from its last commit to the same end
+            apply(sql, calls)
+        apply(ref, calls[committed:])
+        for name in ref.accounts():
+            assert sql.history(name) == ref.history(name)
 
 
 def test_eight_processes_race_for_five_credits(tmp_path: Path) -> None:
