@@ -241,6 +241,8 @@ class MemoryUnit:
         if acct.dirty:
             # a lot already stored changed only its remaining credits, which the entries say
             new = [lot for lot_id, lot in acct.dirty.items() if lot_id not in lots]
+            if new:
+                self._undo.append((_CUT, s._lot_rows, len(s._lot_rows)))
             for lot in new:
                 self._undo.append((_KEY, lots, lot.id, _MISSING))
                 lots[lot.id] = s._lot_rows.append(_lot_row(lot))

@@ -27,28 +27,38 @@ def apply(eng: Engine, calls: list, keys: set[str] | None = None) -> None:
             keys.add(kwargs["key"])
 
 
-def test_killed_replay_has_no_half_applied_event_and_resumes_to_the_same_ledger(tmp_path: Path) -> None:
-    db = tmp_path / "crash.db"
+def kill_mid_way(mode: str, db: Path) -> list[str]:
+    """Run the worker in ``mode`` on ``db``, SIGKILL it once it reports call KILL_AFTER; its last line."""
     Engine.open(db=str(db)).close()  # the schema exists before the worker starts
-    proc = subprocess.Popen([sys.executable, str(WORKER), "replay", str(db)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, str(WORKER), mode, str(db)], cwd=ROOT,
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
-    done = -1
+    last = ["-1"]
     for line in proc.stdout:
-        done = int(line)
-        if done >= KILL_AFTER:
+        last = line.split()
+        if int(last[0]) >= KILL_AFTER:
             break
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     proc.stdout.close()
-    assert done >= KILL_AFTER and proc.returncode == -signal.SIGKILL
+    assert int(last[0]) >= KILL_AFTER and proc.returncode == -signal.SIGKILL
+    return last
 
+
+def intact_keys(db: Path) -> set[str]:
+    """The idempotency keys of the calls the database holds, after checking the file is whole."""
     con = sqlite3.connect(db)
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        keys = {row[0] for row in con.execute("SELECT key FROM idempotency")}
+        return {row[0] for row in con.execute("SELECT key FROM idempotency")}
     finally:
         con.close()
+
+
+def test_killed_replay_has_no_half_applied_event_and_resumes_to_the_same_ledger(tmp_path: Path) -> None:
+    db = tmp_path / "crash.db"
+    kill_mid_way("replay", db)
+    keys = intact_keys(db)
     calls = workload()
     committed = max(int(k[1:]) for k in keys) + 1
     assert KILL_AFTER < committed < len(calls), "the kill should land mid-way"
@@ -72,26 +82,8 @@ def test_killed_replay_has_no_half_applied_event_and_resumes_to_the_same_ledger(
 
 def test_a_batch_killed_mid_way_keeps_exactly_its_committed_calls(tmp_path: Path) -> None:
     db = tmp_path / "batch-crash.db"
-    Engine.open(db=str(db)).close()
-    proc = subprocess.Popen([sys.executable, str(WORKER), "batch", str(db)], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    done = reported = -1
-    for line in proc.stdout:
-        done, reported = map(int, line.split())
-        if done >= KILL_AFTER:
-            break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    proc.stdout.close()
-    assert done >= KILL_AFTER and proc.returncode == -signal.SIGKILL
-
-    con = sqlite3.connect(db)
-    try:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        keys = {row[0] for row in con.execute("SELECT key FROM idempotency")}
-    finally:
-        con.close()
+    reported = int(kill_mid_way("batch", db)[1])  # the worker's b.committed when it was killed
+    keys = intact_keys(db)
     # whole batches only: the calls committed are a multiple of the batch, and at least what was reported
     assert len(keys) % BATCH == 0 and len(keys) >= reported > 0
     calls = workload()
