@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,11 +99,7 @@ def _paced(url: str, n: int, rate: float) -> dict[str, float]:
                 latencies.append(took * 1000)
         c.close()
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(per_thread)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _together(client, per_thread)
     return {"p50_ms": round(statistics.median(latencies), 2), "p99_ms": round(_pct(latencies, 0.99), 2),
             "rate": rate}
 
@@ -118,12 +115,17 @@ def _throughput(url: str, n: int, tag: str) -> float:
             assert status == 200, body
         c.close()
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    _together(client, clients)
+    return round(n / (time.perf_counter() - started), 1)
+
+
+def _together(client: Callable[[int], None], n: int) -> None:
+    """Run ``client(0)`` .. ``client(n - 1)`` in threads at once, and wait for all of them."""
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return round(n / (time.perf_counter() - started), 1)
 
 
 def _overspent(db: str) -> int:

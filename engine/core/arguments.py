@@ -76,6 +76,14 @@ def count(value: Any, what: str) -> int:
     return value
 
 
+def size(value: Any, what: str, most: int) -> int:
+    """A whole number from 1 to ``most`` that sizes something (a batch), never a bool or a float."""
+    if type(value) is not int or not 1 <= value <= most:
+        raise InvalidCall(f"{what} must be a whole number from 1 to {most:,}, got {_shown(value)}",
+                          "invalid_argument")
+    return value
+
+
 def choice(value: Any, what: str, choices: Any, code: str) -> str:
     """One of ``choices`` (a plan, a payment status, a response type); ``code`` otherwise."""
     if not isinstance(value, str) or value not in choices:

@@ -182,10 +182,7 @@ class Engine:
         at once, so there a batch changes nothing. Inside a batch, a batch
         joins it.
         """
-        if type(every) is not int or not 1 <= every <= 1_000_000:
-            raise InvalidCall(f"every must be a whole number from 1 to 1,000,000, got {every!r}",
-                              "invalid_argument")
-        return self._store.batch(every)
+        return self._store.batch(check.size(every, "every", 1_000_000))
 
     # --- accounts ---------------------------------------------------------------------------
 
