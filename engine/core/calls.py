@@ -83,14 +83,17 @@ def send(ctx: Context, store: Store, sender: str, recipient: str, t: dt.datetime
             raise InvalidCall(f"a message `{message_id}` already exists", "message_exists")
         system = timeline.settle(ctx, u, acct, t)
         facts = ctx.facts(acct, "sender")
-        facts["recipient.connected"] = u.connected(sender, recipient)
-        facts["pair.awaiting_response"] = u.awaiting(sender, recipient)
+        fresh = f"{sender}/{acct.next_msg}"  # the id a send without one takes, unless it is taken
+        asked = None if message_id is not None else fresh
+        connected, awaiting, taken = u.send_facts(sender, recipient, asked)
+        facts["recipient.connected"] = connected
+        facts["pair.awaiting_response"] = awaiting
         verdict = ctx.decide("send", facts)
         logged = ("send", {"sender": sender, "recipient": recipient, "at": t, "message_id": message_id})
         if verdict.outcome == "denied":  # a denied send records no message
             return call.apply(ctx, u, acct, verdict, t, system, idem, {}, message_id=message_id,
                               logged=logged)
-        msg_id = message_id if message_id is not None else call.new_id(u, acct)
+        msg_id = message_id if message_id is not None else call.new_id(u, acct) if taken else fresh
         msg = MsgRec(msg_id, acct.next_msg, sender, recipient,
                      "free" if verdict.outcome == "sent_free" else "inmail", t)
         acct.next_msg += 1

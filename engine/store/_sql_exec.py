@@ -4,11 +4,15 @@ The store's statements are plain SQL text with ``:name`` parameters, which
 both SQLAlchemy's ``text()`` and Python's sqlite3 driver accept. On SQLite the
 store runs them on the driver cursor of a pooled connection (Core's
 per-statement machinery cost several times the statement itself); on other
-backends it goes through Core. Both expose the same four calls.
+backends it goes through Core. On PostgreSQL a call's own transaction runs
+on the driver too (:class:`PgExec`), where the cost is round trips, not
+machinery: writes wait until something must be read, then go in one
+pipeline with that read (or with the ``COMMIT``). All expose the same calls.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +47,9 @@ class CoreExec:
     def many(self, sql: str, rows: list[dict[str, Any]]) -> None:
         self._c.execute(_text(sql), rows)
 
+    def gather(self, queries: list[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
+        return [self.all(sql, params) for sql, params in queries]
+
 
 class DriverExec:
     """The same statements on a SQLite driver cursor (named ``:param`` style is the driver's own)."""
@@ -64,8 +71,99 @@ class DriverExec:
     def many(self, sql: str, rows: list[dict[str, Any]]) -> None:
         self._cur.executemany(sql, rows)
 
+    def gather(self, queries: list[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
+        return [self.all(sql, params) for sql, params in queries]
+
+
+class PgExec:
+    """The same statements on a psycopg connection in autocommit mode, with the transaction by hand.
+
+    A loopback round trip to PostgreSQL costs about as much as the engine's
+    whole decision, and a call made some fifteen of them. Here ``BEGIN`` waits
+    for the first statement, a write (``run``, ``many``) waits for the next
+    read or the commit, and whatever waits goes in one pipeline with it, in
+    order: every read still sees every write before it, and an error in any
+    of them fails the call as before (the transaction is rolled back).
+    :meth:`gather` reads several things in one round trip. A send is five.
+    """
+
+    __slots__ = ("_begun", "_cur", "_pending", "_pg")
+
+    def __init__(self, pg: Any) -> None:
+        self._pg = pg
+        self._cur = pg.cursor()
+        self._begun = False
+        self._pending: list[tuple[str, Any, bool]] = []
+
+    def one(self, sql: str, params: dict[str, Any]) -> Any:
+        rows = self.gather([(sql, params)])[0]
+        return rows[0] if rows else None
+
+    def all(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        return self.gather([(sql, params)])[0]
+
+    def run(self, sql: str, params: dict[str, Any]) -> None:
+        self._pending.append((_pyformat(sql), params, False))
+
+    def many(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        self._pending.append((_pyformat(sql), rows, True))
+
+    def gather(self, queries: list[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
+        ops = self._pending
+        if not self._begun:
+            ops.insert(0, ("BEGIN", None, False))
+            self._begun = True
+        self._pending = []
+        pg = self._pg
+        cursors = [pg.cursor() for _ in queries]
+        with pg.pipeline():
+            self._send(ops)
+            for cur, (sql, params) in zip(cursors, queries, strict=True):
+                cur.execute(_pyformat(sql), params)
+        out = [cur.fetchall() for cur in cursors]
+        for cur in cursors:
+            cur.close()
+        return out
+
+    def commit(self) -> None:
+        """Whatever writes wait, then ``COMMIT``: one round trip (none for a call that did nothing)."""
+        ops, self._pending = self._pending, []
+        if not self._begun:
+            if not ops:
+                return
+            ops.insert(0, ("BEGIN", None, False))
+        self._begun = True  # until the COMMIT went through: a failed one is rolled back
+        with self._pg.pipeline():
+            self._send([*ops, ("COMMIT", None, False)])
+        self._begun = False
+
+    def rollback(self) -> None:
+        """Drop the waiting writes; roll back what the server has (nothing if the call never began)."""
+        self._pending = []
+        if self._begun:
+            self._begun = False
+            self._cur.execute("ROLLBACK")
+
+    def _send(self, ops: list[tuple[str, Any, bool]]) -> None:
+        cur = self._cur
+        for sql, params, many in ops:
+            if many:
+                cur.executemany(sql, params)
+            else:
+                cur.execute(sql, params)
+
 
 _TEXTS: dict[str, sa.TextClause] = {}
+_PYFORMAT: dict[str, str] = {}
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def _pyformat(sql: str) -> str:
+    """A ``:name`` statement in psycopg's ``%(name)s`` style, converted once."""
+    out = _PYFORMAT.get(sql)
+    if out is None:
+        out = _PYFORMAT[sql] = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+    return out
 
 
 def _text(sql: str) -> sa.TextClause:
@@ -86,11 +184,20 @@ def store_errors() -> Iterator[None]:
     """
     try:
         yield
-    except (sa.exc.DBAPIError, sqlite3.Error) as exc:
+    except Exception as exc:
+        if not isinstance(exc, sa.exc.DBAPIError | sqlite3.Error) and not _from_psycopg(exc):
+            raise
         orig = getattr(exc, "orig", exc)
         sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
         conflict = (isinstance(exc, sa.exc.IntegrityError | sqlite3.IntegrityError)
-                    or sqlstate in _PG_RETRY or "database is locked" in str(orig))
+                    or sqlstate in _PG_RETRY or (sqlstate or "").startswith("23")  # 23: a constraint
+                    or "database is locked" in str(orig))
         first_line = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]
         raise StoreUnavailable(f"the database refused the call ({first_line}); nothing was written, "
                                f"try again", "store_conflict" if conflict else "store_unavailable") from exc
+
+
+def _from_psycopg(exc: BaseException) -> bool:
+    """An error of the PostgreSQL driver itself (:class:`PgExec` runs it without SQLAlchemy), told
+    by its module so that a SQLite-only install never imports psycopg."""
+    return type(exc).__module__.partition(".")[0] == "psycopg"

@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.ledger.state import AccountState, LotRec, MsgRec, reminder_heap
 from engine.model import LOG_RECORD, Decision
-from engine.store._sql_exec import CoreExec, DriverExec
+from engine.store._sql_exec import CoreExec, DriverExec, PgExec
 from engine.store._sql_schema import (
     ACCOUNT_COLS,
     AWAITING,
@@ -62,7 +62,7 @@ def _update(table: str, key: str, row: dict[str, Any], key_value: Any) -> tuple[
 class SqlUnit:
     """One transaction; implements :class:`~engine.store.base.Unit`."""
 
-    def __init__(self, conn: CoreExec | DriverExec, select_account: str) -> None:
+    def __init__(self, conn: CoreExec | DriverExec | PgExec, select_account: str) -> None:
         self._c = conn
         self._select_account = select_account
         self._next_lot: dict[str, int] = {}  # lot ids below this were loaded (update), others are new
@@ -109,11 +109,12 @@ class SqlUnit:
         acct.next_renewal = opt_instant(next_renewal)
         acct.next_due = opt_instant(next_due)
         acct.balance, acct.next_lot, acct.next_seq, acct.next_msg = balance, next_lot, next_seq, next_msg
-        rows = self._c.all(LIVE_LOTS if spent else USABLE_LOTS, {"account": name, "t": clock})
+        lots, reminders = self._c.gather([
+            (LIVE_LOTS if spent else USABLE_LOTS, {"account": name, "t": clock}),
+            (PENDING_REMINDERS, {"sender": name, "no": False})])
         acct.lots = [LotRec(i, src, n, left, from_utc_text(g), from_utc_text(e))
-                     for i, src, n, left, g, e in rows]
-        rows = self._c.all(PENDING_REMINDERS, {"sender": name, "no": False})
-        acct.reminders = reminder_heap((from_utc_text(t), seq, i) for t, seq, i in rows)
+                     for i, src, n, left, g, e in lots]
+        acct.reminders = reminder_heap((from_utc_text(t), seq, i) for t, seq, i in reminders)
         self._next_lot[name] = acct.next_lot
         self._rows[name] = dict(zip(ACCOUNT_COLS, row, strict=True))
         return acct
@@ -185,9 +186,15 @@ class SqlUnit:
         if changed:
             self._c.run(*_update("messages", "id", changed, msg.id))
 
-    def awaiting(self, sender: str, recipient: str) -> bool:
-        args = {"sender": sender, "recipient": recipient, "yes": True}
-        return self._c.one(AWAITING, args) is not None
+    def send_facts(self, sender: str, recipient: str, new_id: str | None) -> tuple[bool, bool, bool]:
+        queries: list[tuple[str, dict[str, Any]]] = [
+            (CONNECTED, {"a": sender, "b": recipient}),
+            (AWAITING, {"sender": sender, "recipient": recipient, "yes": True})]
+        if new_id is not None:
+            queries.append((MESSAGE_EXISTS, {"id": new_id}))
+        found = self._c.gather(queries)
+        taken = new_id is not None and (new_id in self._messages or bool(found[2]))
+        return bool(found[0]), bool(found[1]), taken
 
     def connected(self, a: str, b: str) -> bool:
         return self._c.one(CONNECTED, {"a": a, "b": b}) is not None

@@ -58,8 +58,10 @@ class Unit(Protocol):
 
     def update_message(self, msg: MsgRec) -> None: ...
 
-    def awaiting(self, sender: str, recipient: str) -> bool:
-        """An InMail from sender to recipient still blocks the pair (``pair.awaiting_response``)."""
+    def send_facts(self, sender: str, recipient: str, new_id: str | None) -> tuple[bool, bool, bool]:
+        """What a send asks of the store, in one go (one round trip on a server): whether the
+        recipient is a 1st-degree connection, whether an InMail from sender to recipient still
+        blocks the pair (``pair.awaiting_response``), and whether a message ``new_id`` exists."""
 
     def connected(self, a: str, b: str) -> bool: ...
 

@@ -292,10 +292,11 @@ class MemoryUnit:
             self._note_key(s._pairs, pair)
             del s._pairs[pair]
 
-    def awaiting(self, sender: str, recipient: str) -> bool:
+    def send_facts(self, sender: str, recipient: str, new_id: str | None) -> tuple[bool, bool, bool]:
         s = self.s
         msg_id = s._pairs.get(_pair(sender, recipient))
-        return msg_id is not None and s._messages[msg_id][_AWAITING]
+        return ((sender, recipient) in s._connections, msg_id is not None and s._messages[msg_id][_AWAITING],
+                new_id is not None and new_id in s._messages)
 
     def connected(self, a: str, b: str) -> bool:
         return (a, b) in self.s._connections

@@ -19,7 +19,7 @@ import json
 import threading
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ from engine.errors import EngineError
 from engine.ledger.state import LotRec
 from engine.model import LedgerEntry, LoggedCall
 from engine.store._sql_batch import CoreBatch, SqliteBatch
-from engine.store._sql_exec import CoreExec, DriverExec, store_errors
+from engine.store._sql_exec import CoreExec, DriverExec, PgExec, store_errors
 from engine.store._sql_schema import (
     SCHEMA_VERSION,
     SELECT_ACCOUNT,
@@ -127,6 +127,8 @@ class SqlStore:
             schema_lock, for_update = _dialect_corner(self._engine, create)
             self._select_account = one_line(SELECT_ACCOUNT + for_update)
             self._sqlite = self._engine.dialect.name == "sqlite"
+            # psycopg 3 only: the driver-level path speaks its API (another driver goes through Core)
+            self._postgres = self._engine.dialect.name == "postgresql" and self._engine.driver == "psycopg"
             self._memory_lock: AbstractContextManager[Any] = (
                 threading.Lock() if self._sqlite and in_memory else nullcontext())
             self._local = threading.local()
@@ -189,6 +191,10 @@ class SqlStore:
             with store_errors(), self._sqlite_unit(write) as unit:
                 yield unit
             return
+        if self._postgres:
+            with store_errors(), self._pg_unit(write) as unit:
+                yield unit
+            return
         with store_errors(), self._engine.connect() as conn:
             tx = conn.begin()
             try:
@@ -200,6 +206,31 @@ class SqlStore:
                 tx.commit()
             else:
                 tx.rollback()
+
+    @contextmanager
+    def _pg_unit(self, write: bool) -> Iterator[SqlUnit]:
+        """PostgreSQL: the call's statements in as few round trips as they allow (:class:`PgExec`).
+
+        The thread's pooled connection, switched to autocommit so that the
+        transaction's ``BEGIN`` and ``COMMIT`` ride with its statements; the
+        acting account is still locked ``FOR UPDATE`` before anything of it is
+        read. A connection the server dropped is given back to the pool as
+        broken, and the next call takes a new one.
+        """
+        fairy = self._thread_connection()
+        ex = PgExec(fairy.driver_connection)
+        try:
+            yield SqlUnit(ex, self._select_account)
+            if write:
+                ex.commit()
+            else:
+                ex.rollback()
+        except BaseException:
+            with suppress(Exception):  # the connection is gone: the server rolled the transaction back
+                ex.rollback()
+            if fairy.driver_connection.closed or fairy.driver_connection.broken:
+                self._drop_connection(fairy)
+            raise
 
     @contextmanager
     def _sqlite_unit(self, write: bool) -> Iterator[SqlUnit]:
@@ -229,11 +260,23 @@ class SqlStore:
 
     def _raw_connection(self) -> Any:
         """This thread's pooled driver connection (one per thread; returned to the pool on close)."""
-        fairy = getattr(self._local, "fairy", None)
+        return self._thread_connection().driver_connection
+
+    def _thread_connection(self) -> Any:
+        """This thread's pooled connection (the pool's wrapper; on PostgreSQL, in autocommit mode)."""
+        fairy: Any = getattr(self._local, "fairy", None)
         if fairy is None:
-            fairy = self._local.fairy = self._engine.raw_connection()
+            fairy = self._engine.raw_connection()
+            if self._postgres:
+                fairy.driver_connection.autocommit = True
+            self._local.fairy = fairy
             self._fairies.append(fairy)
-        return fairy.driver_connection
+        return fairy
+
+    def _drop_connection(self, fairy: Any) -> None:
+        self._local.fairy = None
+        self._fairies.remove(fairy)
+        fairy.invalidate()
 
     def _batch_unit(self, conn: Any) -> SqlUnit:
         return SqlUnit(DriverExec(conn) if self._sqlite else CoreExec(conn), self._select_account)
@@ -341,6 +384,8 @@ class SqlStore:
 
     def close(self) -> None:
         for fairy in self._fairies:
+            if self._postgres and not fairy.driver_connection.closed:
+                fairy.driver_connection.autocommit = False  # as the pool lent it
             fairy.close()
         self._fairies.clear()
         self._local = threading.local()

@@ -8,9 +8,17 @@ machines have no PostgreSQL server.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
-from engine import Engine, InvalidCall
+import pytest
+import sqlalchemy as sa
+
+from engine import Engine, InvalidCall, StoreUnavailable
+from engine.ledger.state import MsgRec
+from engine.store._sql_exec import PgExec
+from engine.store.sql import SqlStore
 from tests.pg import needs_pg
 
 from .store_worker import race_sends, workload
@@ -61,3 +69,66 @@ def test_postgres_logs_every_call_and_replays_to_its_ledger(pg_url: str) -> None
         assert pg.log_complete
     report = replay_store(pg_url)
     assert report.same, report.difference
+
+
+def test_a_send_on_postgres_is_five_round_trips(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reads of a call go in pipelines and its writes wait for the next read or the commit
+    (engine.store._sql_exec.PgExec): a send was fifteen round trips before, and each costs about
+    a tenth of a millisecond on loopback. Counted here so that a change that adds one is seen."""
+    with Engine.open(db=pg_url) as eng:
+        eng.subscribe("alice", "career", at="2026-01-01")
+        trips: list[str] = []
+        for name in ("gather", "commit", "rollback"):
+            real = getattr(PgExec, name)
+
+            def counted(self: PgExec, *args: Any, _real: Any = real, _name: str = name) -> Any:
+                trips.append(_name)
+                return _real(self, *args)
+
+            monkeypatch.setattr(PgExec, name, counted)
+        sent = eng.send("alice", "bob", at="2026-01-02")
+        assert sent.outcome == "sent"
+        assert len(trips) == 5, trips
+        trips.clear()
+        assert eng.send("alice", "bob", at="2026-01-03").outcome == "denied"  # awaiting a response
+        assert len(trips) == 5, trips
+
+
+def test_a_write_that_fails_when_it_is_sent_fails_its_whole_call(pg_url: str) -> None:
+    """A write waits for the commit, so the database refuses it there: still the call's error, a
+    store_conflict, and nothing of the call is kept (the message written before it neither)."""
+    store = SqlStore(pg_url)
+    try:
+        at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        with pytest.raises(StoreUnavailable) as err, store.unit() as u:
+            u.add_message(MsgRec("m2", 1, "alice", "bob", "inmail", at))
+            u.add_message(MsgRec("m1", 2, "alice", "bob", "inmail", at))
+            u.add_message(MsgRec("m1", 3, "alice", "bob", "inmail", at))  # the same id again
+        assert err.value.code == "store_conflict"
+        with store.unit(write=False) as u:
+            assert not u.message_exists("m1") and not u.message_exists("m2")
+        with store.unit() as u:  # the thread's connection is usable again
+            u.add_message(MsgRec("m1", 1, "alice", "bob", "inmail", at))
+        with store.unit(write=False) as u:
+            assert u.message_exists("m1")
+    finally:
+        store.close()
+
+
+def test_a_connection_the_server_dropped_is_replaced(pg_url: str) -> None:
+    """Each thread keeps its own connection for its calls; if the server ends it, the call in
+    flight fails as store_unavailable (nothing written) and the next one gets a new connection."""
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    try:
+        with Engine.open(db=pg_url) as eng:
+            eng.subscribe("alice", "career", at="2026-01-01")
+            with admin.connect() as c:
+                c.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            with pytest.raises(StoreUnavailable) as err:
+                eng.send("alice", "bob", at="2026-01-02")
+            assert err.value.code == "store_unavailable"
+            assert eng.send("alice", "bob", at="2026-01-02").outcome == "sent"
+            assert [e.kind for e in eng.history("alice")].count("consume") == 1
+    finally:
+        admin.dispose()
