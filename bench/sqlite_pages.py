@@ -1,0 +1,67 @@
+"""Pages a call writes on SQLite: WAL frames per commit, a transaction per call.
+
+    python bench/sqlite_pages.py [ACCOUNTS] [CALLS]
+
+The commit floor (``bench/sqlite_floor.py``) is priced by pages written; this
+says how many pages the engine's calls write, so the two can be put side by
+side. It replays the start of the benchmark's simulated year on a fresh
+SQLite file with automatic checkpoints off, and reads the WAL's size before
+and after each call (a frame is one page). Refused calls write nothing and
+are not counted. Prints JSON: pages per call overall and per method.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.append(str(ROOT))
+
+import engine  # noqa: E402
+from engine.impact.synthetic import year_of_events  # noqa: E402
+
+
+def pages_per_call(accounts: int, limit: int) -> dict[str, object]:
+    folder = tempfile.mkdtemp(prefix="inmail-pages-")
+    db = os.path.join(folder, "pages.db")
+    eng = engine.Engine.open(db=db, policy=ROOT / "policies.yaml", rules=ROOT / "rules")
+    raw = eng._store._raw_connection()  # type: ignore[attr-defined]  # the engine's own connection
+    raw.execute("PRAGMA wal_autocheckpoint = 0")
+    page = raw.execute("PRAGMA page_size").fetchone()[0]
+    wal = db + "-wal"
+
+    def frames() -> int:
+        return max(0, (os.path.getsize(wal) - 32) // (page + 24)) if os.path.exists(wal) else 0
+
+    by: dict[str, list[int]] = defaultdict(list)
+    done = 0
+    for call in year_of_events(accounts):
+        before = frames()
+        try:
+            getattr(eng, call.method)(*call.args, **call.kwargs)
+        except engine.InvalidCall:
+            continue
+        by[call.method].append(frames() - before)
+        done += 1
+        if done % 10_000 == 0:  # keep the WAL small; between calls, so no call's frames are lost
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if done >= limit:
+            break
+    eng.close()
+    every = [n for ns in by.values() for n in ns]
+    return {"accounts": accounts, "calls": len(every), "page_size": page,
+            "pages_per_call": round(statistics.fmean(every), 2),
+            "by_method": {m: {"calls": len(ns), "mean": round(statistics.fmean(ns), 2),
+                              "median": statistics.median(ns)}
+                          for m, ns in sorted(by.items(), key=lambda kv: -len(kv[1]))}}
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:3]]
+    print(json.dumps(pages_per_call(*(args + [1000, 60_000][len(args):])), indent=2))
