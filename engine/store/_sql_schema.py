@@ -5,9 +5,10 @@ different version is refused rather than misread. Instants are stored as
 fixed-width UTC text (:func:`utc_text`), which sorts and compares like the
 instant on every backend, so "due by then" is a plain text comparison.
 
-On SQLite a commit costs by the pages it writes, so the tables an engine
-call writes keep their rows in their primary key's B-tree (``WITHOUT
-ROWID``: no second tree beside the table for the key), and the index of
+On SQLite a commit costs by the pages it writes, so the lots, entries and
+messages keep their rows in their primary key's B-tree (``WITHOUT ROWID``:
+no second tree beside the table for the key; for ``accounts`` it saved
+nothing, measured), and the index of
 reminded messages holds only those (most are never reminded). A call wrote
 13.1 pages on average, now 10.8 (bench/RESULTS.md). A store made before
 keeps its rowid tables and works the same.
