@@ -26,41 +26,49 @@ sys.path.append(str(ROOT))
 import engine  # noqa: E402
 from engine.impact.synthetic import year_of_events  # noqa: E402
 
+PAGE = 4096  # SQLite's default page size, which the store keeps (checked when it opens)
+
 
 def pages_per_call(accounts: int, limit: int) -> dict[str, object]:
-    folder = tempfile.mkdtemp(prefix="inmail-pages-")
-    db = os.path.join(folder, "pages.db")
-    eng = engine.Engine.open(db=db, policy=ROOT / "policies.yaml", rules=ROOT / "rules")
-    raw = eng._store._raw_connection()  # type: ignore[attr-defined]  # the engine's own connection
-    raw.execute("PRAGMA wal_autocheckpoint = 0")
-    page = raw.execute("PRAGMA page_size").fetchone()[0]
-    wal = db + "-wal"
-
-    def frames() -> int:
-        return max(0, (os.path.getsize(wal) - 32) // (page + 24)) if os.path.exists(wal) else 0
-
-    by: dict[str, list[int]] = defaultdict(list)
-    done = 0
-    for call in year_of_events(accounts):
-        before = frames()
-        try:
-            getattr(eng, call.method)(*call.args, **call.kwargs)
-        except engine.InvalidCall:
-            continue
-        by[call.method].append(frames() - before)
-        done += 1
-        if done % 10_000 == 0:  # keep the WAL small; between calls, so no call's frames are lost
-            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        if done >= limit:
-            break
-    eng.close()
+    with tempfile.TemporaryDirectory(prefix="inmail-pages-") as folder:
+        by = _pages(os.path.join(folder, "pages.db"), accounts, limit)
     every = [n for ns in by.values() for n in ns]
-    return {"accounts": accounts, "calls": len(every), "page_size": page,
+    return {"accounts": accounts, "calls": len(every), "page_size": PAGE,
             "pages_per_call": round(statistics.fmean(every), 2),
             "by_method": {m: {"calls": len(ns), "mean": round(statistics.fmean(ns), 2),
                               "median": statistics.median(ns)}
                           for m, ns in sorted(by.items(), key=lambda kv: -len(kv[1]))}}
 
+
+def _pages(db: str, accounts: int, limit: int) -> dict[str, list[int]]:
+    """Pages written by each accepted call, by method."""
+    eng = engine.Engine.open(db=db, policy=ROOT / "policies.yaml", rules=ROOT / "rules")
+    raw = eng._store._raw_connection()  # type: ignore[attr-defined]  # the engine's own connection
+    raw.execute("PRAGMA wal_autocheckpoint = 0")
+    assert raw.execute("PRAGMA page_size").fetchone()[0] == PAGE
+    wal = db + "-wal"
+
+    def frames() -> int:
+        return max(0, (os.path.getsize(wal) - 32) // (PAGE + 24)) if os.path.exists(wal) else 0
+
+    by: dict[str, list[int]] = defaultdict(list)
+    done = 0
+    try:
+        for call in year_of_events(accounts):
+            before = frames()
+            try:
+                getattr(eng, call.method)(*call.args, **call.kwargs)
+            except engine.InvalidCall:
+                continue
+            by[call.method].append(frames() - before)
+            done += 1
+            if done % 10_000 == 0:  # keep the WAL small; between calls, so no call's frames are lost
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if done >= limit:
+                break
+    finally:
+        eng.close()
+    return by
 
 if __name__ == "__main__":
     args = [int(a) for a in sys.argv[1:3]]
