@@ -52,6 +52,17 @@ def test_a_new_store_keeps_the_rows_calls_write_in_their_key_order(tmp_path: Pat
     assert "WHERE reminded_at IS NOT NULL" in sql["messages_reminded"]
 
 
+def test_a_batch_keeps_its_savepoint_journals_in_memory(tmp_path: Path) -> None:
+    """Each call of a batch is a savepoint; its journal in a temporary file cost a write per page."""
+    from engine.store.sql import SqlStore
+
+    store = SqlStore(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        assert store._raw_connection().execute("PRAGMA temp_store").fetchone()[0] == 2  # 2: MEMORY
+    finally:
+        store.close()
+
+
 def test_a_store_laid_out_before_works_the_same(tmp_path: Path) -> None:
     """A store made with rowid tables and a full index (before this layout) reads and writes alike."""
     old = tmp_path / "old.db"
