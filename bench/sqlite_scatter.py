@@ -7,9 +7,10 @@ to find (often not in SQLite's 2 MB cache) and a page to write to the WAL
 and later into the file. Appending in insertion order touches only the last
 page. This script measures the two, plus a time-ordered table with an index
 by account (where the scatter moves into the smaller index), on a table
-shaped like ``entries``, outside the engine.
+shaped like ``entries``, outside the engine; ``clustered/each`` is the
+store's layout written one statement per row instead of one ``executemany``.
 
-    python bench/sqlite_scatter.py [clustered|append+index|append ...]
+    python bench/sqlite_scatter.py [clustered|clustered/each|append+index|append ...]
 
 Prints one JSON line per layout: microseconds per inserted row, 1,000 rows
 per commit, after a million rows are in (WAL, ``synchronous = NORMAL``, as
@@ -36,6 +37,8 @@ LAYOUTS = {
                      "CREATE INDEX entries_account ON entries (account, seq)"],
     "append": [f"CREATE TABLE entries ({COLS})"],
 }
+#: the store's layout again, one ``execute`` per row as a call's save does, not one ``executemany``
+LAYOUTS["clustered/each"] = LAYOUTS["clustered"]
 INSERT = "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -66,7 +69,11 @@ def measure(layout: str, fill: int = 1_000_000, timed: int = 40_000) -> dict[str
         t0 = time.perf_counter()
         for i in range(0, timed, 1000):
             db.execute("BEGIN IMMEDIATE")
-            db.executemany(INSERT, batch[i:i + 1000])
+            if layout.endswith("/each"):
+                for row in batch[i:i + 1000]:
+                    db.execute(INSERT, row)
+            else:
+                db.executemany(INSERT, batch[i:i + 1000])
             db.execute("COMMIT")
         spent = time.perf_counter() - t0
         db.close()
