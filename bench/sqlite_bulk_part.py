@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -47,28 +46,27 @@ def run(accounts: int, limit: int) -> dict[str, Any]:
         committing += time.perf_counter() - t0
 
     _sql_batch.SqliteBatch.commit = timed  # type: ignore[method-assign]
-    tmp = tempfile.mkdtemp(prefix="inmail-bench-")
-    db = os.path.join(tmp, "bench.db")
-    eng = engine.Engine.open(db=db, policy=ROOT / "policies.yaml", rules=ROOT / "rules")
     busy, events, calls = 0.0, 0, 0
-    try:
-        with eng.batch(BATCH):
-            for call in year_of_events(accounts):
-                if calls >= limit:
-                    break
-                calls += 1
-                t0 = time.perf_counter()
-                try:
-                    decision = getattr(eng, call.method)(*call.args, **call.kwargs)
-                    events += 1 + len(decision.system_events)
-                except engine.InvalidCall:
-                    pass  # a response to a denied send: no message, nothing applied
-                busy += time.perf_counter() - t0
-        # the WAL is part of it until a checkpoint copies it into the file
-        db_mb = round(sum(os.path.getsize(f) for f in (db, db + "-wal") if os.path.exists(f)) / 2**20, 1)
-    finally:
-        eng.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="inmail-bench-") as tmp:
+        db = os.path.join(tmp, "bench.db")
+        eng = engine.Engine.open(db=db, policy=ROOT / "policies.yaml", rules=ROOT / "rules")
+        try:
+            with eng.batch(BATCH):
+                for call in year_of_events(accounts):
+                    if calls >= limit:
+                        break
+                    calls += 1
+                    t0 = time.perf_counter()
+                    try:
+                        decision = getattr(eng, call.method)(*call.args, **call.kwargs)
+                        events += 1 + len(decision.system_events)
+                    except engine.InvalidCall:
+                        pass  # a response to a denied send: no message, nothing applied
+                    busy += time.perf_counter() - t0
+            # the WAL is part of it until a checkpoint copies it into the file
+            db_mb = round(sum(os.path.getsize(f) for f in (db, db + "-wal") if os.path.exists(f)) / 2**20, 1)
+        finally:
+            eng.close()
     return {"accounts": accounts, "calls": calls, "events": events,
             "us_per_event": round(busy / events * 1e6, 1) if events else None,
             "commit_share": round(committing / busy, 3) if busy else None, "db_and_wal_mb": db_mb}
