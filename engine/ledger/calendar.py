@@ -24,8 +24,21 @@ from engine.errors import InvalidCall
 UTC = dt.UTC
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z", "Zulu", "Universal", "Etc/Universal"})
 _DAY = dt.timedelta(days=1)
-#: Text is read as an instant only when it starts with a whole date: `09:00` never means "today".
-_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+#: The only texts read as instants: RFC 3339 / ISO 8601 *calendar* forms. A date, or a date,
+#: ``T``/``t``/one space, ``HH:MM`` or ``HH:MM:SS`` with up to 9 fraction digits, then ``Z``/``z``
+#: or ``+HH:MM``/``-HH:MM`` (no offset: the policy's zone). ASCII digits only. Everything else
+#: (week and ordinal dates, basic forms, ``+HHMM``, a comma fraction, any other separator) is
+#: refused: a lenient parser reads typos as *some* instant, and a wrong instant is worse than
+#: a refusal. Range checks (month 13, Feb 30) are left to :class:`datetime.datetime`, whose
+#: words become the reason.
+_INSTANT = re.compile(
+    r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
+    r"(?:[Tt ](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})"
+    r"(?::(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,9}))?)?"
+    r"(?P<zone>[Zz]|(?P<sign>[+-])(?P<oh>[0-9]{2}):(?P<om>[0-9]{2}))?)?")
+#: Stripped from both ends of a text (a YAML block scalar or a file's last line ends in a newline);
+#: other whitespace, at the ends or inside, is refused.
+_BLANKS = " \t\r\n"
 #: The instants the engine accepts: from 1970-01-01 to 2999-12-31 (UTC), both days included.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = dt.datetime(3000, 1, 1, tzinfo=UTC) - dt.timedelta(microseconds=1)
@@ -51,10 +64,10 @@ def read_instant(value: object, tz: str) -> dt.datetime:
     An aware datetime is kept; a naive datetime or a date is read on the
     wall clock of ``tz`` (a date is its midnight). A wall-clock time that
     happens twice (the autumn repeat) is the earlier instant; one that never
-    happens (the spring-forward gap) is refused. Text is ISO 8601, and is
-    only tried beyond what ``datetime.fromisoformat`` reads when it starts
-    with a whole date. Instants outside :data:`EARLIEST` .. :data:`LATEST`
-    are refused. Anything else raises :class:`InstantError`.
+    happens (the spring-forward gap) is refused. Text must be one of the
+    calendar forms of :data:`_INSTANT` (RFC 3339, with the date-only and
+    no-seconds forms people write). Instants outside :data:`EARLIEST` ..
+    :data:`LATEST` are refused. Anything else raises :class:`InstantError`.
 
     The value may be any object an app passes, with its own ``tzinfo`` or
     subclass methods: whatever it raises while being read is refused as an
@@ -82,20 +95,38 @@ def _read(value: object, tz: str) -> dt.datetime:
         return _in_range(_localize(dt.datetime(value.year, value.month, value.day), tz))
     if not isinstance(value, str):
         raise InstantError()
-    text = str.strip(value)
+    return _read(_parse(value), tz)
+
+
+def _parse(text: str) -> dt.datetime:
+    """``text`` as a datetime, aware when it has an offset; refused unless it is one of :data:`_INSTANT`.
+
+    The fields are built into a datetime here rather than by
+    ``datetime.fromisoformat``, whose leniency changes between Python
+    versions: what is read is exactly what the pattern matched. Fraction
+    digits beyond the sixth are dropped (truncated, never rounded, so that
+    ``23:59:59.9999999`` stays on its day).
+    """
+    m = _INSTANT.fullmatch(text.strip(_BLANKS))
+    if m is None:
+        raise InstantError()
+    f = m.group
     try:
-        parsed: object = dt.datetime.fromisoformat(text)
-    except ValueError:
-        if not _DATE_LIKE.match(text):
-            raise InstantError() from None
-        try:
-            parsed = pendulum.parse(text, exact=True, tz=None)
-        except (ValueError, OverflowError) as exc:
-            reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:80]
-            raise InstantError("invalid_time", reason) from None
-        if not isinstance(parsed, dt.date):  # pragma: no cover - a whole date never parses as a duration
-            raise InstantError() from None
-    return _read(parsed, tz)
+        wall = dt.datetime(int(f("year")), int(f("month")), int(f("day")), int(f("hour") or 0),
+                           int(f("minute") or 0), int(f("second") or 0),
+                           int((f("fraction") or "0").ljust(6, "0")[:6]))
+    except ValueError as exc:  # month 13, Feb 30, hour 25, year 0: datetime says which
+        raise InstantError("invalid_time", str(exc)[:80]) from None
+    zone = f("zone")
+    if zone is None:
+        return wall
+    if zone in ("Z", "z"):
+        return wall.replace(tzinfo=UTC)
+    hours, minutes = int(f("oh")), int(f("om"))
+    if hours > 23 or minutes > 59:
+        raise InstantError("invalid_time", f"the time zone offset {zone} is not one (at most 23:59)")
+    offset = dt.timedelta(hours=hours, minutes=minutes)
+    return wall.replace(tzinfo=dt.timezone(-offset if f("sign") == "-" else offset))
 
 
 def _wall(value: dt.datetime) -> dt.datetime:
@@ -108,16 +139,20 @@ def _localize(naive: dt.datetime, tz: str) -> dt.datetime:
     """``naive`` on the wall clock of ``tz``: the earlier of two, and never one that does not exist."""
     zone = UTC if tz in _UTC_NAMES else pendulum.timezone(tz)
     local = naive.replace(tzinfo=zone, fold=0)
-    if zone is not UTC:
-        try:
-            back = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-        except OverflowError:
-            raise InstantError("time_out_of_range", f"{naive.isoformat()} is outside 1970-01-01 .. 2999-12-31"
-                               ) from None
-        if back != naive.replace(fold=0):
-            raise InstantError("nonexistent_local_time",
-                               f"{naive.isoformat()} does not exist in {tz} (the clocks skip it)")
-    return local
+    if zone is UTC:
+        return local
+    try:
+        utc = local.astimezone(UTC)
+        back = utc.astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        raise InstantError("time_out_of_range", f"{naive.isoformat()} is outside 1970-01-01 .. 2999-12-31"
+                           ) from None
+    if back != naive.replace(fold=0):
+        raise InstantError("nonexistent_local_time",
+                           f"{naive.isoformat()} does not exist in {tz} (the clocks skip it)")
+    # A fixed offset, not the zone: an instant in the autumn repeat that carries its zone compares
+    # unequal to the same instant in any other zone (PEP 495), so a scenario's equal times would not be.
+    return naive.replace(fold=0, tzinfo=dt.timezone(naive.replace(fold=0) - utc.replace(tzinfo=None)))
 
 
 def _in_range(value: dt.datetime) -> dt.datetime:

@@ -16,8 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-_AT = Field(None, description="When the event happens (ISO 8601; a date alone is midnight in the policy's "
-                              "time zone). Default: the server's clock.", examples=["2026-01-15T10:00:00Z"])
+_AT = Field(None, description=(
+    "When the event happens: `2026-01-15`, `2026-01-15T10:00:00Z` or with an offset `+01:00` (RFC 3339 "
+    "calendar forms only; without an offset, in the policy's time zone, a date alone is its midnight). "
+    "Default: the server's clock."), examples=["2026-01-15T10:00:00Z"])
 
 
 class _Body(BaseModel):

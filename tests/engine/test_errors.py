@@ -88,6 +88,12 @@ BAD_CALLS: list[tuple[str, str, Callable[[Engine], Any]]] = [
     ("invalid_name", "right-to-left override", lambda e: e.subscribe("a\u202eb", "career", at="2026-02-02")),
     ("invalid_name", "zero-width space", lambda e: e.send("alice", "da\u200bve", at="2026-02-02")),
     ("invalid_fact", "fact beyond 10**15", lambda e: e.decide("send", _send_facts(e, 2**63))),
+    # the third campaign: texts a lenient ISO reader took for some instant (tests/ledger/test_read_instant.py)
+    ("invalid_time", "letter separator", lambda e: e.send("alice", "dave", at="2026-02-02a12:00")),
+    ("invalid_time", "week date", lambda e: e.purchase("alice", 1, at="2026-W06-1")),
+    ("invalid_time", "date and zeros", lambda e: e.balance("alice", at="2026-02-0200000000000000000000")),
+    ("invalid_time", "basic anchor", lambda e: e.subscribe("newbie", "career", at="2026-02-02",
+                                                           billing_anchor="2026-02-02_1200")),
 ]
 
 
