@@ -27,7 +27,7 @@ from engine.model import Balance, Decision
 from engine.rules import catalog
 from engine.rules.defaults import check_event, given_facts, what_if
 from engine.service import models as m
-from engine.service.guard import BodyGuard, BodyTooLarge
+from engine.service.guard import GuardRules, RequestGuard
 from engine.service.problems import from_error, problem
 from engine.service.state import Service, ServiceConfig, log
 
@@ -36,9 +36,9 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": m.Problem, "content": {"application/problem+json": {}}} for s in statuses}
 
 
-_PROBLEMS = _problems(400, 401, 404, 409, 422)
+_PROBLEMS = _problems(400, 401, 403, 404, 409, 414, 422, 431)
 #: A POST may also be refused for its body before a route sees it (service.guard), or meet a busy store.
-_POST_PROBLEMS = _problems(400, 401, 404, 409, 413, 415, 422, 503)
+_POST_PROBLEMS = _problems(400, 401, 403, 404, 409, 413, 414, 415, 422, 431, 503)
 
 AccountName = Annotated[str, Path(description="The member's account name (any text, e.g. `alice`).")]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=(
@@ -66,7 +66,16 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
         "InMail credits as a service: every decision names its rule, its requirements and the policy "
         "revision. Errors are `application/problem+json` with a stable `code`."))
     app.state.service = svc
-    app.add_middleware(BodyGuard, max_body=svc.config.max_body)
+    cfg = svc.config
+    if cfg.cors_origins:  # inside the guard: only an origin named here gets CORS headers
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins),
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
+                           expose_headers=["Idempotent-Replayed", "Retry-After"])
+    app.add_middleware(RequestGuard, rules=GuardRules.make(cfg.host, cfg.allowed_hosts, cfg.cors_origins,
+                                                           cfg.max_body))
     _handlers(app)
 
     async def guard(request: Request) -> None:
@@ -262,8 +271,6 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if isinstance(exc.__cause__, BodyTooLarge):  # FastAPI wraps what failed while reading the body
-            return problem("body_too_large", "the request body is too large", instance=request.url.path)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "malformed_body")
         detail = {404: f"no route `{request.url.path}`",
                   405: f"`{request.method}` is not allowed on `{request.url.path}`"}.get(exc.status_code,

@@ -28,14 +28,16 @@ STATUS: dict[str, int] = {
     "unknown_scenario": 404, "no_store": 409, "changed_on_disk": 409, "nothing_to_undo": 409,
     "account_exists": 409, "message_exists": 409, "idempotency_key_reused": 409, "time_went_back": 409,
     "malformed_json": 400, "malformed_body": 400, "invalid_key": 400, "invalid_header": 400,
-    "unauthorized": 401, "method_not_allowed": 405, "body_too_large": 413, "unsupported_media_type": 415,
+    "unauthorized": 401, "invalid_host": 403, "cross_site_request": 403, "uri_too_long": 414,
+    "headers_too_large": 431, "method_not_allowed": 405, "body_too_large": 413, "unsupported_media_type": 415,
     "store_conflict": 503, "store_unavailable": 503, "closed": 503,
     "rule_engine_failure": 500, "internal_error": 500,
 }
 
-_TITLES = {400: "Bad request", 401: "Unauthorized", 404: "Not found", 405: "Method not allowed",
-           409: "Conflict", 413: "Request body too large", 415: "Unsupported media type",
-           422: "Unprocessable request", 500: "Internal error", 503: "Store unavailable"}
+_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
+           405: "Method not allowed", 409: "Conflict", 413: "Request body too large", 414: "URI too long",
+           415: "Unsupported media type", 422: "Unprocessable request",
+           431: "Request header fields too large", 500: "Internal error", 503: "Store unavailable"}
 
 
 def status_of(code: str) -> int:
@@ -43,9 +45,13 @@ def status_of(code: str) -> int:
 
 
 def problem(code: str, detail: str, *, help: str | None = None, instance: str | None = None,
-            headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    """One problem response: ``type`` names the code, so a client may branch on either."""
-    status = status_of(code)
+            headers: dict[str, str] | None = None, status: int | None = None, **extra: Any) -> Response:
+    """One problem response: ``type`` names the code, so a client may branch on either.
+
+    ``status`` overrides the code's own for the one code two statuses share: ``invalid_request``
+    is 422 for a body of the wrong shape, 400 for one that is not strict JSON (a key twice).
+    """
+    status = status or status_of(code)
     body: dict[str, Any] = {"type": f"urn:inmail:problem:{code}", "title": _TITLES.get(status, "Error"),
                             "status": status, "code": code, "detail": printable(detail)}
     if help:

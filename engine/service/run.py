@@ -31,6 +31,7 @@ from typing import Any
 
 from engine.core.engine import Engine
 from engine.errors import EngineError, InvalidInput
+from engine.service.guard import PARSER_LIMIT, check_origin, split_host
 from engine.service.state import CONFIG_ENV, Service, ServiceConfig, announce_reload
 from engine.source.diagnostics import render_all
 from engine.source.paths import resolve_policy, resolve_rules
@@ -61,6 +62,7 @@ def check(config: ServiceConfig, host: str, port: int, workers: int) -> ServiceC
                           "token_required", help="give --token-file FILE, or set INMAIL_TOKEN")
     if config.token is not None and (not config.token.strip() or len(config.token) > 4096):
         raise EngineError("the token must be 1 to 4,096 characters and not blank", "invalid_token")
+    check_guard(config)
     if workers > 1 and config.db in ("memory", ":memory:", "sqlite://"):
         raise EngineError("several workers cannot share an in-memory store", "memory_store_one_worker",
                           help="give --db FILE (SQLite) or --db postgresql://...")
@@ -95,6 +97,7 @@ def serve(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8700, work
         os.environ[CONFIG_ENV] = config.to_env()
         uv = uvicorn.Config("engine.service.app:from_environment", factory=True, host=host, port=port,
                             workers=workers, log_level="warning", access_log=False,
+                            h11_max_incomplete_event_size=PARSER_LIMIT,
                             timeout_graceful_shutdown=30, server_header=False,
                             loop="engine.service.run:TakeTurnsLoop" if workers > 1 else "auto")
         if workers == 1:
@@ -185,6 +188,18 @@ def register(svc: Service) -> Service:
     current[:] = [svc]
     return svc
 
+
+
+def check_guard(config: ServiceConfig) -> None:
+    """Refuse an ``--allowed-host`` that is not a host name and a ``--cors-origin`` that is not an origin."""
+    for name in config.allowed_hosts:
+        if split_host(name) is None or split_host(name) != (name.lower().strip("[]"), None):
+            raise EngineError(f"--allowed-host `{name}` is not a host name or address (no port, no path)",
+                              "invalid_argument", help="e.g. --allowed-host inmail.internal")
+    for origin in config.cors_origins:
+        if check_origin(origin) is None:
+            raise EngineError(f"--cors-origin `{origin}` is not a web origin", "invalid_argument",
+                              help="scheme, host and port only, e.g. --cors-origin https://app.example:8443")
 
 
 def check_port(host: str, port: int) -> None:

@@ -53,6 +53,9 @@ class ServiceConfig:
     decision_log: str | None = None  # a file to append to, or "-" for standard output
     reload_signal: str | None = None  # the file whose mtime announces a reload to every worker
     max_body: int = 65_536
+    host: str = "127.0.0.1"  # the bind address: a Host the request guard accepts
+    allowed_hosts: tuple[str, ...] = ()  # more names the server answers to (--allowed-host)
+    cors_origins: tuple[str, ...] = ()  # origins whose pages may call it (--cors-origin)
 
     def to_env(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -62,7 +65,10 @@ class ServiceConfig:
         text = os.environ.get(CONFIG_ENV)
         if not text:
             raise RuntimeError(f"{CONFIG_ENV} is not set: start the service with `inmail serve`")
-        return cls(**json.loads(text))
+        fields = json.loads(text)
+        for name in ("allowed_hosts", "cors_origins"):  # JSON has lists; the config keeps tuples
+            fields[name] = tuple(fields.get(name, ()))
+        return cls(**fields)
 
 
 def utc_now() -> dt.datetime:

@@ -68,14 +68,14 @@ def _seed(engine: Engine) -> str:
 
 def _service() -> Service:
     """A fresh memory store on conftest's fixed clock, seeded."""
-    svc = Service(ServiceConfig(db="memory"), clock=lambda: NOW)
+    svc = Service(ServiceConfig(db="memory", allowed_hosts=("testserver",)), clock=lambda: NOW)
     _seed(svc.engine)
     return svc
 
 
 #: Only for the schema (and the policy's names): Schemathesis ends an app's lifespan, which closes
 #: its service, after each test, so every operation gets a fresh app from the ``app`` fixture.
-_SCHEMA_SERVICE = Service(ServiceConfig(db="memory"), clock=lambda: NOW)
+_SCHEMA_SERVICE = Service(ServiceConfig(db="memory", allowed_hosts=("testserver",)), clock=lambda: NOW)
 _DEFAULT_ID = _seed(_SCHEMA_SERVICE.engine)
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(service=_SCHEMA_SERVICE))
 

@@ -59,7 +59,7 @@ def test_sighup_reloads_every_worker_and_an_invalid_change_changes_nothing(tmp_p
             time.sleep(0.1)
         assert "unknown_key" in server.log()
         assert {c.get("/v1/policy").json()["revision"] for _ in range(20)} == after
-        refused = c.post("/v1/policy/reload")
+        refused = c.post("/v1/policy/reload", json={})
         assert (refused.status_code, refused.json()["code"]) == (422, "unknown_key")
         assert len(server.workers()) == 2
 

@@ -23,7 +23,8 @@ EIGHT = ("monthly_allotment: 5", "monthly_allotment: 8")
 def _client(folder: Path) -> TestClient:
     config = ServiceConfig(db="memory", policy=str(resolve_policy(None, cwd=folder)),
                            rules=str(resolve_rules(None, cwd=folder)))
-    return TestClient(create_app(service=Service(config), workbench=folder), raise_server_exceptions=False)
+    return TestClient(create_app(service=Service(config), workbench=folder), raise_server_exceptions=False,
+                      base_url="http://127.0.0.1")
 
 
 @pytest.fixture
@@ -230,7 +231,8 @@ def test_impact_over_the_history_of_a_store_given_at_start(folder: Path, tmp_pat
         eng.subscribe("zoe", "career", at="2026-01-01")
         eng.advance("2026-04-01")
     config = ServiceConfig(db="memory", policy=str(folder / "policies.yaml"), rules=str(folder / "rules"))
-    with TestClient(create_app(service=Service(config), workbench=folder, workbench_store=db)) as c:
+    with TestClient(create_app(service=Service(config), workbench=folder, workbench_store=db),
+                    base_url="http://127.0.0.1") as c:
         assert c.get("/wb/api/files").json()["store"] is True
         text = _policy(c)["text"].replace(*EIGHT, 1).replace("cap: 15", "cap: 24", 1)
         r = c.post("/wb/api/impact", json={"files": {"policies.yaml": text}, "store": True}).json()
