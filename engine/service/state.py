@@ -155,7 +155,11 @@ class Service:
         ``idempotency_key_reused``). A transaction that clashed with another worker's is tried
         again: the engine wrote nothing for it. So is a call without ``at`` that another worker's
         call on the same account overtook (``time_went_back`` by a hair): it happens now, and now
-        is later than that call.
+        is later than that call. And so is a call without ``at`` whose key another request took
+        while this one read the clock (concurrent retries of one request, each with its own
+        instant): the key decides, not the clock, so the next try finds the first call under the
+        key, takes its instant and replays its answer; a key taken by a *different* request is
+        still refused on that try.
         """
         started = time.perf_counter_ns()
         for attempt in range(_TRIES):
@@ -170,8 +174,9 @@ class Service:
                     raise
                 await asyncio.sleep(0.005 * 2 ** attempt)
             except EngineError as exc:
-                overtaken = exc.code == "time_went_back" and at is None and first is None
-                if not overtaken or attempt == _TRIES - 1:
+                raced = (at is None and first is None
+                         and exc.code in ("time_went_back", "idempotency_key_reused"))
+                if not raced or attempt == _TRIES - 1:
                     raise
         latency = (time.perf_counter_ns() - started) // 1000
         replayed = first is not None
