@@ -11,9 +11,10 @@ exists).
 Saving: the whole set of files, with the new text in place, must load and
 compile; a file changed on disk since the editor opened it is refused
 (``changed_on_disk``) rather than overwritten; the text goes to a temporary
-file beside it (``.<name>.inmail-tmp``), is flushed to disk and renamed over
-the old one, so a reader sees the old file or the new one, never half. The
-text it replaces is kept, so the save can be undone.
+file beside it (``.<name>.<random>.inmail-tmp``), is flushed to disk and renamed over
+the old one, so a reader sees the old file or the new one, never half; that
+file is created new under a random name, never opened through a path or link
+already there. The text it replaces is kept, so the save can be undone.
 """
 
 from __future__ import annotations
@@ -174,15 +175,27 @@ class Folder:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.inmail-tmp")
+    """Write ``text`` to ``path`` through a temporary file created new beside it, then renamed over it.
+
+    The temporary file is made by :func:`tempfile.mkstemp` (``O_CREAT | O_EXCL``, a random name):
+    a file or link someone left in the folder under a name we might have used is never opened,
+    so a save cannot be turned into a write elsewhere. It gets the mode the file had (else the
+    usual 0644), since mkstemp makes it private.
+    """
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        mode = path.stat().st_mode & 0o777 if path.is_file() else 0o644
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".inmail-tmp", dir=path.parent)
+    except OSError as exc:
+        raise EngineError(f"cannot write `{path.name}`: {exc.strerror}", "unwritable_output") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), mode)
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        Path(tmp).unlink(missing_ok=True)
         raise EngineError(f"cannot write `{path.name}`: {exc.strerror}", "unwritable_output") from None
 
 

@@ -83,6 +83,26 @@ def test_a_rules_typo_names_the_rules_file_not_the_drafts_copy(wb: TestClient) -
     assert d["file"] == "rules/send.yaml" and d["line"] > 0 and "sender.balance" in (d["help"] or "")
 
 
+@pytest.mark.parametrize("name", ["policies.yaml", "rules/respond.yaml"])
+def test_a_save_never_writes_through_a_link_left_in_the_folder(wb: TestClient, folder: Path, tmp_path_factory:
+                                                               pytest.TempPathFactory, name: str) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "victim.txt"
+    outside.write_text("not yours\n")
+    target = folder / name
+    planted = [target.with_name(f".{target.name}.inmail-tmp"), target.with_name(f"{target.name}.tmp"),
+               target.with_name(f".{target.name}.swp")]
+    for link in planted:  # the names a save used to take, and the usual ones
+        link.symlink_to(outside)
+    opened = next(f for f in wb.get("/wb/api/files").json()["files"] if f["name"] == name)
+    text = opened["text"] + "\n# edited\n"
+    saved = wb.post("/wb/api/save", json={"file": name, "text": text, "token": opened["token"]})
+    assert saved.status_code == 200, saved.text
+    assert outside.read_text() == "not yours\n"
+    assert target.read_text() == text and not target.is_symlink()
+    assert all(link.is_symlink() for link in planted)  # left as they were: not ours to remove
+    assert not [p for p in target.parent.glob(".*inmail-tmp") if not p.is_symlink()]
+
+
 def test_save_shows_the_diff_writes_a_valid_file_and_can_be_undone(wb: TestClient, folder: Path) -> None:
     before = (folder / "policies.yaml").read_text()
     opened = _policy(wb)
