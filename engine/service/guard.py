@@ -13,6 +13,8 @@ send on another site's behalf, and what no honest client sends:
   even with an empty body (``415 unsupported_media_type``): a browser sends
   a body-less or form POST to another site without asking first, but never
   a JSON one;
+- a URL whose path is not UTF-8, or whose query names a parameter twice
+  (``400 invalid_request``: which one would count is a guess);
 - a URL or header block larger than an honest client sends (``414
   uri_too_long``, ``431 headers_too_large``), checked here, below the HTTP
   parser's own limit, so the refusal is problem+json like every other;
@@ -33,7 +35,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -164,6 +166,17 @@ class RequestGuard:
         target = len(path) + len(scope.get("query_string", b""))
         if target > MAX_TARGET:
             raise _Refused("uri_too_long", f"the URL holds {target:,} bytes, more than {MAX_TARGET:,}")
+        try:
+            unquote_to_bytes(path).decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Refused("invalid_request", "the URL's path is not UTF-8 once its %-escapes are decoded",
+                           status=400) from None
+        names = [name for name, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                                                keep_blank_values=True)]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise _Refused("invalid_request", f"the query gives `{twice[0][:100]}` more than once",
+                           status=400)
         size = sum(len(k) + len(v) + 4 for k, v in scope["headers"])
         if size > MAX_HEADERS:
             raise _Refused("headers_too_large", f"the headers hold {size:,} bytes, more than {MAX_HEADERS:,}")

@@ -89,6 +89,10 @@ ATTACKS: list[tuple[str, str, str, dict[str, str], bytes | None, int, str]] = [
     ("a URL of 10 KB", "GET", "/v1/accounts/" + "a" * 10_000 + "/balance", {}, None, 414, "uri_too_long"),
     ("an idempotency key of 5 KB", "POST", "/v1/accounts/victim/send",
      {"Idempotency-Key": "k" * 5_000, **JSON}, b'{"to": "x"}', 400, "invalid_key"),
+    ("a query parameter twice", "GET", "/v1/accounts/victim/balance?at=2026-01-06&at=2026-09-01", {}, None,
+     400, "invalid_request"),
+    ("a path that is not UTF-8", "POST", "/v1/accounts/%ff%fe/subscribe", JSON, b'{"plan": "career"}', 400,
+     "invalid_request"),
     # bodies are strict JSON
     ("a key twice", "POST", "/v1/accounts/victim/change-plan", JSON, b'{"plan": "basic", "plan": "career"}',
      400, "invalid_request"),
