@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -171,9 +172,9 @@ class RequestGuard:
         except UnicodeDecodeError:
             raise _Refused("invalid_request", "the URL's path is not UTF-8 once its %-escapes are decoded",
                            status=400) from None
-        names = [name for name, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                                                keep_blank_values=True)]
-        twice = sorted({n for n in names if names.count(n) > 1})
+        names = Counter(name for name, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                                                       keep_blank_values=True))
+        twice = sorted(n for n, times in names.items() if times > 1)
         if twice:
             raise _Refused("invalid_request", f"the query gives `{twice[0][:100]}` more than once",
                            status=400)
