@@ -254,7 +254,10 @@ def strict_json(body: bytes) -> Any:
     """Parse a body as JSON, refusing what ``json.loads`` would take but no client of ours means."""
     depth = nested = 0
     quoted = escaped = False
-    for byte in body:  # a quick scan: json.loads would recurse once per level and may exhaust the stack
+    # json.loads recurses once per level and may exhaust the stack: count the depth first, byte by
+    # byte, but only for a body with enough brackets to be deep (most have a handful)
+    opened = body.count(b"[") + body.count(b"{")
+    for byte in body if opened > MAX_DEPTH else b"":
         if quoted:
             if escaped:
                 escaped = False
