@@ -73,6 +73,13 @@ class _Conn:
         data = json.dumps(body).encode()
         self.sock.sendall(b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
                           b"Content-Length: %d\r\n\r\n%s" % (path.encode(), self.host, len(data), data))
+        return self._response()
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        self.sock.sendall(b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path.encode(), self.host))
+        return self._response()
+
+    def _response(self) -> tuple[int, bytes]:
         while (end := self.buf.find(b"\r\n\r\n")) < 0:
             self._more()
         head, self.buf = self.buf[:end].decode("latin-1"), self.buf[end + 4:]

@@ -29,7 +29,7 @@ expired"): the credit is gone and the balance does not change.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -61,7 +61,7 @@ class Engine:
 
     @classmethod
     def open(cls, db: str | Path | None = None, policy: str | Path | Policy | None = None,
-             rules: str | Path | None = None, policy_override: YMap | None = None,
+             rules: str | Path | RuleBook | None = None, policy_override: YMap | None = None,
              override_text: str = "", create: bool = True, log: bool = True) -> Engine:
         """Build an engine from files (default: ``./policies.yaml`` and ``./rules``, else the packaged ones).
 
@@ -74,18 +74,25 @@ class Engine:
         The store's accounts must all be on plans the policy has (``plan_in_use``).
         ``log=False`` keeps no event log, for a throwaway in-memory engine (an
         impact report's two sides, a replay); a database always logs.
+        ``rules`` may also be a :class:`RuleBook` loaded for ``policy`` (as :meth:`reload` takes it).
         """
-        check.path_or_none(db, "db")
-        check.path_or_none(rules, "rules")
-        if not isinstance(override_text, str) or not isinstance(create, bool) or not isinstance(log, bool):
-            raise InvalidCall("override_text must be text, create and log true or false", "invalid_argument")
-        if isinstance(policy, Policy):
-            pol = policy
-        else:
-            check.path_or_none(policy, "policy")
-            override, text = check.policy_override(policy_override, override_text)
-            pol = load_policy(resolve_policy(policy), override, text)
-        book = RuleBook.load(resolve_rules(rules), pol)
+        try:
+            check.path_or_none(db, "db")
+            if not isinstance(rules, RuleBook):
+                check.path_or_none(rules, "rules")
+            if not (isinstance(override_text, str) and isinstance(create, bool) and isinstance(log, bool)):
+                raise InvalidCall("override_text must be text, create and log true or false",
+                                  "invalid_argument")
+            if isinstance(policy, Policy):
+                pol = policy
+            else:
+                check.path_or_none(policy, "policy")
+                override, text = check.policy_override(policy_override, override_text)
+                pol = load_policy(resolve_policy(policy), override, text)
+        except BaseException:
+            _close_given(rules)
+            raise
+        book = _book(rules, pol)
         try:
             store = open_store(db, create, log)
         except BaseException:
@@ -101,7 +108,8 @@ class Engine:
         eng._ctx.logging = log
         return eng
 
-    def reload(self, policy: str | Path | Policy | None = None, rules: str | Path | None = None) -> str:
+    def reload(self, policy: str | Path | Policy | None = None, rules: str | Path | RuleBook | None = None,
+               *, publish: Callable[[str], object] | None = None) -> str:
         """Swap in a changed policy and/or rules; return the new revision.
 
         Everything is loaded and compiled first: a policy or rules file that
@@ -113,14 +121,27 @@ class Engine:
         from the next call (allotments and caps at the next renewal). Call it
         between calls, not during one. ``None`` reloads from the default
         places (``./policies.yaml``, ``./rules``, else the packaged ones).
+
+        ``rules`` may be a :class:`RuleBook` already loaded for ``policy`` (texts checked
+        elsewhere, say); the engine then owns it, and closes it if it is refused.
+        ``publish(revision)`` is called once everything is checked, just before the swap; if
+        it raises, nothing changes. A server tells its other workers there, so that they
+        never hear of a revision this worker then refused.
         """
-        check.path_or_none(rules, "rules")
-        if not isinstance(policy, Policy):
-            check.path_or_none(policy, "policy")
-        pol = policy if isinstance(policy, Policy) else load_policy(resolve_policy(policy))
-        book = RuleBook.load(resolve_rules(rules), pol)
+        try:
+            if not isinstance(rules, RuleBook):
+                check.path_or_none(rules, "rules")
+            if not isinstance(policy, Policy):
+                check.path_or_none(policy, "policy")
+            pol = policy if isinstance(policy, Policy) else load_policy(resolve_policy(policy))
+        except BaseException:
+            _close_given(rules)
+            raise
+        book = _book(rules, pol)
         try:
             _check_plans(self._store, pol)
+            if publish is not None:
+                publish(book.revision)
         except BaseException:
             book.close()
             raise
@@ -393,6 +414,22 @@ class Engine:
     def decide(self, event: str, facts: Mapping[str, bool | int | str]) -> Verdict:
         """Ask the rules directly, with facts given by the caller (``inmail decide``); changes nothing."""
         return self._ctx.book.decide(event, facts)
+
+
+def _book(rules: str | Path | RuleBook | None, policy: Policy) -> RuleBook:
+    """The rules for ``policy``: loaded from a folder (default: the usual places), or a loaded book."""
+    if not isinstance(rules, RuleBook):
+        return RuleBook.load(resolve_rules(rules), policy)
+    if rules.policy is not policy:
+        rules.close()
+        raise InvalidCall("the rule book was loaded for another policy", "invalid_argument")
+    return rules
+
+
+def _close_given(rules: object) -> None:
+    """Close a RuleBook handed over with a call that is refused (the engine owned it)."""
+    if isinstance(rules, RuleBook):
+        rules.close()
 
 
 def _check_plans(store: Store, policy: Policy) -> None:

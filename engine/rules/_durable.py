@@ -17,9 +17,13 @@ point below matters), so the compiler emits only this subset:
   and only record, in a Python variable, which rule fired: they never write
   ``c.s``, so the state fact that durable re-asserts after every action stays
   inert;
-* the host starts no threads, and :meth:`DurableRunner.close` frees the C
-  memory (touch each sid so ``delete_state`` is safe, see "Deleting state", then
-  ``delete_ruleset``).
+* the host starts no threads, and a ruleset is freed (touch its sid so
+  ``delete_state`` is safe, see "Deleting state", then ``delete_ruleset``, which
+  also gives its handle back);
+* a compiled ruleset is shared by every book of the process whose rules compile
+  to the same definition, and kept a while after its last book closed (see
+  "compiled rulesets, shared" below): durable has 131,072 handles per process,
+  and reloading unchanged rules compiles nothing.
 
 ``durable`` is imported when a runner is built, never at ``import engine``.
 """
@@ -28,8 +32,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.errors import RuleEngineFailure
 from engine.rules import catalog
@@ -178,30 +186,66 @@ def _host_class() -> type:
     return _ManualHost
 
 
-class DurableRunner:
-    """Holds one thread-less durable Host with a ruleset per event kind; decides one event at a time.
+# --- compiled rulesets, shared ------------------------------------------------------------------
+#
+# Every ruleset durable_rules compiles takes a slot of its process-wide handle table
+# (131,072 slots); only ``delete_ruleset`` gives the slot back. A reload, a workbench click or a
+# scenario run builds a RuleBook, and most of them compile exactly the rulesets some other book
+# of the process already holds (an unchanged rules folder). So a compiled ruleset is shared by
+# every runner whose rules compile to the same definition, and kept a while after its last user
+# closes: a reload of unchanged rules, or a click on an unchanged draft, compiles nothing.
+# The key is the compiled definition itself, not the rules text: a rule that reads a policy value
+# (``plan.cap``, an ``in`` list of plans) compiles differently under another policy.
 
-    Not re-entrant: callers serialise :meth:`decide` (the RuleBook holds a lock).
+#: Compiled rulesets kept after their last user closed, most recently released last.
+IDLE_KEEP = 32
+
+
+class HandleCount(NamedTuple):
+    """durable_rules handles of this process, since it started."""
+
+    created: int  #: rulesets compiled: a handle slot taken for each
+    deleted: int  #: rulesets deleted: their slot back in durable's table
+    reused: int  #: rulesets a runner got from the cache instead of compiling them again
+    idle: int  #: compiled rulesets no runner uses, kept for the next one
+
+    @property
+    def live(self) -> int:
+        """Handle slots held now (in use or idle): what must stay under durable's 131,072."""
+        return self.created - self.deleted
+
+
+class _Ruleset:
+    """One compiled durable ruleset on its own thread-less Host, shared by the runners that need it.
+
+    It decides under its own lock, since runners of different books may share it. A C error
+    while posting marks it broken: it is not handed out again, and it is deleted when its last
+    user releases it.
     """
 
-    def __init__(self, rulesets: Mapping[str, dict[str, Any]]) -> None:
+    def __init__(self, key: str, event: str, definition: Mapping[str, Any]) -> None:
         import durable.engine as de
-        import durable_rules_engine as dre
 
-        self._dre = dre
+        self.key = key
+        self.event = event
+        self.users = 0
+        self.broken = False
         self._not_handled = de.MessageNotHandledException
         self._observed = de.MessageObservedException
         self._fired = -1
         self._next_id = 0
-        self._closed = False
+        self._lock = threading.Lock()
         self._host = _host_class()(None, self._action)
-        self._events = tuple(rulesets)
-        for name, definition in rulesets.items():
-            try:
-                self._host.register_rulesets({name: copy.deepcopy(definition)})
-            except Exception as exc:  # durable raises bare errors with C codes
-                self.close()
-                raise RuleEngineFailure(f"durable_rules refused the `{name}` rules: {exc}") from exc
+        try:
+            self._host.register_rulesets({event: copy.deepcopy(dict(definition))})
+        except Exception as exc:  # durable raises bare errors with C codes
+            self._counted()
+            self.free()
+            raise RuleEngineFailure(f"durable_rules refused the `{event}` rules: {exc}") from exc
+        self._counted()
+
+    def _counted(self) -> None:
+        _counts["created"] += len(self._host._ruleset_list)
 
     def _action(self, name: str) -> Callable[[Any], None]:
         if name == "touch":
@@ -213,44 +257,42 @@ class DurableRunner:
 
         return fired
 
-    def decide(self, event: str, message: dict[str, Scalar]) -> int:
-        """Post one event (flat fields, typed values) and return the position of the rule that fired.
-
-        ``message`` gets the discriminator and a fresh ``id``; it must not be reused.
-        """
-        if self._closed:
-            raise RuleEngineFailure("the rule book is closed")
+    def decide(self, message: dict[str, Scalar]) -> int:
+        """Post one event and return the position of the rule that fired (see DurableRunner.decide)."""
+        event = self.event
         message[discriminator(event)] = 1
-        for _attempt in range(3):
-            self._next_id += 1
-            message["id"] = self._next_id
-            self._fired = -1
-            try:
-                state = self._host.post(event, message)
-            except self._observed:
-                continue  # a 32-bit id-hash collision (docs/durable_rules.md, "Identity"): try another id
-            except self._not_handled as exc:
-                raise RuleEngineFailure(f"no `{event}` rule matched the event (missing catch-all?)") from exc
-            except Exception as exc:  # durable raises bare Exceptions for C error codes
-                raise RuleEngineFailure(f"durable_rules failed on a `{event}` event: {exc}") from exc
-            self._check_state(event, state)
-            if self._fired < 0:
-                raise RuleEngineFailure(f"no `{event}` rule fired synchronously")
-            return self._fired
+        with self._lock:
+            for _attempt in range(3):
+                self._next_id += 1
+                message["id"] = self._next_id
+                self._fired = -1
+                try:
+                    state = self._host.post(event, message)
+                except self._observed:
+                    continue  # a 32-bit id-hash collision (docs/durable_rules.md, "Identity"): another id
+                except self._not_handled as exc:
+                    raise RuleEngineFailure(f"no `{event}` rule matched the event (missing catch-all?)"
+                                            ) from exc
+                except Exception as exc:  # durable raises bare Exceptions for C error codes
+                    self.broken = True
+                    raise RuleEngineFailure(f"durable_rules failed on a `{event}` event: {exc}") from exc
+                self._check_state(state)
+                if self._fired < 0:
+                    raise RuleEngineFailure(f"no `{event}` rule fired synchronously")
+                return self._fired
         raise RuleEngineFailure(f"durable_rules kept refusing a `{event}` event as already observed")
 
-    def _check_state(self, event: str, state: Any) -> None:
+    def _check_state(self, state: Any) -> None:
         if isinstance(state, dict) and state.get("exception"):
             problem = str(state.pop("exception")).splitlines()[0][:200]
             with contextlib.suppress(Exception):  # clear it, or every later post reports it
-                self._host.update_state(event, state)
-            raise RuleEngineFailure(f"a `{event}` rule action failed: {problem}")
+                self._host.update_state(self.event, state)
+            raise RuleEngineFailure(f"a `{self.event}` rule action failed: {problem}")
 
-    def close(self) -> None:
-        """Free the C memory of every ruleset; idempotent."""
-        if self._closed:
-            return
-        self._closed = True
+    def free(self) -> None:
+        """Free the C memory and give the handle back (touch the sid so ``delete_state`` is safe)."""
+        import durable_rules_engine as dre
+
         for rs in list(self._host._ruleset_list):
             try:
                 self._next_id += 1
@@ -261,9 +303,127 @@ class DurableRunner:
             try:
                 rs.delete_state(SID)
             finally:
-                self._dre.delete_ruleset(rs._handle)
+                dre.delete_ruleset(rs._handle)
+                _counts["deleted"] += 1
         self._host._ruleset_list.clear()
         self._host._ruleset_directory.clear()
+
+
+_lock = threading.Lock()
+#: every shared ruleset that is not broken, in use or idle, by key
+_shared: dict[str, _Ruleset] = {}
+_idle: OrderedDict[str, _Ruleset] = OrderedDict()
+#: rulesets of runners dropped unclosed: a finalizer may run inside any allocation, even one made
+#: while ``_lock`` is held, so it only appends here (no lock); the next acquire or release frees them
+_dropped: list[list[_Ruleset]] = []
+_counts = {"created": 0, "deleted": 0, "reused": 0}
+
+
+def handle_count() -> HandleCount:
+    """How many durable_rules handles this process took, gave back and reused (tests, benchmarks)."""
+    with _lock:
+        _drain()
+        return HandleCount(_counts["created"], _counts["deleted"], _counts["reused"], len(_idle))
+
+
+def free_idle() -> None:
+    """Delete every compiled ruleset no runner uses (a test that needs a fresh compile)."""
+    with _lock:
+        _drain()
+        while _idle:
+            _, rs = _idle.popitem(last=False)
+            del _shared[rs.key]
+            rs.free()
+
+
+def _key(event: str, definition: Mapping[str, Any]) -> str:
+    text = json.dumps([event, definition], sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _acquire(event: str, definition: Mapping[str, Any]) -> _Ruleset:
+    key = _key(event, definition)
+    with _lock:
+        _drain()
+        rs = _shared.get(key)
+        if rs is None or rs.broken:
+            rs = _Ruleset(key, event, definition)
+            _shared[key] = rs
+        else:
+            _idle.pop(key, None)
+            _counts["reused"] += 1
+        rs.users += 1
+        return rs
+
+
+def _release(rulesets: Iterable[_Ruleset]) -> None:
+    with _lock:
+        _release_locked(rulesets)
+        _drain()
+
+
+def _release_locked(rulesets: Iterable[_Ruleset]) -> None:
+    for rs in rulesets:
+        rs.users -= 1
+        if rs.users > 0:
+            continue
+        if rs.broken or _shared.get(rs.key) is not rs:
+            if _shared.get(rs.key) is rs:
+                del _shared[rs.key]
+            rs.free()
+        else:
+            _idle[rs.key] = rs
+    while len(_idle) > IDLE_KEEP:
+        _, old = _idle.popitem(last=False)
+        del _shared[old.key]
+        old.free()
+
+
+def _drain() -> None:
+    while _dropped:
+        _release_locked(_dropped.pop())
+
+
+class DurableRunner:
+    """The compiled rulesets of one book, one per event kind; decides one event at a time.
+
+    The rulesets come from the process's shared cache (above): building a runner for rules
+    already compiled takes no new durable handle, and :meth:`close` hands them back.
+    """
+
+    def __init__(self, rulesets: Mapping[str, dict[str, Any]]) -> None:
+        self._closed = False
+        self._rulesets: dict[str, _Ruleset] = {}
+        try:
+            for name, definition in rulesets.items():
+                self._rulesets[name] = _acquire(name, definition)
+        except BaseException:
+            self.close()
+            raise
+
+    def decide(self, event: str, message: dict[str, Scalar]) -> int:
+        """Post one event (flat fields, typed values) and return the position of the rule that fired.
+
+        ``message`` gets the discriminator and a fresh ``id``; it must not be reused.
+        """
+        rs = self._rulesets.get(event)
+        if self._closed or rs is None:
+            raise RuleEngineFailure("the rule book is closed" if self._closed else f"no `{event}` ruleset")
+        return rs.decide(message)
+
+    def close(self) -> None:
+        """Hand the rulesets back to the cache (freed when it holds too many idle); idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        _release(list(self._rulesets.values()))
+
+    def drop(self) -> None:
+        """:meth:`close` for a finalizer: the rulesets are handed back at the cache's next use."""
+        if self._closed:
+            return
+        self._closed = True
+        _dropped.append(list(self._rulesets.values()))
 
 
 def _noop(c: Any) -> None:

@@ -51,33 +51,40 @@ def memo_default() -> bool:
     return os.environ.get("INMAIL_MEMO", "1").strip().lower() not in ("0", "false", "off", "no")
 
 
-def load_rule_files(rules_dir: str | Path, policy: Policy
+def load_rule_files(rules_dir: str | Path, policy: Policy, texts: Mapping[str, str] | None = None
                     ) -> tuple[dict[str, RuleFile], list[Diagnostic], str]:
     """Read, check and lint every rules file: (files by event, warnings, content hash).
 
     Raises InvalidRules with every error (and the warnings) when anything is wrong.
+    ``texts`` (file name -> text, as :meth:`RuleBook.texts` gives them) stand for the folder's
+    files, which are then not read: the same checks, the same revision and diagnostics naming
+    ``rules_dir``'s files, for texts checked elsewhere (a revision another worker accepted) that
+    must load exactly as they were checked, whatever the folder holds now.
     """
     root = Path(rules_dir)
     diags = Diagnostics()
     files: dict[str, RuleFile] = {}
     digest = hashlib.sha256(policy.digest.encode())
-    try:
-        found = path_kind(root) == "folder"
-    except PathProblem as exc:
-        diags.error("rules_not_found", str(exc), Location(short_path(root)))
-        raise InvalidRules(diags.items) from None
-    if not found:
-        diags.error("rules_not_found", f"no rules folder `{root}`", Location(str(root)),
-                    help="pass --rules DIR, or run where a `rules/` folder is")
-        raise InvalidRules(diags.items)
-    paths = sorted(root.glob("*.yaml"))
+    if texts is None:
+        try:
+            found = path_kind(root) == "folder"
+        except PathProblem as exc:
+            diags.error("rules_not_found", str(exc), Location(short_path(root)))
+            raise InvalidRules(diags.items) from None
+        if not found:
+            diags.error("rules_not_found", f"no rules folder `{root}`", Location(str(root)),
+                        help="pass --rules DIR, or run where a `rules/` folder is")
+            raise InvalidRules(diags.items)
+        paths = sorted(root.glob("*.yaml"))
+    else:
+        paths = sorted(root / name for name in texts if Path(name).name == name and name.endswith(".yaml"))
     for path in paths:
         display = str(path)
         if path.stem not in catalog.EVENT_KINDS:
             diags.error("unknown_rules_file", f"`{path.name}` is not named after an event kind",
                         Location(display), help=hint(path.stem, catalog.EVENT_KINDS))
             continue
-        text = read_text(path, diags, display)
+        text = read_text(path, diags, display) if texts is None else texts[path.name]
         if text is None:
             continue
         digest.update(f"\0{path.name}\0".encode())
@@ -92,7 +99,7 @@ def load_rule_files(rules_dir: str | Path, policy: Policy
                 lint_file(rf, policy, diags)
     _unique_ids(files, diags)
     present = {p.stem for p in paths}
-    for path in sorted(root.glob("*.yml")):
+    for path in sorted(root.glob("*.yml")) if texts is None else ():
         diags.error("wrong_extension", f"`{path.name}` is not read: rules files end in `.yaml`",
                     Location(str(path)), help=f"rename it to `{path.stem}.yaml`")
     for kind in catalog.EVENT_KINDS:
@@ -170,16 +177,19 @@ class RuleBook:
         self._lock = threading.Lock()
         self._closed = False
         self._runner: DurableRunner = DurableRunner(compile_rulesets(files.values()))
-        # A book dropped without close() still frees durable's C memory when collected
+        # A book dropped without close() still hands its rulesets back when collected
         # (not at interpreter exit, when the extension may already be torn down).
-        self._finalizer = weakref.finalize(self, self._runner.close)
+        self._finalizer = weakref.finalize(self, self._runner.drop)
         self._finalizer.atexit = False
 
     @classmethod
     def load(cls, rules_dir: str | Path, policy: Policy, *, memo: bool | None = None,
-             memo_size: int = MEMO_SIZE) -> RuleBook:
-        """Load and compile every rules file in ``rules_dir``; raises InvalidRules with every problem."""
-        files, warnings, digest = load_rule_files(rules_dir, policy)
+             memo_size: int = MEMO_SIZE, texts: Mapping[str, str] | None = None) -> RuleBook:
+        """Load and compile every rules file in ``rules_dir``; raises InvalidRules with every problem.
+
+        ``texts``: the files' texts, given instead of read (see :func:`load_rule_files`).
+        """
+        files, warnings, digest = load_rule_files(rules_dir, policy, texts)
         return cls(files, warnings, digest, policy, memo_default() if memo is None else memo, memo_size)
 
     # -- reading -------------------------------------------------------------------------
@@ -293,12 +303,16 @@ class RuleBook:
 
     # -- lifetime ------------------------------------------------------------------------
     def close(self) -> None:
-        """Free durable_rules' memory; later ``decide`` calls raise InvalidCall("closed")."""
+        """Hand the compiled rules back to the cache; later ``decide`` calls raise InvalidCall("closed").
+
+        The cache frees them once it holds too many that no book uses (engine.rules._durable).
+        """
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            self._finalizer()
+            self._finalizer.detach()
+            self._runner.close()
 
     def __enter__(self) -> RuleBook:
         return self

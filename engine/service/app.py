@@ -106,7 +106,8 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
 
     @app.get("/readyz", response_model=m.Health, tags=["health"], responses={503: {"model": m.Problem}})
     async def readyz() -> Any:
-        """Ready: the store answers a read and a policy is loaded."""
+        """Ready: the store answers a read and a policy is loaded (the revision in force, as /v1 answers)."""
+        svc.follow_reloads()
         svc.engine.check_store()
         return {"status": "ready", "revision": svc.engine.revision}
 

@@ -7,11 +7,15 @@ without a token, several workers on an in-memory store, a port in use, a
 decision log that cannot be written.
 
 Reloads: ``POST /v1/policy/reload`` on any worker, or SIGHUP to the server.
-With one worker, SIGHUP reloads it directly; with several, the supervisor
-(uvicorn's, with its SIGHUP turned from "restart the workers" into "reload
-the policy") checks the files against the store once and, when they are
-valid, announces the reload to the workers (:mod:`engine.service.state`).
-An invalid change is printed and the running policy stays.
+Either way the files are read and checked (against the store too) once, and
+what was checked is published as the revision every worker swaps in at its
+next call (:mod:`engine.service.revisions`). With one worker, SIGHUP reloads
+it (on its event loop, between calls, not inside one); with several, the
+supervisor (uvicorn's, with its SIGHUP turned from "restart the workers" into
+"reload the policy") does the checking and publishing. An invalid change is
+printed and the running policy stays. The revision checked at start is the
+first one published: a worker that starts later starts on the revision in
+force, whatever the files say by then.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from typing import Any
 from engine.core.engine import Engine
 from engine.errors import EngineError, InvalidInput
 from engine.service.guard import PARSER_LIMIT, check_origin, split_host
-from engine.service.state import CONFIG_ENV, Service, ServiceConfig, announce_reload
+from engine.service.revisions import Accepted, Revisions, read_files
+from engine.service.state import CONFIG_ENV, Service, ServiceConfig
 from engine.source.diagnostics import render_all
 from engine.source.paths import resolve_policy, resolve_rules
 
@@ -53,8 +58,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check(config: ServiceConfig, host: str, port: int, workers: int) -> ServiceConfig:
-    """Refuse what cannot work, with a code; return the config with its paths made absolute."""
+def check(config: ServiceConfig, host: str, port: int, workers: int) -> tuple[ServiceConfig, Accepted]:
+    """Refuse what cannot work, with a code; return the config with its paths made absolute, and the
+    policy and rules as checked (the first revision the workers get)."""
     if not 1 <= workers <= MAX_WORKERS:
         raise EngineError(f"--workers must be from 1 to {MAX_WORKERS}, got {workers}", "invalid_argument")
     if config.token is None and not is_loopback(host):
@@ -76,12 +82,18 @@ def check(config: ServiceConfig, host: str, port: int, workers: int) -> ServiceC
             raise EngineError(f"cannot write the decision log `{config.decision_log}`: {exc.strerror}",
                               "unwritable_output") from None
         config = replace(config, decision_log=str(target))
-    with Engine.open(db=config.db, policy=config.policy, rules=config.rules) as eng:  # makes the store
-        revision = eng.revision
+    accepted = accept(config, create=True)  # makes the store
     check_port(host, port)
     print(f"inmail serve: http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}, "
-          f"store {config.db}, revision {revision})", file=sys.stderr, flush=True)
-    return config
+          f"store {config.db}, revision {accepted.revision})", file=sys.stderr, flush=True)
+    return config, accepted
+
+
+def accept(config: ServiceConfig, create: bool = False) -> Accepted:
+    """Read the policy and rules files once and check them, against the store too: what is published."""
+    policy, book = read_files(resolve_policy(config.policy), resolve_rules(config.rules))
+    with Engine.open(db=config.db, policy=policy, rules=book, create=create):
+        return Accepted.of(book)
 
 
 def serve(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8700, workers: int = 1) -> None:
@@ -89,11 +101,11 @@ def serve(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8700, work
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    config = check(config, host, port, workers)
+    config, accepted = check(config, host, port, workers)
     folder = tempfile.mkdtemp(prefix="inmail-serve-")
     try:
-        config = replace(config, reload_signal=os.path.join(folder, "reload"))
-        announce_reload(config.reload_signal)
+        config = replace(config, revisions=folder)
+        Revisions(folder).publish(accepted)
         os.environ[CONFIG_ENV] = config.to_env()
         uv = uvicorn.Config("engine.service.app:from_environment", factory=True, host=host, port=port,
                             workers=workers, log_level="warning", access_log=False,
@@ -164,6 +176,18 @@ def _say_refused(exc: EngineError) -> None:
 
 
 def _reload_here(signum: int, frame: FrameType | None) -> None:
+    """SIGHUP with one worker: reload on the event loop, once the code it interrupted is done (a
+    signal handler runs between any two bytecodes, maybe in the middle of a call and its
+    transaction)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not serving yet (or any more)
+        _reload_current()
+        return
+    loop.call_soon_threadsafe(_reload_current)
+
+
+def _reload_current() -> None:
     for svc in current:
         try:
             _, revision = svc.reload()
@@ -173,14 +197,20 @@ def _reload_here(signum: int, frame: FrameType | None) -> None:
 
 
 def _reload_announced(config: ServiceConfig) -> None:
+    """SIGHUP with several workers (in the supervisor): check the files, publish what was checked."""
     try:
-        with Engine.open(db=config.db, policy=config.policy, rules=config.rules, create=False) as eng:
-            revision = eng.revision
+        accepted = accept(config)
+        if config.revisions is None:  # pragma: no cover - serve() always sets the folder
+            raise OSError("the server has no folder for revisions")
+        Revisions(config.revisions).publish(accepted)
     except EngineError as exc:
         _say_refused(exc)
         return
-    announce_reload(config.reload_signal)
-    print(f"inmail serve: reload announced to the workers, revision {revision}", file=sys.stderr, flush=True)
+    except OSError as exc:
+        print(f"inmail serve: reload failed, the running policy stays: {exc}", file=sys.stderr, flush=True)
+        return
+    print(f"inmail serve: reload announced to the workers, revision {accepted.revision}", file=sys.stderr,
+          flush=True)
 
 
 def register(svc: Service) -> Service:

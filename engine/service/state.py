@@ -2,11 +2,12 @@
 
 Each worker process opens its own :class:`~engine.core.engine.Engine` on the
 shared store (SQLite file or PostgreSQL URL): no worker holds the truth, the
-store does. What the workers do share besides the store is a *reload signal*,
-a small file whose modification time moves when any worker (or the
-supervisor, on SIGHUP) has validated and loaded a changed policy; every
-worker checks it before a call and reloads the same files. A policy that
-turns invalid between the two reloads leaves that worker on the one it had.
+store does. What the workers do share besides the store is the revision
+accepted last (:mod:`engine.service.revisions`): a reload is read and checked
+once, by the worker that got ``POST /v1/policy/reload`` or by the supervisor
+on SIGHUP, and published; before each call every worker looks whether a newer
+one was published and swaps in exactly those texts, never the files as they
+are by then. A worker starts on the revision published last, too.
 
 A worker makes one engine call at a time, on its event loop thread: the
 Engine is not meant for concurrent calls from threads, and the parallelism
@@ -32,6 +33,8 @@ from typing import Any
 from engine.core.engine import Engine
 from engine.errors import EngineError, StoreUnavailable
 from engine.model import Decision
+from engine.service.revisions import Accepted, Revisions, Stamp, read_files
+from engine.source.paths import resolve_policy, resolve_rules
 
 log = logging.getLogger("inmail.service")
 
@@ -51,7 +54,7 @@ class ServiceConfig:
     rules: str | None = None
     token: str | None = None
     decision_log: str | None = None  # a file to append to, or "-" for standard output
-    reload_signal: str | None = None  # the file whose mtime announces a reload to every worker
+    revisions: str | None = None  # the server's private folder of accepted revisions (service.revisions)
     max_body: int = 65_536
     host: str = "127.0.0.1"  # the bind address: a Host the request guard accepts
     allowed_hosts: tuple[str, ...] = ()  # more names the server answers to (--allowed-host)
@@ -107,9 +110,28 @@ class Service:
     def __init__(self, config: ServiceConfig, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self.config = config
         self.clock = clock
-        self.engine = Engine.open(db=config.db, policy=config.policy, rules=config.rules)
+        #: where diagnostics and ``GET /v1/policy`` say the policy and rules come from
+        self.policy_path = resolve_policy(config.policy)
+        self.rules_dir = resolve_rules(config.rules)
+        self._revisions = Revisions(config.revisions) if config.revisions is not None else None
+        self._seen: Stamp = None  # the pointer as this worker last looked at it
+        self._applied: str | None = None  # the snapshot this worker loaded (or published) last
+        found = None
+        if self._revisions is not None:  # a server: start on the revision accepted last, not the files
+            self._seen = self._revisions.stamp()
+            found = self._revisions.latest()
+        # A server's store was made by its supervisor: a worker (re)started while the store is gone
+        # must not make an empty one in its place (the other workers would take it for a backup).
+        create = self._revisions is None
+        if found is None:
+            self.engine = Engine.open(db=config.db, policy=self.policy_path, rules=self.rules_dir,
+                                      create=create)
+        else:
+            pointer, accepted = found
+            policy, book = accepted.load(self.policy_path, self.rules_dir)
+            self.engine = Engine.open(db=config.db, policy=policy, rules=book, create=create)
+            self._applied = pointer.snapshot
         self.decisions = DecisionLog(config.decision_log)
-        self._seen = self._signal_stamp()
 
     def close(self) -> None:
         self.engine.close()
@@ -117,31 +139,59 @@ class Service:
 
     # --- reload ---------------------------------------------------------------------------------
 
-    def _signal_stamp(self) -> int | None:
-        path = self.config.reload_signal
-        if path is None:
-            return None
-        try:
-            return os.stat(path).st_mtime_ns
-        except OSError:
-            return None
-
     def follow_reloads(self) -> None:
-        """Load the files again if another worker (or SIGHUP) announced a reload since the last call."""
-        stamp = self._signal_stamp()
+        """Swap in the revision accepted last, if it is not the one this worker has (one ``stat``).
+
+        The texts are the accepted ones, not the files (which may have changed since). A
+        revision that fails here (``plan_in_use``: an account got on a plan it drops after it
+        was accepted) leaves this worker on its revision, said in the log, until the next
+        reload; a store that does not answer is tried again at the next call.
+        """
+        if self._revisions is None:
+            return
+        stamp = self._revisions.stamp()
         if stamp == self._seen:
             return
-        self._seen = stamp
         try:
-            self.engine.reload(self.config.policy, self.config.rules)
-        except EngineError as exc:  # changed again, and invalid now: keep the policy in force
-            log.warning("reload announced, but the files do not load: %s", exc.code)
+            found = self._revisions.latest()
+        except (OSError, ValueError, KeyError, EngineError) as exc:
+            log.warning("worker %d: cannot read the accepted revision: %s", os.getpid(), exc)
+            return
+        if found is not None and found[0].snapshot != self._applied:
+            pointer, accepted = found
+            if accepted.revision != self.engine.revision:
+                try:
+                    policy, book = accepted.load(self.policy_path, self.rules_dir)
+                    self.engine.reload(policy, book)
+                except StoreUnavailable:
+                    return
+                except EngineError as exc:
+                    log.error("worker %d stays on revision %s: the accepted revision %s does not load "
+                              "here: %s: %s", os.getpid(), self.engine.revision, accepted.revision,
+                              exc.code, exc)
+            self._applied = pointer.snapshot
+        self._seen = stamp
 
     def reload(self) -> tuple[str, str]:
-        """Load and swap in the policy files (raises, changing nothing, when invalid); tell the others."""
+        """Read and check the policy files once, publish them to the other workers, swap them in.
+
+        Invalid files raise and change nothing (here or elsewhere): the others hear of a
+        revision only once this worker has checked it against the store.
+        """
         previous = self.engine.revision
-        revision = self.engine.reload(self.config.policy, self.config.rules)
-        self._seen = announce_reload(self.config.reload_signal)
+        policy, book = read_files(self.policy_path, self.rules_dir)
+        revisions = self._revisions
+
+        def publish(revision: str) -> None:
+            if revisions is None:
+                return
+            try:
+                self._applied = revisions.publish(Accepted.of(book)).snapshot
+            except OSError as exc:
+                raise EngineError(f"cannot hand the revision to the other workers: {exc.strerror or exc}",
+                                  "internal_error") from None
+
+        revision = self.engine.reload(policy, book, publish=publish)
         return previous, revision
 
     # --- calls ----------------------------------------------------------------------------------
@@ -188,17 +238,3 @@ class Service:
             "latency_us": latency, "replayed": replayed})
         return decision, replayed
 
-
-def announce_reload(path: str | None) -> int | None:
-    """Move the reload signal's modification time forward (strictly), so every worker notices."""
-    if path is None:
-        return None
-    try:
-        before = os.stat(path).st_mtime_ns
-    except OSError:
-        before = 0
-    stamp = max(time.time_ns(), before + 1_000)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f"{stamp}\n")
-    os.utime(path, ns=(stamp, stamp))
-    return stamp

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,9 +165,11 @@ def test_no_matching_rule_is_a_rule_engine_failure() -> None:
 
 
 def test_a_failing_action_is_a_rule_engine_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.rules import _durable
+
     calls = []
 
-    def action(self: DurableRunner, name: str):  # type: ignore[no-untyped-def]
+    def action(self: Any, name: str):  # type: ignore[no-untyped-def]
         def run(c: object) -> None:
             calls.append(name)
             if len(calls) == 1:
@@ -174,7 +177,8 @@ def test_a_failing_action_is_a_rule_engine_failure(monkeypatch: pytest.MonkeyPat
             self._fired = 0
         return run
 
-    monkeypatch.setattr(DurableRunner, "_action", action)
+    monkeypatch.setattr(_durable._Ruleset, "_action", action)
+    _durable.free_idle()  # compiled afresh, with this action (not reused from an earlier test)
     runner = DurableRunner({"send": compile_ruleset(_file(_rule(0, None)))})
     try:
         with pytest.raises(RuleEngineFailure, match="boom"):
@@ -182,6 +186,7 @@ def test_a_failing_action_is_a_rule_engine_failure(monkeypatch: pytest.MonkeyPat
         assert runner.decide("send", {}) == 0  # the stored exception was cleared
     finally:
         runner.close()
+        _durable.free_idle()  # no later test gets this action
 
 
 def test_fact_names_are_distinct_to_durable() -> None:
