@@ -10,12 +10,20 @@ else is portable Core.
 
 The tables, the statements and the row conversions are in
 :mod:`engine.store._sql_schema`.
+
+A store error never poisons what comes after it. On SQLite the store is the
+file it opened: deleted, emptied or replaced under it, every call is
+``store_unavailable`` until a valid store is back at the path, which is then
+adopted (:mod:`engine.store._sql_file`). A connection that failed for want of
+its store (anything but a clash with another transaction) is dropped with
+the pool's idle ones, so the next call starts on a new one; on PostgreSQL a
+connection the server is known to have ended is replaced before it is used.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
+import os
+import sqlite3
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -24,34 +32,27 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.errors import EngineError
-from engine.ledger.state import LotRec
-from engine.model import LedgerEntry, LoggedCall
+from engine.errors import EngineError, StoreUnavailable
 from engine.store._sql_batch import CoreBatch, SqliteBatch
-from engine.store._sql_exec import CoreExec, DriverExec, PgExec, store_errors
+from engine.store._sql_exec import CoreExec, DriverExec, PgExec, pg_gone, store_error_code, store_errors
+from engine.store._sql_file import StoreFile, watch
+from engine.store._sql_reads import SqlReads
 from engine.store._sql_schema import (
     SCHEMA_VERSION,
     SELECT_ACCOUNT,
-    accounts_t,
-    calls_t,
-    entries_t,
-    entry_from_row,
-    from_utc_text,
-    lot_from_row,
-    lots_t,
-    messages_t,
     meta_t,
     metadata,
     one_line,
-    revisions_t,
-    utc_text,
 )
 from engine.store._sql_unit import SqlUnit
 from engine.store.batch import Batch
 
 
-def _dialect_corner(engine: sa.Engine, create: bool) -> tuple[Callable[[sa.Connection], None], str]:
+def _dialect_corner(engine: sa.Engine,
+                    create: Callable[[], bool]) -> tuple[Callable[[sa.Connection], None], str]:
     """Every dialect-specific line of the store: (schema-creation lock, account row lock clause).
+
+    ``create()`` says whether the store may still be created (only while it is being opened).
 
     SQLite: the driver's own transaction handling is switched off so that
     each write transaction starts with ``BEGIN IMMEDIATE`` (the database
@@ -74,7 +75,7 @@ def _dialect_corner(engine: sa.Engine, create: bool) -> tuple[Callable[[sa.Conne
             cur.execute("SELECT count(*), count(CASE WHEN name IN ('meta', 'accounts') THEN 1 END) "
                         "FROM sqlite_master WHERE type = 'table'")
             tables, ours = cur.fetchone()
-            if ours == 2 or (create and not tables):
+            if ours == 2 or (create() and not tables):
                 cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
             # A batch runs each call in a savepoint, whose journal (the pages as they were before
@@ -94,6 +95,13 @@ def _dialect_corner(engine: sa.Engine, create: bool) -> tuple[Callable[[sa.Conne
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7413)")
 
+    if engine.dialect.name == "postgresql" and engine.driver == "psycopg":
+
+        @sa.event.listens_for(engine, "checkout")
+        def _checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+            if pg_gone(dbapi_conn):  # the pool invalidates it and lends another
+                raise sa.exc.DisconnectionError("the server ended this connection")
+
     return _schema_lock, " FOR UPDATE"
 
 
@@ -107,7 +115,7 @@ class _Missing(Exception):
     """An empty database where an existing store was asked for."""
 
 
-class SqlStore:
+class SqlStore(SqlReads):
     """Implements :class:`~engine.store.base.Store` over a SQLAlchemy URL."""
 
     def __init__(self, url: str, create: bool = True) -> None:
@@ -127,34 +135,26 @@ class SqlStore:
         in_memory = url.endswith(":memory:") or url.rstrip("/") in ("sqlite:", "sqlite:/")
         if url.startswith("sqlite") and in_memory:
             kwargs["poolclass"] = sa.StaticPool
+        self._file: StoreFile | None = None
         try:
             self._engine = sa.create_engine(url, **kwargs)
-            schema_lock, for_update = _dialect_corner(self._engine, create)
-            self._select_account = one_line(SELECT_ACCOUNT + for_update)
             self._sqlite = self._engine.dialect.name == "sqlite"
+            self._in_memory = self._sqlite and in_memory
+            path = _file_path(self._engine.url) if self._sqlite and not in_memory else None
+            if path is not None:
+                self._file = StoreFile(path, create, self._adopt, self._broken)
+                watch(self._engine, self._file)
+            file = self._file
+            self._schema_lock, for_update = _dialect_corner(
+                self._engine, lambda: file.creating if file is not None else create)
+            self._select_account = one_line(SELECT_ACCOUNT + for_update)
             # psycopg 3 only: the driver-level path speaks its API (another driver goes through Core)
             self._postgres = self._engine.dialect.name == "postgresql" and self._engine.driver == "psycopg"
             self._memory_lock: AbstractContextManager[Any] = (
                 threading.Lock() if self._sqlite and in_memory else nullcontext())
             self._local = threading.local()
             self._fairies: list[Any] = []
-            with self._engine.begin() as conn:
-                schema_lock(conn)
-                tables = set(sa.inspect(conn).get_table_names())
-                if tables and not {"meta", "accounts"} <= tables:  # another program's database: leave it
-                    raise _Foreign(sorted(tables))
-                if not tables and not create:
-                    raise _Missing()
-                metadata.create_all(conn)  # a store of an older version gains the tables it lacks
-                q = sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")
-                version = conn.execute(q).scalar()
-                if version is None:
-                    conn.execute(meta_t.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-                elif version == "1":  # made before the event log: its earlier calls are not in it
-                    conn.execute(meta_t.update().where(meta_t.c.key == "schema_version")
-                                 .values(value=str(SCHEMA_VERSION)))
-                    conn.execute(meta_t.insert().values(key="log_incomplete", value="made before the log"))
-                    version = str(SCHEMA_VERSION)
+            version = self._schema(create)
         except _Foreign as exc:
             self._engine.dispose()
             shown = ", ".join(exc.tables[:5]) + (", ..." if len(exc.tables) > 5 else "")
@@ -180,13 +180,65 @@ class SqlStore:
             self._engine.dispose()
             raise EngineError(f"database schema version {version}, this engine needs {SCHEMA_VERSION}",
                               "schema_version")
+        if self._file is not None:
+            self._file.start()
+
+    def _schema(self, create: bool) -> str | None:
+        """The checks of an open (an inmail store, or an empty database with ``create``), and the
+        schema brought up to date; the schema version found."""
+        with self._engine.begin() as conn:
+            self._schema_lock(conn)
+            tables = set(sa.inspect(conn).get_table_names())
+            if tables and not {"meta", "accounts"} <= tables:  # another program's database: leave it
+                raise _Foreign(sorted(tables))
+            if not tables and not create:
+                raise _Missing()
+            metadata.create_all(conn)  # a store of an older version gains the tables it lacks
+            q = sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")
+            version: str | None = conn.execute(q).scalar()
+            if version is None:
+                conn.execute(meta_t.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif version == "1":  # made before the event log: its earlier calls are not in it
+                conn.execute(meta_t.update().where(meta_t.c.key == "schema_version")
+                             .values(value=str(SCHEMA_VERSION)))
+                conn.execute(meta_t.insert().values(key="log_incomplete", value="made before the log"))
+                version = str(SCHEMA_VERSION)
+        return version
+
+    def _adopt(self) -> None:
+        """The open checks (never creating) on what the store's path holds now: a backup put back
+        after the file was lost. Raises :class:`EngineError` when it is no store this engine can use."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", sa.exc.SAWarning)
+                version = self._schema(False)
+        except _Foreign:
+            raise EngineError("another program's database", "not_an_inmail_store") from None
+        except _Missing:
+            raise EngineError("an empty database", "store_not_found") from None
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:120]
+            raise EngineError(reason, "database_unavailable") from None
+        if version != str(SCHEMA_VERSION):
+            raise EngineError(f"schema version {version}, this engine needs {SCHEMA_VERSION}",
+                              "schema_version")
+
+    def _check_file(self) -> int:
+        """Before a transaction: the store's file is still at its path (else ``store_unavailable``).
+
+        One ``os.stat`` (see :mod:`engine.store._sql_file`); the generation of
+        the file, for :meth:`StoreFile.still` after a commit. Not a file: 0.
+        """
+        return 0 if self._file is None else self._file.check()
 
     @contextmanager
     def unit(self, write: bool = True) -> Iterator[SqlUnit]:
         """One transaction; ``write=False`` always rolls back (a read that may compute, never store).
 
         Inside a batch (:meth:`batch`), one savepoint of the batch's transaction instead.
+        On SQLite, a write is answered only if the file it went into is still the store's.
         """
+        generation = self._check_file()
         batch = getattr(self._local, "batch", None)
         if batch is not None:
             with store_errors(), self._memory_lock, batch.call(write, self._batch_unit) as unit:
@@ -195,6 +247,8 @@ class SqlStore:
         if self._sqlite:
             with store_errors(), self._sqlite_unit(write) as unit:
                 yield unit
+            if write and self._file is not None:
+                self._file.still(generation)
             return
         if self._postgres:
             with store_errors(), self._pg_unit(write) as unit:
@@ -204,8 +258,10 @@ class SqlStore:
             tx = conn.begin()
             try:
                 yield SqlUnit(CoreExec(conn), self._select_account)
-            except BaseException:
+            except BaseException as exc:
                 tx.rollback()
+                if _lost(exc):
+                    conn.invalidate()
                 raise
             if write:
                 tx.commit()
@@ -219,8 +275,10 @@ class SqlStore:
         The thread's pooled connection, switched to autocommit so that the
         transaction's ``BEGIN`` and ``COMMIT`` ride with its statements; the
         acting account is still locked ``FOR UPDATE`` before anything of it is
-        read. A connection the server dropped is given back to the pool as
-        broken, and the next call takes a new one.
+        read. A connection that failed (the server went away, restarted, or
+        ended the backend; anything but a clash with another transaction) is
+        given back to the pool as broken, and the next call takes a new one:
+        one bad connection never fails more than one call.
         """
         fairy = self._thread_connection()
         ex = PgExec(fairy.driver_connection)
@@ -230,11 +288,12 @@ class SqlStore:
                 ex.commit()
             else:
                 ex.rollback()
-        except BaseException:
+        except BaseException as exc:
             with suppress(Exception):  # the connection is gone: the server rolled the transaction back
                 ex.rollback()
-            if fairy.driver_connection.closed or fairy.driver_connection.broken:
-                self._drop_connection(fairy)
+            pg = fairy.driver_connection
+            if pg is None or pg.closed or pg.broken or _lost(exc):
+                self._broken()
             raise
 
     @contextmanager
@@ -247,154 +306,174 @@ class SqlStore:
         ``connect`` hook (WAL, busy timeout, driver transactions off), and is
         kept by its thread. Only the transaction boundaries and the cursor are
         the driver's; the truth is read inside the transaction as before.
+        A connection that failed with anything but a clash with another writer
+        (a read-only or full disk, an I/O error) is dropped, so the next call
+        opens a new one: a connection SQLite opened read-only stays read-only.
         """
-        raw = self._raw_connection()
-        with self._memory_lock:
-            cur = raw.cursor()
-            try:
-                cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        fairy = self._thread_connection()
+        raw = fairy.driver_connection
+        try:
+            with self._memory_lock:
+                cur = raw.cursor()
                 try:
-                    yield SqlUnit(DriverExec(cur), self._select_account)
-                    cur.execute("COMMIT" if write else "ROLLBACK")
-                except BaseException:
-                    if raw.in_transaction:
-                        cur.execute("ROLLBACK")
-                    raise
-            finally:
-                cur.close()
+                    cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                    try:
+                        yield SqlUnit(DriverExec(cur), self._select_account)
+                        cur.execute("COMMIT" if write else "ROLLBACK")
+                    except BaseException:
+                        if raw.in_transaction:
+                            cur.execute("ROLLBACK")
+                        raise
+                finally:
+                    cur.close()
+        except BaseException as exc:
+            if _lost(exc) and not self._in_memory:  # (an in-memory database would go with it)
+                self._broken()
+            raise
 
     def _raw_connection(self) -> Any:
         """This thread's pooled driver connection (one per thread; returned to the pool on close)."""
         return self._thread_connection().driver_connection
 
     def _thread_connection(self) -> Any:
-        """This thread's pooled connection (the pool's wrapper; on PostgreSQL, in autocommit mode)."""
+        """This thread's pooled connection (the pool's wrapper; on PostgreSQL, in autocommit mode).
+
+        One made before the store lost its file (an older generation), or one the PostgreSQL server
+        is known to have ended (:func:`~engine.store._sql_exec.pg_gone`), is let go first.
+        """
         fairy: Any = getattr(self._local, "fairy", None)
+        generation = 0 if self._file is None else self._file.generation
+        if fairy is not None and (self._local.generation != generation
+                                  or (self._postgres and pg_gone(fairy.driver_connection))):
+            self._drop_connection(fairy)
+            fairy = None
         if fairy is None:
             fairy = self._engine.raw_connection()
             if self._postgres:
                 fairy.driver_connection.autocommit = True
             self._local.fairy = fairy
+            self._local.generation = generation
             self._fairies.append(fairy)
         return fairy
 
     def _drop_connection(self, fairy: Any) -> None:
+        """Close this thread's connection for good (the pool will not lend it again)."""
         self._local.fairy = None
-        self._fairies.remove(fairy)
-        fairy.invalidate()
+        with suppress(ValueError):
+            self._fairies.remove(fairy)
+        with suppress(Exception):  # closing a connection that is already broken may fail: it is gone
+            fairy.invalidate()
+
+    def _broken(self) -> None:
+        """A call failed for want of its store, or the store lost its file: drop this thread's
+        connection, and the pool's idle ones, made in the same trouble (a server that went away, a
+        file SQLite opened read-only, a file no longer at the path), so that the next call starts
+        afresh instead of failing once per pooled connection. Another thread's connection goes
+        at its next call (when it failed there too, or its file's generation is out of date)."""
+        fairy = getattr(self._local, "fairy", None)
+        if fairy is not None:
+            self._drop_connection(fairy)
+        self._engine.dispose()
 
     def _batch_unit(self, conn: Any) -> SqlUnit:
         return SqlUnit(DriverExec(conn) if self._sqlite else CoreExec(conn), self._select_account)
 
     @contextmanager
     def batch(self, every: int) -> Iterator[Batch]:
-        """See :mod:`engine.store._sql_batch`: many calls per transaction, for bulk work."""
+        """See :mod:`engine.store._sql_batch`: many calls per transaction, for bulk work.
+
+        A batch that fails for want of its store (not a clash) drops this
+        thread's connection, as a call would.
+        """
         if getattr(self._local, "batch", None) is not None:  # inside a batch: join it
             yield self._local.batch.info
             return
         info = Batch(every)
+        generation = self._check_file()
         with store_errors():
             batch: SqliteBatch | CoreBatch = (
                 SqliteBatch(info, self._raw_connection()) if self._sqlite else CoreBatch(info, self._engine))
         self._local.batch = batch
         try:
             yield info
-        except BaseException:
+        except BaseException as exc:
             self._local.batch = None
-            with store_errors():
-                batch.rollback()
-                batch.close()
+            try:
+                with store_errors():
+                    batch.rollback()
+                    batch.close()
+            except StoreUnavailable as failed:
+                self._after_batch(failed)
+                raise
+            self._after_batch(exc)
             raise
         self._local.batch = None
-        with store_errors():
-            try:
-                batch.commit()
-            finally:
-                batch.close()
+        try:
+            with store_errors():
+                try:
+                    batch.commit()
+                finally:
+                    batch.close()
+            if self._file is not None:
+                self._file.still(generation)
+        except StoreUnavailable as exc:
+            self._after_batch(exc)
+            raise
+
+    def _after_batch(self, exc: BaseException) -> None:
+        if not self._in_memory and _lost(exc):
+            self._broken()
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
+        """A read outside a call, through the pool (a connection that failed is not lent again)."""
+        self._check_file()
         batch = getattr(self._local, "batch", None)
         if batch is not None:  # another connection: it must see every call made so far
             with store_errors():
                 batch.commit()
         with store_errors(), self._engine.connect() as conn:
-            conn.execution_options(inmail_read=True)
-            with conn.begin():
-                yield conn
-
-    def accounts(self) -> list[str]:
-        with self._read() as c:
-            return list(c.execute(sa.select(accounts_t.c.name).order_by(accounts_t.c.name)).scalars())
-
-    def plans_in_use(self) -> dict[str, str]:
-        a = accounts_t.c
-        q = sa.select(a.plan, sa.func.min(a.name)).group_by(a.plan)
-        with self._read() as c:
-            return {plan: name for plan, name in c.execute(q)}
-
-    def due_accounts(self, to: dt.datetime) -> list[str]:
-        a = accounts_t.c
-        q = sa.select(a.name).where(a.next_due <= utc_text(to)).order_by(a.name)
-        with self._read() as c:
-            return list(c.execute(q).scalars())
-
-    def history(self, account: str) -> list[LedgerEntry] | None:
-        q = sa.select(entries_t).where(entries_t.c.account == account).order_by(entries_t.c.seq)
-        with self._read() as c:
-            if c.execute(sa.select(accounts_t.c.name).where(accounts_t.c.name == account)).first() is None:
-                return None
-            return [entry_from_row(r) for r in c.execute(q).mappings()]
-
-    def lots_and_entries(self, account: str, at: dt.datetime) -> tuple[list[LotRec], list[LedgerEntry]]:
-        t = utc_text(at)
-        lq = sa.select(lots_t).where(lots_t.c.account == account, lots_t.c.granted_at <= t,
-                                     lots_t.c.expires_at > t)
-        eq = sa.select(entries_t).where(entries_t.c.account == account, entries_t.c.at <= t)
-        with self._read() as c:
-            return ([lot_from_row(r) for r in c.execute(lq).mappings()],
-                    [entry_from_row(r) for r in c.execute(eq.order_by(entries_t.c.seq)).mappings()])
-
-    def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
-        c = calls_t.c
-        q = sa.select(calls_t).order_by(c.seq)
-        if account is not None:
-            q = q.where(c.account == account)
-        if since is not None:
-            q = q.where(c.at >= utc_text(since))
-        with self._read() as conn:
-            rows = conn.execute(q).mappings().all()
-        return [LoggedCall(**{**row, "at": from_utc_text(row["at"]), "args": json.loads(row["args"])})
-                for row in rows]
-
-    def revision(self, revision: str) -> dict[str, Any] | None:
-        with self._read() as conn:
-            q = sa.select(revisions_t.c.texts).where(revisions_t.c.revision == revision)
-            found = conn.execute(q).scalar()
-        return None if found is None else dict(json.loads(found))
-
-    def log_complete(self) -> bool:
-        with self._read() as conn:
-            q = sa.select(meta_t.c.value).where(meta_t.c.key == "log_incomplete")
-            return conn.execute(q).scalar() is None
-
-    def reminded(self, at: dt.datetime | None) -> list[tuple[dt.datetime, str, int, str]]:
-        m = messages_t.c
-        q = sa.select(m.reminded_at, m.sender, m.seq, m.id).where(m.reminded_at.is_not(None))
-        if at is not None:
-            q = q.where(m.reminded_at <= utc_text(at))
-        with self._read() as c:
-            rows = c.execute(q.order_by(m.reminded_at, m.sender, m.seq)).all()
-        return [(from_utc_text(r[0]), r[1], r[2], r[3]) for r in rows]
+            try:
+                conn.execution_options(inmail_read=True)
+                with conn.begin():
+                    yield conn
+            except Exception as exc:
+                if _lost(exc) and not self._in_memory:  # (the pool's one connection is the database)
+                    conn.invalidate()
+                    self._broken()
+                raise
 
     def close(self) -> None:
+        """Give every connection back; one that belongs to a lost file is closed for good (and,
+        by the pool's ``close`` hook, without writing to whatever the path holds now)."""
+        file = self._file
         for fairy in self._fairies:
             if self._postgres and not fairy.driver_connection.closed:
                 fairy.driver_connection.autocommit = False  # as the pool lent it
-            fairy.close()
+            if file is not None and (fairy.info.get("inmail_generation") != file.generation
+                                     or not file.intact()):
+                fairy.invalidate()
+            else:
+                fairy.close()
         self._fairies.clear()
         self._local = threading.local()
         self._engine.dispose()
+
+
+def _lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says the connection may be unusable (``store_unavailable``, not a clash)."""
+    if isinstance(exc, StoreUnavailable):
+        return exc.code == "store_unavailable"
+    return store_error_code(exc) == "store_unavailable"
+
+
+def _file_path(url: sa.URL) -> str | None:
+    """The file a SQLite URL names, made absolute (None for memory, or a URL in SQLite's URI form,
+    which the store takes as it is)."""
+    name = url.database
+    if not name or name == ":memory:" or url.query.get("uri") or name.startswith("file:"):
+        return None
+    return os.path.abspath(name)
 
 
 def _shown(url: str) -> str:

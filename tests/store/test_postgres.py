@@ -117,16 +117,22 @@ def test_a_write_that_fails_when_it_is_sent_fails_its_whole_call(pg_url: str) ->
 
 def test_a_connection_the_server_dropped_is_replaced(pg_url: str) -> None:
     """Each thread keeps its own connection for its calls; if the server ends it, the call in
-    flight fails as store_unavailable (nothing written) and the next one gets a new connection."""
+    flight fails as store_unavailable (nothing written) and the next one gets a new connection.
+    (Ended between calls, it is found gone before use: tests/store/test_store_identity.py.)"""
     admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
     try:
         with Engine.open(db=pg_url) as eng:
             eng.subscribe("alice", "career", at="2026-01-01")
-            with admin.connect() as c:
-                c.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+            def end_backend(_decision: object, _facts: object) -> None:  # inside the call's transaction
+                with admin.connect() as c:
+                    c.exec_driver_sql("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+            eng.observe(end_backend)
             with pytest.raises(StoreUnavailable) as err:
                 eng.send("alice", "bob", at="2026-01-02")
+            eng.observe(None)
             assert err.value.code == "store_unavailable"
             assert eng.send("alice", "bob", at="2026-01-02").outcome == "sent"
             assert [e.kind for e in eng.history("alice")].count("consume") == 1

@@ -1,0 +1,104 @@
+"""The SQL store's reads outside a call: lists, a ledger, the log (Core statements on a pooled connection).
+
+They are a mixin of :class:`~engine.store.sql.SqlStore`, apart from its
+transactions so that each file stays readable; every one goes through the
+store's ``_read`` (which checks the store is still there, and commits an
+open batch first so that a read sees every call made before it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from contextlib import AbstractContextManager
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.ledger.state import LotRec
+from engine.model import LedgerEntry, LoggedCall
+from engine.store._sql_schema import (
+    accounts_t,
+    calls_t,
+    entries_t,
+    entry_from_row,
+    from_utc_text,
+    lot_from_row,
+    lots_t,
+    messages_t,
+    meta_t,
+    revisions_t,
+    utc_text,
+)
+
+
+class SqlReads:
+    """The reads of :class:`~engine.store.base.Store` on SQL; ``_read`` is the store's."""
+
+    def _read(self) -> AbstractContextManager[sa.Connection]:
+        raise NotImplementedError
+
+    def accounts(self) -> list[str]:
+        with self._read() as c:
+            return list(c.execute(sa.select(accounts_t.c.name).order_by(accounts_t.c.name)).scalars())
+
+    def plans_in_use(self) -> dict[str, str]:
+        a = accounts_t.c
+        q = sa.select(a.plan, sa.func.min(a.name)).group_by(a.plan)
+        with self._read() as c:
+            return {plan: name for plan, name in c.execute(q)}
+
+    def due_accounts(self, to: dt.datetime) -> list[str]:
+        a = accounts_t.c
+        q = sa.select(a.name).where(a.next_due <= utc_text(to)).order_by(a.name)
+        with self._read() as c:
+            return list(c.execute(q).scalars())
+
+    def history(self, account: str) -> list[LedgerEntry] | None:
+        q = sa.select(entries_t).where(entries_t.c.account == account).order_by(entries_t.c.seq)
+        with self._read() as c:
+            if c.execute(sa.select(accounts_t.c.name).where(accounts_t.c.name == account)).first() is None:
+                return None
+            return [entry_from_row(r) for r in c.execute(q).mappings()]
+
+    def lots_and_entries(self, account: str, at: dt.datetime) -> tuple[list[LotRec], list[LedgerEntry]]:
+        t = utc_text(at)
+        lq = sa.select(lots_t).where(lots_t.c.account == account, lots_t.c.granted_at <= t,
+                                     lots_t.c.expires_at > t)
+        eq = sa.select(entries_t).where(entries_t.c.account == account, entries_t.c.at <= t)
+        with self._read() as c:
+            return ([lot_from_row(r) for r in c.execute(lq).mappings()],
+                    [entry_from_row(r) for r in c.execute(eq.order_by(entries_t.c.seq)).mappings()])
+
+    def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
+        c = calls_t.c
+        q = sa.select(calls_t).order_by(c.seq)
+        if account is not None:
+            q = q.where(c.account == account)
+        if since is not None:
+            q = q.where(c.at >= utc_text(since))
+        with self._read() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [LoggedCall(**{**row, "at": from_utc_text(row["at"]), "args": json.loads(row["args"])})
+                for row in rows]
+
+    def revision(self, revision: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            q = sa.select(revisions_t.c.texts).where(revisions_t.c.revision == revision)
+            found = conn.execute(q).scalar()
+        return None if found is None else dict(json.loads(found))
+
+    def log_complete(self) -> bool:
+        with self._read() as conn:
+            q = sa.select(meta_t.c.value).where(meta_t.c.key == "log_incomplete")
+            return conn.execute(q).scalar() is None
+
+    def reminded(self, at: dt.datetime | None) -> list[tuple[dt.datetime, str, int, str]]:
+        m = messages_t.c
+        q = sa.select(m.reminded_at, m.sender, m.seq, m.id).where(m.reminded_at.is_not(None))
+        if at is not None:
+            q = q.where(m.reminded_at <= utc_text(at))
+        with self._read() as c:
+            rows = c.execute(q.order_by(m.reminded_at, m.sender, m.seq)).all()
+        return [(from_utc_text(r[0]), r[1], r[2], r[3]) for r in rows]
+
