@@ -5,8 +5,8 @@ its live lots and pending reminders are read inside that transaction, so no
 process keeps the truth in memory and two processes on one database always
 see the same balance. Concurrent writers serialise: SQLite takes the write
 lock at ``BEGIN IMMEDIATE``, PostgreSQL locks the account row with ``SELECT
-... FOR UPDATE``. Both details live in :func:`_dialect_corner`; everything
-else is portable Core.
+... FOR UPDATE``. Both details live in :mod:`engine.store._sql_dialect`;
+everything else is portable Core.
 
 The tables, the statements and the row conversions are in
 :mod:`engine.store._sql_schema`.
@@ -26,7 +26,7 @@ import os
 import sqlite3
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any
 
@@ -34,6 +34,7 @@ import sqlalchemy as sa
 
 from engine.errors import EngineError, StoreUnavailable
 from engine.store._sql_batch import CoreBatch, SqliteBatch
+from engine.store._sql_dialect import dialect_corner
 from engine.store._sql_exec import CoreExec, DriverExec, PgExec, pg_gone, store_error_code, store_errors
 from engine.store._sql_file import StoreFile, watch
 from engine.store._sql_reads import SqlReads
@@ -46,63 +47,6 @@ from engine.store._sql_schema import (
 )
 from engine.store._sql_unit import SqlUnit
 from engine.store.batch import Batch
-
-
-def _dialect_corner(engine: sa.Engine,
-                    create: Callable[[], bool]) -> tuple[Callable[[sa.Connection], None], str]:
-    """Every dialect-specific line of the store: (schema-creation lock, account row lock clause).
-
-    ``create()`` says whether the store may still be created (only while it is being opened).
-
-    SQLite: the driver's own transaction handling is switched off so that
-    each write transaction starts with ``BEGIN IMMEDIATE`` (the database
-    write lock, taken before any read, so two writers never interleave);
-    reads start a plain ``BEGIN``. WAL lets readers work beside a writer and
-    survives a killed process; ``busy_timeout`` makes a writer wait its turn;
-    temporary files (a batch's per-call savepoint journal) stay in memory.
-    PostgreSQL: the acting account's row is read ``FOR UPDATE``, so writers
-    of one account serialise and others run side by side; schema creation
-    takes an advisory lock so that two first-time processes do not race.
-    """
-    if engine.dialect.name == "sqlite":
-
-        @sa.event.listens_for(engine, "connect")
-        def _connect(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA busy_timeout = 120000")
-            # Switching to WAL rewrites the file header: not on another program's database.
-            cur.execute("SELECT count(*), count(CASE WHEN name IN ('meta', 'accounts') THEN 1 END) "
-                        "FROM sqlite_master WHERE type = 'table'")
-            tables, ours = cur.fetchone()
-            if ours == 2 or (create() and not tables):
-                cur.execute("PRAGMA journal_mode = WAL")
-            cur.execute("PRAGMA synchronous = NORMAL")
-            # A batch runs each call in a savepoint, whose journal (the pages as they were before
-            # the call) is a temporary file by default: in memory it holds one call's pages and
-            # costs no write system call per page.
-            cur.execute("PRAGMA temp_store = MEMORY")
-            cur.close()
-
-        @sa.event.listens_for(engine, "begin")
-        def _begin(conn: sa.Connection) -> None:
-            read = conn.get_execution_options().get("inmail_read", False)
-            conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
-
-        return (lambda conn: None), ""
-
-    def _schema_lock(conn: sa.Connection) -> None:
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7413)")
-
-    if engine.dialect.name == "postgresql" and engine.driver == "psycopg":
-
-        @sa.event.listens_for(engine, "checkout")
-        def _checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
-            if pg_gone(dbapi_conn):  # the pool invalidates it and lends another
-                raise sa.exc.DisconnectionError("the server ended this connection")
-
-    return _schema_lock, " FOR UPDATE"
 
 
 class _Foreign(Exception):
@@ -145,7 +89,7 @@ class SqlStore(SqlReads):
                 self._file = StoreFile(path, create, self._adopt, self._broken)
                 watch(self._engine, self._file)
             file = self._file
-            self._schema_lock, for_update = _dialect_corner(
+            self._schema_lock, for_update = dialect_corner(
                 self._engine, lambda: file.creating if file is not None else create)
             self._select_account = one_line(SELECT_ACCOUNT + for_update)
             # psycopg 3 only: the driver-level path speaks its API (another driver goes through Core)
