@@ -71,8 +71,10 @@ class _Conn:
 
     def post(self, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
         data = json.dumps(body).encode()
-        self.sock.sendall(b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: %d\r\n\r\n%s" % (path.encode(), self.host, len(data), data))
+        self.sock.sendall(
+            b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (path.encode(), self.host, len(data), data)
+        )
         return self._response()
 
     def get(self, path: str) -> tuple[int, bytes]:
@@ -82,10 +84,11 @@ class _Conn:
     def _response(self) -> tuple[int, bytes]:
         while (end := self.buf.find(b"\r\n\r\n")) < 0:
             self._more()
-        head, self.buf = self.buf[:end].decode("latin-1"), self.buf[end + 4:]
+        head, self.buf = self.buf[:end].decode("latin-1"), self.buf[end + 4 :]
         lines = head.split("\r\n")
-        length = next(int(v) for k, _, v in (x.partition(":") for x in lines[1:])
-                      if k.lower() == "content-length")
+        length = next(
+            int(v) for k, _, v in (x.partition(":") for x in lines[1:]) if k.lower() == "content-length"
+        )
         while len(self.buf) < length:
             self._more()
         out, self.buf = self.buf[:length], self.buf[length:]
@@ -135,8 +138,11 @@ def _paced(url: str, n: int, rate: float) -> dict[str, float]:
         c.close()
 
     _together(client, per_thread)
-    return {"p50_ms": round(statistics.median(latencies), 2), "p99_ms": round(_pct(latencies, 0.99), 2),
-            "rate": rate}
+    return {
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(_pct(latencies, 0.99), 2),
+        "rate": rate,
+    }
 
 
 def _throughput(url: str, n: int, tag: str) -> float:
@@ -199,8 +205,15 @@ def run(requests: int, rate: float, pg: str | None) -> dict[str, Any]:
                     _setup(server.url)
                     paced = _paced(server.url, requests, rate)
                     tput = statistics.median(_throughput(server.url, requests, f"t{k}_") for k in range(3))
-                out["rows"].append({"store": kind, "workers": workers, **paced, "throughput_rps": tput,
-                                    "overspent_accounts": _overspent(db)})
+                out["rows"].append(
+                    {
+                        "store": kind,
+                        "workers": workers,
+                        **paced,
+                        "throughput_rps": tput,
+                        "overspent_accounts": _overspent(db),
+                    }
+                )
         with tempfile.TemporaryDirectory() as tmp:
             db = url or str(Path(tmp) / "inproc.db")
             if url:
@@ -214,19 +227,32 @@ def _reset_pg(url: str) -> None:
 
     eng = sa.create_engine(url)
     with eng.begin() as c:
-        for table in ("calls", "revisions", "idempotency", "connections", "entries", "lots", "messages",
-                      "accounts", "meta"):
+        for table in (
+            "calls",
+            "revisions",
+            "idempotency",
+            "connections",
+            "entries",
+            "lots",
+            "messages",
+            "accounts",
+            "meta",
+        ):
             c.exec_driver_sql(f"DROP TABLE IF EXISTS {table} CASCADE")
     eng.dispose()
 
 
 def render(out: dict[str, Any]) -> str:
-    lines = [f"send over HTTP: {out['requests']} requests paced at {out['rate']:g}/s, then the same number "
-             f"from 8 threads at full speed (median of 3)",
-             "  store       workers      p50 ms   p99 ms   throughput/s   overspent"]
+    lines = [
+        f"send over HTTP: {out['requests']} requests paced at {out['rate']:g}/s, then the same number "
+        f"from 8 threads at full speed (median of 3)",
+        "  store       workers      p50 ms   p99 ms   throughput/s   overspent",
+    ]
     for r in out["rows"]:
-        lines.append(f"  {r['store']:<11} {r['workers']!s:<11} {r['p50_ms']:>7} {r['p99_ms']:>8}   "
-                     f"{r.get('throughput_rps', '-')!s:>12}   {r.get('overspent_accounts', '-')!s:>9}")
+        lines.append(
+            f"  {r['store']:<11} {r['workers']!s:<11} {r['p50_ms']:>7} {r['p99_ms']:>8}   "
+            f"{r.get('throughput_rps', '-')!s:>12}   {r.get('overspent_accounts', '-')!s:>9}"
+        )
     return "\n".join(lines)
 
 

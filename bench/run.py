@@ -68,17 +68,22 @@ def bench_decisions(n: int, repeat: int) -> dict[str, Any]:
     facts = send_facts(n)
     out: dict[str, Any] = {"decision_us": {}, "agreement": {}, "inputs": n, "repeat": repeat}
 
-    with RuleBook.load(ROOT / "rules", policy, memo=True) as memo_book, \
-            RuleBook.load(ROOT / "rules", policy, memo=False) as plain_book:
+    with (
+        RuleBook.load(ROOT / "rules", policy, memo=True) as memo_book,
+        RuleBook.load(ROOT / "rules", policy, memo=False) as plain_book,
+    ):
         # "engine": the call the Engine itself makes per event (its facts are typed by
         # construction, so a memo hit skips re-validation); "engine_checked": the public
         # call with every fact validated; "engine_no_memo": every decision by durable_rules.
         engine_ids, out["decision_us"]["engine"] = _timed(
-            lambda f: memo_book.decide("send", f, checked=False).rule, facts, repeat)
+            lambda f: memo_book.decide("send", f, checked=False).rule, facts, repeat
+        )
         checked_ids, out["decision_us"]["engine_checked"] = _timed(
-            lambda f: memo_book.decide("send", f).rule, facts, repeat)
+            lambda f: memo_book.decide("send", f).rule, facts, repeat
+        )
         plain_ids, out["decision_us"]["engine_no_memo"] = _timed(
-            lambda f: plain_book.decide("send", f).rule, facts, repeat)
+            lambda f: plain_book.decide("send", f).rule, facts, repeat
+        )
         rule_file = memo_book.rule_file("send")
         names = [r.id for r in rule_file.rules]
         read = memo_book.facts_read("send")
@@ -87,22 +92,30 @@ def bench_decisions(n: int, repeat: int) -> dict[str, Any]:
 
     zen_engine = zen.ZenEngine()
     decision = zen_engine.create_decision(
-        zen.ZenDecisionContent(json.dumps(jdm_from_rules(ROOT / "rules" / "send.yaml"))))
+        zen.ZenDecisionContent(json.dumps(jdm_from_rules(ROOT / "rules" / "send.yaml")))
+    )
     zen_inputs = [nested({k: f[k] for k in read}) for f in facts]
     zen_ids, out["decision_us"]["zen"] = _timed(
-        lambda ctx: decision.evaluate(ctx)["result"]["rule"], zen_inputs, repeat)
+        lambda ctx: decision.evaluate(ctx)["result"]["rule"], zen_inputs, repeat
+    )
 
     runner = DurableRunner({"send": compile_ruleset(rule_file)})
     raw_inputs = [{field_name(k): f[k] for k in read} for f in facts]
     try:
         raw_pos, out["decision_us"]["durable_raw"] = _timed(
-            lambda m: runner.decide("send", dict(m)), raw_inputs, repeat)
+            lambda m: runner.decide("send", dict(m)), raw_inputs, repeat
+        )
     finally:
         runner.close()
     raw_ids = [names[p] for p in raw_pos]
 
-    for name, ids in (("python", py_ids), ("zen", zen_ids), ("durable_raw", raw_ids),
-                      ("engine_checked", checked_ids), ("engine_no_memo", plain_ids)):
+    for name, ids in (
+        ("python", py_ids),
+        ("zen", zen_ids),
+        ("durable_raw", raw_ids),
+        ("engine_checked", checked_ids),
+        ("engine_no_memo", plain_ids),
+    ):
         out["agreement"][name] = sum(a == b for a, b in zip(ids, engine_ids, strict=True)) / n
     out["outcomes"] = {rule: engine_ids.count(rule) for rule in names}
     return out
@@ -110,8 +123,12 @@ def bench_decisions(n: int, repeat: int) -> dict[str, Any]:
 
 def _replay_child(accounts: int, backend: str) -> dict[str, Any]:
     """Run in a subprocess: replay a year for ``accounts`` accounts and report."""
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "replay.py"), str(accounts), backend],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "replay.py"), str(accounts), backend],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     try:
         if proc.returncode == 0:
             return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -121,8 +138,9 @@ def _replay_child(accounts: int, backend: str) -> dict[str, Any]:
     return {"accounts": accounts, "error": tail}
 
 
-def bench_replay(sizes: list[int], sqlite_sizes: list[int],
-                 bulk_sizes: list[int]) -> dict[str, list[dict[str, Any]]]:
+def bench_replay(
+    sizes: list[int], sqlite_sizes: list[int], bulk_sizes: list[int]
+) -> dict[str, list[dict[str, Any]]]:
     return {
         "memory": [_replay_child(n, "memory") for n in sizes],
         "sqlite": [_replay_child(n, "sqlite") for n in sqlite_sizes],
@@ -178,8 +196,8 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "durable_rules": version("durable_rules"),
         "durable_build": "C extension built by pip from the sdist; Python CFLAGS "
-                         f"`{sysconfig.get_config_var('CFLAGS')}` (the sdist's setup.py sets its own "
-                         "optimisation flags)",
+        f"`{sysconfig.get_config_var('CFLAGS')}` (the sdist's setup.py sets its own "
+        "optimisation flags)",
         "sqlalchemy": version("SQLAlchemy"),
         "engine_compiled": __import__("engine").COMPILED,  # the optional mypyc build (README)
         "zen_engine": version("zen-engine"),
@@ -189,8 +207,11 @@ def machine() -> dict[str, Any]:
 def render(result: dict[str, Any]) -> str:
     m = result["machine"]
     build = "compiled engine (mypyc)" if m.get("engine_compiled") else "plain engine"
-    lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Python {m['python']}, "
-             f"durable_rules {m['durable_rules']}, {build} ({result['mode']} mode)", ""]
+    lines = [
+        f"machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Python {m['python']}, "
+        f"durable_rules {m['durable_rules']}, {build} ({result['mode']} mode)",
+        "",
+    ]
     dec = result["decisions"]
     lines.append(f"decision latency (send), microseconds per call, {dec['inputs']} inputs x {dec['repeat']}:")
     lines.append(f"  {'path':16} {'median':>8} {'p99':>8} {'agrees':>8}")
@@ -200,31 +221,42 @@ def render(result: dict[str, Any]) -> str:
     lines.append("  outcomes (rule: inputs): " + ", ".join(f"{k}: {v}" for k, v in dec["outcomes"].items()))
     lines.append("")
     lines.append("replay, a simulated year (rate over time inside engine calls):")
-    lines.append(f"  {'store':11} {'accounts':>9} {'calls':>9} {'events':>9} {'events/s':>10} "
-                 f"{'us/event':>9} {'peak RSS MB':>12}  us/event by quarter")
+    lines.append(
+        f"  {'store':11} {'accounts':>9} {'calls':>9} {'events':>9} {'events/s':>10} "
+        f"{'us/event':>9} {'peak RSS MB':>12}  us/event by quarter"
+    )
     for store, rows in result["replay"].items():
         for row in rows:
             if "error" in row:
                 lines.append(f"  {store:11} {row['accounts']:9} failed: {row['error']}")
                 continue
             quarters = " ".join(f"{q:.1f}" for q in row.get("us_per_event_by_quarter", []))
-            lines.append(f"  {store:11} {row['accounts']:9} {row['calls']:9} {row['events']:9} "
-                         f"{row['events_per_s']:10.0f} {1e6 / row['events_per_s']:9.1f} "
-                         f"{row['peak_rss_mb']:12.1f}  {quarters}")
+            lines.append(
+                f"  {store:11} {row['accounts']:9} {row['calls']:9} {row['events']:9} "
+                f"{row['events_per_s']:10.0f} {1e6 / row['events_per_s']:9.1f} "
+                f"{row['peak_rss_mb']:12.1f}  {quarters}"
+            )
     lines.append("")
-    lines.append("start-up (best of 3), seconds: " +
-                 ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k}: {v}"
-                           for k, v in result["startup_s"].items()))
+    lines.append(
+        "start-up (best of 3), seconds: "
+        + ", ".join(
+            f"{k} {v:.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in result["startup_s"].items()
+        )
+    )
     sc = result.get("simulate_scaling")
     if sc:
-        lines.append("inmail simulate, one send per account: "
-                     f"{sc['accounts'][0]} accounts {sc['seconds'][0]:.2f} s, "
-                     f"{sc['accounts'][1]} accounts {sc['seconds'][1]:.2f} s, ratio {sc['ratio']:.1f}x "
-                     f"(linear {sc['linear_ratio']:.0f}x, target <= {sc['target_ratio']:.0f}x)")
+        lines.append(
+            "inmail simulate, one send per account: "
+            f"{sc['accounts'][0]} accounts {sc['seconds'][0]:.2f} s, "
+            f"{sc['accounts'][1]} accounts {sc['seconds'][1]:.2f} s, ratio {sc['ratio']:.1f}x "
+            f"(linear {sc['linear_ratio']:.0f}x, target <= {sc['target_ratio']:.0f}x)"
+        )
     floor = result.get("sqlite_commit_floor_us")
     if floor:
-        lines.append("SQLite commit floor (WAL, synchronous=NORMAL), us per COMMIT by pages written: " +
-                     ", ".join(f"{k} page{'s' if k != '1' else ''} {v:.0f}" for k, v in floor.items()))
+        lines.append(
+            "SQLite commit floor (WAL, synchronous=NORMAL), us per COMMIT by pages written: "
+            + ", ".join(f"{k} page{'s' if k != '1' else ''} {v:.0f}" for k, v in floor.items())
+        )
     return "\n".join(lines)
 
 

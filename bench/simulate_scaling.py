@@ -47,6 +47,10 @@ def bench_simulate_scaling(small: int = 250, large: int = 1_000) -> dict[str, An
     """Seconds for both sizes and their ratio (linear is large/small, the target 1.25x that)."""
     simulate_seconds(20, repeat=1)  # compile the rules once, outside the timings
     t_small, t_large = simulate_seconds(small), simulate_seconds(large)
-    return {"accounts": [small, large], "seconds": [round(t_small, 3), round(t_large, 3)],
-            "ratio": round(t_large / t_small, 2), "linear_ratio": large / small,
-            "target_ratio": 1.25 * large / small}
+    return {
+        "accounts": [small, large],
+        "seconds": [round(t_small, 3), round(t_large, 3)],
+        "ratio": round(t_large / t_small, 2),
+        "linear_ratio": large / small,
+        "target_ratio": 1.25 * large / small,
+    }

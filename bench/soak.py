@@ -55,8 +55,28 @@ from tests.service.server import running  # noqa: E402
 
 #: one cycle of the mix: 1 subscribe, 6 sends, 3 responds, 1 purchase, 3 balances, 2 histories,
 #: 2 plan tables, 2 what-if decides
-MIX = ("send", "balance", "subscribe", "send", "respond", "plans", "send", "history", "decide", "send",
-       "purchase", "balance", "respond", "send", "history", "decide", "send", "respond", "plans", "balance")
+MIX = (
+    "send",
+    "balance",
+    "subscribe",
+    "send",
+    "respond",
+    "plans",
+    "send",
+    "history",
+    "decide",
+    "send",
+    "purchase",
+    "balance",
+    "respond",
+    "send",
+    "history",
+    "decide",
+    "send",
+    "respond",
+    "plans",
+    "balance",
+)
 WINDOW = 50  # the calls go to the most recently subscribed accounts
 ALLOTMENT = ("monthly_allotment: 5", "monthly_allotment: 6")
 MB = 1024 * 1024
@@ -97,8 +117,10 @@ class _Load:
                     self.messages.append(msg)
         elif op == "respond":
             assert message is not None
-            status, _ = conn.post(f"/v1/messages/{urllib.parse.quote(message, safe='')}/respond",
-                                  {"with": rng.choice(("reply", "interested", "not_interested"))})
+            status, _ = conn.post(
+                f"/v1/messages/{urllib.parse.quote(message, safe='')}/respond",
+                {"with": rng.choice(("reply", "interested", "not_interested"))},
+            )
         elif op == "purchase":
             status, _ = conn.post(f"/v1/accounts/{self.some(rng)}/purchase", {"credits": 5})
         elif op == "balance":
@@ -150,18 +172,27 @@ def mixed(url: str, worker: psutil.Process, requests: int, block: int, clients: 
 
         _together(client, clients)
         took = time.perf_counter() - began
-        rows.append({"requests": end, "per_s": round((end - start) / took, 1), "rss_mb": _rss(worker),
-                     "worker_cpu_ms": round((_cpu(worker) - cpu) * 1000 / (end - start), 3),
-                     "load": round(os.getloadavg()[0], 2)})
+        rows.append(
+            {
+                "requests": end,
+                "per_s": round((end - start) / took, 1),
+                "rss_mb": _rss(worker),
+                "worker_cpu_ms": round((_cpu(worker) - cpu) * 1000 / (end - start), 3),
+                "load": round(os.getloadavg()[0], 2),
+            }
+        )
     for c in conns:
         c.close()
     first, last = rows[0]["per_s"], rows[-1]["per_s"]
     bad = {f"{op} {status}": n for (op, status), n in sorted(load.statuses.items()) if status != 200}
-    return {"blocks": rows, "last_vs_first": round(last / first, 3), "not_200": bad,
-            "cpu_last_vs_first": round(rows[-1]["worker_cpu_ms"] / max(rows[0]["worker_cpu_ms"], 1e-9), 3),
-            "rss_growth_mb_per_block": round((rows[-1]["rss_mb"] - rows[0]["rss_mb"]) / max(1, len(rows) - 1),
-                                             2),
-            "mix": dict(collections.Counter(op for op, _ in load.statuses.elements()))}
+    return {
+        "blocks": rows,
+        "last_vs_first": round(last / first, 3),
+        "not_200": bad,
+        "cpu_last_vs_first": round(rows[-1]["worker_cpu_ms"] / max(rows[0]["worker_cpu_ms"], 1e-9), 3),
+        "rss_growth_mb_per_block": round((rows[-1]["rss_mb"] - rows[0]["rss_mb"]) / max(1, len(rows) - 1), 2),
+        "mix": dict(collections.Counter(op for op, _ in load.statuses.elements())),
+    }
 
 
 def reloads(url: str, worker: psutil.Process, folder: Path, count: int) -> dict[str, Any]:
@@ -186,9 +217,14 @@ def reloads(url: str, worker: psutil.Process, folder: Path, count: int) -> dict[
     # growth per reload after the first tenth (the allocators' first growth is not a leak)
     base = samples[1] if len(samples) > 2 else samples[0]
     per = (samples[-1]["rss_mb"] - base["rss_mb"]) * 1024 / max(1, samples[-1]["reloads"] - base["reloads"])
-    return {"reloads": count, "per_s": round(count / took, 1), "samples": samples,
-            "refused_or_unchanged": bad, "revisions": len(revisions),
-            "rss_growth_kb_per_reload": round(per, 2)}
+    return {
+        "reloads": count,
+        "per_s": round(count / took, 1),
+        "samples": samples,
+        "refused_or_unchanged": bad,
+        "revisions": len(revisions),
+        "rss_growth_kb_per_reload": round(per, 2),
+    }
 
 
 def handles(folder: Path, n: int) -> dict[str, Any]:
@@ -213,8 +249,11 @@ def handles(folder: Path, n: int) -> dict[str, Any]:
         for k in range(n):
             fn(k)
         after = handle_count()
-        out[what] = {"times": n, "compiled": after.created - before.created,
-                     "freed": after.deleted - before.deleted}
+        out[what] = {
+            "times": n,
+            "compiled": after.created - before.created,
+            "freed": after.deleted - before.deleted,
+        }
 
     with Engine.open(policy=policy, rules=rules, log=False) as eng:
         texts = [policy.read_text(), policy.read_text().replace(*ALLOTMENT, 1)]
@@ -240,15 +279,19 @@ def handles(folder: Path, n: int) -> dict[str, Any]:
     with TestClient(create_app(service=Service(config), workbench=folder), base_url="http://127.0.0.1") as c:
         scenario = c.get("/wb/api/scenarios").json()["scenarios"][0]
         h = {"content-type": "application/json"}
-        bodies = {"decide": {"event": "send"},
-                  "run": {"scenario": scenario["text"], "name": scenario["name"]},
-                  "impact": {"scenarios": [scenario["name"]]}}
+        bodies = {
+            "decide": {"event": "send"},
+            "run": {"scenario": scenario["text"], "name": scenario["name"]},
+            "impact": {"scenarios": [scenario["name"]]},
+        }
         for what, body in bodies.items():
             # a draft whose send rules no book of this process compiled yet (a new value per route)
             changed = send.replace("{below: 1}", f"{{below: {len(out) + 10}}}")
             for label, files in (("unchanged", {}), ("send.yaml changed", {"rules/send.yaml": changed})):
-                def click(k: int, what: str = what, body: dict[str, Any] = body,
-                          files: dict[str, str] = files) -> None:
+
+                def click(
+                    k: int, what: str = what, body: dict[str, Any] = body, files: dict[str, str] = files
+                ) -> None:
                     r = c.post(f"/wb/api/{what}", json={"files": files, **body}, headers=h)
                     assert r.status_code == 200, r.text
 
@@ -276,19 +319,27 @@ def run(requests: int, reload_count: int, clients: int, block: int, handle_times
 
 def render(out: dict[str, Any]) -> str:
     m, r = out["mixed"], out["reloads"]
-    lines = [f"mixed calls: {out['requests']} requests from {out['clients']} connections to one worker on "
-             f"SQLite ({m['seconds']} s; worker RSS at start {out['start_rss_mb']} MB, store "
-             f"{out['db_mb']} MB at the end)",
-             "  mix: " + ", ".join(f"{k} {v}" for k, v in sorted(m["mix"].items())),
-             f"  requests   per s   RSS MB   worker CPU ms/request   load (per block of {out['block']})"]
-    lines += [f"  {b['requests']:>8} {b['per_s']:>7} {b['rss_mb']:>8} {b['worker_cpu_ms']:>23} {b['load']:>6}"
-              for b in m["blocks"]]
-    lines.append(f"  last block / first block: throughput {m['last_vs_first']:.3f}, worker CPU per request "
-                 f"{m['cpu_last_vs_first']:.3f}; RSS growth per block "
-                 f"{m['rss_growth_mb_per_block']} MB; not 200: {m['not_200'] or 'none'}")
-    lines.append(f"reloads: {r['reloads']} at {r['per_s']} per s ({r['revisions']} revisions, "
-                 f"{r['refused_or_unchanged']} refused or unchanged); RSS growth per reload after the "
-                 f"first tenth {r['rss_growth_kb_per_reload']} KB")
+    lines = [
+        f"mixed calls: {out['requests']} requests from {out['clients']} connections to one worker on "
+        f"SQLite ({m['seconds']} s; worker RSS at start {out['start_rss_mb']} MB, store "
+        f"{out['db_mb']} MB at the end)",
+        "  mix: " + ", ".join(f"{k} {v}" for k, v in sorted(m["mix"].items())),
+        f"  requests   per s   RSS MB   worker CPU ms/request   load (per block of {out['block']})",
+    ]
+    lines += [
+        f"  {b['requests']:>8} {b['per_s']:>7} {b['rss_mb']:>8} {b['worker_cpu_ms']:>23} {b['load']:>6}"
+        for b in m["blocks"]
+    ]
+    lines.append(
+        f"  last block / first block: throughput {m['last_vs_first']:.3f}, worker CPU per request "
+        f"{m['cpu_last_vs_first']:.3f}; RSS growth per block "
+        f"{m['rss_growth_mb_per_block']} MB; not 200: {m['not_200'] or 'none'}"
+    )
+    lines.append(
+        f"reloads: {r['reloads']} at {r['per_s']} per s ({r['revisions']} revisions, "
+        f"{r['refused_or_unchanged']} refused or unchanged); RSS growth per reload after the "
+        f"first tenth {r['rss_growth_kb_per_reload']} KB"
+    )
     lines.append("  reloads   RSS MB")
     lines += [f"  {s['reloads']:>7} {s['rss_mb']:>8}" for s in r["samples"]]
     lines.append("durable_rules rulesets compiled (handles taken), in process:")
@@ -296,8 +347,10 @@ def render(out: dict[str, Any]) -> str:
         if what != "process":
             lines.append(f"  {what:<42} x{row['times']}: {row['compiled']} compiled, {row['freed']} freed")
     p = out["handles"]["process"]
-    lines.append(f"  this process: {p['created']} compiled, {p['deleted']} freed, {p['live']} live "
-                 f"({p['idle']} idle), {p['reused']} reused")
+    lines.append(
+        f"  this process: {p['created']} compiled, {p['deleted']} freed, {p['live']} live "
+        f"({p['idle']} idle), {p['reused']} reused"
+    )
     return "\n".join(lines)
 
 

@@ -67,9 +67,14 @@ def run(accounts: int, limit: int) -> dict[str, Any]:
             db_mb = round(sum(os.path.getsize(f) for f in (db, db + "-wal") if os.path.exists(f)) / 2**20, 1)
         finally:
             eng.close()
-    return {"accounts": accounts, "calls": calls, "events": events,
-            "us_per_event": round(busy / events * 1e6, 1) if events else None,
-            "commit_share": round(committing / busy, 3) if busy else None, "db_and_wal_mb": db_mb}
+    return {
+        "accounts": accounts,
+        "calls": calls,
+        "events": events,
+        "us_per_event": round(busy / events * 1e6, 1) if events else None,
+        "commit_share": round(committing / busy, 3) if busy else None,
+        "db_and_wal_mb": db_mb,
+    }
 
 
 if __name__ == "__main__":

@@ -33,11 +33,16 @@ def pages_per_call(accounts: int, limit: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="inmail-pages-") as folder:
         by = _pages(os.path.join(folder, "pages.db"), accounts, limit)
     every = [n for ns in by.values() for n in ns]
-    return {"accounts": accounts, "calls": len(every), "page_size": PAGE,
-            "pages_per_call": round(statistics.fmean(every), 2),
-            "by_method": {m: {"calls": len(ns), "mean": round(statistics.fmean(ns), 2),
-                              "median": statistics.median(ns)}
-                          for m, ns in sorted(by.items(), key=lambda kv: -len(kv[1]))}}
+    return {
+        "accounts": accounts,
+        "calls": len(every),
+        "page_size": PAGE,
+        "pages_per_call": round(statistics.fmean(every), 2),
+        "by_method": {
+            m: {"calls": len(ns), "mean": round(statistics.fmean(ns), 2), "median": statistics.median(ns)}
+            for m, ns in sorted(by.items(), key=lambda kv: -len(kv[1]))
+        },
+    }
 
 
 def _pages(db: str, accounts: int, limit: int) -> dict[str, list[int]]:
@@ -70,6 +75,7 @@ def _pages(db: str, accounts: int, limit: int) -> dict[str, list[int]]:
         eng.close()
     return by
 
+
 if __name__ == "__main__":
     args = [int(a) for a in sys.argv[1:3]]
-    print(json.dumps(pages_per_call(*(args + [1000, 60_000][len(args):])), indent=2))
+    print(json.dumps(pages_per_call(*(args + [1000, 60_000][len(args) :])), indent=2))

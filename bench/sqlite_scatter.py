@@ -29,12 +29,16 @@ import time
 from typing import Any
 
 ACCOUNTS = 10_000
-COLS = ("account TEXT, seq INTEGER, at TEXT, kind TEXT, lot INTEGER, amount INTEGER, balance_after INTEGER, "
-        "event TEXT, rule TEXT, requirements TEXT, message TEXT, note TEXT")
+COLS = (
+    "account TEXT, seq INTEGER, at TEXT, kind TEXT, lot INTEGER, amount INTEGER, balance_after INTEGER, "
+    "event TEXT, rule TEXT, requirements TEXT, message TEXT, note TEXT"
+)
 LAYOUTS = {
     "clustered": [f"CREATE TABLE entries ({COLS}, PRIMARY KEY (account, seq)) WITHOUT ROWID"],  # the store's
-    "append+index": [f"CREATE TABLE entries ({COLS})",
-                     "CREATE INDEX entries_account ON entries (account, seq)"],
+    "append+index": [
+        f"CREATE TABLE entries ({COLS})",
+        "CREATE INDEX entries_account ON entries (account, seq)",
+    ],
     "append": [f"CREATE TABLE entries ({COLS})"],
 }
 #: the store's layout again, one ``execute`` per row as a call's save does, not one ``executemany``
@@ -51,8 +55,22 @@ def measure(layout: str, fill: int = 1_000_000, timed: int = 40_000) -> dict[str
         for _ in range(n):
             a = rng.randrange(ACCOUNTS)
             seqs[a] += 1
-            out.append((f"acct-{a:05d}", seqs[a], "2026-01-01T00:00:00Z", "debit", 1, -1, 3, "send",
-                        "send-inmail", "R01,R02", None, None))
+            out.append(
+                (
+                    f"acct-{a:05d}",
+                    seqs[a],
+                    "2026-01-01T00:00:00Z",
+                    "debit",
+                    1,
+                    -1,
+                    3,
+                    "send",
+                    "send-inmail",
+                    "R01,R02",
+                    None,
+                    None,
+                )
+            )
         return out
 
     with tempfile.TemporaryDirectory(prefix="inmail-bench-") as tmp:
@@ -70,10 +88,10 @@ def measure(layout: str, fill: int = 1_000_000, timed: int = 40_000) -> dict[str
         for i in range(0, timed, 1000):
             db.execute("BEGIN IMMEDIATE")
             if layout.endswith("/each"):
-                for row in batch[i:i + 1000]:
+                for row in batch[i : i + 1000]:
                     db.execute(INSERT, row)
             else:
-                db.executemany(INSERT, batch[i:i + 1000])
+                db.executemany(INSERT, batch[i : i + 1000])
             db.execute("COMMIT")
         spent = time.perf_counter() - t0
         db.close()

@@ -49,7 +49,7 @@ def jdm_from_rules(path: Path) -> dict[str, Any]:
     doc = yaml.safe_load(path.read_text())
     facts: list[str] = []
     for rule in doc["rules"]:
-        for fact in (rule.get("when") or {}):
+        for fact in rule.get("when") or {}:
             if fact in ("all", "any", "not"):
                 raise ValueError("nested conditions are not translated for zen")
             if fact not in facts:
@@ -72,8 +72,13 @@ def jdm_from_rules(path: Path) -> dict[str, Any]:
     return {
         "nodes": [
             {"id": "in", "type": "inputNode", "name": "Request", "position": pos},
-            {"id": "dt", "type": "decisionTableNode", "name": doc["event"], "position": pos,
-             "content": table},
+            {
+                "id": "dt",
+                "type": "decisionTableNode",
+                "name": doc["event"],
+                "position": pos,
+                "content": table,
+            },
             {"id": "out", "type": "outputNode", "name": "Response", "position": pos},
         ],
         "edges": [

@@ -43,9 +43,11 @@ def check_compiled(here: Path = _HERE) -> bool:
                 stale.append(source)
     if stale:
         names = ", ".join(str(p.relative_to(here.parent)) for p in stale)
-        raise ImportError(f"the compiled modules of {names} are older than their sources, so they would "
-                          f"run old code; rebuild (HATCH_BUILD_HOOK_ENABLE_MYPYC=1 pip install .) or delete "
-                          f"them (find {here} -name '*.so' -delete)")
+        raise ImportError(
+            f"the compiled modules of {names} are older than their sources, so they would "
+            f"run old code; rebuild (HATCH_BUILD_HOOK_ENABLE_MYPYC=1 pip install .) or delete "
+            f"them (find {here} -name '*.so' -delete)"
+        )
     return bool(modules)
 
 

@@ -83,10 +83,20 @@ class LedgerEntry:
         Written out field by field: ``dataclasses.asdict`` deep-copies every value and cost a
         quarter of an HTTP call's time; a test holds the two equal.
         """
-        return {"seq": self.seq, "account": self.account, "at": self.at.isoformat(), "kind": self.kind,
-                "lot": self.lot, "amount": self.amount, "balance_after": self.balance_after,
-                "event": self.event, "rule": self.rule, "requirements": list(self.requirements),
-                "message": self.message, "note": self.note}
+        return {
+            "seq": self.seq,
+            "account": self.account,
+            "at": self.at.isoformat(),
+            "kind": self.kind,
+            "lot": self.lot,
+            "amount": self.amount,
+            "balance_after": self.balance_after,
+            "event": self.event,
+            "rule": self.rule,
+            "requirements": list(self.requirements),
+            "message": self.message,
+            "note": self.note,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LedgerEntry:
@@ -121,8 +131,19 @@ class LoggedCall:
         return {**{f: getattr(self, f) for f in _LOGGED_FIELDS}, "at": self.at.isoformat()}
 
 
-_LOGGED_FIELDS = ("seq", "at", "method", "account", "args", "key", "outcome", "reason", "rule", "message",
-                  "revision")
+_LOGGED_FIELDS = (
+    "seq",
+    "at",
+    "method",
+    "account",
+    "args",
+    "key",
+    "outcome",
+    "reason",
+    "rule",
+    "message",
+    "revision",
+)
 
 
 def once_per_advance(log: Iterable[LoggedCall]) -> Iterator[LoggedCall]:
@@ -198,25 +219,38 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (instants as ISO 8601 text); field by field, like :meth:`LedgerEntry.to_dict`."""
-        return {"event": self.event, "at": self.at.isoformat(), "outcome": self.outcome,
-                "reason": self.reason, "rule": self.rule, "requirements": list(self.requirements),
-                "effects": list(self.effects),
-                "revision": self.revision, "account": self.account, "message": self.message,
-                "status": self.status, "balance": self.balance, "purchase_possible": self.purchase_possible,
-                "entries": [e.to_dict() for e in self.entries],
-                "system_events": [d.to_dict() for d in self.system_events], "id": self.id}
+        return {
+            "event": self.event,
+            "at": self.at.isoformat(),
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "rule": self.rule,
+            "requirements": list(self.requirements),
+            "effects": list(self.effects),
+            "revision": self.revision,
+            "account": self.account,
+            "message": self.message,
+            "status": self.status,
+            "balance": self.balance,
+            "purchase_possible": self.purchase_possible,
+            "entries": [e.to_dict() for e in self.entries],
+            "system_events": [d.to_dict() for d in self.system_events],
+            "id": self.id,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Decision:
         """Rebuild a Decision from :meth:`to_dict`: an idempotent retry returns the stored first answer."""
-        return cls(**{
-            **data,
-            "at": _instant(data["at"]),
-            "requirements": tuple(data["requirements"]),
-            "effects": tuple(data["effects"]),
-            "entries": tuple(LedgerEntry.from_dict(e) for e in data.get("entries", ())),
-            "system_events": tuple(Decision.from_dict(d) for d in data.get("system_events", ())),
-        })
+        return cls(
+            **{
+                **data,
+                "at": _instant(data["at"]),
+                "requirements": tuple(data["requirements"]),
+                "effects": tuple(data["effects"]),
+                "entries": tuple(LedgerEntry.from_dict(e) for e in data.get("entries", ())),
+                "system_events": tuple(Decision.from_dict(d) for d in data.get("system_events", ())),
+            }
+        )
 
 
 def build(cls: type[_R], fields: dict[str, Any]) -> _R:
@@ -235,4 +269,3 @@ def build(cls: type[_R], fields: dict[str, Any]) -> _R:
 
 def _instant(text: str | dt.datetime) -> dt.datetime:
     return text if isinstance(text, dt.datetime) else dt.datetime.fromisoformat(text)
-

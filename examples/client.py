@@ -41,7 +41,7 @@ class InMail:
             except httpx.TransportError:
                 if attempt == tries - 1:
                     raise
-                time.sleep(0.2 * 2 ** attempt)
+                time.sleep(0.2 * 2**attempt)
                 continue
             if r.status_code == 503 and attempt < tries - 1:
                 time.sleep(float(r.headers.get("Retry-After", "1")))
@@ -69,8 +69,10 @@ def main() -> None:
     im = InMail(os.environ.get("INMAIL_URL", "http://127.0.0.1:8700"), os.environ.get("INMAIL_TOKEN"))
     print("subscribed:", im.subscribe(account, "career")["outcome"])
     first = im.send(account, "carol", key=f"{account}-send-1")
-    print(f"send: {first['outcome']} by rule {first['rule']} ({', '.join(first['requirements'])}), "
-          f"balance {first['balance']}, decision {first['decision_id']}, revision {first['revision']}")
+    print(
+        f"send: {first['outcome']} by rule {first['rule']} ({', '.join(first['requirements'])}), "
+        f"balance {first['balance']}, decision {first['decision_id']}, revision {first['revision']}"
+    )
     again = im.send(account, "carol", key=f"{account}-send-1")
     print(f"retry: replayed={again['replayed']}, same decision {again['decision_id']}")
     print("balance:", im.balance(account)["credits"])

@@ -19,10 +19,13 @@ def main() -> None:
         with engine.Engine.open(db=str(db)) as eng:  # packaged policy and rules unless ./policies.yaml exists
             eng.subscribe("alice", "career", at="2026-01-15T09:00:00Z")
 
-            sent = eng.send("alice", "carol", at="2026-01-15T10:00:00Z", message_id="m1",
-                            key="send-m1")  # a retried call with this key returns this same answer
-            print(f"send: {sent.outcome} (rule {sent.rule}, {', '.join(sent.requirements)}), "
-                  f"balance {sent.balance}")
+            sent = eng.send(
+                "alice", "carol", at="2026-01-15T10:00:00Z", message_id="m1", key="send-m1"
+            )  # a retried call with this key returns this same answer
+            print(
+                f"send: {sent.outcome} (rule {sent.rule}, {', '.join(sent.requirements)}), "
+                f"balance {sent.balance}"
+            )
 
             blocked = eng.send("alice", "carol", at="2026-01-16T10:00:00Z")
             print(f"second send to carol: {blocked.outcome} ({blocked.reason})")
@@ -38,8 +41,10 @@ def main() -> None:
             balance = eng.balance("alice", at="2026-02-15T09:00:00Z")  # after the next renewal
             print(f"alice has {balance.credits} credits on {balance.at:%Y-%m-%d}:")
             for lot in balance.lots:
-                print(f"  lot {lot.id}: {lot.remaining}/{lot.amount} {lot.source}, "
-                      f"expires {lot.expires_at:%Y-%m-%d %H:%M}")
+                print(
+                    f"  lot {lot.id}: {lot.remaining}/{lot.amount} {lot.source}, "
+                    f"expires {lot.expires_at:%Y-%m-%d %H:%M}"
+                )
 
 
 if __name__ == "__main__":

@@ -22,4 +22,5 @@ def check_golden(golden: Path, rendered: str) -> None:
     if not golden.exists():
         pytest.fail(f"{golden} is missing; run with INMAIL_UPDATE_GOLDEN=1, review it and commit it")
     assert rendered == golden.read_text(encoding="utf-8"), (
-        f"diagnostics changed; review and rerun with INMAIL_UPDATE_GOLDEN=1 to update {golden.name}")
+        f"diagnostics changed; review and rerun with INMAIL_UPDATE_GOLDEN=1 to update {golden.name}"
+    )

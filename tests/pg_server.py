@@ -46,14 +46,30 @@ class PrivatePostgres:
 
     def _run(self, program: str, *args: str) -> None:
         as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*as_postgres, str(self._programs / program), *args], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        subprocess.run(
+            [*as_postgres, str(self._programs / program), *args],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
 
     def _ctl(self, *args: str) -> None:
-        options = (f"-c listen_addresses=127.0.0.1 -p {self._port} -c fsync=off "
-                   f"-c unix_socket_directories={self._folder}")
-        self._run("pg_ctl", "-D", str(self._folder / "data"), "-l", str(self._folder / "log"), "-w",
-                  "-o", options, *args)
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self._port} -c fsync=off "
+            f"-c unix_socket_directories={self._folder}"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self._folder / "data"),
+            "-l",
+            str(self._folder / "log"),
+            "-w",
+            "-o",
+            options,
+            *args,
+        )
 
     def init(self) -> None:
         self._run("initdb", "-D", str(self._folder / "data"), "-A", "trust", "-U", "postgres", "--no-sync")

@@ -16,11 +16,17 @@ from engine.source.diagnostics import printable, render_all
 F = TypeVar("F", bound=Callable[..., Any])
 
 policy_option = click.option(
-    "--policy", "policy_path", type=click.Path(dir_okay=False), default=None,
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False),
+    default=None,
     help="Policy file (default: ./policies.yaml if present, else the packaged policy).",
 )
 rules_option = click.option(
-    "--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False),
+    default=None,
     help="Rules folder (default: ./rules if present, else the packaged rules).",
 )
 

@@ -38,8 +38,14 @@ class ProgressBar:
         if self.progress is None:
             if time.monotonic() - self.started < PROGRESS_AFTER:
                 return
-            self.progress = Progress(TextColumn(self.label), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.progress = Progress(
+                TextColumn(self.label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self.progress.start()
             self.task = self.progress.add_task(self.label, total=self.total)
         elif self.done % 64 and self.done != self.total:  # a redraw costs more than a step

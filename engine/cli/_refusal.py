@@ -78,8 +78,9 @@ def refusal(exc: click.UsageError) -> Refusal:
 class InmailGroup(click.Group):
     """The ``inmail`` group: every usage mistake below it becomes a :class:`Refusal`."""
 
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
         try:
             return super().make_context(info_name, args, parent, **extra)
         except click.UsageError as exc:

@@ -55,8 +55,11 @@ def _from_json(event: str, path: str, policy: Policy) -> dict[str, Value]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidCall(f"cannot read facts from `{path}`: {exc}", "invalid_fact") from None
     except ValueError:  # a number beyond Python's 4,300-digit limit for reading integers
-        raise InvalidCall(f"a number in `{path}` has more digits than any fact can hold", "invalid_fact",
-                          help=f"facts are whole numbers up to {catalog.MAX_FACT_INT:,}") from None
+        raise InvalidCall(
+            f"a number in `{path}` has more digits than any fact can hold",
+            "invalid_fact",
+            help=f"facts are whole numbers up to {catalog.MAX_FACT_INT:,}",
+        ) from None
     except RecursionError:
         raise InvalidCall(f"the JSON in `{path}` nests too deeply", "invalid_fact") from None
     if not isinstance(data, dict):
@@ -70,16 +73,32 @@ def _shown(v: Value) -> str:
 
 @click.command(epilog=f"Defaults: {DEFAULTS_TEXT}.")
 @click.argument("event")
-@click.option("--fact", "fact_args", multiple=True, metavar="NAME=VALUE",
-              help="Set one fact, e.g. --fact sender.premium=false (repeatable).")
-@click.option("--facts", "facts_file", type=click.Path(dir_okay=False), default=None,
-              help="A JSON file of facts ({\"sender.balance\": 0, ...}); --fact wins over it.")
+@click.option(
+    "--fact",
+    "fact_args",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set one fact, e.g. --fact sender.premium=false (repeatable).",
+)
+@click.option(
+    "--facts",
+    "facts_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='A JSON file of facts ({"sender.balance": 0, ...}); --fact wins over it.',
+)
 @policy_option
 @rules_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @report_errors
-def decide(event: str, fact_args: tuple[str, ...], facts_file: str | None, policy_path: str | None,
-           rules_dir: str | None, fmt: str) -> None:
+def decide(
+    event: str,
+    fact_args: tuple[str, ...],
+    facts_file: str | None,
+    policy_path: str | None,
+    rules_dir: str | None,
+    fmt: str,
+) -> None:
     """Decide one EVENT (send, respond, purchase, ...) from facts, and show the rule that decided."""
     check_event(event)
     ppath = resolve_policy(policy_path)
@@ -88,8 +107,9 @@ def decide(event: str, fact_args: tuple[str, ...], facts_file: str | None, polic
     for arg in fact_args:
         name, sep, text = arg.partition("=")
         if not sep or not name.strip():
-            raise InvalidCall(f"write a fact as NAME=VALUE, e.g. `sender.premium=false`, not `{arg}`",
-                              "invalid_fact")
+            raise InvalidCall(
+                f"write a fact as NAME=VALUE, e.g. `sender.premium=false`, not `{arg}`", "invalid_fact"
+            )
         given[name.strip()] = parse_value(event, name.strip(), text, policy)
     rpath = resolve_rules(rules_dir)
     with RuleBook.load(Path(display_path(rpath, rules_dir)), policy, memo=False) as book:
@@ -102,8 +122,10 @@ def decide(event: str, fact_args: tuple[str, ...], facts_file: str | None, polic
     facts, revision = answer["facts"], answer["revision"]
     headline = answer["outcome"] + (f" / {answer['reason']}" if answer["reason"] else "")
     click.echo(headline)
-    click.echo(f"  rule:     {rule.id} ({', '.join(rule.requirements)}), "
-               f"rule {rule.position + 1} of {count} in {rule.loc.file}:{rule.loc.line}")
+    click.echo(
+        f"  rule:     {rule.id} ({', '.join(rule.requirements)}), "
+        f"rule {rule.position + 1} of {count} in {rule.loc.file}:{rule.loc.line}"
+    )
     click.echo(f"  why:      {rule.description}")
     click.echo(f"  effects:  {', '.join(answer['effects']) or 'none'}")
     click.echo("  facts the rules read:")

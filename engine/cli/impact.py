@@ -31,44 +31,106 @@ SHOWN_ACCOUNTS = 10
 
 @click.command("impact")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--base", "base_policy", required=True, type=click.Path(dir_okay=False), metavar="OLD.yaml",
-              help="The policy before the edit.")
-@click.option("--base-rules", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="The rules before the edit (default: the same rules as the new side).")
-@click.option("--policy", "new_policy", type=click.Path(dir_okay=False), default=None, metavar="NEW.yaml",
-              help="The edited policy (default: ./policies.yaml, else the packaged one).")
-@click.option("--rules", "new_rules", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="The edited rules (default: ./rules, else the packaged ones).")
-@click.option("--synthetic", type=click.IntRange(1, 1_000_000), default=None, metavar="N",
-              help="Play a seeded year of N accounts (the benchmark's workload) instead of FILES.")
-@click.option("--db", default=None, metavar="URL",
-              help="Play a store's event log (its real history) instead of FILES; the store is only read.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, metavar="N",
-              help="With --synthetic: split the accounts over N worker processes (same report, faster).")
+@click.option(
+    "--base",
+    "base_policy",
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="OLD.yaml",
+    help="The policy before the edit.",
+)
+@click.option(
+    "--base-rules",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="The rules before the edit (default: the same rules as the new side).",
+)
+@click.option(
+    "--policy",
+    "new_policy",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="NEW.yaml",
+    help="The edited policy (default: ./policies.yaml, else the packaged one).",
+)
+@click.option(
+    "--rules",
+    "new_rules",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="The edited rules (default: ./rules, else the packaged ones).",
+)
+@click.option(
+    "--synthetic",
+    type=click.IntRange(1, 1_000_000),
+    default=None,
+    metavar="N",
+    help="Play a seeded year of N accounts (the benchmark's workload) instead of FILES.",
+)
+@click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="Play a store's event log (its real history) instead of FILES; the store is only read.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="With --synthetic: split the accounts over N worker processes (same report, faster).",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when anything changed.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
-              help="Chart of all usable credits over time, base vs new (needs: pip install -e '.[plot]').")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE.png",
+    help="Chart of all usable credits over time, base vs new (needs: pip install -e '.[plot]').",
+)
 @report_errors
-def impact(files: tuple[str, ...], base_policy: str, base_rules: str | None, new_policy: str | None,
-           new_rules: str | None, synthetic: int | None, db: str | None, jobs: int, fmt: str,
-           fail_on_change: bool, plot_path: str | None) -> None:
+def impact(
+    files: tuple[str, ...],
+    base_policy: str,
+    base_rules: str | None,
+    new_policy: str | None,
+    new_rules: str | None,
+    synthetic: int | None,
+    db: str | None,
+    jobs: int,
+    fmt: str,
+    fail_on_change: bool,
+    plot_path: str | None,
+) -> None:
     """Compare the base policy with the new one over FILES (scenarios), --synthetic N or --db URL."""
     if sum((bool(files), synthetic is not None, db is not None)) != 1:
         raise click.UsageError("give scenario FILES, --synthetic N or --db URL (one of them)")
     if jobs > 1 and synthetic is None:
         raise click.UsageError("--jobs splits a --synthetic year; scenario files run in one process")
     if plot_path is not None and Path(plot_path).suffix.lower() != ".png":
-        raise click.BadParameter(f"the chart is a PNG image: name it `*.png`, not `{plot_path}`",
-                                 param_hint="'--plot'")
+        raise click.BadParameter(
+            f"the chart is a PNG image: name it `*.png`, not `{plot_path}`", param_hint="'--plot'"
+        )
     if not Path(base_policy).is_file():
         raise InvalidCall(f"no policy file `{base_policy}`", "file_not_found")
     bar = ProgressBar("comparing", enabled=None if jobs == 1 else False)  # workers report to nobody
     try:
-        report = compare_policies(base_policy=base_policy, new_policy=new_policy,
-                                  base_rules=base_rules or new_rules, new_rules=new_rules,
-                                  scenarios=list(files), synthetic=synthetic, db=db, progress=bar,
-                                  jobs=jobs)
+        report = compare_policies(
+            base_policy=base_policy,
+            new_policy=new_policy,
+            base_rules=base_rules or new_rules,
+            new_rules=new_rules,
+            scenarios=list(files),
+            synthetic=synthetic,
+            db=db,
+            progress=bar,
+            jobs=jobs,
+        )
     finally:
         bar.close()
     if fmt == "json":
@@ -83,9 +145,11 @@ def impact(files: tuple[str, ...], base_policy: str, base_rules: str | None, new
 def _table(r: ImpactReport) -> None:
     console = stdout_console()
     accounts = r.changed_accounts
-    console.print(f"base {r.base.revision} -> new {r.new.revision}: {r.decisions} decisions compared, "
-                  f"{r.changed} changed, {r.not_applicable} not applicable; "
-                  f"{len(accounts)} account{'s' if len(accounts) != 1 else ''} end differently")
+    console.print(
+        f"base {r.base.revision} -> new {r.new.revision}: {r.decisions} decisions compared, "
+        f"{r.changed} changed, {r.not_applicable} not applicable; "
+        f"{len(accounts)} account{'s' if len(accounts) != 1 else ''} end differently"
+    )
     if r.transitions:
         t = Table(title="How decisions changed")
         for col in ("base", "new", "count", "example"):
@@ -95,8 +159,12 @@ def _table(r: ImpactReport) -> None:
         console.print(t)
     plans = sorted(set(r.base.totals) | set(r.new.totals))
     none: Counter[str] = Counter()
-    moved = [(p, m) for p in plans for m in MOVEMENTS.values()
-             if r.base.totals.get(p, none)[m] or r.new.totals.get(p, none)[m]]
+    moved = [
+        (p, m)
+        for p in plans
+        for m in MOVEMENTS.values()
+        if r.base.totals.get(p, none)[m] or r.new.totals.get(p, none)[m]
+    ]
     if moved:
         t = Table(title="Credits per plan")
         for col in ("plan", "movement", "base", "new", "change"):
@@ -120,8 +188,13 @@ def _table(r: ImpactReport) -> None:
         for a in accounts[:SHOWN_ACCOUNTS]:
             d = r.divergences.get(a)
             where = "" if d is None else (f"{d.where}: {_said(d.base)} -> {_said(d.new)}")
-            t.add_row(escape(a), _n(r.base.balances.get(a)), _n(r.new.balances.get(a)), f"{r.delta(a):+d}",
-                      escape(where))
+            t.add_row(
+                escape(a),
+                _n(r.base.balances.get(a)),
+                _n(r.new.balances.get(a)),
+                f"{r.delta(a):+d}",
+                escape(where),
+            )
         console.print(t)
 
 
@@ -145,8 +218,12 @@ def _plot(r: ImpactReport, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(9, 4))
     for label, side in (("base", r.base), ("new", r.new)):
         points = side.daily()
-        ax.step([d for d, _ in points], [v for _, v in points], where="post",  # type: ignore[arg-type]
-                label=f"{label} ({side.revision})")
+        ax.step(
+            [d for d, _ in points],  # type: ignore[arg-type]  # matplotlib's stubs miss dates
+            [v for _, v in points],
+            where="post",
+            label=f"{label} ({side.revision})",
+        )
     ax.set_ylabel("usable credits, all accounts")
     ax.legend()
     fig.autofmt_xdate()

@@ -22,55 +22,91 @@ from engine.model import Balance, LedgerEntry
 from engine.scenario.report import when
 from engine.source.paths import PathProblem, path_kind, resolve_policy, resolve_rules
 
-db_option = click.option("--db", "db", required=True, metavar="URL",
-                         help="The store: a SQLite file, sqlite:///FILE or a postgresql:// URL.")
-format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-                             show_default=True, help="Output for people (table) or programs (json).")
+db_option = click.option(
+    "--db",
+    "db",
+    required=True,
+    metavar="URL",
+    help="The store: a SQLite file, sqlite:///FILE or a postgresql:// URL.",
+)
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output for people (table) or programs (json).",
+)
 
 
 def _open(db: str, policy_path: str | None, rules_dir: str | None) -> Any:
     """Open an existing store; a SQLite file that is not there is an error, not a new empty store."""
     from engine.core.engine import Engine
 
-    path = db[len("sqlite:///"):] if db.startswith("sqlite:///") else (None if "://" in db else db)
+    path = db[len("sqlite:///") :] if db.startswith("sqlite:///") else (None if "://" in db else db)
     try:
         kind = None if path is None else path_kind(path)
     except PathProblem as exc:
         raise EngineError(str(exc), "invalid_database") from None
     if kind is not None and kind != "file":
-        raise EngineError(f"no store at `{path}` (run `inmail simulate FILE --db {db}` first?)",
-                          "store_not_found")
-    return Engine.open(db=db, policy=resolve_policy(policy_path), rules=resolve_rules(rules_dir),
-                       create=False)
+        raise EngineError(
+            f"no store at `{path}` (run `inmail simulate FILE --db {db}` first?)", "store_not_found"
+        )
+    return Engine.open(
+        db=db, policy=resolve_policy(policy_path), rules=resolve_rules(rules_dir), create=False
+    )
 
 
 def _balance_json(b: Balance) -> dict[str, Any]:
     return {
-        "account": b.account, "at": b.at.isoformat(), "credits": b.credits,
-        "lots": [{"id": lot.id, "source": lot.source, "amount": lot.amount, "remaining": lot.remaining,
-                  "granted_at": lot.granted_at.isoformat(), "expires_at": lot.expires_at.isoformat()}
-                 for lot in b.lots],
+        "account": b.account,
+        "at": b.at.isoformat(),
+        "credits": b.credits,
+        "lots": [
+            {
+                "id": lot.id,
+                "source": lot.source,
+                "amount": lot.amount,
+                "remaining": lot.remaining,
+                "granted_at": lot.granted_at.isoformat(),
+                "expires_at": lot.expires_at.isoformat(),
+            }
+            for lot in b.lots
+        ],
     }
 
 
 def _entry_json(e: LedgerEntry) -> dict[str, Any]:
-    return {"seq": e.seq, "at": e.at.isoformat(), "kind": e.kind, "lot": e.lot, "amount": e.amount,
-            "balance_after": e.balance_after, "event": e.event, "rule": e.rule,
-            "requirements": list(e.requirements)}
+    return {
+        "seq": e.seq,
+        "at": e.at.isoformat(),
+        "kind": e.kind,
+        "lot": e.lot,
+        "amount": e.amount,
+        "balance_after": e.balance_after,
+        "event": e.event,
+        "rule": e.rule,
+        "requirements": list(e.requirements),
+    }
 
 
 @click.command()
 @click.argument("account")
 @db_option
-@click.option("--at", "at", default=None, metavar="TIME",
-              help="Instant to ask about (ISO 8601; a date is read in the policy's time zone). "
-                   "Default: now.")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    metavar="TIME",
+    help="Instant to ask about (ISO 8601; a date is read in the policy's time zone). Default: now.",
+)
 @format_option
 @policy_option
 @rules_option
 @report_errors
-def balance(account: str, db: str, at: str | None, fmt: str, policy_path: str | None,
-            rules_dir: str | None) -> None:
+def balance(
+    account: str, db: str, at: str | None, fmt: str, policy_path: str | None, rules_dir: str | None
+) -> None:
     """Show ACCOUNT's usable credits at an instant (default: now), and the lots behind them.
 
     An instant after the account's last event counts what falls due by then
@@ -87,8 +123,14 @@ def balance(account: str, db: str, at: str | None, fmt: str, policy_path: str | 
     for col in ("lot", "source", "remaining", "of", "granted", "expires"):
         table.add_column(col, justify="right" if col in ("lot", "remaining", "of") else "left", no_wrap=True)
     for lot in b.lots:
-        table.add_row(str(lot.id), lot.source, str(lot.remaining), str(lot.amount),
-                      when(lot.granted_at, tz), when(lot.expires_at, tz))
+        table.add_row(
+            str(lot.id),
+            lot.source,
+            str(lot.remaining),
+            str(lot.amount),
+            when(lot.granted_at, tz),
+            when(lot.expires_at, tz),
+        )
     stdout_console().print(table)
 
 
@@ -109,27 +151,44 @@ def history(account: str, db: str, fmt: str, policy_path: str | None, rules_dir:
         return
     table = Table(title=f"ledger of {account}")
     for col in ("#", "at", "kind", "lot", "amount", "balance", "event", "rule (requirements)"):
-        table.add_column(col, justify="right" if col in ("#", "lot", "amount", "balance") else "left",
-                         no_wrap=col != "rule (requirements)")
+        table.add_column(
+            col,
+            justify="right" if col in ("#", "lot", "amount", "balance") else "left",
+            no_wrap=col != "rule (requirements)",
+        )
     for e in entries:
-        table.add_row(str(e.seq), when(e.at, tz), e.kind, "" if e.lot is None else str(e.lot),
-                      f"{e.amount:+d}", str(e.balance_after), e.event,
-                      f"{e.rule} ({' '.join(e.requirements)})" if e.requirements else e.rule)
+        table.add_row(
+            str(e.seq),
+            when(e.at, tz),
+            e.kind,
+            "" if e.lot is None else str(e.lot),
+            f"{e.amount:+d}",
+            str(e.balance_after),
+            e.event,
+            f"{e.rule} ({' '.join(e.requirements)})" if e.requirements else e.rule,
+        )
     stdout_console().print(table)
 
 
 @click.command("log")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "scenario"]), default="table",
-              show_default=True, help="table for people; jsonl: one JSON object per call, for programs; "
-                                      "scenario: a scenario file of this history, to run and edit.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl", "scenario"]),
+    default="table",
+    show_default=True,
+    help="table for people; jsonl: one JSON object per call, for programs; "
+    "scenario: a scenario file of this history, to run and edit.",
+)
 @click.option("--account", default=None, metavar="NAME", help="Only this account's calls.")
 @click.option("--since", default=None, metavar="TIME", help="Only calls at or after this instant.")
 @policy_option
 @rules_option
 @report_errors
-def log(db: str, fmt: str, account: str | None, since: str | None, policy_path: str | None,
-        rules_dir: str | None) -> None:
+def log(
+    db: str, fmt: str, account: str | None, since: str | None, policy_path: str | None, rules_dir: str | None
+) -> None:
     """Show the store's event log: every decided call (denials included), oldest first.
 
     Each line holds what is needed to make the call again (its method and
@@ -141,8 +200,9 @@ def log(db: str, fmt: str, account: str | None, since: str | None, policy_path: 
         complete = eng.log_complete
         tz = eng.policy.timezone
     if not complete:
-        click.echo("note: this store was made before the event log; calls before its upgrade are not in it",
-                   err=True)
+        click.echo(
+            "note: this store was made before the event log; calls before its upgrade are not in it", err=True
+        )
     if fmt == "jsonl":
         for c in calls:
             click.echo(json.dumps(c.to_dict()))
@@ -157,11 +217,13 @@ def log(db: str, fmt: str, account: str | None, since: str | None, policy_path: 
     for col in ("#", "at", "call", "account", "decided", "rule", "key"):
         table.add_column(col, justify="right" if col == "#" else "left", no_wrap=col in ("#", "at"))
     for c in calls:
-        shown = ", ".join(f"{k}={v}" for k, v in c.args.items() if k not in ("at", "account", "sender")
-                          and v is not None)
+        shown = ", ".join(
+            f"{k}={v}" for k, v in c.args.items() if k not in ("at", "account", "sender") and v is not None
+        )
         decided = c.outcome + (f"/{c.reason}" if c.reason else "")
-        table.add_row(str(c.seq), when(c.at, tz), f"{c.method}({shown})", c.account, decided, c.rule,
-                      c.key or "")
+        table.add_row(
+            str(c.seq), when(c.at, tz), f"{c.method}({shown})", c.account, decided, c.rule, c.key or ""
+        )
     stdout_console().print(table)
 
 
@@ -180,12 +242,15 @@ def replay(db: str) -> None:
 
     report = replay_store(db)  # a store that is not there is refused, and never created
     if report.same:
+
         def n(count: int, word: str) -> str:
             return f"{count} {word}{'' if count == 1 else 's'}"
 
         entries = f"{report.entries} ledger entr{'y' if report.entries == 1 else 'ies'}"
-        click.echo(f"replayed {n(report.calls, 'call')} under {n(report.revisions, 'revision')}: "
-                   f"{n(report.accounts, 'account')}, {entries}, all the same as stored")
+        click.echo(
+            f"replayed {n(report.calls, 'call')} under {n(report.revisions, 'revision')}: "
+            f"{n(report.accounts, 'account')}, {entries}, all the same as stored"
+        )
         return
     click.echo(f"difference: {report.difference}")
     sys.exit(1)

@@ -13,10 +13,18 @@ from engine.source.diagnostics import hint
 
 @click.command("schema")
 @click.argument("kind", type=click.Choice(KINDS))
-@click.option("--event", default=None, metavar="EVENT",
-              help="With `rules`: only the rules of this event kind (send, respond, ...).")
-@click.option("--path", "show_path", is_flag=True,
-              help="Print where the shipped file is instead (for an editor's settings).")
+@click.option(
+    "--event",
+    default=None,
+    metavar="EVENT",
+    help="With `rules`: only the rules of this event kind (send, respond, ...).",
+)
+@click.option(
+    "--path",
+    "show_path",
+    is_flag=True,
+    help="Print where the shipped file is instead (for an editor's settings).",
+)
 @report_errors
 def schema_command(kind: str, event: str | None, show_path: bool) -> None:
     """Print the JSON Schema (draft-07) of KIND: policy, rules or scenario.
@@ -28,8 +36,9 @@ def schema_command(kind: str, event: str | None, show_path: bool) -> None:
     if event is not None and kind != "rules":
         raise InvalidCall("--event narrows the `rules` schema only", "invalid_argument")
     if event is not None and event not in catalog.EVENT_KINDS:
-        raise InvalidCall(f"there is no event kind `{event}`", "unknown_event",
-                          help=hint(event, catalog.EVENT_KINDS))
+        raise InvalidCall(
+            f"there is no event kind `{event}`", "unknown_event", help=hint(event, catalog.EVENT_KINDS)
+        )
     if show_path:
         click.echo(str(schema_path(kind)))
         return

@@ -17,41 +17,95 @@ from engine.errors import EngineError
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; one that is not loopback needs a token.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; one that is not loopback needs a token.",
+)
 @click.option("--port", default=8700, show_default=True, type=int)
-@click.option("--db", default="inmail.db", show_default=True, metavar="URL",
-              help="The store: a SQLite file, sqlite:///FILE, postgresql://..., or `memory` (one worker).")
+@click.option(
+    "--db",
+    default="inmail.db",
+    show_default=True,
+    metavar="URL",
+    help="The store: a SQLite file, sqlite:///FILE, postgresql://..., or `memory` (one worker).",
+)
 @policy_option
 @rules_option
 @click.option("--workers", default=1, show_default=True, type=int, help="Worker processes on the one store.")
-@click.option("--token-file", type=click.Path(dir_okay=False), default=None,
-              help="A file holding the bearer token every /v1 call must give (default: $INMAIL_TOKEN).")
-@click.option("--decision-log", default=None, metavar="FILE",
-              help="Append one JSON line per decision to FILE (`-`: standard output).")
-@click.option("--max-body", default=65_536, show_default=True, type=int,
-              help="Largest request body, in bytes.")
-@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
-              help="Another name clients use in `Host` (besides the bind address and localhost); repeatable.")
-@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
-              help="A web origin (https://app.example) whose pages may call the service; repeatable.")
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A file holding the bearer token every /v1 call must give (default: $INMAIL_TOKEN).",
+)
+@click.option(
+    "--decision-log",
+    default=None,
+    metavar="FILE",
+    help="Append one JSON line per decision to FILE (`-`: standard output).",
+)
+@click.option(
+    "--max-body", default=65_536, show_default=True, type=int, help="Largest request body, in bytes."
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another name clients use in `Host` (besides the bind address and localhost); repeatable.",
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A web origin (https://app.example) whose pages may call the service; repeatable.",
+)
 @report_errors
-def serve(host: str, port: int, db: str, policy_path: str | None, rules_dir: str | None, workers: int,
-          token_file: str | None, decision_log: str | None, max_body: int, allowed_hosts: tuple[str, ...],
-          cors_origins: tuple[str, ...]) -> None:
+def serve(
+    host: str,
+    port: int,
+    db: str,
+    policy_path: str | None,
+    rules_dir: str | None,
+    workers: int,
+    token_file: str | None,
+    decision_log: str | None,
+    max_body: int,
+    allowed_hosts: tuple[str, ...],
+    cors_origins: tuple[str, ...],
+) -> None:
     """Serve the engine over HTTP: OpenAPI at /openapi.json, interactive docs at /docs."""
     try:
         from engine.service.run import serve as run
         from engine.service.state import ServiceConfig
     except ImportError as exc:
-        raise EngineError(f"the service needs its extra packages ({exc.name} is missing)",
-                          "missing_dependency", help="pip install 'inmail-engine[serve]'") from None
+        raise EngineError(
+            f"the service needs its extra packages ({exc.name} is missing)",
+            "missing_dependency",
+            help="pip install 'inmail-engine[serve]'",
+        ) from None
     token = _token(token_file)
     if not 1_024 <= max_body <= 16_777_216:
         raise EngineError("--max-body must be from 1,024 to 16,777,216 bytes", "invalid_argument")
-    run(ServiceConfig(db=db, policy=policy_path, rules=rules_dir, token=token, decision_log=decision_log,
-                      max_body=max_body, host=host, allowed_hosts=allowed_hosts, cors_origins=cors_origins),
-        host=host, port=port, workers=workers)
+    run(
+        ServiceConfig(
+            db=db,
+            policy=policy_path,
+            rules=rules_dir,
+            token=token,
+            decision_log=decision_log,
+            max_body=max_body,
+            host=host,
+            allowed_hosts=allowed_hosts,
+            cors_origins=cors_origins,
+        ),
+        host=host,
+        port=port,
+        workers=workers,
+    )
 
 
 def _token(token_file: str | None) -> str | None:

@@ -46,15 +46,37 @@ def _load_all(files: tuple[str, ...], policy: Any) -> list[Scenario]:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @policy_option
 @rules_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="table for people, json for machines (ISO-8601 times).")
-@click.option("--db", default=None, metavar="URL",
-              help="Store to run against (default: in memory), e.g. sqlite:///run.db, to inspect afterwards.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
-              help="Also draw each account's balance over time into a PNG (needs the `plot` extra).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people, json for machines (ISO-8601 times).",
+)
+@click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="Store to run against (default: in memory), e.g. sqlite:///run.db, to inspect afterwards.",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE.png",
+    help="Also draw each account's balance over time into a PNG (needs the `plot` extra).",
+)
 @report_errors
-def simulate(files: tuple[str, ...], policy_path: str | None, rules_dir: str | None, fmt: str,
-             db: str | None, plot_path: str | None) -> None:
+def simulate(
+    files: tuple[str, ...],
+    policy_path: str | None,
+    rules_dir: str | None,
+    fmt: str,
+    db: str | None,
+    plot_path: str | None,
+) -> None:
     """Run scenario FILEs, print every step and check every `expect`.
 
     Exit 0 when all expectations hold, 1 when one fails, 2 for invalid input.
@@ -65,8 +87,9 @@ def simulate(files: tuple[str, ...], policy_path: str | None, rules_dir: str | N
         from engine.scenario.plot import _matplotlib
 
         if not plot_path.lower().endswith(".png"):
-            raise click.BadParameter(f"the chart is a PNG image: name it `*.png`, not `{plot_path}`",
-                                     param_hint="'--plot'")
+            raise click.BadParameter(
+                f"the chart is a PNG image: name it `*.png`, not `{plot_path}`", param_hint="'--plot'"
+            )
         _matplotlib()  # fail (exit 2) before running anything when the extra is missing
     policy = resolve_policy(policy_path)
     rules = resolve_rules(rules_dir)

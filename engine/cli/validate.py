@@ -99,8 +99,12 @@ def _print_table(policy: Policy, shown: str) -> None:
     table.add_column("can buy more", no_wrap=True)
     for row in policy.plan_rows():
         table.add_row(
-            row["plan"], _yes(row["premium"]), str(row["monthly_allotment"]), str(row["cap"]),
-            f"{row['credit_lifetime_days']} days", _yes(row["purchasable"]),
+            row["plan"],
+            _yes(row["premium"]),
+            str(row["monthly_allotment"]),
+            str(row["cap"]),
+            f"{row['credit_lifetime_days']} days",
+            _yes(row["purchasable"]),
         )
     table.caption = (
         "per month: granted at each renewal; cap: the most credits one can hold.\n"
@@ -116,7 +120,11 @@ def _print_table(policy: Policy, shown: str) -> None:
 @click.command()
 @policy_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
     help="A table for people, or JSON (a list of objects with stable keys) for programs.",
 )
 @report_errors

@@ -20,10 +20,20 @@ from engine.source.paths import packaged_policy_path, packaged_rules_dir, resolv
 @click.command()
 @click.argument("folder", type=click.Path(file_okay=False), default=".")
 @click.option("--port", default=8710, show_default=True, type=int)
-@click.option("--db", "db", default=None, metavar="URL",
-              help="A store whose event log the impact page may replay (its real history).")
-@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
-              help="Another name the page is opened by (besides 127.0.0.1 and localhost); repeatable.")
+@click.option(
+    "--db",
+    "db",
+    default=None,
+    metavar="URL",
+    help="A store whose event log the impact page may replay (its real history).",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another name the page is opened by (besides 127.0.0.1 and localhost); repeatable.",
+)
 @report_errors
 def workbench(folder: str, port: int, db: str | None, allowed_hosts: tuple[str, ...]) -> None:
     """Open the policy workbench on FOLDER (default: here) at http://127.0.0.1:PORT/."""
@@ -35,8 +45,11 @@ def workbench(folder: str, port: int, db: str | None, allowed_hosts: tuple[str, 
         from engine.service.run import check_guard, check_port
         from engine.service.state import Service, ServiceConfig
     except ImportError as exc:
-        raise EngineError(f"the workbench needs its extra packages ({exc.name} is missing)",
-                          "missing_dependency", help="pip install 'inmail-engine[serve]'") from None
+        raise EngineError(
+            f"the workbench needs its extra packages ({exc.name} is missing)",
+            "missing_dependency",
+            help="pip install 'inmail-engine[serve]'",
+        ) from None
     root = Path(folder).resolve()
     if not root.is_dir():
         raise EngineError(f"`{folder}` is not a folder", "file_not_found")
@@ -45,21 +58,37 @@ def workbench(folder: str, port: int, db: str | None, allowed_hosts: tuple[str, 
     if db is not None:
         from engine.core.engine import Engine
 
-        with Engine.open(db=db, create=False, policy=resolve_policy(None, cwd=root),
-                         rules=resolve_rules(None, cwd=root)):
+        with Engine.open(
+            db=db, create=False, policy=resolve_policy(None, cwd=root), rules=resolve_rules(None, cwd=root)
+        ):
             pass  # a store that is not there is refused now, not at the first impact report
-    config = ServiceConfig(db="memory", policy=str(resolve_policy(None, cwd=root)),
-                           rules=str(resolve_rules(None, cwd=root)), host=host, allowed_hosts=allowed_hosts)
+    config = ServiceConfig(
+        db="memory",
+        policy=str(resolve_policy(None, cwd=root)),
+        rules=str(resolve_rules(None, cwd=root)),
+        host=host,
+        allowed_hosts=allowed_hosts,
+    )
     check_guard(config)
     try:
         service = Service(config)
     except InvalidInput as exc:  # a broken folder is what the workbench is for: open it to be fixed
         click.echo(render_all(exc.diagnostics), err=True)
-        click.echo("inmail workbench: the folder's files do not load; the page shows why. Until they are "
-                   "fixed, /v1 answers with the packaged policy.", err=True)
+        click.echo(
+            "inmail workbench: the folder's files do not load; the page shows why. Until they are "
+            "fixed, /v1 answers with the packaged policy.",
+            err=True,
+        )
         packaged = replace(config, policy=str(packaged_policy_path()), rules=str(packaged_rules_dir()))
         service = Service(packaged)
     app = create_app(service=service, workbench=root, workbench_store=db)
     click.echo(f"inmail workbench: http://{host}:{port}/ (folder {root})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
-                h11_max_incomplete_event_size=PARSER_LIMIT)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        h11_max_incomplete_event_size=PARSER_LIMIT,
+    )

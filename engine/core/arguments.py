@@ -63,24 +63,29 @@ def key(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value or len(value) > MAX_KEY or control_characters(value):
-        raise InvalidCall(f"an idempotency key must be text of 1 to {MAX_KEY} characters without control "
-                          f"characters, got {_shown(value)}", "invalid_key")
+        raise InvalidCall(
+            f"an idempotency key must be text of 1 to {MAX_KEY} characters without control "
+            f"characters, got {_shown(value)}",
+            "invalid_key",
+        )
     return value
 
 
 def count(value: Any, what: str) -> int:
     """A whole number of credits from 1 to :data:`~engine.policy.MAX_COUNT` (never a bool or a float)."""
     if type(value) is not int or not 1 <= value <= MAX_COUNT:
-        raise InvalidCall(f"{what} must be a whole number from 1 to {MAX_COUNT:,}, got {_shown(value)}",
-                          "invalid_quantity")
+        raise InvalidCall(
+            f"{what} must be a whole number from 1 to {MAX_COUNT:,}, got {_shown(value)}", "invalid_quantity"
+        )
     return value
 
 
 def size(value: Any, what: str, most: int) -> int:
     """A whole number from 1 to ``most`` that sizes something (a batch), never a bool or a float."""
     if type(value) is not int or not 1 <= value <= most:
-        raise InvalidCall(f"{what} must be a whole number from 1 to {most:,}, got {_shown(value)}",
-                          "invalid_argument")
+        raise InvalidCall(
+            f"{what} must be a whole number from 1 to {most:,}, got {_shown(value)}", "invalid_argument"
+        )
     return value
 
 
@@ -102,8 +107,9 @@ def path_or_none(value: Any, what: str) -> str | os.PathLike[str] | None:
         except PathProblem as exc:
             raise InvalidCall(f"{what}: {exc}", "invalid_argument") from None
         return value
-    raise InvalidCall(f"{what} must be a path (text or pathlib.Path), got {_shown(value)}",
-                      "invalid_argument")
+    raise InvalidCall(
+        f"{what} must be a path (text or pathlib.Path), got {_shown(value)}", "invalid_argument"
+    )
 
 
 class Idempotency(NamedTuple):
@@ -132,13 +138,16 @@ def policy_override(value: YMap | Mapping[str, Any] | None, text: str) -> tuple[
     if value is None or isinstance(value, YMap):
         return value, text
     if not isinstance(value, Mapping):
-        raise InvalidCall(f"policy_override must be a mapping of policy settings, got {type(value).__name__}",
-                          "invalid_argument")
+        raise InvalidCall(
+            f"policy_override must be a mapping of policy settings, got {type(value).__name__}",
+            "invalid_argument",
+        )
     try:
         text = yaml.safe_dump(dict(value), sort_keys=True)
     except yaml.YAMLError as exc:
-        raise InvalidCall(f"policy_override holds values that are not plain data: {exc}",
-                          "invalid_argument") from None
+        raise InvalidCall(
+            f"policy_override holds values that are not plain data: {exc}", "invalid_argument"
+        ) from None
     except RecursionError:
         raise InvalidCall("policy_override nests too deeply", "invalid_argument") from None
     except Exception as exc:  # an app's mapping misbehaving, or an integer beyond Python's digit limit

@@ -29,8 +29,16 @@ from engine.model import Decision
 from engine.store.base import Store
 
 
-def subscribe(ctx: Context, store: Store, account: str, plan: str, t: dt.datetime, anchor: dt.datetime,
-              payment: str, idem: Idempotency | None) -> Decision:
+def subscribe(
+    ctx: Context,
+    store: Store,
+    account: str,
+    plan: str,
+    t: dt.datetime,
+    anchor: dt.datetime,
+    payment: str,
+    idem: Idempotency | None,
+) -> Decision:
     """Start a subscription (see :meth:`Engine.subscribe`)."""
     with store.unit() as u:
         if (first := call.first(u, idem)) is not None:
@@ -40,8 +48,9 @@ def subscribe(ctx: Context, store: Store, account: str, plan: str, t: dt.datetim
         new = acct is None
         if acct is not None:
             if acct.active and ctx.policy.plans[acct.plan].premium:
-                raise InvalidCall(f"account `{account}` already has an active Premium subscription",
-                                  "account_exists")
+                raise InvalidCall(
+                    f"account `{account}` already has an active Premium subscription", "account_exists"
+                )
             call.check_clock(acct, t)
             system = timeline.settle(ctx, u, acct, t)
         else:  # facts of an account that is not subscribed yet: its plan to be, not premium
@@ -51,14 +60,32 @@ def subscribe(ctx: Context, store: Store, account: str, plan: str, t: dt.datetim
         verdict = ctx.decide("subscribe", ctx.facts(acct, "account"))
         if new:
             u.new_account(acct)
-        return call.apply(ctx, u, acct, verdict, t, system, idem,
-                          {"plan": plan, "payment": payment, "anchor": anchor},
-                          logged=("subscribe", {"account": account, "plan": plan, "at": t,
-                                                "billing_anchor": anchor, "payment": payment}))
+        return call.apply(
+            ctx,
+            u,
+            acct,
+            verdict,
+            t,
+            system,
+            idem,
+            {"plan": plan, "payment": payment, "anchor": anchor},
+            logged=(
+                "subscribe",
+                {"account": account, "plan": plan, "at": t, "billing_anchor": anchor, "payment": payment},
+            ),
+        )
 
 
-def simple(ctx: Context, store: Store, event: str, account: str, t: dt.datetime, idem: Idempotency | None,
-           extra: Mapping[str, Any], args: Mapping[str, Any]) -> Decision:
+def simple(
+    ctx: Context,
+    store: Store,
+    event: str,
+    account: str,
+    t: dt.datetime,
+    idem: Idempotency | None,
+    extra: Mapping[str, Any],
+    args: Mapping[str, Any],
+) -> Decision:
     """The account-level events: one acting account, facts = account facts + ``extra``."""
     with store.unit() as u:
         if (first := call.first(u, idem)) is not None:
@@ -68,12 +95,28 @@ def simple(ctx: Context, store: Store, event: str, account: str, t: dt.datetime,
         facts = ctx.facts(acct, "account")
         facts.update(extra)
         method = "set_payment" if event == "payment" else event
-        return call.apply(ctx, u, acct, ctx.decide(event, facts), t, system, idem, args,
-                          logged=(method, {"account": account, **args, "at": t}))
+        return call.apply(
+            ctx,
+            u,
+            acct,
+            ctx.decide(event, facts),
+            t,
+            system,
+            idem,
+            args,
+            logged=(method, {"account": account, **args, "at": t}),
+        )
 
 
-def send(ctx: Context, store: Store, sender: str, recipient: str, t: dt.datetime, message_id: str | None,
-         idem: Idempotency | None) -> Decision:
+def send(
+    ctx: Context,
+    store: Store,
+    sender: str,
+    recipient: str,
+    t: dt.datetime,
+    message_id: str | None,
+    idem: Idempotency | None,
+) -> Decision:
     """An InMail, if the rules let it go (see :meth:`Engine.send`)."""
     with store.unit() as u:
         if (first := call.first(u, idem)) is not None:
@@ -91,18 +134,43 @@ def send(ctx: Context, store: Store, sender: str, recipient: str, t: dt.datetime
         verdict = ctx.decide("send", facts)
         logged = ("send", {"sender": sender, "recipient": recipient, "at": t, "message_id": message_id})
         if verdict.outcome == "denied":  # a denied send records no message
-            return call.apply(ctx, u, acct, verdict, t, system, idem, {}, message_id=message_id,
-                              logged=logged)
+            return call.apply(
+                ctx, u, acct, verdict, t, system, idem, {}, message_id=message_id, logged=logged
+            )
         msg_id = message_id if message_id is not None else call.new_id(u, acct) if taken else fresh
-        msg = MsgRec(msg_id, acct.next_msg, sender, recipient,
-                     "free" if verdict.outcome == "sent_free" else "inmail", t)
+        msg = MsgRec(
+            msg_id,
+            acct.next_msg,
+            sender,
+            recipient,
+            "free" if verdict.outcome == "sent_free" else "inmail",
+            t,
+        )
         acct.next_msg += 1
-        return call.apply(ctx, u, acct, verdict, t, system, idem, {}, msg=(msg, u.add_message),
-                          message_id=msg_id, logged=logged)
+        return call.apply(
+            ctx,
+            u,
+            acct,
+            verdict,
+            t,
+            system,
+            idem,
+            {},
+            msg=(msg, u.add_message),
+            message_id=msg_id,
+            logged=logged,
+        )
 
 
-def respond(ctx: Context, store: Store, message_id: str, response_type: str, status: str, t: dt.datetime,
-            idem: Idempotency | None) -> Decision:
+def respond(
+    ctx: Context,
+    store: Store,
+    message_id: str,
+    response_type: str,
+    status: str,
+    t: dt.datetime,
+    idem: Idempotency | None,
+) -> Decision:
     """The recipient responds (see :meth:`Engine.respond`)."""
     with store.unit() as u:
         if (first := call.first(u, idem)) is not None:
@@ -113,19 +181,30 @@ def respond(ctx: Context, store: Store, message_id: str, response_type: str, sta
         acct = call.acting(ctx, u, msg.sender, t)
         system = timeline.settle(ctx, u, acct, t)
         facts = ctx.facts(acct, "sender")
-        facts.update({
-            "message.kind": msg.kind,
-            "message.responded": msg.responded_at is not None,
-            "message.age_days": ctx.cal.whole_days(msg.sent_at, t),
-            "response.type": response_type,
-            "response.status": status,
-            "response.within_window": ctx.cal.within(msg.sent_at, t, ctx.policy.credit_back.window_days),
-        })
-        return call.apply(ctx, u, acct, ctx.decide("respond", facts), t, system, idem,
-                          {"response_type": response_type, "status": status},
-                          msg=(msg, u.update_message), message_id=msg.id, status=status,
-                          logged=("respond", {"message_id": message_id, "response_type": response_type,
-                                              "at": t}))
+        facts.update(
+            {
+                "message.kind": msg.kind,
+                "message.responded": msg.responded_at is not None,
+                "message.age_days": ctx.cal.whole_days(msg.sent_at, t),
+                "response.type": response_type,
+                "response.status": status,
+                "response.within_window": ctx.cal.within(msg.sent_at, t, ctx.policy.credit_back.window_days),
+            }
+        )
+        return call.apply(
+            ctx,
+            u,
+            acct,
+            ctx.decide("respond", facts),
+            t,
+            system,
+            idem,
+            {"response_type": response_type, "status": status},
+            msg=(msg, u.update_message),
+            message_id=msg.id,
+            status=status,
+            logged=("respond", {"message_id": message_id, "response_type": response_type, "at": t}),
+        )
 
 
 def advance(ctx: Context, store: Store, t: dt.datetime) -> list[Decision]:
@@ -138,8 +217,11 @@ def advance(ctx: Context, store: Store, t: dt.datetime) -> list[Decision]:
             if acct is not None:
                 u.save(acct)
             if settled and ctx.logging:  # logged too, so that a replay brings the account there
-                call.log(ctx, u, (t, "advance", name, {"to": t}, None, "advanced", None, "", None,
-                                  ctx.book.revision))
+                call.log(
+                    ctx,
+                    u,
+                    (t, "advance", name, {"to": t}, None, "advanced", None, "", None, ctx.book.revision),
+                )
             out.extend(settled)
     out.sort(key=_at)  # stable: at one instant, accounts by name, each in settle order
     return out

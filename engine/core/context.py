@@ -48,8 +48,12 @@ class Context:
         self.keep_spent = policy.credit_back.lot == "original"
         #: the plan.* facts of each plan, computed once
         self._plan_facts: dict[str, dict[str, bool | int | str]] = {
-            name: {"plan.premium": p.premium, "plan.purchasable": p.purchasable,
-                   "plan.monthly_allotment": p.monthly_allotment, "plan.cap": p.cap}
+            name: {
+                "plan.premium": p.premium,
+                "plan.purchasable": p.purchasable,
+                "plan.monthly_allotment": p.monthly_allotment,
+                "plan.cap": p.cap,
+            }
             for name, p in policy.plans.items()
         }
 
@@ -81,17 +85,42 @@ class Context:
             self._seen[id(verdict)] = dict(facts)
         return verdict
 
-    def decision(self, verdict: Verdict, acct: AccountState, at: dt.datetime, start: int, *,
-                 end: int | None = None, message: str | None = None, status: str | None = None,
-                 purchase_possible: bool | None = None, system: Sequence[Decision] = (),
-                 seq: int | None = None) -> Decision:
+    def decision(
+        self,
+        verdict: Verdict,
+        acct: AccountState,
+        at: dt.datetime,
+        start: int,
+        *,
+        end: int | None = None,
+        message: str | None = None,
+        status: str | None = None,
+        purchase_possible: bool | None = None,
+        system: Sequence[Decision] = (),
+        seq: int | None = None,
+    ) -> Decision:
         """The Decision for ``verdict``: its entries (``start`` to ``end``) and the balance now."""
-        decision = build(Decision, {
-            "event": verdict.event, "at": at, "outcome": verdict.outcome, "reason": verdict.reason,
-            "rule": verdict.rule, "requirements": verdict.requirements, "effects": verdict.effects,
-            "revision": self.book.revision, "account": acct.name, "message": message, "status": status,
-            "balance": acct.balance, "purchase_possible": purchase_possible,
-            "entries": tuple(acct.entries[start:end]), "system_events": tuple(system), "id": seq})
+        decision = build(
+            Decision,
+            {
+                "event": verdict.event,
+                "at": at,
+                "outcome": verdict.outcome,
+                "reason": verdict.reason,
+                "rule": verdict.rule,
+                "requirements": verdict.requirements,
+                "effects": verdict.effects,
+                "revision": self.book.revision,
+                "account": acct.name,
+                "message": message,
+                "status": status,
+                "balance": acct.balance,
+                "purchase_possible": purchase_possible,
+                "entries": tuple(acct.entries[start:end]),
+                "system_events": tuple(system),
+                "id": seq,
+            },
+        )
         if self.observer is not None:
             self.observer(decision, self._seen.pop(id(verdict), {}))
         return decision

@@ -63,6 +63,7 @@ class Effect:
 
 # --- send -------------------------------------------------------------------------------------
 
+
 def _consume_credit(a: Act) -> None:
     assert a.msg is not None
     lot = ledger.consume(a.acct, a.at, a.cause)
@@ -86,6 +87,7 @@ def _offer_purchase(a: Act) -> None:
 
 
 # --- respond ----------------------------------------------------------------------------------
+
 
 def _record_response(a: Act) -> None:
     msg = a.msg
@@ -112,6 +114,7 @@ def _credit_back(a: Act) -> None:
 
 
 # --- purchase, renew, expire, remind ----------------------------------------------------------
+
 
 def _grant_purchase(a: Act) -> None:
     expires = a.ctx.cal.add_days(a.at, a.ctx.policy.purchase.credit_lifetime_days)
@@ -145,6 +148,7 @@ def _send_reminder(a: Act) -> None:
 
 
 # --- account events ---------------------------------------------------------------------------
+
 
 def _forfeit_all(a: Act) -> None:
     ledger.forfeit_all(a.acct, a.at, a.cause)
@@ -222,6 +226,8 @@ def _plan(act: Act) -> tuple[Handler, ...]:
     for name in act.effects:
         missing = [need for need in TABLE[name].needs if need not in have]
         if missing:
-            raise RuleEngineFailure(f"rule `{act.cause.rule}` asks for `{name}`, which needs "
-                                    f"{', '.join(missing)} that this `{act.cause.event}` event does not have")
+            raise RuleEngineFailure(
+                f"rule `{act.cause.rule}` asks for `{name}`, which needs "
+                f"{', '.join(missing)} that this `{act.cause.event}` event does not have"
+            )
     return tuple(TABLE[name].run for name in sorted(act.effects, key=_ORDER.__getitem__))

@@ -60,9 +60,16 @@ class Engine:
         self._ctx = Context(policy, book)
 
     @classmethod
-    def open(cls, db: str | Path | None = None, policy: str | Path | Policy | None = None,
-             rules: str | Path | RuleBook | None = None, policy_override: YMap | None = None,
-             override_text: str = "", create: bool = True, log: bool = True) -> Engine:
+    def open(
+        cls,
+        db: str | Path | None = None,
+        policy: str | Path | Policy | None = None,
+        rules: str | Path | RuleBook | None = None,
+        policy_override: YMap | None = None,
+        override_text: str = "",
+        create: bool = True,
+        log: bool = True,
+    ) -> Engine:
         """Build an engine from files (default: ``./policies.yaml`` and ``./rules``, else the packaged ones).
 
         ``db``: None or ``"memory"`` for the in-process store, a file path or
@@ -81,8 +88,9 @@ class Engine:
             if not isinstance(rules, RuleBook):
                 check.path_or_none(rules, "rules")
             if not (isinstance(override_text, str) and isinstance(create, bool) and isinstance(log, bool)):
-                raise InvalidCall("override_text must be text, create and log true or false",
-                                  "invalid_argument")
+                raise InvalidCall(
+                    "override_text must be text, create and log true or false", "invalid_argument"
+                )
             if isinstance(policy, Policy):
                 pol = policy
             else:
@@ -108,8 +116,13 @@ class Engine:
         eng._ctx.logging = log
         return eng
 
-    def reload(self, policy: str | Path | Policy | None = None, rules: str | Path | RuleBook | None = None,
-               *, publish: Callable[[str], object] | None = None) -> str:
+    def reload(
+        self,
+        policy: str | Path | Policy | None = None,
+        rules: str | Path | RuleBook | None = None,
+        *,
+        publish: Callable[[str], object] | None = None,
+    ) -> str:
         """Swap in a changed policy and/or rules; return the new revision.
 
         Everything is loaded and compiled first: a policy or rules file that
@@ -182,8 +195,9 @@ class Engine:
     def __enter__(self) -> Engine:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def batch(self, every: int = 1000) -> AbstractContextManager[Batch]:
@@ -207,8 +221,16 @@ class Engine:
 
     # --- accounts ---------------------------------------------------------------------------
 
-    def subscribe(self, account: str, plan: str, *, at: At, billing_anchor: At | None = None,
-                  payment: str = "valid", key: str | None = None) -> Decision:
+    def subscribe(
+        self,
+        account: str,
+        plan: str,
+        *,
+        at: At,
+        billing_anchor: At | None = None,
+        payment: str = "valid",
+        key: str | None = None,
+    ) -> Decision:
         """Start a subscription (opening the account if new); a canceled or Basic account starts afresh.
 
         Upgrading a Basic member is a new subscription (new start, anchor and
@@ -257,8 +279,15 @@ class Engine:
         check.count(credits, "credits to buy")
         return self._simple("purchase", account, at, key, {"purchase.credits": credits}, {"credits": credits})
 
-    def _simple(self, event: str, account: str, at: At, key: str | None, extra: Mapping[str, Any],
-                args: Mapping[str, Any]) -> Decision:
+    def _simple(
+        self,
+        event: str,
+        account: str,
+        at: At,
+        key: str | None,
+        extra: Mapping[str, Any],
+        args: Mapping[str, Any],
+    ) -> Decision:
         """The account-level events: one acting account, facts = account facts + ``extra``."""
         ctx = self._ctx
         check.name(account, "an account name")
@@ -268,8 +297,9 @@ class Engine:
 
     # --- messages ---------------------------------------------------------------------------
 
-    def send(self, sender: str, recipient: str, *, at: At, message_id: str | None = None,
-             key: str | None = None) -> Decision:
+    def send(
+        self, sender: str, recipient: str, *, at: At, message_id: str | None = None, key: str | None = None
+    ) -> Decision:
         """May ``sender`` InMail ``recipient`` now? If the rules say so, the message goes out.
 
         A message to a connection is recorded as a free message (a response
@@ -299,8 +329,10 @@ class Engine:
         idem = check.idempotency(key, "respond", message_id, response_type, t)
         status = ctx.policy.responses.get(response_type) if isinstance(response_type, str) else None
         if status is None:
-            raise InvalidCall(f"unknown response type `{response_type}`; known: "
-                              f"{', '.join(sorted(ctx.policy.responses))}", "unknown_response_type")
+            raise InvalidCall(
+                f"unknown response type `{response_type}`; known: {', '.join(sorted(ctx.policy.responses))}",
+                "unknown_response_type",
+            )
         return calls.respond(ctx, self._store, message_id, response_type, status, t, idem)
 
     # --- time and queries -------------------------------------------------------------------
@@ -436,5 +468,8 @@ def _check_plans(store: Store, policy: Policy) -> None:
     """Refuse a policy without a plan some stored account is on: that account could not be decided."""
     for plan, account in sorted(store.plans_in_use().items()):
         if plan not in policy.plans:
-            raise InvalidCall(f"account `{account}` is on plan `{plan}`, which this policy does not have",
-                              "plan_in_use", help=f"keep plan `{plan}` in the policy, or open another store")
+            raise InvalidCall(
+                f"account `{account}` is on plan `{plan}`, which this policy does not have",
+                "plan_in_use",
+                help=f"keep plan `{plan}` in the policy, or open another store",
+            )

@@ -32,9 +32,12 @@ def first(u: Unit, idem: check.Idempotency | None) -> Decision | None:
         return None
     request, decision = found
     if request is not None and request != idem.request:
-        raise InvalidCall(f"the idempotency key `{idem.key}` was used for another call "
-                          f"({request.split(' ', 1)[0]})", "idempotency_key_reused")
+        raise InvalidCall(
+            f"the idempotency key `{idem.key}` was used for another call ({request.split(' ', 1)[0]})",
+            "idempotency_key_reused",
+        )
     return decision
+
 
 def acting(ctx: Context, u: Unit, name: str, t: dt.datetime) -> AccountState:
     acct = ctx.load(u, name)
@@ -43,27 +46,44 @@ def acting(ctx: Context, u: Unit, name: str, t: dt.datetime) -> AccountState:
     check_clock(acct, t)
     return acct
 
+
 def check_clock(acct: AccountState, t: dt.datetime) -> None:
     if t < acct.clock:
-        raise InvalidCall(f"`{t.isoformat()}` is before the last instant of account `{acct.name}` "
-                          f"({acct.clock.isoformat()}); events must not go back in time",
-                          "time_went_back")
+        raise InvalidCall(
+            f"`{t.isoformat()}` is before the last instant of account `{acct.name}` "
+            f"({acct.clock.isoformat()}); events must not go back in time",
+            "time_went_back",
+        )
+
 
 def check_plan(ctx: Context, plan: Any) -> None:
     plans = ctx.policy.plans
     if not isinstance(plan, str) or plan not in plans:
         raise InvalidCall(f"unknown plan `{plan}`; plans: {', '.join(plans)}", "unknown_plan")
 
+
 def check_payment(status: Any) -> None:
     if not isinstance(status, str) or status not in PAYMENT_STATUSES:
-        raise InvalidCall(f"payment status must be `valid` or `expired`, got `{status}`",
-                          "invalid_payment_status")
+        raise InvalidCall(
+            f"payment status must be `valid` or `expired`, got `{status}`", "invalid_payment_status"
+        )
 
-def apply(ctx: Context, u: Unit, acct: AccountState, verdict: Verdict, t: dt.datetime, system: list[Decision],
-           idem: check.Idempotency | None, args: Mapping[str, Any], *,
-           msg: tuple[MsgRec, Callable[[MsgRec], None]] | None = None,
-           message_id: str | None = None, status: str | None = None,
-           logged: tuple[str, dict[str, Any]] | None = None) -> Decision:
+
+def apply(
+    ctx: Context,
+    u: Unit,
+    acct: AccountState,
+    verdict: Verdict,
+    t: dt.datetime,
+    system: list[Decision],
+    idem: check.Idempotency | None,
+    args: Mapping[str, Any],
+    *,
+    msg: tuple[MsgRec, Callable[[MsgRec], None]] | None = None,
+    message_id: str | None = None,
+    status: str | None = None,
+    logged: tuple[str, dict[str, Any]] | None = None,
+) -> Decision:
     """Carry out the verdict's effects and close the call.
 
     ``msg`` is the message the call acts on and how to write it (add or
@@ -74,8 +94,16 @@ def apply(ctx: Context, u: Unit, acct: AccountState, verdict: Verdict, t: dt.dat
     event log: all in the call's one transaction.
     """
     start = len(acct.entries)
-    act = Act(ctx, u, acct, t, Cause(verdict.event, verdict.rule, verdict.requirements, message_id),
-              verdict.effects, args, None if msg is None else msg[0])
+    act = Act(
+        ctx,
+        u,
+        acct,
+        t,
+        Cause(verdict.event, verdict.rule, verdict.requirements, message_id),
+        verdict.effects,
+        args,
+        None if msg is None else msg[0],
+    )
     carry_out(act)
     if msg is not None:
         msg[1](msg[0])
@@ -86,25 +114,51 @@ def apply(ctx: Context, u: Unit, acct: AccountState, verdict: Verdict, t: dt.dat
         system = [*system, *timeline.settle(ctx, u, acct, t)]
     seq = None
     if logged is not None and ctx.logging:
-        seq = log(ctx, u, (t, logged[0], acct.name, logged[1], None if idem is None else idem.key,
-                            verdict.outcome, verdict.reason, verdict.rule, message_id, ctx.book.revision))
-    decision = ctx.decision(verdict, acct, t, start, end=entries_end, message=message_id, status=status,
-                            purchase_possible=act.purchase_possible if verdict.event == "send" else None,
-                            system=system, seq=seq)
+        seq = log(
+            ctx,
+            u,
+            (
+                t,
+                logged[0],
+                acct.name,
+                logged[1],
+                None if idem is None else idem.key,
+                verdict.outcome,
+                verdict.reason,
+                verdict.rule,
+                message_id,
+                ctx.book.revision,
+            ),
+        )
+    decision = ctx.decision(
+        verdict,
+        acct,
+        t,
+        start,
+        end=entries_end,
+        message=message_id,
+        status=status,
+        purchase_possible=act.purchase_possible if verdict.event == "send" else None,
+        system=system,
+        seq=seq,
+    )
     u.save(acct)
     if idem is not None:
         u.remember(idem.key, acct.name, idem.request, decision)
     return decision
+
 
 def log(ctx: Context, u: Unit, record: tuple[Any, ...]) -> int | None:
     """Append a call to the event log (a plain tuple in model.LOG_RECORD order; each store writes it
     its own way), keeping the policy's and rules' texts with the first call under them."""
     if not ctx.revision_kept:
         policy_text, override_text = ctx.policy.texts
-        u.keep_revision(ctx.book.revision, {"policy": policy_text, "override": override_text,
-                                            "rules": ctx.book.texts()})
+        u.keep_revision(
+            ctx.book.revision, {"policy": policy_text, "override": override_text, "rules": ctx.book.texts()}
+        )
         ctx.revision_kept = True
     return u.log(record)
+
 
 def new_id(u: Unit, acct: AccountState) -> str:
     """A message id no message has yet: ``<sender>/<n>``, n counting the sender's messages."""

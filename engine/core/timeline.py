@@ -73,8 +73,9 @@ def _expire(ctx: Context, u: Unit, acct: AccountState, lot: LotRec, at: dt.datet
     facts["lot.remaining"] = lot.remaining
     verdict = ctx.decide("expire", facts)
     start = len(acct.entries)
-    carry_out(Act(ctx, u, acct, at, Cause("expire", verdict.rule, verdict.requirements), verdict.effects,
-                  lot=lot))
+    carry_out(
+        Act(ctx, u, acct, at, Cause("expire", verdict.rule, verdict.requirements), verdict.effects, lot=lot)
+    )
     return ctx.decision(verdict, acct, at, start)
 
 
@@ -96,8 +97,17 @@ def _remind(ctx: Context, u: Unit, acct: AccountState, msg: MsgRec, at: dt.datet
     facts = ctx.facts(acct, "sender")
     facts["message.responded"] = msg.responded_at is not None
     verdict = ctx.decide("remind", facts)
-    carry_out(Act(ctx, u, acct, at, Cause("remind", verdict.rule, verdict.requirements, msg.id),
-                  verdict.effects, msg=msg))
+    carry_out(
+        Act(
+            ctx,
+            u,
+            acct,
+            at,
+            Cause("remind", verdict.rule, verdict.requirements, msg.id),
+            verdict.effects,
+            msg=msg,
+        )
+    )
     msg.reminder_done = True
     u.update_message(msg)
     return ctx.decision(verdict, acct, at, len(acct.entries), message=msg.id)

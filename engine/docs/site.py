@@ -60,15 +60,23 @@ class Sources:
     policy: Policy
 
 
-def gather(root: Path, policy_path: Path, rules_dir: Path, results: Path | None,
-           coverage: Path | None) -> Sources:
+def gather(
+    root: Path, policy_path: Path, rules_dir: Path, results: Path | None, coverage: Path | None
+) -> Sources:
     """Read everything the site shows; a missing or malformed source is an EngineError."""
     policy = load_policy(policy_path)
     files, _, _ = load_rule_files(rules_dir, policy)
     texts = {ev: Path(rf.path).read_text(encoding="utf-8").splitlines() for ev, rf in files.items()}
-    return Sources(read_requirements(root / "features" / "REQUIREMENTS.md"),
-                   read_features(root / "features"), read_results(results), read_coverage(coverage),
-                   files, texts, example_traces(root / "examples" / "scenarios", rules_dir, files), policy)
+    return Sources(
+        read_requirements(root / "features" / "REQUIREMENTS.md"),
+        read_features(root / "features"),
+        read_results(results),
+        read_coverage(coverage),
+        files,
+        texts,
+        example_traces(root / "examples" / "scenarios", rules_dir, files),
+        policy,
+    )
 
 
 def example_traces(folder: Path, rules_dir: Path, files: Mapping[str, RuleFile]) -> dict[str, Trace]:
@@ -83,10 +91,20 @@ def example_traces(folder: Path, rules_dir: Path, files: Mapping[str, RuleFile])
             if key in traces or d.event not in files:
                 return
             read = files[d.event].facts_read()
-            entries = tuple(f"{e.kind} {e.amount:+d}" + (f" (lot {e.lot})" if e.lot else "")
-                            + f", balance {e.balance_after}" for e in d.entries)
-            traces[key] = Trace(name, local_iso(d.at, tz), tuple((f, facts[f]) for f in read if f in facts),
-                                d.outcome, d.reason, entries)
+            entries = tuple(
+                f"{e.kind} {e.amount:+d}"
+                + (f" (lot {e.lot})" if e.lot else "")
+                + f", balance {e.balance_after}"
+                for e in d.entries
+            )
+            traces[key] = Trace(
+                name,
+                local_iso(d.at, tz),
+                tuple((f, facts[f]) for f in read if f in facts),
+                d.outcome,
+                d.reason,
+                entries,
+            )
 
         run_scenario(scenario, rules=rules_dir, observe=seen)
     return traces
@@ -94,14 +112,17 @@ def example_traces(folder: Path, rules_dir: Path, files: Mapping[str, RuleFile])
 
 # --- pages ----------------------------------------------------------------------------------
 
+
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{_e(title)}</title>"
-            f"<style>{_STYLE}</style></head><body>\n<nav><a href=\"index.html\">Requirements</a> · "
-            f"<a href=\"plans.html\">Plans</a></nav>\n{body}\n</body></html>\n")
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
+        f'<style>{_STYLE}</style></head><body>\n<nav><a href="index.html">Requirements</a> · '
+        f'<a href="plans.html">Plans</a></nav>\n{body}\n</body></html>\n'
+    )
 
 
 def _status(src: Sources, sc: Scenario) -> str:
@@ -136,7 +157,7 @@ def _rule_yaml(src: Sources, rule: Rule) -> str:
     start = rule.loc.line
     later = [s for s in starts if s > start]
     end = (later[0] - 1) if later else len(lines)
-    block = lines[start - 1:end]
+    block = lines[start - 1 : end]
     while block and (not block[-1].strip() or block[-1].lstrip().startswith("#")):
         block.pop()
     return "<pre>" + _e("\n".join(block)) + "</pre>"
@@ -153,9 +174,11 @@ def _trace(src: Sources, rule: Rule) -> str:
     facts = "".join(f"<tr><td><code>{_e(k)}</code></td><td>{_e(_shown(v))}</td></tr>" for k, v in t.facts)
     decided = t.outcome + (f" / {t.reason}" if t.reason else "")
     entries = "".join(f"<li>{_e(e)}</li>" for e in t.entries) or "<li>none</li>"
-    return (f"<p>Example: <code>examples/scenarios/{_e(t.scenario)}</code> at {_e(t.at)}</p>"
-            f"<table><tr><th>fact the rules read</th><th>value</th></tr>{facts}</table>"
-            f"<p>decided <strong>{_e(decided)}</strong>; ledger entries written:</p><ul>{entries}</ul>")
+    return (
+        f"<p>Example: <code>examples/scenarios/{_e(t.scenario)}</code> at {_e(t.at)}</p>"
+        f"<table><tr><th>fact the rules read</th><th>value</th></tr>{facts}</table>"
+        f"<p>decided <strong>{_e(decided)}</strong>; ledger entries written:</p><ul>{entries}</ul>"
+    )
 
 
 def _shown(v: Any) -> str:
@@ -169,18 +192,26 @@ def _rules_citing(src: Sources, req: str) -> list[Rule]:
 def requirement_page(src: Sources, req: Requirement) -> str:
     scenarios = [s for s in src.scenarios if req.id in s.requirements]
     rules = _rules_citing(src, req.id)
-    parts = [f"<h1>{_e(req.id)}: {_e(req.title)}</h1>", f"<p class=\"muted\">{_e(req.section)}</p>",
-             f"<p>{_e(req.text)}</p>", f"<h2>Scenarios ({len(scenarios)})</h2>"]
+    parts = [
+        f"<h1>{_e(req.id)}: {_e(req.title)}</h1>",
+        f'<p class="muted">{_e(req.section)}</p>',
+        f"<p>{_e(req.text)}</p>",
+        f"<h2>Scenarios ({len(scenarios)})</h2>",
+    ]
     for sc in scenarios:
-        parts.append(f"<h3>{_e(sc.name)} {_status(src, sc)}</h3>"
-                     f"<p class=\"muted\">features/{_e(sc.feature)}, line {sc.line}</p>{_gherkin(sc)}")
+        parts.append(
+            f"<h3>{_e(sc.name)} {_status(src, sc)}</h3>"
+            f'<p class="muted">features/{_e(sc.feature)}, line {sc.line}</p>{_gherkin(sc)}'
+        )
     if not scenarios:
         parts.append("<p>No scenario is tagged with it.</p>")
     parts.append(f"<h2>Rules ({len(rules)})</h2>")
     for rule in rules:
-        parts.append(f"<h3>{_rule_link(rule)} <span class=\"muted\">rules/{_e(rule.event)}.yaml, "
-                     f"{_e(_fired(src, rule))}</span></h3><p>{_e(rule.description)}</p>"
-                     f"{_rule_yaml(src, rule)}{_trace(src, rule)}")
+        parts.append(
+            f'<h3>{_rule_link(rule)} <span class="muted">rules/{_e(rule.event)}.yaml, '
+            f"{_e(_fired(src, rule))}</span></h3><p>{_e(rule.description)}</p>"
+            f"{_rule_yaml(src, rule)}{_trace(src, rule)}"
+        )
     if not rules:
         parts.append("<p>No rule cites it: it is held by the ledger or the policy's numbers.</p>")
     return _page(f"{req.id}: {req.title}", "\n".join(parts))
@@ -188,13 +219,17 @@ def requirement_page(src: Sources, req: Requirement) -> str:
 
 def rules_page(src: Sources, event: str) -> str:
     rf = src.files[event]
-    parts = [f"<h1>rules/{_e(event)}.yaml</h1>",
-             "<p>Read top to bottom: the first rule whose <code>when</code> matches decides.</p>"]
+    parts = [
+        f"<h1>rules/{_e(event)}.yaml</h1>",
+        "<p>Read top to bottom: the first rule whose <code>when</code> matches decides.</p>",
+    ]
     for rule in rf.rules:
         reqs = ", ".join(f'<a href="{r}.html">{r}</a>' for r in rule.requirements) or "none"
-        parts.append(f'<h2 id="{_e(rule.id)}">{rule.position}. <code>{_e(rule.id)}</code></h2>'
-                     f"<p>{_e(rule.description)}</p><p>Requirements: {reqs} · {_e(_fired(src, rule))}</p>"
-                     f"{_rule_yaml(src, rule)}{_trace(src, rule)}")
+        parts.append(
+            f'<h2 id="{_e(rule.id)}">{rule.position}. <code>{_e(rule.id)}</code></h2>'
+            f"<p>{_e(rule.description)}</p><p>Requirements: {reqs} · {_e(_fired(src, rule))}</p>"
+            f"{_rule_yaml(src, rule)}{_trace(src, rule)}"
+        )
     return _page(f"rules/{event}.yaml", "\n".join(parts))
 
 
@@ -202,18 +237,23 @@ def plans_page(src: Sources) -> str:
     rows = "".join(
         f"<tr><td><code>{_e(name)}</code></td><td>{'yes' if p.premium else 'no'}</td>"
         f"<td>{p.monthly_allotment}</td><td>{p.cap}</td><td>{'yes' if p.purchasable else 'no'}</td></tr>"
-        for name, p in src.policy.plans.items())
-    body = ("<h1>Plans</h1><p>From the policy in force (<code>policies.yaml</code>).</p>"
-            "<table><tr><th>plan</th><th>Premium</th><th>credits a month</th><th>cap</th>"
-            "<th>may buy credits</th></tr>"
-            f"{rows}</table>")
+        for name, p in src.policy.plans.items()
+    )
+    body = (
+        "<h1>Plans</h1><p>From the policy in force (<code>policies.yaml</code>).</p>"
+        "<table><tr><th>plan</th><th>Premium</th><th>credits a month</th><th>cap</th>"
+        "<th>may buy credits</th></tr>"
+        f"{rows}</table>"
+    )
     return _page("Plans", body)
 
 
 def index_page(src: Sources) -> str:
-    parts = ["<h1>InMail credits: requirements, scenarios, rules</h1>",
-             "<p>Each requirement of the help-center page in the project's words, followed to the "
-             "scenarios that prove it and the rules that implement it.</p>"]
+    parts = [
+        "<h1>InMail credits: requirements, scenarios, rules</h1>",
+        "<p>Each requirement of the help-center page in the project's words, followed to the "
+        "scenarios that prove it and the rules that implement it.</p>",
+    ]
     section = None
     for rid in REQUIREMENT_IDS:
         req = src.requirements[rid]
@@ -221,12 +261,15 @@ def index_page(src: Sources) -> str:
             if section is not None:
                 parts.append("</table>")
             section = req.section
-            parts.append(f"<h2>{_e(section)}</h2><table><tr><th>requirement</th><th>scenarios</th>"
-                         "<th>rules</th></tr>")
+            parts.append(
+                f"<h2>{_e(section)}</h2><table><tr><th>requirement</th><th>scenarios</th><th>rules</th></tr>"
+            )
         scenarios = [s for s in src.scenarios if rid in s.requirements]
         counts = _counts(src, scenarios)
-        parts.append(f'<tr><td><a href="{rid}.html">{rid}: {_e(req.title)}</a></td><td>{counts}</td>'
-                     f"<td>{len(_rules_citing(src, rid))}</td></tr>")
+        parts.append(
+            f'<tr><td><a href="{rid}.html">{rid}: {_e(req.title)}</a></td><td>{counts}</td>'
+            f"<td>{len(_rules_citing(src, rid))}</td></tr>"
+        )
     files = "".join(f'<li><a href="rules-{ev}.html">rules/{ev}.yaml</a></li>' for ev in sorted(src.files))
     parts.append(f"</table><h2>Rules files</h2><ul>{files}</ul>")
     return _page("Requirements", "\n".join(parts))
@@ -251,8 +294,9 @@ def build_site(out: Path, src: Sources) -> list[Path]:
         for name, text in pages.items():
             (out / name).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise EngineError(f"cannot write the site into `{out}`: {exc.strerror or exc}",
-                          "unwritable_output") from None
+        raise EngineError(
+            f"cannot write the site into `{out}`: {exc.strerror or exc}", "unwritable_output"
+        ) from None
     return [out / name for name in pages]
 
 
@@ -274,6 +318,10 @@ def check_site(out: Path, src: Sources) -> list[str]:
             elif anchor and anchor not in ids[name]:
                 problems.append(f"{page.name}: link to a missing anchor {name}#{anchor}")
     cited = {(r.event, r.id) for rid in REQUIREMENT_IDS for r in _rules_citing(src, rid)}
-    problems += [f"rule {rf.event}/{r.id} is listed under no requirement"
-                 for rf in src.files.values() for r in rf.rules if (r.event, r.id) not in cited]
+    problems += [
+        f"rule {rf.event}/{r.id} is listed under no requirement"
+        for rf in src.files.values()
+        for r in rf.rules
+        if (r.event, r.id) not in cited
+    ]
     return problems

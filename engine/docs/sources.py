@@ -111,8 +111,9 @@ def read_results(path: Path | None) -> dict[tuple[str, int], str]:
             name = Path(str(feature["uri"])).name
             for element in feature.get("elements", []):
                 statuses = {s.get("result", {}).get("status") for s in element.get("steps", [])}
-                status = ("failed" if "failed" in statuses else
-                          "passed" if statuses == {"passed"} else "skipped")
+                status = (
+                    "failed" if "failed" in statuses else "passed" if statuses == {"passed"} else "skipped"
+                )
                 key = (name, int(element["line"]))
                 if out.get(key) != "failed":  # an outline fails when one of its examples does
                     out[key] = status

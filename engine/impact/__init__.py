@@ -24,11 +24,19 @@ __all__ = ["MOVEMENTS", "Call", "Divergence", "ImpactReport", "Side", "compare_p
 PathLike = str | Path
 
 
-def compare_policies(*, base_policy: PathLike, new_policy: PathLike | None = None,
-                     base_rules: PathLike | None = None, new_rules: PathLike | None = None,
-                     scenarios: Sequence[PathLike] = (), synthetic: int | None = None, db: str | None = None,
-                     calls: Iterable[Call] | None = None, progress: Progress | None = None,
-                     jobs: int = 1) -> ImpactReport:
+def compare_policies(
+    *,
+    base_policy: PathLike,
+    new_policy: PathLike | None = None,
+    base_rules: PathLike | None = None,
+    new_rules: PathLike | None = None,
+    scenarios: Sequence[PathLike] = (),
+    synthetic: int | None = None,
+    db: str | None = None,
+    calls: Iterable[Call] | None = None,
+    progress: Progress | None = None,
+    jobs: int = 1,
+) -> ImpactReport:
     """Compare ``base_policy`` (and ``base_rules``) with ``new_policy`` (and ``new_rules``) over one source.
 
     The source is exactly one of: ``scenarios`` (scenario files: their set-up
@@ -45,18 +53,22 @@ def compare_policies(*, base_policy: PathLike, new_policy: PathLike | None = Non
         raise InvalidCall("jobs is a number of worker processes from 1 to 64", "invalid_argument")
     given = [bool(scenarios), synthetic is not None, db is not None, calls is not None]
     if sum(given) != 1:
-        raise InvalidCall("give exactly one source: scenario files, a synthetic size, a store, or calls",
-                          "invalid_argument")
+        raise InvalidCall(
+            "give exactly one source: scenario files, a synthetic size, a store, or calls", "invalid_argument"
+        )
     if db is not None:
         calls = logged_calls(_read_log(db))
     new_path = resolve_policy(new_policy)
     if scenarios:
-        loaded = [(Path(p).stem, load_scenario(p, base_policy), load_scenario(p, new_path))
-                  for p in scenarios]
+        loaded = [
+            (Path(p).stem, load_scenario(p, base_policy), load_scenario(p, new_path)) for p in scenarios
+        ]
         reports = []  # every file is read and checked (under both policies) before any is played
         for label, s_base, s_new in loaded:
-            with Engine.open(policy=s_base.policy, rules=base_rules, log=False) as b, \
-                    Engine.open(policy=s_new.policy, rules=new_rules, log=False) as n:
+            with (
+                Engine.open(policy=s_base.policy, rules=base_rules, log=False) as b,
+                Engine.open(policy=s_new.policy, rules=new_rules, log=False) as n,
+            ):
                 reports.append((label, impact(scenario_calls(s_base), b, n, progress)))
         return merge(reports)
     if synthetic is not None:
@@ -66,21 +78,31 @@ def compare_policies(*, base_policy: PathLike, new_policy: PathLike | None = Non
             return _in_parallel(synthetic, jobs, base_policy, new_path, base_rules, new_rules)
         calls = synthetic_calls(synthetic)
     assert calls is not None
-    with Engine.open(policy=base_policy, rules=base_rules, log=False) as b, \
-            Engine.open(policy=new_path, rules=new_rules, log=False) as n:
+    with (
+        Engine.open(policy=base_policy, rules=base_rules, log=False) as b,
+        Engine.open(policy=new_path, rules=new_rules, log=False) as n,
+    ):
         return impact(calls, b, n, progress)
 
 
 def _share(task: tuple[int, int, int, PathLike, PathLike, PathLike | None, PathLike | None]) -> ImpactReport:
     """One worker's share of a synthetic year (run in its own process)."""
     accounts, index, parts, base_policy, new_policy, base_rules, new_rules = task
-    with Engine.open(policy=base_policy, rules=base_rules, log=False) as b, \
-            Engine.open(policy=new_policy, rules=new_rules, log=False) as n:
+    with (
+        Engine.open(policy=base_policy, rules=base_rules, log=False) as b,
+        Engine.open(policy=new_policy, rules=new_rules, log=False) as n,
+    ):
         return impact(synthetic_calls(accounts), b, n, part=(index, parts))
 
 
-def _in_parallel(accounts: int, jobs: int, base_policy: PathLike, new_policy: PathLike,
-                 base_rules: PathLike | None, new_rules: PathLike | None) -> ImpactReport:
+def _in_parallel(
+    accounts: int,
+    jobs: int,
+    base_policy: PathLike,
+    new_policy: PathLike,
+    base_rules: PathLike | None,
+    new_rules: PathLike | None,
+) -> ImpactReport:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -94,8 +116,9 @@ def _in_parallel(accounts: int, jobs: int, base_policy: PathLike, new_policy: Pa
         with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
             return merge([(None, r) for r in pool.map(_share, tasks)])
     except BrokenProcessPool:
-        raise EngineError("a worker process died (out of memory?); try fewer --jobs",
-                          "worker_failed") from None
+        raise EngineError(
+            "a worker process died (out of memory?); try fewer --jobs", "worker_failed"
+        ) from None
 
 
 def _read_log(db: str) -> list[LoggedCall]:
@@ -104,8 +127,9 @@ def _read_log(db: str) -> list[LoggedCall]:
     store = open_store(db, create=False)
     try:
         if not store.log_complete():
-            raise EngineError("this store was made before the event log: its earlier calls are not in it",
-                              "log_incomplete")
+            raise EngineError(
+                "this store was made before the event log: its earlier calls are not in it", "log_incomplete"
+            )
         return store.calls()
     finally:
         store.close()

@@ -43,10 +43,16 @@ def synthetic_calls(accounts: int) -> Iterator[Call]:
 
 
 #: Each logged method's positional arguments, in order (the rest are keyword arguments).
-POSITIONAL = {"subscribe": ("account", "plan"), "send": ("sender", "recipient"),
-              "respond": ("message_id", "response_type"), "purchase": ("account", "credits"),
-              "cancel": ("account",), "change_plan": ("account", "plan"),
-              "set_payment": ("account", "status"), "connect": ("account", "other")}
+POSITIONAL = {
+    "subscribe": ("account", "plan"),
+    "send": ("sender", "recipient"),
+    "respond": ("message_id", "response_type"),
+    "purchase": ("account", "credits"),
+    "cancel": ("account",),
+    "change_plan": ("account", "plan"),
+    "set_payment": ("account", "status"),
+    "connect": ("account", "other"),
+}
 
 
 def logged_calls(log: Iterable[LoggedCall]) -> Iterator[Call]:

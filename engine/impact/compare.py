@@ -25,9 +25,15 @@ from engine.impact.synthetic import Call
 from engine.model import Decision
 
 #: Ledger entry kinds -> the movement the report totals (amounts summed as positive credits).
-MOVEMENTS = {"grant": "granted", "consume": "consumed", "credit_back": "credited_back",
-             "forfeit_cap": "forfeited_cap", "forfeit_cancel": "forfeited_cancel", "expire": "expired",
-             "purchase": "purchased"}
+MOVEMENTS = {
+    "grant": "granted",
+    "consume": "consumed",
+    "credit_back": "credited_back",
+    "forfeit_cap": "forfeited_cap",
+    "forfeit_cancel": "forfeited_cancel",
+    "expire": "expired",
+    "purchase": "purchased",
+}
 
 Progress = Callable[[int], None]
 
@@ -106,8 +112,11 @@ class ImpactReport:
     @property
     def changed_accounts(self) -> list[str]:
         """Accounts whose decisions or final balance differ, most affected first."""
-        names = {a for a in self.accounts
-                 if a in self.divergences or self.base.balances.get(a) != self.new.balances.get(a)}
+        names = {
+            a
+            for a in self.accounts
+            if a in self.divergences or self.base.balances.get(a) != self.new.balances.get(a)
+        }
         return sorted(names, key=lambda a: (-abs(self.delta(a)), a))
 
     def delta(self, account: str) -> int:
@@ -125,17 +134,34 @@ class ImpactReport:
         plans = sorted(set(self.base.totals) | set(self.new.totals))
         rules = sorted(set(self.base.rules) | set(self.new.rules))
         return {
-            "base": {"revision": self.base.revision}, "new": {"revision": self.new.revision},
-            "decisions": self.decisions, "changed": self.changed, "not_applicable": self.not_applicable,
-            "transitions": [{"from": a, "to": b, "count": n, "example": self.examples[(a, b)][1]}
-                            for (a, b), n in self.ranked_transitions()],
+            "base": {"revision": self.base.revision},
+            "new": {"revision": self.new.revision},
+            "decisions": self.decisions,
+            "changed": self.changed,
+            "not_applicable": self.not_applicable,
+            "transitions": [
+                {"from": a, "to": b, "count": n, "example": self.examples[(a, b)][1]}
+                for (a, b), n in self.ranked_transitions()
+            ],
             "rules": {r: {"base": self.base.rules[r], "new": self.new.rules[r]} for r in rules},
-            "totals": {p: {m: {"base": self.base.totals.get(p, Counter())[m],
-                               "new": self.new.totals.get(p, Counter())[m]} for m in MOVEMENTS.values()}
-                       for p in plans},
-            "accounts": {a: {"base": self.base.balances.get(a), "new": self.new.balances.get(a),
-                             "first_divergence": _divergence(self.divergences.get(a))}
-                         for a in self.changed_accounts},
+            "totals": {
+                p: {
+                    m: {
+                        "base": self.base.totals.get(p, Counter())[m],
+                        "new": self.new.totals.get(p, Counter())[m],
+                    }
+                    for m in MOVEMENTS.values()
+                }
+                for p in plans
+            },
+            "accounts": {
+                a: {
+                    "base": self.base.balances.get(a),
+                    "new": self.new.balances.get(a),
+                    "first_divergence": _divergence(self.divergences.get(a)),
+                }
+                for a in self.changed_accounts
+            },
         }
 
 
@@ -147,6 +173,7 @@ def merge(reports: Sequence[tuple[str | None, ImpactReport]]) -> ImpactReport:
     first = reports[0][1]
     out = ImpactReport(Side(first.base.revision), Side(first.new.revision))
     for position, (label, r) in enumerate(reports):
+
         def name(a: str, label: str | None = label) -> str:
             return a if label is None else f"{label}/{a}"
 
@@ -238,8 +265,13 @@ def _mine(calls: Iterable[Call], part: tuple[int, int] | None) -> Iterator[tuple
         yield n, call, call.method == "advance" or partition_of(account, part[1]) == part[0]
 
 
-def impact(calls: Iterable[Call], base: Engine, new: Engine, progress: Progress | None = None,
-           part: tuple[int, int] | None = None) -> ImpactReport:
+def impact(
+    calls: Iterable[Call],
+    base: Engine,
+    new: Engine,
+    progress: Progress | None = None,
+    part: tuple[int, int] | None = None,
+) -> ImpactReport:
     """Play ``calls`` on both engines (each on an empty store) and compare every answer.
 
     ``part`` = (index, parts) plays only that share of the accounts (see :func:`partition_of`):
@@ -286,8 +318,14 @@ def impact(calls: Iterable[Call], base: Engine, new: Engine, progress: Progress 
     return report
 
 
-def _compare(report: ImpactReport, index: int, call: Call, account: str, a: Decision | InvalidCall,
-             b: Decision | InvalidCall) -> None:
+def _compare(
+    report: ImpactReport,
+    index: int,
+    call: Call,
+    account: str,
+    a: Decision | InvalidCall,
+    b: Decision | InvalidCall,
+) -> None:
     if isinstance(a, InvalidCall) and isinstance(b, InvalidCall):
         return  # refused by both: the same non-event
     both = isinstance(a, Decision) and isinstance(b, Decision)
@@ -305,5 +343,6 @@ def _compare(report: ImpactReport, index: int, call: Call, account: str, a: Deci
     if not same and account not in report.divergences:
         decided = a if isinstance(a, Decision) else b  # one side at least decided (see the top)
         assert isinstance(decided, Decision)
-        report.divergences[account] = Divergence(call.where or _describe(call), decided.at, _describe(call),
-                                                 _shown(a), _shown(b))
+        report.divergences[account] = Divergence(
+            call.where or _describe(call), decided.at, _describe(call), _shown(a), _shown(b)
+        )

@@ -43,8 +43,11 @@ def replay_store(db: str, progress: Callable[..., None] | None = None) -> Replay
     store = open_store(db, create=False)
     try:
         if not store.log_complete():
-            raise EngineError("this store was made before the event log: its earlier calls are not in it, "
-                              "so its ledger cannot be rebuilt from the log", "log_incomplete")
+            raise EngineError(
+                "this store was made before the event log: its earlier calls are not in it, "
+                "so its ledger cannot be rebuilt from the log",
+                "log_incomplete",
+            )
         return _replay(store, store.calls(), progress)
     finally:
         store.close()
@@ -66,12 +69,17 @@ def _replay(store: Store, calls: list[LoggedCall], progress: Callable[..., None]
                 try:
                     d = getattr(eng, call.method)(**call.args, key=call.key)
                 except InvalidCall as exc:
-                    return _differs(calls, revisions,
-                                    f"call {call.seq} ({call.method}) is refused now: {exc}")
+                    return _differs(
+                        calls, revisions, f"call {call.seq} ({call.method}) is refused now: {exc}"
+                    )
                 if (d.outcome, d.reason, d.rule) != (call.outcome, call.reason, call.rule):
-                    return _differs(calls, revisions, f"call {call.seq} ({call.method}) decides {d.outcome}"
-                                    f"/{d.reason} by {d.rule} now; the log says {call.outcome}/{call.reason} "
-                                    f"by {call.rule}")
+                    return _differs(
+                        calls,
+                        revisions,
+                        f"call {call.seq} ({call.method}) decides {d.outcome}"
+                        f"/{d.reason} by {d.rule} now; the log says {call.outcome}/{call.reason} "
+                        f"by {call.rule}",
+                    )
                 if progress is not None:
                     progress()
             stored = store.accounts()
@@ -84,11 +92,17 @@ def _replay(store: Store, calls: list[LoggedCall], progress: Callable[..., None]
                 mine, theirs = store.history(name) or [], eng.history(name) if eng is not None else []
                 for a, b in zip(mine, theirs, strict=False):
                     if a != b:
-                        return _differs(calls, revisions, f"account {name}, entry {a.seq}: stored "
-                                        f"{_shown(a)}, replayed {_shown(b)}")
+                        return _differs(
+                            calls,
+                            revisions,
+                            f"account {name}, entry {a.seq}: stored {_shown(a)}, replayed {_shown(b)}",
+                        )
                 if len(mine) != len(theirs):
-                    return _differs(calls, revisions, f"account {name} has {len(mine)} entries stored and "
-                                    f"{len(theirs)} replayed")
+                    return _differs(
+                        calls,
+                        revisions,
+                        f"account {name} has {len(mine)} entries stored and {len(theirs)} replayed",
+                    )
                 entries += len(mine)
             return ReplayReport(len(calls), len(stored), entries, len(revisions), None)
         finally:
@@ -110,8 +124,9 @@ def _under(store: Store, revision: str, folder: Path, eng: Engine | None) -> Eng
     else:
         eng.reload(policy=policy, rules=folder)
     if eng.revision != revision:
-        raise EngineError(f"the texts kept for revision {revision} read as {eng.revision}",
-                          "revision_missing")
+        raise EngineError(
+            f"the texts kept for revision {revision} read as {eng.revision}", "revision_missing"
+        )
     return eng
 
 

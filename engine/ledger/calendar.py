@@ -35,7 +35,8 @@ _INSTANT = re.compile(
     r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
     r"(?:[Tt ](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})"
     r"(?::(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,9}))?)?"
-    r"(?P<zone>[Zz]|(?P<sign>[+-])(?P<oh>[0-9]{2}):(?P<om>[0-9]{2}))?)?")
+    r"(?P<zone>[Zz]|(?P<sign>[+-])(?P<oh>[0-9]{2}):(?P<om>[0-9]{2}))?)?"
+)
 #: Stripped from both ends of a text (a YAML block scalar or a file's last line ends in a newline);
 #: other whitespace, at the ends or inside, is refused.
 _BLANKS = " \t\r\n"
@@ -112,9 +113,15 @@ def _parse(text: str) -> dt.datetime:
         raise InstantError()
     f = m.group
     try:
-        wall = dt.datetime(int(f("year")), int(f("month")), int(f("day")), int(f("hour") or 0),
-                           int(f("minute") or 0), int(f("second") or 0),
-                           int((f("fraction") or "0").ljust(6, "0")[:6]))
+        wall = dt.datetime(
+            int(f("year")),
+            int(f("month")),
+            int(f("day")),
+            int(f("hour") or 0),
+            int(f("minute") or 0),
+            int(f("second") or 0),
+            int((f("fraction") or "0").ljust(6, "0")[:6]),
+        )
     except ValueError as exc:  # month 13, Feb 30, hour 25, year 0: datetime says which
         raise InstantError("invalid_time", str(exc)[:80]) from None
     zone = f("zone")
@@ -131,8 +138,9 @@ def _parse(text: str) -> dt.datetime:
 
 def _wall(value: dt.datetime) -> dt.datetime:
     """The wall-clock fields of ``value`` as a naive :class:`datetime.datetime` (not a subclass)."""
-    return dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
-                       value.microsecond)
+    return dt.datetime(
+        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond
+    )
 
 
 def _localize(naive: dt.datetime, tz: str) -> dt.datetime:
@@ -145,11 +153,13 @@ def _localize(naive: dt.datetime, tz: str) -> dt.datetime:
         utc = local.astimezone(UTC)
         back = utc.astimezone(zone).replace(tzinfo=None)
     except OverflowError:
-        raise InstantError("time_out_of_range", f"{naive.isoformat()} is outside 1970-01-01 .. 2999-12-31"
-                           ) from None
+        raise InstantError(
+            "time_out_of_range", f"{naive.isoformat()} is outside 1970-01-01 .. 2999-12-31"
+        ) from None
     if back != naive.replace(fold=0):
-        raise InstantError("nonexistent_local_time",
-                           f"{naive.isoformat()} does not exist in {tz} (the clocks skip it)")
+        raise InstantError(
+            "nonexistent_local_time", f"{naive.isoformat()} does not exist in {tz} (the clocks skip it)"
+        )
     # A fixed offset, not the zone: an instant in the autumn repeat that carries its zone compares
     # unequal to the same instant in any other zone (PEP 495), so a scenario's equal times would not be.
     return naive.replace(fold=0, tzinfo=dt.timezone(naive.replace(fold=0) - utc.replace(tzinfo=None)))
@@ -161,8 +171,7 @@ def _in_range(value: dt.datetime) -> dt.datetime:
     except OverflowError:
         ok = False
     if not ok:
-        raise InstantError("time_out_of_range",
-                           f"{value.isoformat()} is outside 1970-01-01 .. 2999-12-31")
+        raise InstantError("time_out_of_range", f"{value.isoformat()} is outside 1970-01-01 .. 2999-12-31")
     return value
 
 
@@ -170,7 +179,6 @@ def _plain(value: dt.datetime) -> dt.datetime:
     """A stdlib UTC datetime (pendulum's subclass is slower and pickles differently)."""
     u = value.astimezone(UTC)
     return dt.datetime(u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond, tzinfo=UTC)
-
 
 
 class Calendar:
@@ -199,8 +207,9 @@ class Calendar:
                 raise InvalidCall(exc.reason or str(exc), exc.code) from None
             if isinstance(value, str):
                 raise InvalidCall(f"`{value}` is not an ISO-8601 instant", "invalid_time") from None
-            raise InvalidCall(f"expected an instant (ISO-8601 text, datetime or date), got `{value!r}`",
-                              "invalid_time") from None
+            raise InvalidCall(
+                f"expected an instant (ISO-8601 text, datetime or date), got `{value!r}`", "invalid_time"
+            ) from None
 
     # --- arithmetic -------------------------------------------------------------------
 
@@ -219,8 +228,11 @@ class Calendar:
         else:
             out = _plain(pendulum.instance(start).in_tz(self._tz).add(days=days))
         if out > LATEST:
-            raise InvalidCall(f"{days} days after {start.isoformat()} is past 2999-12-31, the last instant "
-                              "the engine keeps", "time_out_of_range")
+            raise InvalidCall(
+                f"{days} days after {start.isoformat()} is past 2999-12-31, the last instant "
+                "the engine keeps",
+                "time_out_of_range",
+            )
         return out
 
     def add_months(self, anchor: dt.datetime, months: int) -> dt.datetime:

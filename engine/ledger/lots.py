@@ -20,13 +20,29 @@ from engine.ledger.state import AccountState, Cause, LotRec
 from engine.model import Balance, LedgerEntry, build, usable_at
 
 
-def _entry(acct: AccountState, at: dt.datetime, kind: str, lot: int | None, amount: int,
-           cause: Cause, note: str = "") -> None:
+def _entry(
+    acct: AccountState, at: dt.datetime, kind: str, lot: int | None, amount: int, cause: Cause, note: str = ""
+) -> None:
     acct.balance += amount
-    acct.entries.append(build(LedgerEntry, {
-        "seq": acct.next_seq, "account": acct.name, "at": at, "kind": kind, "lot": lot, "amount": amount,
-        "balance_after": acct.balance, "event": cause.event, "rule": cause.rule,
-        "requirements": cause.requirements, "message": cause.message, "note": note}))
+    acct.entries.append(
+        build(
+            LedgerEntry,
+            {
+                "seq": acct.next_seq,
+                "account": acct.name,
+                "at": at,
+                "kind": kind,
+                "lot": lot,
+                "amount": amount,
+                "balance_after": acct.balance,
+                "event": cause.event,
+                "rule": cause.rule,
+                "requirements": cause.requirements,
+                "message": cause.message,
+                "note": note,
+            },
+        )
+    )
     acct.next_seq += 1
 
 
@@ -39,8 +55,15 @@ def _take(acct: AccountState, lot: LotRec, n: int, at: dt.datetime, kind: str, c
     _entry(acct, at, kind, lot.id, -n, cause)
 
 
-def grant(acct: AccountState, at: dt.datetime, source: str, amount: int, expires_at: dt.datetime,
-          kind: str, cause: Cause) -> LotRec | None:
+def grant(
+    acct: AccountState,
+    at: dt.datetime,
+    source: str,
+    amount: int,
+    expires_at: dt.datetime,
+    kind: str,
+    cause: Cause,
+) -> LotRec | None:
     """Add a lot of ``amount`` credits usable from ``at`` until ``expires_at`` (exclusive)."""
     if amount <= 0:
         return None
@@ -54,17 +77,22 @@ def grant(acct: AccountState, at: dt.datetime, source: str, amount: int, expires
 
 def spendable(acct: AccountState, at: dt.datetime) -> list[LotRec]:
     """Lots with credits usable at ``at``, in spend order."""
-    return sorted((lot for lot in acct.lots if lot.remaining > 0 and usable_at(lot, at)),
-                  key=LotRec.order)
+    return sorted((lot for lot in acct.lots if lot.remaining > 0 and usable_at(lot, at)), key=LotRec.order)
 
 
 def consume(acct: AccountState, at: dt.datetime, cause: Cause) -> LotRec | None:
     """Use one credit from the lot that expires soonest (``consume_credit``); None if there is none."""
     best: LotRec | None = None
     for lot in acct.lots:
-        if lot.remaining > 0 and usable_at(lot, at) and (
-                best is None or lot.expires_at < best.expires_at
-                or (lot.expires_at == best.expires_at and lot.order() < best.order())):
+        if (
+            lot.remaining > 0
+            and usable_at(lot, at)
+            and (
+                best is None
+                or lot.expires_at < best.expires_at
+                or (lot.expires_at == best.expires_at and lot.order() < best.order())
+            )
+        ):
             best = lot
     if best is not None:
         _take(acct, best, 1, at, "consume", cause)
@@ -82,15 +110,17 @@ def room_under_cap(acct: AccountState, cap: int, applies_to: Sequence[str]) -> i
     return max(0, cap - capped_total(acct, applies_to))
 
 
-def forfeit_over_cap(acct: AccountState, at: dt.datetime, cap: int, applies_to: Sequence[str],
-                     cause: Cause) -> int:
+def forfeit_over_cap(
+    acct: AccountState, at: dt.datetime, cap: int, applies_to: Sequence[str], cause: Cause
+) -> int:
     """``forfeit_oldest``: drop capped credits above ``cap``, soonest-expiring first; returns how many."""
     excess = capped_total(acct, applies_to) - cap
     dropped = 0
     if excess <= 0:
         return 0
-    for lot in sorted((lt for lt in acct.lots if lt.source in applies_to and lt.remaining > 0),
-                      key=LotRec.order):
+    for lot in sorted(
+        (lt for lt in acct.lots if lt.source in applies_to and lt.remaining > 0), key=LotRec.order
+    ):
         n = min(lot.remaining, excess - dropped)
         _take(acct, lot, n, at, "forfeit_cap", cause)
         dropped += n
@@ -181,8 +211,9 @@ def expiring_due(acct: AccountState, at: dt.datetime) -> list[LotRec] | None:
     return found
 
 
-def balance_at(account: str, at: dt.datetime, lots: Iterable[LotRec],
-               entries: Iterable[LedgerEntry]) -> Balance:
+def balance_at(
+    account: str, at: dt.datetime, lots: Iterable[LotRec], entries: Iterable[LedgerEntry]
+) -> Balance:
     """The balance at a past instant, rebuilt from the append-only entries (R19).
 
     A lot counts if it is usable at ``at`` (granted at or before, expiring

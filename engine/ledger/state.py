@@ -23,8 +23,15 @@ class LotRec:
 
     __slots__ = ("amount", "expires_at", "granted_at", "id", "remaining", "source")
 
-    def __init__(self, id: int, source: str, amount: int, remaining: int,
-                 granted_at: dt.datetime, expires_at: dt.datetime) -> None:
+    def __init__(
+        self,
+        id: int,
+        source: str,
+        amount: int,
+        remaining: int,
+        granted_at: dt.datetime,
+        expires_at: dt.datetime,
+    ) -> None:
         self.id = id
         self.source = source
         self.amount = amount
@@ -37,14 +44,41 @@ class LotRec:
         return (self.expires_at, self.granted_at, self.id)
 
     def frozen(self, account: str, remaining: int | None = None) -> Lot:
-        return Lot(self.id, account, self.source, self.amount,
-                   self.remaining if remaining is None else remaining, self.granted_at, self.expires_at)
+        return Lot(
+            self.id,
+            account,
+            self.source,
+            self.amount,
+            self.remaining if remaining is None else remaining,
+            self.granted_at,
+            self.expires_at,
+        )
 
 
 #: An account's fields (its ``__slots__``): what a store notes to undo a call, and restores.
-ACCOUNT_FIELDS: Final = ("active", "anchor", "balance", "clock", "dirty", "entries", "keep_spent", "lots",
-                         "name", "next_due", "next_lot", "next_msg", "next_renewal", "next_seq", "payment",
-                         "plan", "prior", "reminders", "renew_k", "since", "start_pending")
+ACCOUNT_FIELDS: Final = (
+    "active",
+    "anchor",
+    "balance",
+    "clock",
+    "dirty",
+    "entries",
+    "keep_spent",
+    "lots",
+    "name",
+    "next_due",
+    "next_lot",
+    "next_msg",
+    "next_renewal",
+    "next_seq",
+    "payment",
+    "plan",
+    "prior",
+    "reminders",
+    "renew_k",
+    "since",
+    "start_pending",
+)
 
 
 class AccountState:
@@ -95,8 +129,9 @@ class Cause:
 
     __slots__ = ("event", "message", "requirements", "rule")
 
-    def __init__(self, event: str, rule: str, requirements: tuple[str, ...],
-                 message: str | None = None) -> None:
+    def __init__(
+        self, event: str, rule: str, requirements: tuple[str, ...], message: str | None = None
+    ) -> None:
         self.event = event
         self.rule = rule
         self.requirements = requirements
@@ -112,11 +147,27 @@ class MsgRec:
     scheduled ``remind`` event has been decided, whatever its outcome.
     """
 
-    __slots__ = ("awaiting", "credited", "id", "kind", "lot", "recipient", "reminded_at", "reminder_at",
-                 "reminder_done", "responded_at", "response_type", "sender", "sent_at", "seq", "status")
+    __slots__ = (
+        "awaiting",
+        "credited",
+        "id",
+        "kind",
+        "lot",
+        "recipient",
+        "reminded_at",
+        "reminder_at",
+        "reminder_done",
+        "responded_at",
+        "response_type",
+        "sender",
+        "sent_at",
+        "seq",
+        "status",
+    )
 
-    def __init__(self, id: str, seq: int, sender: str, recipient: str, kind: str,
-                 sent_at: dt.datetime) -> None:
+    def __init__(
+        self, id: str, seq: int, sender: str, recipient: str, kind: str, sent_at: dt.datetime
+    ) -> None:
         self.id = id
         self.seq = seq
         self.sender = sender
@@ -136,15 +187,39 @@ class MsgRec:
 
 #: A message's fields in the order of :meth:`MsgRec.row`: a store may keep a message as this plain
 #: tuple (a tuple of plain values costs the garbage collector nothing once it is untracked).
-MSG_FIELDS: Final = ("id", "seq", "sender", "recipient", "kind", "sent_at", "lot", "awaiting", "responded_at",
-              "response_type", "status", "credited", "reminder_at", "reminder_done", "reminded_at")
+MSG_FIELDS: Final = (
+    "id",
+    "seq",
+    "sender",
+    "recipient",
+    "kind",
+    "sent_at",
+    "lot",
+    "awaiting",
+    "responded_at",
+    "response_type",
+    "status",
+    "credited",
+    "reminder_at",
+    "reminder_done",
+    "reminded_at",
+)
 
 
 def message_from_row(row: tuple[Any, ...]) -> MsgRec:
     """A :class:`MsgRec` from the tuple of its :data:`MSG_FIELDS`."""
     msg = MsgRec(row[0], row[1], row[2], row[3], row[4], row[5])
-    (msg.lot, msg.awaiting, msg.responded_at, msg.response_type, msg.status, msg.credited, msg.reminder_at,
-     msg.reminder_done, msg.reminded_at) = row[6:]
+    (
+        msg.lot,
+        msg.awaiting,
+        msg.responded_at,
+        msg.response_type,
+        msg.status,
+        msg.credited,
+        msg.reminder_at,
+        msg.reminder_done,
+        msg.reminded_at,
+    ) = row[6:]
     return msg
 
 

@@ -19,6 +19,17 @@ from engine.policy.model import (
 )
 
 __all__ = [
-    "CAP_STRATEGIES", "CREDIT_BACK_LOTS", "LOT_SOURCES", "MAX_COUNT", "MAX_DAYS", "PLAN_KEYS",
-    "RESPONSE_STATUSES", "Plan", "Policy", "known_paths", "load_policy", "load_policy_text", "merge_nodes",
+    "CAP_STRATEGIES",
+    "CREDIT_BACK_LOTS",
+    "LOT_SOURCES",
+    "MAX_COUNT",
+    "MAX_DAYS",
+    "PLAN_KEYS",
+    "RESPONSE_STATUSES",
+    "Plan",
+    "Policy",
+    "known_paths",
+    "load_policy",
+    "load_policy_text",
+    "merge_nodes",
 ]

@@ -60,8 +60,10 @@ _SECTIONS: dict[str, tuple[type, dict[str, tuple[str, Any]]]] = {
 assert ("timezone", *_SECTIONS, "responses", "plans") == TOP_KEYS
 #: What each plan key holds, in the same (kind, argument) form.
 PLAN_KNOBS: dict[str, tuple[str, Any]] = {
-    "premium": ("bool", None), "monthly_allotment": ("int", (0, MAX_COUNT)),
-    "cap": ("int", (0, MAX_COUNT)), "purchasable": ("bool", None),
+    "premium": ("bool", None),
+    "monthly_allotment": ("int", (0, MAX_COUNT)),
+    "cap": ("int", (0, MAX_COUNT)),
+    "purchasable": ("bool", None),
 }
 assert tuple(PLAN_KNOBS) == PLAN_KEYS
 #: The knobs of each section and what plan names must look like, for the editor schemas.
@@ -93,8 +95,12 @@ class _Reader(Reader):
 
 def _timezone(r: _Reader, node: YNode) -> str | None:
     if not (isinstance(node, YScalar) and isinstance(node.value, str)):
-        r.d.error("wrong_type", f"`timezone` must be a time zone name, found {type_name(node)}", node.loc,
-                  help="write a name such as `UTC` or `Europe/Paris`, not an offset")
+        r.d.error(
+            "wrong_type",
+            f"`timezone` must be a time zone name, found {type_name(node)}",
+            node.loc,
+            help="write a name such as `UTC` or `Europe/Paris`, not an offset",
+        )
         return None
     zones = pendulum.timezones() - _NOT_ZONES
     known = node.value in zones
@@ -104,9 +110,13 @@ def _timezone(r: _Reader, node: YNode) -> str | None:
         except Exception:  # pendulum raises several kinds for unreadable zones
             known = False
     if not known:
-        r.d.error("unknown_timezone", f"unknown time zone `{node.value}`", node.loc,
-                  help=did_you_mean(node.value, zones)
-                  or "use a time zone name such as `UTC`, `Europe/Paris` or `America/New_York`")
+        r.d.error(
+            "unknown_timezone",
+            f"unknown time zone `{node.value}`",
+            node.loc,
+            help=did_you_mean(node.value, zones)
+            or "use a time zone name such as `UTC`, `Europe/Paris` or `America/New_York`",
+        )
         return None
     return node.value
 
@@ -120,8 +130,12 @@ def _plans(r: _Reader, node: YNode) -> dict[str, Plan]:
         r.d.error("missing_key", "`plans` must name at least one plan", m.loc)
     for name, pnode in m.items.items():
         if not _NAME.match(name):
-            r.d.error("invalid_name", f"plan name `{name}` must be lowercase letters, digits and _",
-                      m.key_loc(name), help=_name_help(name))
+            r.d.error(
+                "invalid_name",
+                f"plan name `{name}` must be lowercase letters, digits and _",
+                m.key_loc(name),
+                help=_name_help(name),
+            )
             continue
         pm = r.mapping(pnode, f"plan `{name}`")
         if pm is None:
@@ -132,8 +146,12 @@ def _plans(r: _Reader, node: YNode) -> dict[str, Plan]:
             sub = pm.get(key)
             if sub is None:
                 if key not in typos:  # a misspelt key already said what is missing
-                    r.d.error("missing_key", f"plan `{name}` has no `{key}`", pm.loc,
-                              help=f"add `{key}:` to plan `{name}`")
+                    r.d.error(
+                        "missing_key",
+                        f"plan `{name}` has no `{key}`",
+                        pm.loc,
+                        help=f"add `{key}:` to plan `{name}`",
+                    )
                 values[key] = None
                 continue
             kind, arg = PLAN_KNOBS[key]
@@ -142,10 +160,13 @@ def _plans(r: _Reader, node: YNode) -> dict[str, Plan]:
             continue
         if values["cap"] < values["monthly_allotment"]:
             cap_node = pm.items["cap"]
-            r.d.error("cap_below_allotment",
-                      f"plan `{name}` has a cap of {values['cap']}, below its monthly allotment "
-                      f"of {values['monthly_allotment']}", cap_node.loc,
-                      help="a cap must be at least the monthly allotment")
+            r.d.error(
+                "cap_below_allotment",
+                f"plan `{name}` has a cap of {values['cap']}, below its monthly allotment "
+                f"of {values['monthly_allotment']}",
+                cap_node.loc,
+                help="a cap must be at least the monthly allotment",
+            )
             continue
         plans[name] = Plan(name=name, loc=m.key_loc(name), **values)
     return plans
@@ -158,8 +179,12 @@ def _responses(r: _Reader, node: YNode) -> dict[str, str]:
         return out
     for name, sub in m.items.items():
         if not _NAME.match(name):
-            r.d.error("invalid_name", f"response type `{name}` must be lowercase letters, digits and _",
-                      m.key_loc(name), help=_name_help(name))
+            r.d.error(
+                "invalid_name",
+                f"response type `{name}` must be lowercase letters, digits and _",
+                m.key_loc(name),
+                help=_name_help(name),
+            )
             continue
         status = r.value(sub, "enum", RESPONSE_STATUSES, f"`responses.{name}`")
         if status is not None:
@@ -235,8 +260,9 @@ def _digest(*texts: str) -> str:
     return h.hexdigest()
 
 
-def load_policy_text(text: str, source: str = "policies.yaml",
-                     override: YMap | None = None, override_text: str = "") -> Policy:
+def load_policy_text(
+    text: str, source: str = "policies.yaml", override: YMap | None = None, override_text: str = ""
+) -> Policy:
     """Load a policy from text, optionally deep-merged with a scenario override.
 
     Stages stop at the first that fails: a value the parser dropped (a forbidden tag, a
@@ -266,8 +292,12 @@ def policy_from_texts(text: str, override_text: str = "", source: str = "policie
     return load_policy_text(text, source, override, override_text)
 
 
-def load_policy(path: str | Path | None = None, override: YMap | None = None,
-                override_text: str = "", display: str | None = None) -> Policy:
+def load_policy(
+    path: str | Path | None = None,
+    override: YMap | None = None,
+    override_text: str = "",
+    display: str | None = None,
+) -> Policy:
     """Load ``path`` (default: the packaged policy); raises InvalidPolicy with every problem.
 
     ``display`` is the name diagnostics use for the file (default: ``path`` as given).

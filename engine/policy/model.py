@@ -25,8 +25,17 @@ PLAN_KEYS = ("premium", "monthly_allotment", "cap", "purchasable")
 MAX_COUNT = 1_000_000
 MAX_DAYS = 36_500
 #: The top-level keys of policies.yaml, in the order the file presents them.
-TOP_KEYS = ("timezone", "credits", "renewal", "cap", "credit_back", "reminder", "purchase", "responses",
-            "plans")
+TOP_KEYS = (
+    "timezone",
+    "credits",
+    "renewal",
+    "cap",
+    "credit_back",
+    "reminder",
+    "purchase",
+    "responses",
+    "plans",
+)
 
 
 @dataclass(frozen=True)
@@ -106,8 +115,17 @@ class Policy:
         credit_lifetime_days, purchasable.
         """
         lifetime = self.credits.lifetime_days
-        return [{"plan": p.name, "premium": p.premium, "monthly_allotment": p.monthly_allotment, "cap": p.cap,
-                 "credit_lifetime_days": lifetime, "purchasable": p.purchasable} for p in self.plans.values()]
+        return [
+            {
+                "plan": p.name,
+                "premium": p.premium,
+                "monthly_allotment": p.monthly_allotment,
+                "cap": p.cap,
+                "credit_lifetime_days": lifetime,
+                "purchasable": p.purchasable,
+            }
+            for p in self.plans.values()
+        ]
 
     def setting(self, path: str) -> Any:
         """Look up a dotted setting such as ``credit_back.window_days`` or ``plans.career.cap``.
@@ -129,5 +147,3 @@ class Policy:
             else:
                 raise KeyError(path)
         return obj
-
-

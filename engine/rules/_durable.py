@@ -106,8 +106,14 @@ def fnv1a32(name: str) -> int:
 
 def name_collisions(event: str) -> list[tuple[str, str]]:
     """Pairs of message field names durable_rules could not tell apart (it compares hashes only)."""
-    names = [*(field_name(f) for f in catalog.CATALOG[event]), discriminator(event), TOUCH_FIELD,
-             "id", "sid", "$s"]
+    names = [
+        *(field_name(f) for f in catalog.CATALOG[event]),
+        discriminator(event),
+        TOUCH_FIELD,
+        "id",
+        "sid",
+        "$s",
+    ]
     seen: dict[int, str] = {}
     out = []
     for name in names:
@@ -128,23 +134,47 @@ def limit_problems(rf: RuleFile) -> list[Diagnostic]:
     """
     out: list[Diagnostic] = []
     for a, b in name_collisions(rf.event):  # pragma: no cover - a catalog change would need a rename
-        out.append(Diagnostic("fact_name_collision", f"facts `{a}` and `{b}` look alike to durable_rules",
-                              rf.loc, help="rename one of them in engine/facts.py"))
+        out.append(
+            Diagnostic(
+                "fact_name_collision",
+                f"facts `{a}` and `{b}` look alike to durable_rules",
+                rf.loc,
+                help="rename one of them in engine/facts.py",
+            )
+        )
     if len(rf.rules) > MAX_RULES:
-        out.append(Diagnostic("too_many_rules", f"`{rf.event}` has {len(rf.rules)} rules, more than "
-                              f"{MAX_RULES}", rf.loc, help="merge rules that decide the same thing"))
+        out.append(
+            Diagnostic(
+                "too_many_rules",
+                f"`{rf.event}` has {len(rf.rules)} rules, more than {MAX_RULES}",
+                rf.loc,
+                help="merge rules that decide the same thing",
+            )
+        )
     total = 0
     for rule in rf.rules:
         total += len(leaves(rule.when))
         n = groups(rule.when)
         if n > MAX_GROUPS:
-            out.append(Diagnostic("rule_too_complex", f"rule `{rule.id}` nests {n} `all`/`any` groups "
-                                  f"(after expanding `in`, `not` and `plan.` values); at most {MAX_GROUPS}",
-                                  rule.loc, help="split it into several simpler rules"))
+            out.append(
+                Diagnostic(
+                    "rule_too_complex",
+                    f"rule `{rule.id}` nests {n} `all`/`any` groups "
+                    f"(after expanding `in`, `not` and `plan.` values); at most {MAX_GROUPS}",
+                    rule.loc,
+                    help="split it into several simpler rules",
+                )
+            )
     if total > MAX_COMPARISONS:
-        out.append(Diagnostic("too_many_comparisons", f"`{rf.event}` rules make {total} comparisons "
-                              f"(after expanding `in`, `not` and `plan.` values); at most {MAX_COMPARISONS}",
-                              rf.loc, help="use fewer values in `in` lists, or fewer rules"))
+        out.append(
+            Diagnostic(
+                "too_many_comparisons",
+                f"`{rf.event}` rules make {total} comparisons "
+                f"(after expanding `in`, `not` and `plan.` values); at most {MAX_COMPARISONS}",
+                rf.loc,
+                help="use fewer values in `in` lists, or fewer rules",
+            )
+        )
     return out
 
 
@@ -152,8 +182,11 @@ def compile_ruleset(rf: RuleFile) -> dict[str, Any]:
     """One durable ruleset (a plain dict) for one rules file; actions are named ``<event>:<pos>``."""
     out: dict[str, Any] = {}
     for rule in rf.rules:
-        out[f"r{rule.position}"] = {"all": [{"m": pattern(rf.event, rule.when)}], "pri": rule.position,
-                                    "run": f"{rf.event}:{rule.position}"}
+        out[f"r{rule.position}"] = {
+            "all": [{"m": pattern(rf.event, rule.when)}],
+            "pri": rule.position,
+            "run": f"{rf.event}:{rule.position}",
+        }
     # Housekeeping rule for close(): delete_state is only safe on a sid that ran an action
     # (docs/durable_rules.md, "Deleting state").
     out["touch"] = {"all": [{"m": {"$ex": {TOUCH_FIELD: 1}}}], "pri": len(rf.rules), "run": "touch"}
@@ -271,8 +304,9 @@ class _Ruleset:
                 except self._observed:
                     continue  # a 32-bit id-hash collision (docs/durable_rules.md, "Identity"): another id
                 except self._not_handled as exc:
-                    raise RuleEngineFailure(f"no `{event}` rule matched the event (missing catch-all?)"
-                                            ) from exc
+                    raise RuleEngineFailure(
+                        f"no `{event}` rule matched the event (missing catch-all?)"
+                    ) from exc
                 except Exception as exc:  # durable raises bare Exceptions for C error codes
                     self.broken = True
                     raise RuleEngineFailure(f"durable_rules failed on a `{event}` event: {exc}") from exc

@@ -51,8 +51,9 @@ def memo_default() -> bool:
     return os.environ.get("INMAIL_MEMO", "1").strip().lower() not in ("0", "false", "off", "no")
 
 
-def load_rule_files(rules_dir: str | Path, policy: Policy, texts: Mapping[str, str] | None = None
-                    ) -> tuple[dict[str, RuleFile], list[Diagnostic], str]:
+def load_rule_files(
+    rules_dir: str | Path, policy: Policy, texts: Mapping[str, str] | None = None
+) -> tuple[dict[str, RuleFile], list[Diagnostic], str]:
     """Read, check and lint every rules file: (files by event, warnings, content hash).
 
     Raises InvalidRules with every error (and the warnings) when anything is wrong.
@@ -72,8 +73,12 @@ def load_rule_files(rules_dir: str | Path, policy: Policy, texts: Mapping[str, s
             diags.error("rules_not_found", str(exc), Location(short_path(root)))
             raise InvalidRules(diags.items) from None
         if not found:
-            diags.error("rules_not_found", f"no rules folder `{root}`", Location(str(root)),
-                        help="pass --rules DIR, or run where a `rules/` folder is")
+            diags.error(
+                "rules_not_found",
+                f"no rules folder `{root}`",
+                Location(str(root)),
+                help="pass --rules DIR, or run where a `rules/` folder is",
+            )
             raise InvalidRules(diags.items)
         paths = sorted(root.glob("*.yaml"))
     else:
@@ -81,8 +86,12 @@ def load_rule_files(rules_dir: str | Path, policy: Policy, texts: Mapping[str, s
     for path in paths:
         display = str(path)
         if path.stem not in catalog.EVENT_KINDS:
-            diags.error("unknown_rules_file", f"`{path.name}` is not named after an event kind",
-                        Location(display), help=hint(path.stem, catalog.EVENT_KINDS))
+            diags.error(
+                "unknown_rules_file",
+                f"`{path.name}` is not named after an event kind",
+                Location(display),
+                help=hint(path.stem, catalog.EVENT_KINDS),
+            )
             continue
         text = read_text(path, diags, display) if texts is None else texts[path.name]
         if text is None:
@@ -100,13 +109,20 @@ def load_rule_files(rules_dir: str | Path, policy: Policy, texts: Mapping[str, s
     _unique_ids(files, diags)
     present = {p.stem for p in paths}
     for path in sorted(root.glob("*.yml")) if texts is None else ():
-        diags.error("wrong_extension", f"`{path.name}` is not read: rules files end in `.yaml`",
-                    Location(str(path)), help=f"rename it to `{path.stem}.yaml`")
+        diags.error(
+            "wrong_extension",
+            f"`{path.name}` is not read: rules files end in `.yaml`",
+            Location(str(path)),
+            help=f"rename it to `{path.stem}.yaml`",
+        )
     for kind in catalog.EVENT_KINDS:
         if kind not in present:
-            diags.error("missing_rules_file", f"no rules for `{kind}` events: `{kind}.yaml` is missing",
-                        Location(str(root / f"{kind}.yaml")),
-                        help=f"every event kind needs a rules file; add `{kind}.yaml` with a catch-all rule")
+            diags.error(
+                "missing_rules_file",
+                f"no rules for `{kind}` events: `{kind}.yaml` is missing",
+                Location(str(root / f"{kind}.yaml")),
+                help=f"every event kind needs a rules file; add `{kind}.yaml` with a catch-all rule",
+            )
     if diags.has_errors():
         raise InvalidRules(diags.items)
     return files, diags.warnings, digest.hexdigest()[:12]
@@ -119,9 +135,12 @@ def _unique_ids(files: Mapping[str, RuleFile], diags: Diagnostics) -> None:
         for rule in rf.rules:
             first = seen.setdefault(rule.id, rule)
             if first is not rule:
-                diags.error("duplicate_rule_id", f"rule id `{rule.id}` is also used in "
-                            f"{first.loc.file}:{first.loc.line}", rule.loc,
-                            help="rule ids must be unique across the rules folder; rename one")
+                diags.error(
+                    "duplicate_rule_id",
+                    f"rule id `{rule.id}` is also used in {first.loc.file}:{first.loc.line}",
+                    rule.loc,
+                    help="rule ids must be unique across the rules folder; rename one",
+                )
 
 
 def _tuple_getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
@@ -152,19 +171,30 @@ class _EventTable:
         #: the memo key straight from a facts mapping (the values of the facts the rules read)
         self.key: Callable[[Mapping[str, Any]], tuple[Any, ...]] = _tuple_getter(read)
         self.fields = tuple(field_name(n) for n in read)
-        self.choices = tuple((i, frozenset(resolve_choices(specs[n], policy) or ()))
-                             for i, n in enumerate(self.names) if specs[n].type == "str")
+        self.choices = tuple(
+            (i, frozenset(resolve_choices(specs[n], policy) or ()))
+            for i, n in enumerate(self.names)
+            if specs[n].type == "str"
+        )
         self.ints = tuple(i for i, n in enumerate(self.names) if specs[n].type == "int")
-        self.verdicts = tuple(Verdict(rf.event, r.outcome, r.reason, r.effects, r.id, r.requirements)
-                              for r in rf.rules)
+        self.verdicts = tuple(
+            Verdict(rf.event, r.outcome, r.reason, r.effects, r.id, r.requirements) for r in rf.rules
+        )
         self.memo: dict[tuple[Any, ...], Verdict] = {}
 
 
 class RuleBook:
     """Loaded, compiled rules for every event kind; thread-safe ``decide``."""
 
-    def __init__(self, files: Mapping[str, RuleFile], warnings: list[Diagnostic], revision: str,
-                 policy: Policy, memo: bool, memo_size: int = MEMO_SIZE) -> None:
+    def __init__(
+        self,
+        files: Mapping[str, RuleFile],
+        warnings: list[Diagnostic],
+        revision: str,
+        policy: Policy,
+        memo: bool,
+        memo_size: int = MEMO_SIZE,
+    ) -> None:
         from engine.rules._durable import DurableRunner, compile_rulesets
 
         self.policy = policy
@@ -183,8 +213,15 @@ class RuleBook:
         self._finalizer.atexit = False
 
     @classmethod
-    def load(cls, rules_dir: str | Path, policy: Policy, *, memo: bool | None = None,
-             memo_size: int = MEMO_SIZE, texts: Mapping[str, str] | None = None) -> RuleBook:
+    def load(
+        cls,
+        rules_dir: str | Path,
+        policy: Policy,
+        *,
+        memo: bool | None = None,
+        memo_size: int = MEMO_SIZE,
+        texts: Mapping[str, str] | None = None,
+    ) -> RuleBook:
         """Load and compile every rules file in ``rules_dir``; raises InvalidRules with every problem.
 
         ``texts``: the files' texts, given instead of read (see :func:`load_rule_files`).
@@ -215,8 +252,9 @@ class RuleBook:
     def _file(self, event: str) -> RuleFile:
         found = self._files.get(event) if isinstance(event, str) else None
         if found is None:
-            raise InvalidCall(f"no event kind `{event!s:.60}`", "unknown_event",
-                              help=hint(str(event), self._files))
+            raise InvalidCall(
+                f"no event kind `{event!s:.60}`", "unknown_event", help=hint(str(event), self._files)
+            )
         return found
 
     # -- deciding ------------------------------------------------------------------------
@@ -253,7 +291,7 @@ class RuleBook:
         for i in table.ints:
             if not -catalog.MAX_FACT_INT <= values[i] <= catalog.MAX_FACT_INT:
                 raise self._bad_facts(table, facts)
-        key = values[:table.nread]
+        key = values[: table.nread]
         if self.memo_enabled:
             verdict = table.memo.get(key)
             if verdict is not None:
@@ -317,8 +355,9 @@ class RuleBook:
     def __enter__(self) -> RuleBook:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 

@@ -47,8 +47,12 @@ def _account(prefix: str) -> list[FactSpec]:
     return [
         _f(f"{prefix}.premium", "bool", f"{who} has an active subscription to a Premium plan"),
         _f(f"{prefix}.plan", "str", f"the plan {who} is on (kept after a cancel)", PLAN_NAMES),
-        _f(f"{prefix}.payment", "str", f"whether the card on file of {who} is valid or expired",
-           PAYMENT_STATUSES),
+        _f(
+            f"{prefix}.payment",
+            "str",
+            f"whether the card on file of {who} is valid or expired",
+            PAYMENT_STATUSES,
+        ),
         _f(f"{prefix}.balance", "int", f"usable credits {who} holds at this instant"),
         _f("plan.premium", "bool", f"the plan of {who} is a Premium plan"),
         _f("plan.purchasable", "bool", f"members on the plan of {who} may buy credits"),
@@ -61,20 +65,29 @@ _CATALOG: dict[str, list[FactSpec]] = {
     "send": [
         *_account("sender"),
         _f("recipient.connected", "bool", "the recipient is a 1st-degree connection of the sender"),
-        _f("pair.awaiting_response", "bool",
-           "the sender has an InMail to this recipient that is still unanswered"),
+        _f(
+            "pair.awaiting_response",
+            "bool",
+            "the sender has an InMail to this recipient that is still unanswered",
+        ),
     ],
     "respond": [
         *_account("sender"),
-        _f("message.kind", "str", "`inmail` for a paid InMail, `free` for a message to a connection",
-           MESSAGE_KINDS),
+        _f(
+            "message.kind",
+            "str",
+            "`inmail` for a paid InMail, `free` for a message to a connection",
+            MESSAGE_KINDS,
+        ),
         _f("message.responded", "bool", "the message already had a response before this one"),
         _f("message.age_days", "int", "whole days between the send and this response"),
-        _f("response.type", "str", "the kind of response (see `responses` in policies.yaml)",
-           RESPONSE_TYPES),
+        _f("response.type", "str", "the kind of response (see `responses` in policies.yaml)", RESPONSE_TYPES),
         _f("response.status", "str", "how the response records the InMail", RESPONSE_STATUSES),
-        _f("response.within_window", "bool",
-           "the response came no later than `credit_back.window_days` after the send"),
+        _f(
+            "response.within_window",
+            "bool",
+            "the response came no later than `credit_back.window_days` after the send",
+        ),
     ],
     "purchase": [
         *_account("account"),
@@ -93,8 +106,7 @@ _CATALOG: dict[str, list[FactSpec]] = {
     "cancel": [*_account("account")],
     "subscribe": [*_account("account")],
     "change_plan": [*_account("account"), _f("new_plan.premium", "bool", "the new plan is Premium")],
-    "payment": [*_account("account"), _f("payment.status", "str", "the new card status",
-                                         PAYMENT_STATUSES)],
+    "payment": [*_account("account"), _f("payment.status", "str", "the new card status", PAYMENT_STATUSES)],
     "connect": [*_account("account")],
 }
 

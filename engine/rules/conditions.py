@@ -36,6 +36,7 @@ COMBINATORS = ("all", "any", "not")
 
 # --- the condition AST --------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Cmp:
     """``fact op value``; ``op`` is one of eq, ne, lt, le, gt, ge (ordering only on int facts)."""
@@ -156,6 +157,7 @@ def _value_type(v: Any) -> str | None:
 
 # --- the reader ---------------------------------------------------------------------------
 
+
 class ConditionReader(Reader):
     """Reads the conditions of one event kind's rules; problems go to ``diags``, reading goes on."""
 
@@ -170,8 +172,12 @@ class ConditionReader(Reader):
         """A literal or reference, checked against ``fact``; plan references give one per plan."""
         spec = self.facts[fact]
         if not isinstance(node, YScalar):
-            self.d.error("type_mismatch", f"`{fact}` is compared with {type_name(node)}", node.loc,
-                         help=f"write a single value ({_TYPE_WORDS[spec.type]})")
+            self.d.error(
+                "type_mismatch",
+                f"`{fact}` is compared with {type_name(node)}",
+                node.loc,
+                help=f"write a single value ({_TYPE_WORDS[spec.type]})",
+            )
             return None
         raw = node.value
         if isinstance(raw, str) and raw.startswith("policy."):
@@ -185,24 +191,32 @@ class ConditionReader(Reader):
         got = _value_type(v)
         what = f"`{ref}` (= `{_shown(v)}`)" if ref else type_name(node)
         if got != spec.type:
-            self.d.error("type_mismatch",
-                         f"`{spec.name}` is {_TYPE_WORDS[spec.type]}, but it is compared with {what}",
-                         node.loc, help=_type_help(spec, v, ref))
+            self.d.error(
+                "type_mismatch",
+                f"`{spec.name}` is {_TYPE_WORDS[spec.type]}, but it is compared with {what}",
+                node.loc,
+                help=_type_help(spec, v, ref),
+            )
             return False
         if spec.type == "int" and abs(v) > catalog.MAX_FACT_INT:
             bound = f"{catalog.MAX_FACT_INT:,}"
-            self.d.error("out_of_range", f"`{_shown(v)[:40]}` is beyond what `{spec.name}` is compared with",
-                         node.loc, help=f"numbers run from -{bound} to {bound}")
+            self.d.error(
+                "out_of_range",
+                f"`{_shown(v)[:40]}` is beyond what `{spec.name}` is compared with",
+                node.loc,
+                help=f"numbers run from -{bound} to {bound}",
+            )
             return False
         choices = resolve_choices(spec, self.policy)
         if spec.type == "str" and choices is not None and v not in choices:
-            self.d.error("invalid_choice", f"`{spec.name}` is never `{v}`", node.loc,
-                         help=hint(str(v), choices))
+            self.d.error(
+                "invalid_choice", f"`{spec.name}` is never `{v}`", node.loc, help=hint(str(v), choices)
+            )
             return False
         return True
 
     def _policy_ref(self, raw: str, node: YScalar) -> Scalar | None:
-        path = raw[len("policy."):]
+        path = raw[len("policy.") :]
         try:
             v = self.policy.setting(path)
         except (KeyError, TypeError):
@@ -210,27 +224,40 @@ class ConditionReader(Reader):
         if v is None:
             pool = [f"policy.{p}" for p in known_paths()]
             pool += [f"policy.plans.{n}.{k}" for n in self.policy.plans for k in PLAN_KEYS]
-            self.d.error("unknown_reference", f"the policy has no setting `{path}`", node.loc,
-                         help=hint(raw, pool))
+            self.d.error(
+                "unknown_reference", f"the policy has no setting `{path}`", node.loc, help=hint(raw, pool)
+            )
             return None
         if _value_type(v) is None:
-            self.d.error("invalid_reference", f"`{raw}` is not a single value", node.loc,
-                         help="refer to a setting that holds one number, true/false or name")
+            self.d.error(
+                "invalid_reference",
+                f"`{raw}` is not a single value",
+                node.loc,
+                help="refer to a setting that holds one number, true/false or name",
+            )
             return None
         return v
 
-    def _plan_ref(self, spec: catalog.FactSpec, raw: str, node: YScalar
-                  ) -> list[tuple[str | None, Scalar]] | None:
-        field = raw[len("plan."):]
+    def _plan_ref(
+        self, spec: catalog.FactSpec, raw: str, node: YScalar
+    ) -> list[tuple[str | None, Scalar]] | None:
+        field = raw[len("plan.") :]
         acting = plan_fact(self.event)
         if field not in PLAN_KEYS:
-            self.d.error("unknown_reference", f"plans have no field `{field}`", node.loc,
-                         help=hint(raw, [f"plan.{k}" for k in PLAN_KEYS]))
+            self.d.error(
+                "unknown_reference",
+                f"plans have no field `{field}`",
+                node.loc,
+                help=hint(raw, [f"plan.{k}" for k in PLAN_KEYS]),
+            )
             return None
         if acting is None:
-            self.d.error("plan_reference_unavailable",
-                         f"`{self.event}` events have no acting account plan, so `{raw}` means nothing",
-                         node.loc, help="use a literal or a `policy.` setting")
+            self.d.error(
+                "plan_reference_unavailable",
+                f"`{self.event}` events have no acting account plan, so `{raw}` means nothing",
+                node.loc,
+                help="use a literal or a `policy.` setting",
+            )
             return None
         out: list[tuple[str | None, Scalar]] = []
         for name, plan in self.policy.plans.items():
@@ -247,8 +274,12 @@ class ConditionReader(Reader):
             self.mapping(node, "a condition", help="write `fact: value`, or `all:` / `any:` / `not:`")
             return None
         if not node.items:
-            self.d.error("empty_condition", "this condition is empty", node.loc,
-                         help="leave out `when` for a rule that always applies")
+            self.d.error(
+                "empty_condition",
+                "this condition is empty",
+                node.loc,
+                help="leave out `when` for a rule that always applies",
+            )
             return None
         return _conjoin([self._entry(node, key, sub, neg) for key, sub in node.items.items()], neg)
 
@@ -266,9 +297,12 @@ class ConditionReader(Reader):
         if key == "not":
             return self.cond(sub, not neg)
         if key not in self.facts:
-            self.d.error("unknown_fact", f"`{self.event}` rules have no fact `{key}`", parent.key_loc(key),
-                         help=elsewhere(key, catalog.CATALOG, self.event)
-                         or hint(key, [*self.facts, *COMBINATORS]))
+            self.d.error(
+                "unknown_fact",
+                f"`{self.event}` rules have no fact `{key}`",
+                parent.key_loc(key),
+                help=elsewhere(key, catalog.CATALOG, self.event) or hint(key, [*self.facts, *COMBINATORS]),
+            )
             return None
         if isinstance(sub, YMap):
             return self._operators(key, sub, neg)
@@ -276,23 +310,34 @@ class ConditionReader(Reader):
 
     def _operators(self, fact: str, node: YMap, neg: bool) -> Cond | None:
         if not node.items:
-            self.d.error("empty_condition", f"no test for `{fact}`", node.loc,
-                         help=f"write e.g. `{fact}: {{is: ...}}`")
+            self.d.error(
+                "empty_condition", f"no test for `{fact}`", node.loc, help=f"write e.g. `{fact}: {{is: ...}}`"
+            )
             return None
-        return _conjoin([self._compare(fact, op, sub, neg, node.key_loc(op))
-                         for op, sub in node.items.items()], neg)
+        return _conjoin(
+            [self._compare(fact, op, sub, neg, node.key_loc(op)) for op, sub in node.items.items()], neg
+        )
 
-    def _compare(self, fact: str, op: str, node: YNode, neg: bool, op_loc: Location | None = None
-                 ) -> Cond | None:
+    def _compare(
+        self, fact: str, op: str, node: YNode, neg: bool, op_loc: Location | None = None
+    ) -> Cond | None:
         spec = self.facts[fact]
         where = op_loc or node.loc
         if op not in OPERATORS and op not in LIST_OPERATORS:
-            self.d.error("unknown_operator", f"unknown test `{op}` on `{fact}`", where,
-                         help=hint(op, [*OPERATORS, *LIST_OPERATORS]))
+            self.d.error(
+                "unknown_operator",
+                f"unknown test `{op}` on `{fact}`",
+                where,
+                help=hint(op, [*OPERATORS, *LIST_OPERATORS]),
+            )
             return None
         if op in COMPARISONS and spec.type != "int":
-            self.d.error("invalid_operator", f"`{op}` compares numbers, but `{fact}` is "
-                         f"{_TYPE_WORDS[spec.type]}", where, help="use `is`, `not`, `in` or `not_in`")
+            self.d.error(
+                "invalid_operator",
+                f"`{op}` compares numbers, but `{fact}` is {_TYPE_WORDS[spec.type]}",
+                where,
+                help="use `is`, `not`, `in` or `not_in`",
+            )
             return None
         if op in LIST_OPERATORS:
             return self._in_list(fact, op, node, neg, where)
@@ -303,12 +348,20 @@ class ConditionReader(Reader):
 
     def _in_list(self, fact: str, op: str, node: YNode, neg: bool, where: Location) -> Cond | None:
         if not isinstance(node, YSeq) or not node.items:
-            self.d.error("wrong_type", f"`{op}` needs a non-empty list of values", node.loc,
-                         help=f"write e.g. `{fact}: {{{op}: [a, b]}}`")
+            self.d.error(
+                "wrong_type",
+                f"`{op}` needs a non-empty list of values",
+                node.loc,
+                help=f"write e.g. `{fact}: {{{op}: [a, b]}}`",
+            )
             return None
         if len(node.items) > MAX_IN_LIST:
-            self.d.error("list_too_long", f"`{op}` lists {len(node.items)} values, more than {MAX_IN_LIST}",
-                         where, help="name fewer values, or compare with `below`/`above`")
+            self.d.error(
+                "list_too_long",
+                f"`{op}` lists {len(node.items)} values, more than {MAX_IN_LIST}",
+                where,
+                help="name fewer values, or compare with `below`/`above`",
+            )
             return None
         parts: list[Cond] = []
         ok = True

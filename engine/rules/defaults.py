@@ -40,8 +40,10 @@ class Derived:
 #: Every default, in the order they are described. Keys are fact names, or the last part of
 #: an account fact's name (``balance`` stands for ``sender.balance`` and ``account.balance``).
 DEFAULTS: dict[str, Value | Derived] = {
-    "plan": Derived("career (else the policy's first Premium plan; with premium: false given, "
-                    "the first plan that is not Premium)"),
+    "plan": Derived(
+        "career (else the policy's first Premium plan; with premium: false given, "
+        "the first plan that is not Premium)"
+    ),
     "premium and plan.*": Derived("those of that plan"),
     "payment": "valid",
     "balance": 5,
@@ -95,8 +97,10 @@ def complete_facts(event: str, given: dict[str, Value], policy: Policy) -> dict[
     specs = catalog.CATALOG[event]
     out: dict[str, Value] = {}
     premium = next((given[n] for n in ("sender.premium", "account.premium") if n in given), None)
-    plan_name = next((str(given[n]) for n, s in specs.items()
-                      if s.choices == catalog.PLAN_NAMES and n in given), default_plan(policy, premium))
+    plan_name = next(
+        (str(given[n]) for n, s in specs.items() if s.choices == catalog.PLAN_NAMES and n in given),
+        default_plan(policy, premium),
+    )
     plan = policy.plans.get(plan_name) or policy.plans[default_plan(policy)]
     for name, spec in specs.items():
         if name in given:
@@ -136,12 +140,16 @@ def given_facts(event: str, data: Mapping[str, Any], policy: Policy, where: str 
     out: dict[str, Value] = {}
     for name, value in data.items():
         if name not in specs:
-            raise InvalidCall(f"`{event}` has no fact `{name}`{where}", "unknown_fact",
-                              help=hint(name, specs))
+            raise InvalidCall(
+                f"`{event}` has no fact `{name}`{where}", "unknown_fact", help=hint(name, specs)
+            )
         want: type = {"bool": bool, "int": int, "str": str}[specs[name].type]
         if type(value) is not want:
-            raise InvalidCall(f"fact `{name}`{where} must be {_type_words(specs[name].type)}, "
-                              f"not {json.dumps(value, default=str)[:80]}", "invalid_fact")
+            raise InvalidCall(
+                f"fact `{name}`{where} must be {_type_words(specs[name].type)}, "
+                f"not {json.dumps(value, default=str)[:80]}",
+                "invalid_fact",
+            )
         checked = cast(Value, value)
         if isinstance(value, str):
             checked = check_text(name, value, specs[name], policy)
@@ -161,23 +169,32 @@ def _type_words(type_: str) -> str:
     return {"bool": "true or false", "int": "a whole number", "str": "text"}[type_]
 
 
-def what_if(book: RuleBook, policy: Policy, event: str,
-            given: dict[str, Value]) -> tuple[dict[str, Any], Rule]:
+def what_if(
+    book: RuleBook, policy: Policy, event: str, given: dict[str, Value]
+) -> tuple[dict[str, Any], Rule]:
     """Decide ``event`` on the facts given (the others take their defaults): the answer as JSON, as
     ``inmail decide --format json`` and ``POST /v1/decide/{event}`` both give it, and the deciding rule."""
     check_event(event)
     facts = complete_facts(event, given, policy)
     verdict = book.decide(event, facts)
     rule = next(r for r in book.rules(event) if r.id == verdict.rule)
-    return {"event": event, "outcome": verdict.outcome, "reason": verdict.reason,
-            "effects": list(verdict.effects), "rule": verdict.rule,
-            "requirements": list(verdict.requirements),
-            "description": rule.description, "revision": book.revision, "facts": facts,
-            "given": sorted(given)}, rule
+    return {
+        "event": event,
+        "outcome": verdict.outcome,
+        "reason": verdict.reason,
+        "effects": list(verdict.effects),
+        "rule": verdict.rule,
+        "requirements": list(verdict.requirements),
+        "description": rule.description,
+        "revision": book.revision,
+        "facts": facts,
+        "given": sorted(given),
+    }, rule
 
 
 def check_event(event: str) -> None:
     """``unknown_event`` (with a suggestion) unless ``event`` is one of the catalog's event kinds."""
     if event not in catalog.EVENT_KINDS:
-        raise InvalidCall(f"there is no event kind `{event}`", "unknown_event",
-                          help=hint(event, catalog.EVENT_KINDS))
+        raise InvalidCall(
+            f"there is no event kind `{event}`", "unknown_event", help=hint(event, catalog.EVENT_KINDS)
+        )

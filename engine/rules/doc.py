@@ -48,8 +48,12 @@ def catalog_markdown() -> str:
         for name, doc in catalog.EFFECTS[event].items():
             out.append(f"  - `{name}`: {doc}")
         out.append("")
-    out += ["### Defaults of `inmail decide`", "",
-            "Facts you do not give with `--fact` take these values:", ""]
+    out += [
+        "### Defaults of `inmail decide`",
+        "",
+        "Facts you do not give with `--fact` take these values:",
+        "",
+    ]
     out += [f"- {item}" for item in DEFAULTS_TEXT.split("; ")]
     out += ["", END]
     return "\n".join(out)
@@ -59,8 +63,8 @@ def render(readme: str) -> str:
     """``readme`` with its generated section replaced (appended if the markers are missing)."""
     section = catalog_markdown()
     if START in readme and END in readme:
-        head = readme[:readme.index(START)]
-        tail = readme[readme.index(END) + len(END):]
+        head = readme[: readme.index(START)]
+        tail = readme[readme.index(END) + len(END) :]
         return head + section + tail
     return readme.rstrip("\n") + "\n\n" + section + "\n"
 

@@ -32,20 +32,30 @@ def lint_file(rf: RuleFile, policy: Policy, diags: Diagnostics) -> None:
     """Add lint errors and warnings for one (otherwise valid) rules file."""
     for rule in rf.rules:
         if not rule.requirements:
-            diags.error("missing_requirement", f"rule `{rule.id}` cites no requirement", rule.loc,
-                        help="add `requirement: Rxx` naming what the rule implements")
+            diags.error(
+                "missing_requirement",
+                f"rule `{rule.id}` cites no requirement",
+                rule.loc,
+                help="add `requirement: Rxx` naming what the rule implements",
+            )
     catch_alls = [r for r in rf.rules if r.catch_all]
     last = rf.rules[-1] if rf.rules else None
     for r in catch_alls:
         if r is not last:
-            after = ", ".join(f"`{x.id}`" for x in rf.rules[r.position + 1:])
-            diags.error("catch_all_not_last", f"rule `{r.id}` has no `when`, so the rules after it "
-                        f"never fire: {after}", r.loc,
-                        help="give it a `when`, or move it to the end of the file")
+            after = ", ".join(f"`{x.id}`" for x in rf.rules[r.position + 1 :])
+            diags.error(
+                "catch_all_not_last",
+                f"rule `{r.id}` has no `when`, so the rules after it never fire: {after}",
+                r.loc,
+                help="give it a `when`, or move it to the end of the file",
+            )
     if last is not None and not last.catch_all:
-        diags.error("missing_catch_all", f"the last `{rf.event}` rule `{last.id}` has a `when`, so some "
-                    "events would get no decision", last.loc,
-                    help="end the file with a rule without `when` that says what happens otherwise")
+        diags.error(
+            "missing_catch_all",
+            f"the last `{rf.event}` rule `{last.id}` has a `when`, so some events would get no decision",
+            last.loc,
+            help="end the file with a rule without `when` that says what happens otherwise",
+        )
     if len(catch_alls) > 1 or (catch_alls and catch_alls[-1] is not last):
         return  # shadowing is reported once the order is fixed
     for k, rule in enumerate(rf.rules):
@@ -53,16 +63,24 @@ def lint_file(rf: RuleFile, policy: Policy, diags: Diagnostics) -> None:
         if verdict is None:
             continue
         if verdict is False:
-            earlier = [r.id for r in rf.rules[:k]
-                       if witness([], r, rf.event, policy, extra=rule) is not False]
+            earlier = [
+                r.id for r in rf.rules[:k] if witness([], r, rf.event, policy, extra=rule) is not False
+            ]
             if witness([], rule, rf.event, policy) is False:
-                diags.warning("unsatisfiable_rule", f"rule `{rule.id}` can never match", rule.loc,
-                              help="its conditions contradict each other")
+                diags.warning(
+                    "unsatisfiable_rule",
+                    f"rule `{rule.id}` can never match",
+                    rule.loc,
+                    help="its conditions contradict each other",
+                )
             else:
                 shown = ", ".join(f"`{e}`" for e in earlier) or "the rules above it"
-                diags.warning("shadowed_rule", f"rule `{rule.id}` never fires: every event it matches "
-                              f"is decided earlier by {shown}", rule.loc,
-                              help="move it above those rules, or remove it")
+                diags.warning(
+                    "shadowed_rule",
+                    f"rule `{rule.id}` never fires: every event it matches is decided earlier by {shown}",
+                    rule.loc,
+                    help="move it above those rules, or remove it",
+                )
 
 
 def domains(conds: list[Cond | None], event: str, policy: Policy) -> dict[str, tuple[Scalar, ...]]:
@@ -87,8 +105,9 @@ def domains(conds: list[Cond | None], event: str, policy: Policy) -> dict[str, t
     return out
 
 
-def witness(earlier: tuple[Rule, ...] | list[Rule], rule: Rule, event: str, policy: Policy,
-            extra: Rule | None = None) -> dict[str, Scalar] | bool | None:
+def witness(
+    earlier: tuple[Rule, ...] | list[Rule], rule: Rule, event: str, policy: Policy, extra: Rule | None = None
+) -> dict[str, Scalar] | bool | None:
     """A situation where ``rule`` (and ``extra``) match and no ``earlier`` rule does.
 
     Returns the facts of such a situation, False if none exists, or None if the

@@ -44,8 +44,23 @@ from engine.source.marked import YMap, YNode, YScalar, YSeq, parse_text, type_na
 from engine.source.reader import Reader
 
 __all__ = [
-    "COMBINATORS", "LIST_OPERATORS", "MAX_IN_LIST", "OPERATORS", "All", "AnyOf", "Cmp", "Cond", "Rule",
-    "RuleFile", "Scalar", "all_of", "any_of", "holds", "leaves", "plan_fact", "read_rule_file",
+    "COMBINATORS",
+    "LIST_OPERATORS",
+    "MAX_IN_LIST",
+    "OPERATORS",
+    "All",
+    "AnyOf",
+    "Cmp",
+    "Cond",
+    "Rule",
+    "RuleFile",
+    "Scalar",
+    "all_of",
+    "any_of",
+    "holds",
+    "leaves",
+    "plan_fact",
+    "read_rule_file",
     "resolve_choices",
 ]
 
@@ -57,6 +72,7 @@ FILE_KEYS = ("event", "rules")
 
 
 # --- models -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -97,6 +113,7 @@ class RuleFile:
 
 # --- the loader ---------------------------------------------------------------------------
 
+
 class _FileReader(ConditionReader):
     """Reads one rules file: its rules' ids, requirements, texts and ``then`` (conditions: the base)."""
 
@@ -116,8 +133,18 @@ class _FileReader(ConditionReader):
         outcome, reason, effects = self._then(node)
         if len(self.d.errors) > errors or rule_id is None or outcome is None:
             return None
-        return Rule(rule_id, self.event, position, requirements, description or "", when, outcome,
-                    reason, effects, node.loc)
+        return Rule(
+            rule_id,
+            self.event,
+            position,
+            requirements,
+            description or "",
+            when,
+            outcome,
+            reason,
+            effects,
+            node.loc,
+        )
 
     def _rule_id(self, node: YMap, seen: dict[str, Location]) -> str | None:
         idn = node.get("id")
@@ -126,12 +153,20 @@ class _FileReader(ConditionReader):
             return None
         if not (isinstance(idn, YScalar) and isinstance(idn.value, str) and RULE_ID.match(idn.value)):
             shown = idn.value if isinstance(idn, YScalar) else type_name(idn)
-            self.d.error("invalid_rule_id", f"rule id `{shown}` must be lowercase words joined by `-`",
-                         idn.loc, help="e.g. `no-credits`")
+            self.d.error(
+                "invalid_rule_id",
+                f"rule id `{shown}` must be lowercase words joined by `-`",
+                idn.loc,
+                help="e.g. `no-credits`",
+            )
             return None
         if idn.value in seen:
-            self.d.error("duplicate_rule_id", f"two rules are called `{idn.value}`", idn.loc,
-                         help=f"the first is at line {seen[idn.value].line}; rule ids must be unique")
+            self.d.error(
+                "duplicate_rule_id",
+                f"two rules are called `{idn.value}`",
+                idn.loc,
+                help=f"the first is at line {seen[idn.value].line}; rule ids must be unique",
+            )
             return None
         seen[idn.value] = idn.loc
         return str(idn.value)
@@ -146,8 +181,12 @@ class _FileReader(ConditionReader):
             v = item.value if isinstance(item, YScalar) else None
             if not (isinstance(v, str) and REQUIREMENT.match(v)):
                 shown = v if isinstance(item, YScalar) else type_name(item)
-                self.d.error("invalid_requirement", f"`{shown}` is not a requirement id", item.loc,
-                             help="requirement ids run from R01 to R20 (see features/REQUIREMENTS.md)")
+                self.d.error(
+                    "invalid_requirement",
+                    f"`{shown}` is not a requirement id",
+                    item.loc,
+                    help="requirement ids run from R01 to R20 (see features/REQUIREMENTS.md)",
+                )
                 continue
             out.append(v)
         return tuple(out)
@@ -155,8 +194,12 @@ class _FileReader(ConditionReader):
     def _text(self, node: YMap, key: str) -> str | None:
         sub = node.get(key)
         if sub is None:
-            self.d.error("missing_key", f"a rule has no `{key}`", node.loc,
-                         help="say in plain words what the rule is for")
+            self.d.error(
+                "missing_key",
+                f"a rule has no `{key}`",
+                node.loc,
+                help="say in plain words what the rule is for",
+            )
             return None
         if not (isinstance(sub, YScalar) and isinstance(sub.value, str) and sub.value.strip()):
             self.d.error("wrong_type", f"`{key}` must be text, found {type_name(sub)}", sub.loc)
@@ -166,8 +209,7 @@ class _FileReader(ConditionReader):
     def _then(self, node: YMap) -> tuple[str | None, str | None, tuple[str, ...]]:
         then = node.get("then")
         if then is None:
-            self.d.error("missing_key", "a rule has no `then`", node.loc,
-                         help="add `then: {outcome: ...}`")
+            self.d.error("missing_key", "a rule has no `then`", node.loc, help="add `then: {outcome: ...}`")
             return None, None, ()
         if not isinstance(then, YMap):
             self.mapping(then, "`then`")
@@ -181,25 +223,37 @@ class _FileReader(ConditionReader):
         eff = then.get("effects")
         if eff is not None:
             if not isinstance(eff, YSeq):
-                self.d.error("wrong_type", f"`effects` must be a list, found {type_name(eff)}", eff.loc,
-                             help="write e.g. `effects: [consume_credit]`")
+                self.d.error(
+                    "wrong_type",
+                    f"`effects` must be a list, found {type_name(eff)}",
+                    eff.loc,
+                    help="write e.g. `effects: [consume_credit]`",
+                )
             else:
                 allowed = tuple(catalog.EFFECTS[self.event])
                 for item in eff.items:
                     v = item.value if isinstance(item, YScalar) else None
                     if not isinstance(v, str) or v not in allowed:
                         shown = v if isinstance(item, YScalar) else type_name(item)
-                        self.d.error("unknown_effect", f"`{self.event}` rules have no effect `{shown}`",
-                                     item.loc, help=elsewhere(str(shown), catalog.EFFECTS, self.event)
-                                     or (hint(str(shown), allowed) if allowed else None))
+                        self.d.error(
+                            "unknown_effect",
+                            f"`{self.event}` rules have no effect `{shown}`",
+                            item.loc,
+                            help=elsewhere(str(shown), catalog.EFFECTS, self.event)
+                            or (hint(str(shown), allowed) if allowed else None),
+                        )
                     elif v in effects:
                         self.d.error("duplicate_effect", f"the effect `{v}` is listed twice", item.loc)
-                    elif outcome is not None and v not in catalog.OUTCOME_EFFECTS.get((self.event, outcome),
-                                                                                       allowed):
+                    elif outcome is not None and v not in catalog.OUTCOME_EFFECTS.get(
+                        (self.event, outcome), allowed
+                    ):
                         fits = catalog.OUTCOME_EFFECTS[(self.event, outcome)]
-                        self.d.error("effect_not_applicable", f"a `{outcome}` {self.event} cannot `{v}`",
-                                     item.loc, help=f"`{outcome}` allows only "
-                                     + ", ".join(f"`{e}`" for e in fits))
+                        self.d.error(
+                            "effect_not_applicable",
+                            f"a `{outcome}` {self.event} cannot `{v}`",
+                            item.loc,
+                            help=f"`{outcome}` allows only " + ", ".join(f"`{e}`" for e in fits),
+                        )
                     else:
                         effects.append(v)
         return outcome, reason, tuple(effects)
@@ -208,19 +262,30 @@ class _FileReader(ConditionReader):
         """A refusal or a skip says why; any other outcome gives no reason."""
         reasons = catalog.REASONS[self.event]
         if outcome in catalog.REASONED_OUTCOMES and reason is None and "reason" not in then:
-            self.d.error("missing_reason", f"`{outcome}` needs a reason", then.key_loc("outcome"),
-                         help="add `reason:`, one of " + ", ".join(f"`{r}`" for r in reasons))
+            self.d.error(
+                "missing_reason",
+                f"`{outcome}` needs a reason",
+                then.key_loc("outcome"),
+                help="add `reason:`, one of " + ", ".join(f"`{r}`" for r in reasons),
+            )
         elif outcome not in catalog.REASONED_OUTCOMES and reason is not None:
-            self.d.error("reason_not_allowed", f"`{outcome}` takes no reason", then.key_loc("reason"),
-                         help="remove `reason:`; only a refusal or a skip says why")
+            self.d.error(
+                "reason_not_allowed",
+                f"`{outcome}` takes no reason",
+                then.key_loc("reason"),
+                help="remove `reason:`; only a refusal or a skip says why",
+            )
 
-    def _word(self, then: YMap, key: str, allowed: tuple[str, ...], code: str, required: bool
-              ) -> str | None:
+    def _word(self, then: YMap, key: str, allowed: tuple[str, ...], code: str, required: bool) -> str | None:
         sub = then.get(key)
         if sub is None:
             if required:
-                self.d.error("missing_key", f"`then` has no `{key}`", then.loc,
-                             help=hint("", allowed) if allowed else None)
+                self.d.error(
+                    "missing_key",
+                    f"`then` has no `{key}`",
+                    then.loc,
+                    help=hint("", allowed) if allowed else None,
+                )
             return None
         v = sub.value if isinstance(sub, YScalar) else None
         if isinstance(v, str) and v in allowed:
@@ -234,8 +299,9 @@ class _FileReader(ConditionReader):
         return None
 
 
-def read_rule_file(path: Path, display: str, text: str, policy: Policy, diags: Diagnostics
-                   ) -> RuleFile | None:
+def read_rule_file(
+    path: Path, display: str, text: str, policy: Policy, diags: Diagnostics
+) -> RuleFile | None:
     """Check one rules file; None (with diagnostics) if its structure is unusable."""
     before = len(diags.errors)
     node = parse_text(text, display, diags)
@@ -254,19 +320,31 @@ def read_rule_file(path: Path, display: str, text: str, policy: Policy, diags: D
     event = ev.value if isinstance(ev, YScalar) else None
     if not (isinstance(event, str) and event in catalog.EVENT_KINDS):
         shown = event if isinstance(ev, YScalar) else type_name(ev)
-        diags.error("unknown_event", f"there is no event kind `{shown}`", ev.loc,
-                    help=hint(str(shown), catalog.EVENT_KINDS))
+        diags.error(
+            "unknown_event",
+            f"there is no event kind `{shown}`",
+            ev.loc,
+            help=hint(str(shown), catalog.EVENT_KINDS),
+        )
         return None
     if event != stem:
-        diags.error("event_mismatch", f"the file `{path.name}` holds `{event}` rules", ev.loc,
-                    help=f"each event kind has its own file: write `event: {stem}` or move the rules "
-                    f"to `{event}.yaml`")
+        diags.error(
+            "event_mismatch",
+            f"the file `{path.name}` holds `{event}` rules",
+            ev.loc,
+            help=f"each event kind has its own file: write `event: {stem}` or move the rules "
+            f"to `{event}.yaml`",
+        )
         return None
     rules_node = node.get("rules")
     if not isinstance(rules_node, YSeq) or not rules_node.items:
         where = rules_node.loc if rules_node is not None else node.loc
-        diags.error("missing_key", "the file needs a non-empty `rules:` list", where,
-                    help="every event kind needs at least a catch-all rule")
+        diags.error(
+            "missing_key",
+            "the file needs a non-empty `rules:` list",
+            where,
+            help="every event kind needs at least a catch-all rule",
+        )
         return None
     reader = _FileReader(event, policy, diags)
     seen: dict[str, Location] = {}

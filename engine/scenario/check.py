@@ -50,12 +50,20 @@ def parse_instant(c: Checker, node: YNode, tz: str, what: str) -> dt.datetime | 
             return read_instant(node.value, tz)
         except InstantError as exc:
             if exc.code != "invalid_time":
-                c.d.error(exc.code, f"{what}: {exc.reason}", node.loc,
-                          help=_RANGE_HELP if exc.code == "time_out_of_range" else _GAP_HELP)
+                c.d.error(
+                    exc.code,
+                    f"{what}: {exc.reason}",
+                    node.loc,
+                    help=_RANGE_HELP if exc.code == "time_out_of_range" else _GAP_HELP,
+                )
                 return None
             if exc.reason is not None:
-                c.d.error("invalid_time", f"{what}: cannot read `{node.value}` as a time ({exc.reason})",
-                          node.loc, help=_TIME_HELP)
+                c.d.error(
+                    "invalid_time",
+                    f"{what}: cannot read `{node.value}` as a time ({exc.reason})",
+                    node.loc,
+                    help=_TIME_HELP,
+                )
                 return None
     shown = f"`{node.raw}`" if isinstance(node, YScalar) else type_name(node)
     c.d.error("invalid_time", f"{what}: cannot read {shown} as a time", node.loc, help=_TIME_HELP)
@@ -89,8 +97,9 @@ class Context:
         else:
             self.on_basic.discard(account)
 
-    def named(self, node: YNode, what: str, names: Collection[str] | None, code: str,
-              kind: str) -> str | None:
+    def named(
+        self, node: YNode, what: str, names: Collection[str] | None, code: str, kind: str
+    ) -> str | None:
         """A name that must be one of the policy's ``names`` (e.g. plans); any name without a policy."""
         if names is None:  # the policy did not load: its own diagnostics say why
             return self.c.text(node, what)
@@ -106,15 +115,23 @@ class Context:
         if name in self.broken:  # declared, but its own entry is wrong: that diagnostic says why
             return None
         if name not in self.starts:
-            self.c.d.error("unknown_account", f"unknown account `{name}`", node.loc,
-                           help=hint(name, self.starts) if self.starts else
-                           "declare it under `accounts:` (or `subscribe` it in an earlier step)")
+            self.c.d.error(
+                "unknown_account",
+                f"unknown account `{name}`",
+                node.loc,
+                help=hint(name, self.starts)
+                if self.starts
+                else "declare it under `accounts:` (or `subscribe` it in an earlier step)",
+            )
             return None
         start = self.starts[name]
         if at is not None and start > at:
-            self.c.d.error("account_not_started",
-                           f"account `{name}` starts at {start.isoformat()}, after this step",
-                           node.loc, help="move the step later or the account's `since` earlier")
+            self.c.d.error(
+                "account_not_started",
+                f"account `{name}` starts at {start.isoformat()}, after this step",
+                node.loc,
+                help="move the step later or the account's `since` earlier",
+            )
             return None
         return name
 
@@ -123,9 +140,14 @@ class Context:
         if mid is None:
             return None
         if mid not in self.messages:
-            self.c.d.error("unknown_message", f"no earlier `send` defines the message `{mid}`", node.loc,
-                           help=hint(mid, self.messages) if self.messages else
-                           "give the send an `id:` and respond to that id in a later step")
+            self.c.d.error(
+                "unknown_message",
+                f"no earlier `send` defines the message `{mid}`",
+                node.loc,
+                help=hint(mid, self.messages)
+                if self.messages
+                else "give the send an `id:` and respond to that id in a later step",
+            )
             return None
         return mid
 
@@ -133,7 +155,11 @@ class Context:
 def payment_status(c: Checker, node: YNode) -> str | None:
     status = c.text(node, "`payment`")
     if status is not None and status not in PAYMENT_STATUSES:
-        c.d.error("invalid_payment_status", f"payment status cannot be `{status}`", node.loc,
-                  help=hint(status, PAYMENT_STATUSES))
+        c.d.error(
+            "invalid_payment_status",
+            f"payment status cannot be `{status}`",
+            node.loc,
+            help=hint(status, PAYMENT_STATUSES),
+        )
         return None
     return status

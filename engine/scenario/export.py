@@ -51,13 +51,19 @@ def log_to_scenario(calls: Iterable[LoggedCall], title: str, revision: str | Non
         if c.method == "subscribe" and c.args.get("billing_anchor") not in (None, c.args["at"]):
             parts.append(f"billing_anchor: {_value(c.args['billing_anchor'])}")
         expect = f"outcome: {c.outcome}" + (f", reason: {c.reason}" if c.reason else "")
-        steps.append(f"  - at: {_value(c.args['at'])}\n    {key}: {{{', '.join(parts)}}}\n"
-                     f"    expect: {{{expect}}}      # log #{c.seq}")
-    lines = [f"# Exported from a store's event log ({len(steps)} steps"
-             + (f", decided under revision {revision}" if revision else "") + ").",
-             "# Each step expects what the store decided; run it with `inmail simulate FILE`.",
-             "# (For completion in an editor, copy the first line of a file in examples/scenarios/.)",
-             f"title: {_value(title)}", "accounts:"]
+        steps.append(
+            f"  - at: {_value(c.args['at'])}\n    {key}: {{{', '.join(parts)}}}\n"
+            f"    expect: {{{expect}}}      # log #{c.seq}"
+        )
+    lines = [
+        f"# Exported from a store's event log ({len(steps)} steps"
+        + (f", decided under revision {revision}" if revision else "")
+        + ").",
+        "# Each step expects what the store decided; run it with `inmail simulate FILE`.",
+        "# (For completion in an editor, copy the first line of a file in examples/scenarios/.)",
+        f"title: {_value(title)}",
+        "accounts:",
+    ]
     for name, c in accounts.items():
         setup = [f"plan: {_value(c.args['plan'])}", f"since: {_value(c.args['at'])}"]
         if c.args.get("billing_anchor") not in (None, c.args["at"]):

@@ -69,8 +69,9 @@ ACCOUNT_KEYS = ("plan", "since", "billing_anchor", "payment", "connections")
 # --- loading --------------------------------------------------------------------------------
 
 
-def load_scenario(path: str | Path, policy_path: str | Path | None = None,
-                  display: str | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path, policy_path: str | Path | None = None, display: str | None = None
+) -> Scenario:
     """Read and validate a scenario; raise :class:`InvalidScenario` with every problem found.
 
     ``policy_path`` is the base policy (None: the packaged one); the scenario's
@@ -82,8 +83,9 @@ def load_scenario(path: str | Path, policy_path: str | Path | None = None,
     if root is None or d.has_errors():  # a value the parser dropped would only cause knock-on errors
         raise InvalidScenario(d.items)
     if not isinstance(root, YMap):
-        d.error("wrong_type", "a scenario must be a mapping with `title`, `accounts` and `timeline`",
-                root.loc)
+        d.error(
+            "wrong_type", "a scenario must be a mapping with `title`, `accounts` and `timeline`", root.loc
+        )
         raise InvalidScenario(d.items)
     c = Checker(d)
     c.unknown_keys(root, TOP_KEYS, "the scenario")
@@ -98,15 +100,19 @@ def load_scenario(path: str | Path, policy_path: str | Path | None = None,
         raise InvalidScenario(d.items)
     assert policy is not None
     return Scenario(
-        file=name, title=title, policy=policy,
+        file=name,
+        title=title,
+        policy=policy,
         policy_path=Path(policy_path) if policy_path is not None else None,
-        override=override, override_text=override_text, accounts=tuple(accounts), steps=tuple(steps),
+        override=override,
+        override_text=override_text,
+        accounts=tuple(accounts),
+        steps=tuple(steps),
         messages=frozenset(ctx.messages),
     )
 
 
-def _policy(c: Checker, root: YMap, policy_path: str | Path | None
-            ) -> tuple[Policy | None, YMap | None, str]:
+def _policy(c: Checker, root: YMap, policy_path: str | Path | None) -> tuple[Policy | None, YMap | None, str]:
     """Load the base policy with the overrides merged; diagnostics go to the scenario's list."""
     node = root.get("policy")
     override: YMap | None = None
@@ -116,8 +122,11 @@ def _policy(c: Checker, root: YMap, policy_path: str | Path | None
             override = node
             text = json.dumps(node.plain(), sort_keys=True, default=str)
         else:
-            c.d.error("wrong_type", "`policy` must be a mapping of overrides, e.g. "
-                      "`plans: {career: {monthly_allotment: 6}}`", node.loc)
+            c.d.error(
+                "wrong_type",
+                "`policy` must be a mapping of overrides, e.g. `plans: {career: {monthly_allotment: 6}}`",
+                node.loc,
+            )
     try:
         return load_policy(policy_path, override=override, override_text=text), override, text
     except InvalidInput as exc:
@@ -128,6 +137,7 @@ def _policy(c: Checker, root: YMap, policy_path: str | Path | None
         return load_policy(policy_path), override, text
     except InvalidInput:
         return None, override, text
+
 
 def _accounts(ctx: Context, root: YMap) -> list[Account]:
     c = ctx.c

@@ -170,5 +170,3 @@ class Scenario:
     accounts: tuple[Account, ...]
     steps: tuple[Step, ...]
     messages: frozenset[str] = field(default_factory=frozenset)
-
-

@@ -63,8 +63,9 @@ def write_png(results: Sequence[ScenarioResult], path: str | Path) -> None:
     try:
         fig.savefig(str(path), format="png", dpi=110)
     except OSError as exc:
-        raise PlotUnavailable(f"cannot write the chart to `{path}`: {exc.strerror or exc}",
-                              code="unwritable_file") from None
+        raise PlotUnavailable(
+            f"cannot write the chart to `{path}`: {exc.strerror or exc}", code="unwritable_file"
+        ) from None
 
 
 def _end(result: ScenarioResult) -> dt.datetime | None:
@@ -94,8 +95,15 @@ def _draw(ax: Any, result: ScenarioResult, mdates: Any) -> None:
             pts = [(e.at, e.balance_after) for e in entries if e.kind == kind]
             if not pts:
                 continue
-            ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker=marker, color=colour, zorder=3,
-                       s=46, label=label if kind not in seen else None)
+            ax.scatter(
+                [p[0] for p in pts],
+                [p[1] for p in pts],
+                marker=marker,
+                color=colour,
+                zorder=3,
+                s=46,
+                label=label if kind not in seen else None,
+            )
             seen.add(kind)
     ax.set_title(result.scenario.title, loc="left")
     ax.set_ylabel("credits")

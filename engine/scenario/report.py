@@ -38,8 +38,10 @@ def to_json(results: Sequence[ScenarioResult]) -> str:
     else:
         doc = {
             "files": [{"file": r.scenario.file, **r.to_dict()} for r in results],
-            "expectations": {"passed": sum(r.passed for r in results),
-                             "failed": sum(r.failed for r in results)},
+            "expectations": {
+                "passed": sum(r.passed for r in results),
+                "failed": sum(r.failed for r in results),
+            },
         }
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
@@ -55,8 +57,12 @@ def render_table(results: Sequence[ScenarioResult], console: Console, details: b
         if tables:
             console.print(_table(result, narrow=console.width < NARROW))
         for f in result.failures:
-            console.print(Text(f"{f.loc}: expectation_failed: {f.describe()} (step at line {f.step_line})",
-                               style="bold red"))
+            console.print(
+                Text(
+                    f"{f.loc}: expectation_failed: {f.describe()} (step at line {f.step_line})",
+                    style="bold red",
+                )
+            )
         console.print(_summary(result))
         if tables:
             console.print()
@@ -65,14 +71,21 @@ def render_table(results: Sequence[ScenarioResult], console: Console, details: b
         failed = sum(r.failed for r in results)
         bad = sum(1 for r in results if not r.ok)
         style = "bold red" if failed else "bold green"
-        console.print(Text(f"total: {len(results)} scenarios, {passed} expectations passed, "
-                           f"{failed} failed ({bad} scenario{'s' if bad != 1 else ''} failing)", style=style))
+        console.print(
+            Text(
+                f"total: {len(results)} scenarios, {passed} expectations passed, "
+                f"{failed} failed ({bad} scenario{'s' if bad != 1 else ''} failing)",
+                style=style,
+            )
+        )
 
 
 def _summary(result: ScenarioResult) -> Text:
     word, style = ("PASS", "bold green") if result.ok else ("FAIL", "bold red")
-    return Text(f"{word} {result.scenario.file}: {result.passed} expectations passed, "
-                f"{result.failed} failed", style=style)
+    return Text(
+        f"{word} {result.scenario.file}: {result.passed} expectations passed, {result.failed} failed",
+        style=style,
+    )
 
 
 #: Below this many columns the table drops its borders and folds long cells instead of cutting them.
@@ -81,15 +94,32 @@ NARROW = 120
 
 def _table(result: ScenarioResult, narrow: bool = False) -> Table:
     tz = result.scenario.policy.timezone
-    table = Table(title=result.scenario.title, title_justify="left", show_lines=False, expand=False,
-                  box=box.SIMPLE_HEAD if narrow else box.HEAVY_HEAD, padding=(0, 1 if not narrow else 0),
-                  pad_edge=not narrow)
-    for name, justify in (("line", "right"), ("at", "left"), ("event", "left"), ("outcome", "left"),
-                          ("reason", "left"), ("balance after", "left"), ("rule", "left")):
+    table = Table(
+        title=result.scenario.title,
+        title_justify="left",
+        show_lines=False,
+        expand=False,
+        box=box.SIMPLE_HEAD if narrow else box.HEAVY_HEAD,
+        padding=(0, 1 if not narrow else 0),
+        pad_edge=not narrow,
+    )
+    for name, justify in (
+        ("line", "right"),
+        ("at", "left"),
+        ("event", "left"),
+        ("outcome", "left"),
+        ("reason", "left"),
+        ("balance after", "left"),
+        ("rule", "left"),
+    ):
         # no cell is cut short with an ellipsis: times and outcomes stay whole, the rest folds
-        table.add_column(name, justify=justify,  # type: ignore[arg-type]
-                         no_wrap=name in ("line", "at", "outcome"), overflow="fold",
-                         min_width={"outcome": 13}.get(name))
+        table.add_column(
+            name,
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=name in ("line", "at", "outcome"),
+            overflow="fold",
+            min_width={"outcome": 13}.get(name),
+        )
     for step in result.steps:
         own_first = not isinstance(step.step.event, Subscribe)  # a start grant follows its subscribe
         for ev in (*step.system_events, *(step.own_events if own_first else ())):
@@ -126,12 +156,15 @@ def _step_rows(table: Table, step: StepResult, tz: str) -> None:
     if isinstance(event, Send) and event.message is None and step.message:
         text += f" ({step.message})"
     cells = {
-        "event": Text(text), "outcome": Text(step.outcome or ""), "reason": Text(step.reason or ""),
+        "event": Text(text),
+        "outcome": Text(step.outcome or ""),
+        "reason": Text(step.reason or ""),
         "balance": Text(_balances(step.involved, step.balances)),
     }
     for f in step.failures:
-        where = {"outcome": "outcome", "reason": "reason", "status": "outcome",
-                 "reminded": "event"}.get(f.key, "balance")
+        where = {"outcome": "outcome", "reason": "reason", "status": "outcome", "reminded": "event"}.get(
+            f.key, "balance"
+        )
         cell = cells[where]
         if f.key == "status":
             cell.append(f" status {show(f.got)}")
@@ -142,8 +175,15 @@ def _step_rows(table: Table, step: StepResult, tz: str) -> None:
         who = f"{f.key[8:]} " if f.key.startswith("balance.") and len(step.involved) > 1 else ""
         cell.append(f" ✗ expected {who}{show(f.expected)}", style="bold red")
     line = Text(str(step.step.line), style="bold red" if step.failures else "")
-    table.add_row(line, when(step.step.at, tz), cells["event"], cells["outcome"], cells["reason"],
-                  cells["balance"], step.rule or "")
+    table.add_row(
+        line,
+        when(step.step.at, tz),
+        cells["event"],
+        cells["outcome"],
+        cells["reason"],
+        cells["balance"],
+        step.rule or "",
+    )
 
 
 def _system_rows(ev: SystemEvent, tz: str) -> list[tuple[str, ...]]:

@@ -83,10 +83,16 @@ class SystemEvent:
 
     def to_dict(self, tz: str) -> dict[str, Any]:
         return {
-            "at": local_iso(self.at, tz), "event": self.event, "account": self.account,
+            "at": local_iso(self.at, tz),
+            "event": self.event,
+            "account": self.account,
             "message": self.message,
-            "outcome": self.outcome, "reason": self.reason, "balance": self.balance,
-            "changes": [c.to_dict() for c in self.changes], "rules": list(self.rules), "line": self.line,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "balance": self.balance,
+            "changes": [c.to_dict() for c in self.changes],
+            "rules": list(self.rules),
+            "line": self.line,
         }
 
 
@@ -108,8 +114,14 @@ class Failure:
         return f"expected {self.label} {show(self.expected)}, got {show(self.got)}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "expected": _plain(self.expected), "got": _plain(self.got),
-                "line": self.loc.line, "column": self.loc.column, "step_line": self.step_line}
+        return {
+            "key": self.key,
+            "expected": _plain(self.expected),
+            "got": _plain(self.got),
+            "line": self.loc.line,
+            "column": self.loc.column,
+            "step_line": self.step_line,
+        }
 
 
 def _plain(value: Any) -> Any:
@@ -144,10 +156,14 @@ class StepResult:
     def to_dict(self, tz: str) -> dict[str, Any]:
         """The JSON shape of a step (docs/semantics.md, "Scenario files"); keys are a contract."""
         return {
-            "line": self.step.line, "at": local_iso(self.step.at, tz),
+            "line": self.step.line,
+            "at": local_iso(self.step.at, tz),
             "event": self.step.event.kind if self.step.event else None,
-            "outcome": self.outcome, "reason": self.reason, "status": self.status,
-            "balances": dict(self.balances), "rules": list(self.rules),
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "status": self.status,
+            "balances": dict(self.balances),
+            "rules": list(self.rules),
             "system_events": [e.to_dict(tz) for e in (*self.system_events, *self.own_events)],
         }
 
@@ -189,8 +205,14 @@ class ScenarioResult:
 # --- running --------------------------------------------------------------------------------
 
 
-def run_scenario(scenario: Scenario, *, rules: str | Path | None = None, db: str | None = None,
-                 progress: Progress | None = None, observe: Observer | None = None) -> ScenarioResult:
+def run_scenario(
+    scenario: Scenario,
+    *,
+    rules: str | Path | None = None,
+    db: str | None = None,
+    progress: Progress | None = None,
+    observe: Observer | None = None,
+) -> ScenarioResult:
     """Open an engine for ``scenario`` (its merged policy, ``rules``, store ``db``) and run it.
 
     ``observe`` is told of every decision and the facts behind it (:meth:`Engine.observe`).
@@ -216,8 +238,12 @@ class Runner:
         d = Diagnostics()
         for acct in self.s.accounts:
             if acct.name in existing:
-                d.error("account_exists", f"the store already holds an account `{acct.name}`", acct.loc,
-                        help="run against an empty database (or the default in-memory store)")
+                d.error(
+                    "account_exists",
+                    f"the store already holds an account `{acct.name}`",
+                    acct.loc,
+                    help="run against an empty database (or the default in-memory store)",
+                )
         if d.has_errors():
             raise InvalidScenario(d.items)
 
@@ -235,24 +261,33 @@ class Runner:
                     results.append(self._step(item))
             except InvalidCall as exc:
                 d = Diagnostics()
-                d.error(exc.code, f"the engine refused this step: {exc.message}", item.loc,
-                        help=_REFUSAL_HELP.get(exc.code))
+                d.error(
+                    exc.code,
+                    f"the engine refused this step: {exc.message}",
+                    item.loc,
+                    help=_REFUSAL_HELP.get(exc.code),
+                )
                 raise InvalidScenario(d.items) from None
             if progress is not None:
                 progress(done, len(items))
         history = {name: tuple(self.eng.history(name)) for name in self.started}
         end = max((*self.started.values(), *(r.step.at for r in results)), default=None)
-        balances = {} if end is None else {name: self.eng.balance(name, at=end).credits
-                                           for name in sorted(self.started)}
-        return ScenarioResult(self.s, tuple(results), tuple(self.pending), history, dict(self.started),
-                              balances)
+        balances = (
+            {}
+            if end is None
+            else {name: self.eng.balance(name, at=end).credits for name in sorted(self.started)}
+        )
+        return ScenarioResult(
+            self.s, tuple(results), tuple(self.pending), history, dict(self.started), balances
+        )
 
     def _advance(self, to: dt.datetime) -> None:
         self.pending.extend(_system_events(self.eng.advance(to)))
 
     def _setup(self, acct: Account) -> None:
-        d = self.eng.subscribe(acct.name, acct.plan, at=acct.since, billing_anchor=acct.billing_anchor,
-                               payment=acct.payment)
+        d = self.eng.subscribe(
+            acct.name, acct.plan, at=acct.since, billing_anchor=acct.billing_anchor, payment=acct.payment
+        )
         self.started[acct.name] = acct.since
         label = f"subscribe {acct.name} {acct.plan}"
         if acct.connections:
@@ -288,11 +323,18 @@ class Runner:
             got["reminded"] = tuple(sorted(set(self.eng.reminded(step.at)) & self.s.messages))
         failures = tuple(_check(c, got, balances, step) for c in step.checks)
         result = StepResult(
-            step=step, outcome=d.outcome if d else None, reason=d.reason if d else None,
-            status=d.status if d else None, message=d.message if d else None,
-            balances=balances, involved=_involved(step, d, balances), rules=d.rules if d else (),
-            system_events=tuple(self.pending), checked=len(step.checks),
-            failures=tuple(f for f in failures if f is not None), own_events=own,
+            step=step,
+            outcome=d.outcome if d else None,
+            reason=d.reason if d else None,
+            status=d.status if d else None,
+            message=d.message if d else None,
+            balances=balances,
+            involved=_involved(step, d, balances),
+            rules=d.rules if d else (),
+            system_events=tuple(self.pending),
+            checked=len(step.checks),
+            failures=tuple(f for f in failures if f is not None),
+            own_events=own,
             rule=d.rule if d else None,
         )
         self.pending = []
@@ -370,12 +412,23 @@ def _involved(step: Step, d: Decision | None, balances: Mapping[str, int]) -> tu
     return tuple(dict.fromkeys(n for n in names if n in balances))
 
 
-def _system_event(d: Decision, line: int | None = None, label: str = "",
-                  balance: int | None = None) -> SystemEvent:
+def _system_event(
+    d: Decision, line: int | None = None, label: str = "", balance: int | None = None
+) -> SystemEvent:
     changes = tuple(Change(e.kind, e.amount) for e in d.entries)
-    return SystemEvent(at=d.at, event=d.event, account=d.account, outcome=d.outcome, reason=d.reason,
-                       rules=(d.rule,), balance=d.balance if balance is None else balance,
-                       message=d.message, changes=changes, line=line, label=label)
+    return SystemEvent(
+        at=d.at,
+        event=d.event,
+        account=d.account,
+        outcome=d.outcome,
+        reason=d.reason,
+        rules=(d.rule,),
+        balance=d.balance if balance is None else balance,
+        message=d.message,
+        changes=changes,
+        line=line,
+        label=label,
+    )
 
 
 def _system_events(decisions: Iterable[Decision]) -> list[SystemEvent]:

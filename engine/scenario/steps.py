@@ -39,8 +39,12 @@ def read_timeline(ctx: Context, root: YMap, file: str) -> list[Step]:
     c = ctx.c
     node = root.get("timeline")
     if node is None:
-        c.d.error("missing_key", "the scenario has no `timeline`", root.loc,
-                  help="add `timeline:` with a list of steps, each with `at:`")
+        c.d.error(
+            "missing_key",
+            "the scenario has no `timeline`",
+            root.loc,
+            help="add `timeline:` with a list of steps, each with `at:`",
+        )
         return []
     items = c.seq(node, "`timeline`")
     if isinstance(node, YSeq) and not items:
@@ -57,9 +61,13 @@ def read_timeline(ctx: Context, root: YMap, file: str) -> list[Step]:
         at_node = sm.items["at"]
         at = parse_instant(c, at_node, ctx.tz, "`at`")
         if at is not None and last is not None and at < last[0]:
-            c.d.error("time_went_back", f"this step is at {at.isoformat()}, before the step at line "
-                      f"{last[1].line} ({last[0].isoformat()})", at_node.loc,
-                      help="steps must be in time order; equal times are allowed")
+            c.d.error(
+                "time_went_back",
+                f"this step is at {at.isoformat()}, before the step at line "
+                f"{last[1].line} ({last[0].isoformat()})",
+                at_node.loc,
+                help="steps must be in time order; equal times are allowed",
+            )
             at = None
         if at is not None:
             last = (at, at_node.loc)
@@ -76,8 +84,12 @@ def _event(ctx: Context, sm: YMap, at: dt.datetime | None) -> Event | None:
     kinds = [k for k in sm.items if k in EVENT_FIELDS]
     if len(kinds) > 1:
         second = kinds[1]
-        c.d.error("multiple_events", f"a step has at most one event, found `{kinds[0]}` and `{second}`",
-                  sm.key_loc(second), help="split them into two steps (they may share the same `at`)")
+        c.d.error(
+            "multiple_events",
+            f"a step has at most one event, found `{kinds[0]}` and `{second}`",
+            sm.key_loc(second),
+            help="split them into two steps (they may share the same `at`)",
+        )
         return None
     if not kinds:
         return None
@@ -136,8 +148,12 @@ def _new_message(ctx: Context, em: YMap) -> str | None:
     if mid is None:
         return None
     if mid in ctx.messages:
-        ctx.c.d.error("message_exists", f"the message id `{mid}` is already used at line "
-                      f"{ctx.messages[mid].line}", node.loc, help="give every send its own id")
+        ctx.c.d.error(
+            "message_exists",
+            f"the message id `{mid}` is already used at line {ctx.messages[mid].line}",
+            node.loc,
+            help="give every send its own id",
+        )
         return None
     ctx.messages[mid] = node.loc
     return mid
@@ -165,12 +181,20 @@ def _subscribe(ctx: Context, em: YMap, at: dt.datetime | None) -> Subscribe | No
     if name is not None and at is not None:
         start = ctx.starts.get(name)
         if start is not None and start > at:
-            c.d.error("account_exists", f"account `{name}` is set up later, at {start.isoformat()}",
-                      name_node.loc, help=f"remove `{name}` from `accounts:` or subscribe it after its start")
+            c.d.error(
+                "account_exists",
+                f"account `{name}` is set up later, at {start.isoformat()}",
+                name_node.loc,
+                help=f"remove `{name}` from `accounts:` or subscribe it after its start",
+            )
             return None
         if start is not None and name not in ctx.canceled and name not in ctx.on_basic:
-            c.d.error("account_exists", f"account `{name}` already has an active Premium subscription here",
-                      name_node.loc, help="cancel it in an earlier step, or use `change_plan` to move it")
+            c.d.error(
+                "account_exists",
+                f"account `{name}` already has an active Premium subscription here",
+                name_node.loc,
+                help="cancel it in an earlier step, or use `change_plan` to move it",
+            )
             return None
         ctx.starts[name] = at
         ctx.canceled.discard(name)
@@ -196,15 +220,19 @@ def _expect(ctx: Context, sm: YMap, event: Event | None, at: dt.datetime | None)
             continue
         vnode = em.items[key]
         if not has_event:
-            c.d.error("expect_needs_event", f"`{key}` can only be expected of a step with an event",
-                      em.key_loc(key), help="a bare checkpoint only checks `balance` and `reminded`")
+            c.d.error(
+                "expect_needs_event",
+                f"`{key}` can only be expected of a step with an event",
+                em.key_loc(key),
+                help="a bare checkpoint only checks `balance` and `reminded`",
+            )
             continue
         value = _expect_name(c, vnode, key, kind)
         if value is not _BAD:
             checks.append(Check(key, value, vnode.loc))
     if "balance" in em:
         bm = c.mapping(em.items["balance"], "`expect.balance`")
-        for name, vnode in (bm.items.items() if bm else ()):
+        for name, vnode in bm.items.items() if bm else ():
             key_node = YScalar(name, bm.key_loc(name), name) if bm else vnode
             acct = ctx.account(key_node, "an account in `balance`", at)
             credits = c.count(vnode, f"the balance of `{name}`")

@@ -32,11 +32,14 @@ DRAFT = "http://json-schema.org/draft-07/schema#"
 KINDS = ("policy", "rules", "scenario")
 
 _REF = "^(policy|plan)\\.[a-z_.]+$"  # a rule may compare a fact with a policy setting or plan property
-_TIME = ("a date (2026-01-15) or a date and time (2026-01-15T09:30:00Z); without an offset it is read "
-         "in the policy's time zone; from 1970-01-01 to 2999-12-31")
+_TIME = (
+    "a date (2026-01-15) or a date and time (2026-01-15T09:30:00Z); without an offset it is read "
+    "in the policy's time zone; from 1970-01-01 to 2999-12-31"
+)
 
 
 # --- the policy -----------------------------------------------------------------------------
+
 
 def key_descriptions(header: str) -> dict[str, str]:
     """The plain-words list in the header of ``policies.yaml``: dotted key -> what it means.
@@ -98,34 +101,48 @@ def _defaults(cls: type) -> dict[str, Any]:
 def policy_schema(*, partial: bool = False) -> dict[str, Any]:
     """``policies.yaml``; ``partial``: a scenario's ``policy:`` overrides (nothing is required)."""
     words = key_descriptions(packaged_policy_path().read_text(encoding="utf-8"))
-    props: dict[str, Any] = {"timezone": {
-        "type": "string", "default": "UTC", "examples": ["UTC", "Europe/Paris", "America/New_York"],
-        "description": (words.get("timezone", "") + " (an IANA zone name; offsets and `localtime` are "
-                        "refused)").strip()}}
+    props: dict[str, Any] = {
+        "timezone": {
+            "type": "string",
+            "default": "UTC",
+            "examples": ["UTC", "Europe/Paris", "America/New_York"],
+            "description": (
+                words.get("timezone", "") + " (an IANA zone name; offsets and `localtime` are refused)"
+            ).strip(),
+        }
+    }
     for section, (cls, knobs) in SECTIONS.items():
         defaults = _defaults(cls)
         props[section] = {
-            "type": "object", "additionalProperties": False,
+            "type": "object",
+            "additionalProperties": False,
             "description": f"leave out any key (or the whole `{section}` section) for its default",
-            "properties": {key: _knob(kind, arg, words.get(f"{section}.{key}"), defaults.get(key))
-                           for key, (kind, arg) in knobs.items()},
+            "properties": {
+                key: _knob(kind, arg, words.get(f"{section}.{key}"), defaults.get(key))
+                for key, (kind, arg) in knobs.items()
+            },
         }
     props["responses"] = {
-        "type": "object", "minProperties": 1, "description": words.get("responses", ""),
+        "type": "object",
+        "minProperties": 1,
+        "description": words.get("responses", ""),
         "propertyNames": {"pattern": NAME_PATTERN},
         "additionalProperties": {"type": "string", "enum": list(policy_model.RESPONSE_STATUSES)},
     }
     plan: dict[str, Any] = {
-        "type": "object", "additionalProperties": False,
+        "type": "object",
+        "additionalProperties": False,
         "description": "one account type; `inmail validate` also checks that `cap` is at least "
-                       "`monthly_allotment`",
-        "properties": {key: _knob(kind, arg, words.get(f"plans.{key}"), None)
-                       for key, (kind, arg) in PLAN_KNOBS.items()},
+        "`monthly_allotment`",
+        "properties": {
+            key: _knob(kind, arg, words.get(f"plans.{key}"), None) for key, (kind, arg) in PLAN_KNOBS.items()
+        },
     }
     if not partial:
         plan["required"] = list(PLAN_KNOBS)
     props["plans"] = {
-        "type": "object", "description": words.get("plans", "one entry per account type"),
+        "type": "object",
+        "description": words.get("plans", "one entry per account type"),
         "propertyNames": {"pattern": NAME_PATTERN, "description": "lowercase letters, digits and _"},
         "additionalProperties": plan,
     }
@@ -135,9 +152,11 @@ def policy_schema(*, partial: bool = False) -> dict[str, Any]:
         "$schema": DRAFT,
         "title": "inmail-engine policy (policies.yaml)" if not partial else "policy overrides",
         "description": "The numbers and switches of the InMail credit policy. Check a file with "
-                       "`inmail validate`; it also checks what a schema cannot (a cap below the "
-                       "allotment, an unknown time zone).",
-        "type": "object", "additionalProperties": False, "properties": props,
+        "`inmail validate`; it also checks what a schema cannot (a cap below the "
+        "allotment, an unknown time zone).",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": props,
     }
     if not partial:
         out["required"] = ["plans"]
@@ -145,6 +164,7 @@ def policy_schema(*, partial: bool = False) -> dict[str, Any]:
 
 
 # --- rules ----------------------------------------------------------------------------------
+
 
 def _value_kind(spec: catalog.FactSpec) -> str:
     """Facts that take the same values share one definition (``bool``, ``int``, ``payment``, ``plan``...)."""
@@ -163,10 +183,20 @@ def _value(kind: str, spec: catalog.FactSpec) -> dict[str, Any]:
     elif kind.startswith("choice_"):
         base = {"type": "string", "enum": list(spec.choices or ())}
     else:
-        base = {"type": "string", "description": f"a {'plan' if kind == 'plan' else 'response type'} "
-                                                 "name from policies.yaml"}
-    return {"anyOf": [base, {"type": "string", "pattern": _REF,
-                             "description": "a policy setting or a plan property to compare with"}]}
+        base = {
+            "type": "string",
+            "description": f"a {'plan' if kind == 'plan' else 'response type'} name from policies.yaml",
+        }
+    return {
+        "anyOf": [
+            base,
+            {
+                "type": "string",
+                "pattern": _REF,
+                "description": "a policy setting or a plan property to compare with",
+            },
+        ]
+    }
 
 
 def _value_definitions(events: tuple[str, ...]) -> dict[str, Any]:
@@ -181,8 +211,12 @@ def _value_definitions(events: tuple[str, ...]) -> dict[str, Any]:
             ops: dict[str, Any] = {op: value for op in OPERATORS if kind == "int" or op in ("is", "not")}
             ops.update({op: {"type": "array", "items": value} for op in LIST_OPERATORS})
             out[f"value_{kind}"] = _value(kind, spec)
-            out[f"test_{kind}"] = {"anyOf": [value, {"type": "object", "additionalProperties": False,
-                                                      "minProperties": 1, "properties": ops}]}
+            out[f"test_{kind}"] = {
+                "anyOf": [
+                    value,
+                    {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": ops},
+                ]
+            }
     return out
 
 
@@ -191,41 +225,71 @@ def _condition(event: str) -> dict[str, Any]:
     ref = f"#/definitions/when_{event}"
     props: dict[str, Any] = {
         name: {"$ref": f"#/definitions/test_{_value_kind(spec)}", "description": f"({spec.type}) {spec.doc}"}
-        for name, spec in facts.items()}
-    props.update({"all": {"type": "array", "items": {"$ref": ref}, "description": "every one holds"},
-                  "any": {"type": "array", "items": {"$ref": ref}, "description": "at least one holds"},
-                  "not": {"$ref": ref, "description": "this does not hold"}})
+        for name, spec in facts.items()
+    }
+    props.update(
+        {
+            "all": {"type": "array", "items": {"$ref": ref}, "description": "every one holds"},
+            "any": {"type": "array", "items": {"$ref": ref}, "description": "at least one holds"},
+            "not": {"$ref": ref, "description": "this does not hold"},
+        }
+    )
     assert set(COMBINATORS) <= set(props)
-    return {"type": "object", "additionalProperties": False, "properties": props,
-            "description": f"conditions on the facts of a `{event}` event (all must hold)"}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": props,
+        "description": f"conditions on the facts of a `{event}` event (all must hold)",
+    }
 
 
 def _rule(event: str) -> dict[str, Any]:
     reasons: list[Any] = list(catalog.REASONS[event])
     return {
-        "type": "object", "additionalProperties": False, "required": ["id", "description", "then"],
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "description", "then"],
         "properties": {
-            "id": {"type": "string", "pattern": RULE_ID.pattern,
-                   "description": "lowercase words joined by -"},
-            "requirement": {"anyOf": [{"type": "string", "pattern": REQUIREMENT.pattern},
-                                      {"type": "array", "items": {"type": "string",
-                                                                  "pattern": REQUIREMENT.pattern}}],
-                            "description": "the requirement(s) it implements, R01-R20"},
-            "description": {"type": "string", "minLength": 1,
-                            "description": "what the rule does, in plain words"},
+            "id": {
+                "type": "string",
+                "pattern": RULE_ID.pattern,
+                "description": "lowercase words joined by -",
+            },
+            "requirement": {
+                "anyOf": [
+                    {"type": "string", "pattern": REQUIREMENT.pattern},
+                    {"type": "array", "items": {"type": "string", "pattern": REQUIREMENT.pattern}},
+                ],
+                "description": "the requirement(s) it implements, R01-R20",
+            },
+            "description": {
+                "type": "string",
+                "minLength": 1,
+                "description": "what the rule does, in plain words",
+            },
             "when": {"$ref": f"#/definitions/when_{event}"},
             "then": {
-                "type": "object", "additionalProperties": False, "required": ["outcome"],
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["outcome"],
                 "properties": {
                     "outcome": {"type": "string", "enum": list(catalog.OUTCOMES[event])},
-                    "reason": {"type": ["string", "null"], "enum": [*reasons, None],
-                               "description": "required with "
-                                              + ", ".join(sorted(catalog.REASONED_OUTCOMES))
-                                              + "; not allowed otherwise"},
-                    "effects": {"type": "array", "uniqueItems": True,
-                                "items": {"type": "string", "enum": list(catalog.EFFECTS[event]),
-                                          "description": "; ".join(f"{k}: {v}" for k, v in
-                                                                  catalog.EFFECTS[event].items())}},
+                    "reason": {
+                        "type": ["string", "null"],
+                        "enum": [*reasons, None],
+                        "description": "required with "
+                        + ", ".join(sorted(catalog.REASONED_OUTCOMES))
+                        + "; not allowed otherwise",
+                    },
+                    "effects": {
+                        "type": "array",
+                        "uniqueItems": True,
+                        "items": {
+                            "type": "string",
+                            "enum": list(catalog.EFFECTS[event]),
+                            "description": "; ".join(f"{k}: {v}" for k, v in catalog.EFFECTS[event].items()),
+                        },
+                    },
                 },
             },
         },
@@ -233,12 +297,21 @@ def _rule(event: str) -> dict[str, Any]:
 
 
 def _rules_file(event: str) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "required": ["event", "rules"],
-            "properties": {"event": {"const": event},
-                           "rules": {"type": "array", "minItems": 1,
-                                     "items": {"$ref": f"#/definitions/rule_{event}"},
-                                     "description": "read top to bottom; the first that matches decides; "
-                                                    "the last must have no `when`"}}}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["event", "rules"],
+        "properties": {
+            "event": {"const": event},
+            "rules": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"$ref": f"#/definitions/rule_{event}"},
+                "description": "read top to bottom; the first that matches decides; "
+                "the last must have no `when`",
+            },
+        },
+    }
 
 
 def rules_schema(event: str | None = None) -> dict[str, Any]:
@@ -252,14 +325,24 @@ def rules_schema(event: str | None = None) -> dict[str, Any]:
         "$schema": DRAFT,
         "title": "inmail-engine rules file (rules/<event>.yaml)" if event is None else f"rules/{event}.yaml",
         "description": "One event kind's rules. `inmail validate` also checks what a schema cannot: "
-                       "references, rules that can never fire, the final catch-all.",
+        "references, rules that can never fire, the final catch-all.",
         "definitions": definitions,
     }
     if event is None:
-        out.update({"type": "object", "required": ["event", "rules"],
-                    "properties": {"event": {"type": "string", "enum": list(catalog.EVENT_KINDS)}},
-                    "allOf": [{"if": {"properties": {"event": {"const": ev}}, "required": ["event"]},
-                               "then": _rules_file(ev)} for ev in events]})
+        out.update(
+            {
+                "type": "object",
+                "required": ["event", "rules"],
+                "properties": {"event": {"type": "string", "enum": list(catalog.EVENT_KINDS)}},
+                "allOf": [
+                    {
+                        "if": {"properties": {"event": {"const": ev}}, "required": ["event"]},
+                        "then": _rules_file(ev),
+                    }
+                    for ev in events
+                ],
+            }
+        )
     else:
         out.update(_rules_file(event))
     return out
@@ -284,48 +367,84 @@ def scenario_schema() -> dict[str, Any]:
     """A scenario file, as ``inmail simulate`` reads it."""
     time = {"type": "string", "description": _TIME}
     account = {
-        "type": "object", "additionalProperties": False, "required": ["plan", "since"],
-        "properties": {"plan": {"type": "string", "description": "a plan name from the policy"},
-                       "since": time, "billing_anchor": time,
-                       "payment": {"type": "string", "enum": list(catalog.PAYMENT_STATUSES)},
-                       "connections": {"type": "array", "items": {"type": "string"}, "uniqueItems": True}},
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["plan", "since"],
+        "properties": {
+            "plan": {"type": "string", "description": "a plan name from the policy"},
+            "since": time,
+            "billing_anchor": time,
+            "payment": {"type": "string", "enum": list(catalog.PAYMENT_STATUSES)},
+            "connections": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+        },
     }
     assert set(account["properties"]) == set(ACCOUNT_KEYS)  # type: ignore[call-overload]
     outcomes = sorted({o for ev in catalog.EVENT_KINDS for o in catalog.OUTCOMES[ev]})
     reasons = sorted({r for ev in catalog.EVENT_KINDS for r in catalog.REASONS[ev]})
     expect = {
-        "type": "object", "additionalProperties": False, "minProperties": 1,
+        "type": "object",
+        "additionalProperties": False,
+        "minProperties": 1,
         "properties": {
             "outcome": {"type": "string", "enum": outcomes},
-            "reason": {"type": ["string", "null"], "enum": [*reasons, None],
-                       "description": "null: no reason"},
-            "status": {"type": "string", "enum": list(policy_model.RESPONSE_STATUSES),
-                       "description": "only of a respond step"},
-            "balance": {"type": "object", "description": "account -> credits after the step",
-                        "additionalProperties": {"type": "integer", "minimum": 0}},
-            "reminded": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
-                         "description": "the exact set of named messages reminded by then"},
+            "reason": {
+                "type": ["string", "null"],
+                "enum": [*reasons, None],
+                "description": "null: no reason",
+            },
+            "status": {
+                "type": "string",
+                "enum": list(policy_model.RESPONSE_STATUSES),
+                "description": "only of a respond step",
+            },
+            "balance": {
+                "type": "object",
+                "description": "account -> credits after the step",
+                "additionalProperties": {"type": "integer", "minimum": 0},
+            },
+            "reminded": {
+                "type": "array",
+                "items": {"type": "string"},
+                "uniqueItems": True,
+                "description": "the exact set of named messages reminded by then",
+            },
         },
     }
     assert tuple(expect["properties"]) == EXPECT_KEYS  # type: ignore[arg-type]
     names = list(EVENT_FIELDS)
     step = {
-        "type": "object", "additionalProperties": False, "required": ["at"],
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["at"],
         "description": "one moment of the timeline: at most one event, and what to expect after it",
         "properties": {"at": time, **{name: _event(name) for name in names}, "expect": expect},
-        "not": {"anyOf": [{"required": [a, b]} for i, a in enumerate(names) for b in names[i + 1:]]},
+        "not": {"anyOf": [{"required": [a, b]} for i, a in enumerate(names) for b in names[i + 1 :]]},
         # what `expect` may say depends on the step's event: its own outcomes and reasons
-        "allOf": [{"if": {"required": [name]},
-                   "then": {"properties": {"expect": {"properties": {
-                       "outcome": {"enum": list(catalog.OUTCOMES[name])},
-                       "reason": {"enum": [*catalog.REASONS[name], None]}}}}}}
-                  for name in names],
+        "allOf": [
+            {
+                "if": {"required": [name]},
+                "then": {
+                    "properties": {
+                        "expect": {
+                            "properties": {
+                                "outcome": {"enum": list(catalog.OUTCOMES[name])},
+                                "reason": {"enum": [*catalog.REASONS[name], None]},
+                            }
+                        }
+                    }
+                },
+            }
+            for name in names
+        ],
     }
     return {
-        "$schema": DRAFT, "title": "inmail-engine scenario (inmail simulate)",
+        "$schema": DRAFT,
+        "title": "inmail-engine scenario (inmail simulate)",
         "description": "Accounts and a timeline of events, with expectations. `inmail simulate` also "
-                       "checks names, message ids and time order.",
-        "type": "object", "additionalProperties": False, "required": ["timeline"],
+        "checks names, message ids and time order.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["timeline"],
         "properties": {
             "title": {"type": "string", "minLength": 1},
             "policy": {k: v for k, v in policy_schema(partial=True).items() if k != "$schema"},

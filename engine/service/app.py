@@ -41,17 +41,28 @@ _PROBLEMS = _problems(400, 401, 403, 404, 409, 414, 422, 431)
 _POST_PROBLEMS = _problems(400, 401, 403, 404, 409, 413, 414, 415, 422, 431, 503)
 
 AccountName = Annotated[str, Path(description="The member's account name (any text, e.g. `alice`).")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=(
-    "Makes a retry safe: the same key and request give the first answer again, with "
-    "`Idempotent-Replayed: true`; the same key with another request is 409 `idempotency_key_reused`."))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=(
+            "Makes a retry safe: the same key and request give the first answer again, with "
+            "`Idempotent-Replayed: true`; the same key with another request is 409 `idempotency_key_reused`."
+        ),
+    ),
+]
 
 
 class _Unauthorized(Exception):
     pass
 
 
-def create_app(config: ServiceConfig | None = None, service: Service | None = None,
-               workbench: FilePath | None = None, workbench_store: str | None = None) -> FastAPI:
+def create_app(
+    config: ServiceConfig | None = None,
+    service: Service | None = None,
+    workbench: FilePath | None = None,
+    workbench_store: str | None = None,
+) -> FastAPI:
     """The service's ASGI app (``config`` default: what ``inmail serve`` put in the environment);
     with ``workbench`` (a policy folder), also the workbench page and its routes on that folder
     (``workbench_store``: a store its impact page may replay)."""
@@ -62,20 +73,30 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
         yield
         svc.close()
 
-    app = FastAPI(title="inmail-engine", version=__version__, lifespan=lifespan, description=(
-        "InMail credits as a service: every decision names its rule, its requirements and the policy "
-        "revision. Errors are `application/problem+json` with a stable `code`."))
+    app = FastAPI(
+        title="inmail-engine",
+        version=__version__,
+        lifespan=lifespan,
+        description=(
+            "InMail credits as a service: every decision names its rule, its requirements and the policy "
+            "revision. Errors are `application/problem+json` with a stable `code`."
+        ),
+    )
     app.state.service = svc
     cfg = svc.config
     if cfg.cors_origins:  # inside the guard: only an origin named here gets CORS headers
         from starlette.middleware.cors import CORSMiddleware
 
-        app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins),
-                           allow_methods=["GET", "POST"],
-                           allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
-                           expose_headers=["Idempotent-Replayed", "Retry-After"])
-    app.add_middleware(RequestGuard, rules=GuardRules.make(cfg.host, cfg.allowed_hosts, cfg.cors_origins,
-                                                           cfg.max_body))
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cfg.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
+            expose_headers=["Idempotent-Replayed", "Retry-After"],
+        )
+    app.add_middleware(
+        RequestGuard, rules=GuardRules.make(cfg.host, cfg.allowed_hosts, cfg.cors_origins, cfg.max_body)
+    )
     _handlers(app)
 
     async def guard(request: Request) -> None:
@@ -88,8 +109,11 @@ def create_app(config: ServiceConfig | None = None, service: Service | None = No
                 raise _Unauthorized
         svc.follow_reloads()
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(guard)], responses={
-        401: {"model": m.Problem, "description": "A missing or wrong bearer token."}})
+    v1 = APIRouter(
+        prefix="/v1",
+        dependencies=[Depends(guard)],
+        responses={401: {"model": m.Problem, "description": "A missing or wrong bearer token."}},
+    )
     _calls(v1, svc)
     _reads(v1, svc)
     app.include_router(v1)
@@ -130,58 +154,122 @@ def _calls(r: APIRouter, svc: Service) -> None:
         return JSONResponse(decision_json(decision), headers=headers)
 
     def route(path: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        return r.post(path, response_model=m.DecisionOut, summary=summary, tags=["calls"],
-                      responses=_POST_PROBLEMS)
+        return r.post(
+            path, response_model=m.DecisionOut, summary=summary, tags=["calls"], responses=_POST_PROBLEMS
+        )
 
     @route("/accounts/{account}/subscribe", "Start a subscription (opening the account if new)")
     async def subscribe(account: AccountName, body: m.SubscribeBody, key: IdempotencyKey = None) -> Response:
-        args = {"account": account, "plan": body.plan, "billing_anchor": body.billing_anchor,
-                "payment": body.payment or "valid"}
-        return answer(*await svc.call("subscribe", args, body.at, key, lambda e, at, k: e.subscribe(
-            account, body.plan, at=at, billing_anchor=body.billing_anchor, payment=body.payment or "valid",
-            key=k)))
+        args = {
+            "account": account,
+            "plan": body.plan,
+            "billing_anchor": body.billing_anchor,
+            "payment": body.payment or "valid",
+        }
+        return answer(
+            *await svc.call(
+                "subscribe",
+                args,
+                body.at,
+                key,
+                lambda e, at, k: e.subscribe(
+                    account,
+                    body.plan,
+                    at=at,
+                    billing_anchor=body.billing_anchor,
+                    payment=body.payment or "valid",
+                    key=k,
+                ),
+            )
+        )
 
     @route("/accounts/{account}/send", "May this member InMail `to` now? If so, the message goes out")
     async def send(account: AccountName, body: m.SendBody, key: IdempotencyKey = None) -> Response:
         args = {"sender": account, "recipient": body.to, "message_id": body.message_id}
-        return answer(*await svc.call("send", args, body.at, key, lambda e, at, k: e.send(
-            account, body.to, at=at, message_id=body.message_id, key=k)))
+        return answer(
+            *await svc.call(
+                "send",
+                args,
+                body.at,
+                key,
+                lambda e, at, k: e.send(account, body.to, at=at, message_id=body.message_id, key=k),
+            )
+        )
 
     # `:path`: a default message id, `<sender>/<n>`, holds a slash (sent as `%2F`, decoded before routing)
     @route("/messages/{message:path}/respond", "The recipient responds; the rules decide the credit back")
-    async def respond(message: Annotated[str, Path(description="The message id a send returned.")],
-                      body: m.RespondBody, key: IdempotencyKey = None) -> Response:
+    async def respond(
+        message: Annotated[str, Path(description="The message id a send returned.")],
+        body: m.RespondBody,
+        key: IdempotencyKey = None,
+    ) -> Response:
         args = {"message_id": message, "response_type": body.with_}
-        return answer(*await svc.call("respond", args, body.at, key, lambda e, at, k: e.respond(
-            message, body.with_, at=at, key=k)))
+        return answer(
+            *await svc.call(
+                "respond", args, body.at, key, lambda e, at, k: e.respond(message, body.with_, at=at, key=k)
+            )
+        )
 
     @route("/accounts/{account}/purchase", "Buy extra credits, if the plan may")
     async def purchase(account: AccountName, body: m.PurchaseBody, key: IdempotencyKey = None) -> Response:
-        return answer(*await svc.call("purchase", {"account": account, "credits": body.credits}, body.at, key,
-                                      lambda e, at, k: e.purchase(account, body.credits, at=at, key=k)))
+        return answer(
+            *await svc.call(
+                "purchase",
+                {"account": account, "credits": body.credits},
+                body.at,
+                key,
+                lambda e, at, k: e.purchase(account, body.credits, at=at, key=k),
+            )
+        )
 
     @route("/accounts/{account}/cancel", "Cancel the subscription (the rules forfeit the balance)")
-    async def cancel(account: AccountName, body: m.AtBody | None = None,
-                     key: IdempotencyKey = None) -> Response:
+    async def cancel(
+        account: AccountName, body: m.AtBody | None = None, key: IdempotencyKey = None
+    ) -> Response:
         at = body.at if body is not None else None
-        return answer(*await svc.call("cancel", {"account": account}, at, key,
-                                      lambda e, at, k: e.cancel(account, at=at, key=k)))
+        return answer(
+            *await svc.call(
+                "cancel", {"account": account}, at, key, lambda e, at, k: e.cancel(account, at=at, key=k)
+            )
+        )
 
     @route("/accounts/{account}/change-plan", "Move to another plan")
-    async def change_plan(account: AccountName, body: m.ChangePlanBody,
-                          key: IdempotencyKey = None) -> Response:
-        return answer(*await svc.call("change_plan", {"account": account, "plan": body.plan}, body.at, key,
-                                      lambda e, at, k: e.change_plan(account, body.plan, at=at, key=k)))
+    async def change_plan(
+        account: AccountName, body: m.ChangePlanBody, key: IdempotencyKey = None
+    ) -> Response:
+        return answer(
+            *await svc.call(
+                "change_plan",
+                {"account": account, "plan": body.plan},
+                body.at,
+                key,
+                lambda e, at, k: e.change_plan(account, body.plan, at=at, key=k),
+            )
+        )
 
     @route("/accounts/{account}/payment", "Record the card on file as valid or expired")
     async def payment(account: AccountName, body: m.PaymentBody, key: IdempotencyKey = None) -> Response:
-        return answer(*await svc.call("payment", {"account": account, "status": body.status}, body.at, key,
-                                      lambda e, at, k: e.set_payment(account, body.status, at=at, key=k)))
+        return answer(
+            *await svc.call(
+                "payment",
+                {"account": account, "status": body.status},
+                body.at,
+                key,
+                lambda e, at, k: e.set_payment(account, body.status, at=at, key=k),
+            )
+        )
 
     @route("/accounts/{account}/connect", "Make two members 1st-degree connections")
     async def connect(account: AccountName, body: m.ConnectBody, key: IdempotencyKey = None) -> Response:
-        return answer(*await svc.call("connect", {"account": account, "other": body.with_}, body.at, key,
-                                      lambda e, at, k: e.connect(account, body.with_, at=at, key=k)))
+        return answer(
+            *await svc.call(
+                "connect",
+                {"account": account, "other": body.with_},
+                body.at,
+                key,
+                lambda e, at, k: e.connect(account, body.with_, at=at, key=k),
+            )
+        )
 
 
 # --- reads, what-if and the policy ----------------------------------------------------------------
@@ -189,9 +277,15 @@ def _calls(r: APIRouter, svc: Service) -> None:
 
 def _reads(r: APIRouter, svc: Service) -> None:
     @r.get("/accounts/{account}/balance", response_model=m.BalanceOut, tags=["reads"], responses=_PROBLEMS)
-    async def balance(account: AccountName, at: Annotated[str | None, Query(
-            description="The instant (ISO 8601); default: the server's clock. A read: nothing is stored.")]
-            = None) -> Response:
+    async def balance(
+        account: AccountName,
+        at: Annotated[
+            str | None,
+            Query(
+                description="The instant (ISO 8601); default: the server's clock. A read: nothing is stored."
+            ),
+        ] = None,
+    ) -> Response:
         return JSONResponse(balance_json(svc.engine.balance(account, at if at is not None else svc.clock())))
 
     @r.get("/accounts/{account}/history", response_model=m.HistoryOut, tags=["reads"], responses=_PROBLEMS)
@@ -200,8 +294,11 @@ def _reads(r: APIRouter, svc: Service) -> None:
         return JSONResponse({"account": account, "entries": entries})
 
     @r.post("/decide/{event}", response_model=m.VerdictOut, tags=["what-if"], responses=_POST_PROBLEMS)
-    async def decide(event: Annotated[str, Path(description=f"One of {', '.join(catalog.EVENT_KINDS)}.")],
-                     body: m.DecideBody | None = None, key: IdempotencyKey = None) -> Response:
+    async def decide(
+        event: Annotated[str, Path(description=f"One of {', '.join(catalog.EVENT_KINDS)}.")],
+        body: m.DecideBody | None = None,
+        key: IdempotencyKey = None,
+    ) -> Response:
         """Ask the rules about facts you give (the others take their defaults); reads and writes no state."""
         check_event(event)
         policy = svc.engine.policy
@@ -215,12 +312,20 @@ def _reads(r: APIRouter, svc: Service) -> None:
     @r.get("/policy", response_model=m.PolicyOut, tags=["policy"])
     async def policy() -> dict[str, Any]:
         pol = svc.engine.policy
-        settings = {name: dataclasses.asdict(getattr(pol, name))
-                    for name in ("credits", "renewal", "cap", "credit_back", "reminder", "purchase")}
+        settings = {
+            name: dataclasses.asdict(getattr(pol, name))
+            for name in ("credits", "renewal", "cap", "credit_back", "reminder", "purchase")
+        }
         book = svc.engine.rulebook
-        return {"revision": svc.engine.revision, "source": pol.source, "timezone": pol.timezone,
-                "plans": pol.plan_rows(), "settings": settings, "responses": dict(pol.responses),
-                "rules": {ev: [x.id for x in book.rules(ev)] for ev in catalog.EVENT_KINDS}}
+        return {
+            "revision": svc.engine.revision,
+            "source": pol.source,
+            "timezone": pol.timezone,
+            "plans": pol.plan_rows(),
+            "settings": settings,
+            "responses": dict(pol.responses),
+            "rules": {ev: [x.id for x in book.rules(ev)] for ev in catalog.EVENT_KINDS},
+        }
 
     @r.post("/policy/reload", response_model=m.ReloadOut, tags=["policy"], responses=_POST_PROBLEMS)
     async def reload(key: IdempotencyKey = None) -> dict[str, Any]:
@@ -232,18 +337,44 @@ def _reads(r: APIRouter, svc: Service) -> None:
 def decision_json(d: Decision) -> dict[str, Any]:
     """The response body of a decided call (also what an idempotent replay returns, unchanged)."""
     data = d.to_dict()
-    return {"decision_id": d.id, "event": d.event, "at": data["at"], "account": d.account,
-            "outcome": d.outcome, "reason": d.reason, "status": d.status, "rule": d.rule,
-            "rules": list(d.rules), "requirements": data["requirements"], "effects": data["effects"],
-            "revision": d.revision, "balance": d.balance, "purchase_possible": d.purchase_possible,
-            "message": d.message, "entries": data["entries"], "system_events": data["system_events"]}
+    return {
+        "decision_id": d.id,
+        "event": d.event,
+        "at": data["at"],
+        "account": d.account,
+        "outcome": d.outcome,
+        "reason": d.reason,
+        "status": d.status,
+        "rule": d.rule,
+        "rules": list(d.rules),
+        "requirements": data["requirements"],
+        "effects": data["effects"],
+        "revision": d.revision,
+        "balance": d.balance,
+        "purchase_possible": d.purchase_possible,
+        "message": d.message,
+        "entries": data["entries"],
+        "system_events": data["system_events"],
+    }
 
 
 def balance_json(b: Balance) -> dict[str, Any]:
-    return {"account": b.account, "at": b.at.isoformat(), "credits": b.credits,
-            "lots": [{"id": lot.id, "source": lot.source, "amount": lot.amount, "remaining": lot.remaining,
-                      "granted_at": lot.granted_at.isoformat(), "expires_at": lot.expires_at.isoformat()}
-                     for lot in b.lots]}
+    return {
+        "account": b.account,
+        "at": b.at.isoformat(),
+        "credits": b.credits,
+        "lots": [
+            {
+                "id": lot.id,
+                "source": lot.source,
+                "amount": lot.amount,
+                "remaining": lot.remaining,
+                "granted_at": lot.granted_at.isoformat(),
+                "expires_at": lot.expires_at.isoformat(),
+            }
+            for lot in b.lots
+        ],
+    }
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -256,30 +387,46 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(_Unauthorized)
     async def unauthorized(request: Request, exc: _Unauthorized) -> Response:
-        return problem("unauthorized", "this route needs `Authorization: Bearer <token>`",
-                       instance=request.url.path, headers={"WWW-Authenticate": "Bearer"})
+        return problem(
+            "unauthorized",
+            "this route needs `Authorization: Bearer <token>`",
+            instance=request.url.path,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        errors = [{"loc": [str(x) for x in e.get("loc", ())], "message": str(e.get("msg", "")),
-                   "type": str(e.get("type", ""))} for e in exc.errors()]
+        errors = [
+            {
+                "loc": [str(x) for x in e.get("loc", ())],
+                "message": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
         if any(e["type"] == "json_invalid" for e in errors):
             return problem("malformed_json", "the body is not valid JSON", instance=request.url.path)
         where = ".".join(errors[0]["loc"]) if errors else ""
         message = str(errors[0]["message"]) if errors else "invalid request"
-        return problem("invalid_request", f"{where}: {message}" if where else message,
-                       instance=request.url.path, errors=errors)
+        return problem(
+            "invalid_request",
+            f"{where}: {message}" if where else message,
+            instance=request.url.path,
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "malformed_body")
-        detail = {404: f"no route `{request.url.path}`",
-                  405: f"`{request.method}` is not allowed on `{request.url.path}`"}.get(exc.status_code,
-                                                                                        str(exc.detail))
+        detail = {
+            404: f"no route `{request.url.path}`",
+            405: f"`{request.method}` is not allowed on `{request.url.path}`",
+        }.get(exc.status_code, str(exc.detail))
         return problem(code, detail, instance=request.url.path, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> Response:  # a bug: said plainly, logged in full
         log.exception("internal error on %s %s", request.method, request.url.path)
-        return problem("internal_error", "the service failed on this request; it is logged",
-                       instance=request.url.path)
+        return problem(
+            "internal_error", "the service failed on this request; it is logged", instance=request.url.path
+        )

@@ -59,8 +59,10 @@ class Folder:
             return self.root / POLICY
         m = _RULE.fullmatch(name) if isinstance(name, str) else None
         if m is None:
-            raise EngineError(f"the workbench edits `{POLICY}` and `rules/<name>.yaml` only, not "
-                              f"`{str(name)[:80]}`", "invalid_file")
+            raise EngineError(
+                f"the workbench edits `{POLICY}` and `rules/<name>.yaml` only, not `{str(name)[:80]}`",
+                "invalid_file",
+            )
         return self.root / "rules" / f"{m.group(1)}.yaml"
 
     def _source(self, name: str) -> Path:
@@ -72,8 +74,10 @@ class Folder:
 
     def names(self) -> list[str]:
         rules = self.root / "rules" if (self.root / "rules").is_dir() else packaged_rules_dir()
-        return [POLICY, *(f"rules/{p.name}" for p in sorted(rules.glob("*.yaml"))
-                          if _RULE.fullmatch(f"rules/{p.name}"))]
+        return [
+            POLICY,
+            *(f"rules/{p.name}" for p in sorted(rules.glob("*.yaml")) if _RULE.fullmatch(f"rules/{p.name}")),
+        ]
 
     def read(self, name: str) -> str | None:
         path = self._source(name)
@@ -87,8 +91,14 @@ class Folder:
         out = []
         for name in self.names():
             text = self.read(name)
-            out.append({"name": name, "text": text or "", "token": token(self.on_disk(name)),
-                        "packaged": not self.path(name).is_file()})
+            out.append(
+                {
+                    "name": name,
+                    "text": text or "",
+                    "token": token(self.on_disk(name)),
+                    "packaged": not self.path(name).is_file(),
+                }
+            )
         return out
 
     def on_disk(self, name: str) -> str | None:
@@ -134,8 +144,14 @@ class Folder:
 
     def diff(self, name: str, text: str) -> str:
         old = self.read(name) or ""
-        return "".join(difflib.unified_diff(old.splitlines(keepends=True), text.splitlines(keepends=True),
-                                            f"{name} (saved)", f"{name} (draft)"))
+        return "".join(
+            difflib.unified_diff(
+                old.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                f"{name} (saved)",
+                f"{name} (draft)",
+            )
+        )
 
     def save(self, name: str, text: str, opened: str) -> list[Diagnostic]:
         """Write ``text`` to ``name`` if the whole folder is then valid and nobody changed the file
@@ -143,8 +159,9 @@ class Folder:
         path = self.path(name)
         with self._lock:
             if token(self.on_disk(name)) != opened:
-                raise EngineError(f"`{name}` changed on disk since it was opened; reload it first",
-                                  "changed_on_disk")
+                raise EngineError(
+                    f"`{name}` changed on disk since it was opened; reload it first", "changed_on_disk"
+                )
             policy, revision, found = self.check({name: text})
             if policy is None or revision is None:
                 return found
@@ -205,6 +222,6 @@ def _renamed(found: list[Diagnostic], prefix: str) -> list[Diagnostic]:
     for d in found:
         loc = d.loc
         if loc is not None and loc.file.startswith(prefix):
-            loc = Location(loc.file[len(prefix):], loc.line, loc.column)
+            loc = Location(loc.file[len(prefix) :], loc.line, loc.column)
         out.append(Diagnostic(d.code, d.message, loc, d.help, d.severity))
     return out

@@ -66,14 +66,20 @@ class GuardRules:
     max_body: int = 65_536
 
     @classmethod
-    def make(cls, bind: str, allowed_hosts: Iterable[str] = (), cors_origins: Iterable[str] = (),
-             max_body: int = 65_536) -> GuardRules:
+    def make(
+        cls,
+        bind: str,
+        allowed_hosts: Iterable[str] = (),
+        cors_origins: Iterable[str] = (),
+        max_body: int = 65_536,
+    ) -> GuardRules:
         wildcard = bind in ("0.0.0.0", "::", "")
         hosts = set(LOOPBACK_NAMES) | {h.lower().strip("[]") for h in allowed_hosts}
         if not wildcard:
             hosts.add(bind.lower().strip("[]"))
-        return cls(frozenset(hosts), wildcard, frozenset(o.lower().rstrip("/") for o in cors_origins),
-                   max_body)
+        return cls(
+            frozenset(hosts), wildcard, frozenset(o.lower().rstrip("/") for o in cors_origins), max_body
+        )
 
     def host_allowed(self, name: str) -> bool:
         if name in self.hosts:
@@ -94,8 +100,15 @@ def split_host(value: str) -> tuple[str, int | None] | None:
         name, port = parts.hostname, parts.port
     except ValueError:
         return None
-    if not name or parts.path or parts.query or parts.fragment or parts.username is not None \
-            or parts.password is not None or any(c.isspace() for c in value):
+    if (
+        not name
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or parts.password is not None
+        or any(c.isspace() for c in value)
+    ):
         return None
     return name, port
 
@@ -107,8 +120,14 @@ def check_origin(value: str) -> str | None:
         name, port = parts.hostname, parts.port
     except ValueError:
         return None
-    if parts.scheme not in _DEFAULT_PORT or not name or parts.path not in ("", "/") or parts.query \
-            or parts.fragment or parts.username is not None:
+    if (
+        parts.scheme not in _DEFAULT_PORT
+        or not name
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
         return None
     shown = f"[{name}]" if ":" in name else name
     return f"{parts.scheme}://{shown}" + ("" if port in (None, _DEFAULT_PORT[parts.scheme]) else f":{port}")
@@ -119,8 +138,9 @@ class _Gone(Exception):
 
 
 class _Refused(Exception):
-    def __init__(self, code: str, detail: str, help: str | None = None, status: int | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, code: str, detail: str, help: str | None = None, status: int | None = None, **extra: Any
+    ) -> None:
         super().__init__(code)
         self.code, self.detail, self.help, self.status, self.extra = code, detail, help, status, extra
 
@@ -146,8 +166,9 @@ class RequestGuard:
         except _Gone:
             return
         except _Refused as r:
-            await problem(r.code, r.detail, help=r.help, instance=scope.get("path", ""), status=r.status,
-                          **r.extra)(scope, receive, send)
+            await problem(
+                r.code, r.detail, help=r.help, instance=scope.get("path", ""), status=r.status, **r.extra
+            )(scope, receive, send)
             return
         given = False
 
@@ -170,14 +191,18 @@ class RequestGuard:
         try:
             unquote_to_bytes(path).decode("utf-8")
         except UnicodeDecodeError:
-            raise _Refused("invalid_request", "the URL's path is not UTF-8 once its %-escapes are decoded",
-                           status=400) from None
-        names = Counter(name for name, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                                                       keep_blank_values=True))
+            raise _Refused(
+                "invalid_request", "the URL's path is not UTF-8 once its %-escapes are decoded", status=400
+            ) from None
+        names = Counter(
+            name
+            for name, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        )
         twice = sorted(n for n, times in names.items() if times > 1)
         if twice:
-            raise _Refused("invalid_request", f"the query gives `{twice[0][:100]}` more than once",
-                           status=400)
+            raise _Refused(
+                "invalid_request", f"the query gives `{twice[0][:100]}` more than once", status=400
+            )
         size = sum(len(k) + len(v) + 4 for k, v in scope["headers"])
         if size > MAX_HEADERS:
             raise _Refused("headers_too_large", f"the headers hold {size:,} bytes, more than {MAX_HEADERS:,}")
@@ -191,9 +216,11 @@ class RequestGuard:
         parsed = split_host(host) if host is not None else None
         if parsed is None or not self.rules.host_allowed(parsed[0]):
             shown = "no `Host` header" if host is None else f"`Host: {host[:200]}`"
-            raise _Refused("invalid_host", f"this server does not answer to {shown}",
-                           help="call it by the address it listens on, `localhost`, or a name given "
-                                "with --allowed-host")
+            raise _Refused(
+                "invalid_host",
+                f"this server does not answer to {shown}",
+                help="call it by the address it listens on, `localhost`, or a name given with --allowed-host",
+            )
         return headers
 
     def _check_site(self, headers: dict[str, str]) -> None:
@@ -205,21 +232,29 @@ class RequestGuard:
             normal = check_origin(origin)
             own = check_origin(f"http://{headers['host']}")
             allowed = normal is not None and normal in self.rules.cors_origins
-            if not allowed and (normal is None or own is None
-                                or normal.partition("://")[2] != own.partition("://")[2]):
-                raise _Refused("cross_site_request",
-                               f"a request from `{origin[:200]}` may not change anything here", help=advice)
+            if not allowed and (
+                normal is None or own is None or normal.partition("://")[2] != own.partition("://")[2]
+            ):
+                raise _Refused(
+                    "cross_site_request",
+                    f"a request from `{origin[:200]}` may not change anything here",
+                    help=advice,
+                )
         site = headers.get("sec-fetch-site", "").strip().lower()
         if site not in ("", "same-origin", "none") and not allowed:
-            raise _Refused("cross_site_request",
-                           f"a request from another site (`Sec-Fetch-Site: {site[:40]}`) may not change "
-                           "anything here", help=advice)
+            raise _Refused(
+                "cross_site_request",
+                f"a request from another site (`Sec-Fetch-Site: {site[:40]}`) may not change anything here",
+                help=advice,
+            )
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json" and not (ctype.startswith("application/") and ctype.endswith("+json")):
             shown = f"`{ctype[:100]}`" if ctype else "no `Content-Type`"
-            raise _Refused("unsupported_media_type",
-                           f"a request that changes something must be JSON, not {shown} (even with no body)",
-                           help="send the header `Content-Type: application/json`")
+            raise _Refused(
+                "unsupported_media_type",
+                f"a request that changes something must be JSON, not {shown} (even with no body)",
+                help="send the header `Content-Type: application/json`",
+            )
 
     # --- the body ---------------------------------------------------------------------------------
 
@@ -279,9 +314,14 @@ def strict_json(body: bytes) -> Any:
         out: dict[str, Any] = {}
         for key, value in items:
             if key in out:
-                raise _Refused("invalid_request", f"the key `{key[:100]}` is given twice", status=400,
-                               errors=[{"loc": ["body", key[:100]], "message": "duplicate key",
-                                        "type": "duplicate_key"}])
+                raise _Refused(
+                    "invalid_request",
+                    f"the key `{key[:100]}` is given twice",
+                    status=400,
+                    errors=[
+                        {"loc": ["body", key[:100]], "message": "duplicate key", "type": "duplicate_key"}
+                    ],
+                )
             out[key] = value
         return out
 

@@ -16,10 +16,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-_AT = Field(None, description=(
-    "When the event happens: `2026-01-15`, `2026-01-15T10:00:00Z` or with an offset `+01:00` (RFC 3339 "
-    "calendar forms only; without an offset, in the policy's time zone, a date alone is its midnight). "
-    "Default: the server's clock."), examples=["2026-01-15T10:00:00Z"])
+_AT = Field(
+    None,
+    description=(
+        "When the event happens: `2026-01-15`, `2026-01-15T10:00:00Z` or with an offset `+01:00` (RFC 3339 "
+        "calendar forms only; without an offset, in the policy's time zone, a date alone is its midnight). "
+        "Default: the server's clock."
+    ),
+    examples=["2026-01-15T10:00:00Z"],
+)
 
 
 class _Body(BaseModel):
@@ -40,13 +45,15 @@ class SubscribeBody(_Body):
 class SendBody(_Body):
     to: str = Field(description="The recipient.", examples=["carol"])
     at: str | None = _AT
-    message_id: str | None = Field(None, description="Names the message for its response; default "
-                                                     "`<sender>/<n>`.", examples=["m1"])
+    message_id: str | None = Field(
+        None, description="Names the message for its response; default `<sender>/<n>`.", examples=["m1"]
+    )
 
 
 class RespondBody(_Body):
-    with_: str = Field(alias="with", description="The response type (the policy's `responses`).",
-                       examples=["interested"])
+    with_: str = Field(
+        alias="with", description="The response type (the policy's `responses`).", examples=["interested"]
+    )
     at: str | None = _AT
 
 
@@ -72,8 +79,10 @@ class ConnectBody(_Body):
 
 class DecideBody(_Body):
     facts: dict[str, bool | int | str] = Field(
-        default_factory=dict, description="Facts of the event's catalog; the others take their defaults.",
-        examples=[{"sender.premium": True, "sender.balance": 0}])
+        default_factory=dict,
+        description="Facts of the event's catalog; the others take their defaults.",
+        examples=[{"sender.premium": True, "sender.balance": 0}],
+    )
 
 
 # --- responses ------------------------------------------------------------------------------------
@@ -83,8 +92,9 @@ class Entry(BaseModel):
     seq: int
     account: str
     at: str
-    kind: str = Field(description="grant, consume, credit_back, expire, forfeit_cap, forfeit_cancel or "
-                                  "purchase")
+    kind: str = Field(
+        description="grant, consume, credit_back, expire, forfeit_cap, forfeit_cancel or purchase"
+    )
     lot: int | None
     amount: int = Field(description="Signed: + adds credits, - removes them.")
     balance_after: int
@@ -113,8 +123,10 @@ class SystemEvent(BaseModel):
 class DecisionOut(BaseModel):
     """What the engine decided, why, under which policy, and what it wrote."""
 
-    decision_id: int | None = Field(description="The call's sequence number in the store's event log "
-                                                "(`inmail log`); the same on an idempotent replay.")
+    decision_id: int | None = Field(
+        description="The call's sequence number in the store's event log "
+        "(`inmail log`); the same on an idempotent replay."
+    )
     event: str
     at: str
     account: str | None

@@ -80,19 +80,30 @@ class Accepted:
         book = RuleBook.load(rules_dir, pol, texts=self.rules)
         if book.revision != self.revision:
             book.close()
-            raise EngineError(f"the texts published as revision {self.revision} give {book.revision}",
-                              "revision_mismatch")
+            raise EngineError(
+                f"the texts published as revision {self.revision} give {book.revision}", "revision_mismatch"
+            )
         return pol, book
 
     def to_json(self) -> str:
-        return json.dumps({"revision": self.revision, "policy": self.policy, "override": self.override,
-                           "rules": dict(self.rules)})
+        return json.dumps(
+            {
+                "revision": self.revision,
+                "policy": self.policy,
+                "override": self.override,
+                "rules": dict(self.rules),
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Accepted:
         data = json.loads(text)
-        return cls(str(data["revision"]), str(data["policy"]), str(data["override"]),
-                   MappingProxyType({str(k): str(v) for k, v in data["rules"].items()}))
+        return cls(
+            str(data["revision"]),
+            str(data["policy"]),
+            str(data["override"]),
+            MappingProxyType({str(k): str(v) for k, v in data["rules"].items()}),
+        )
 
 
 def read_files(policy_path: str | Path, rules_dir: str | Path) -> tuple[Policy, RuleBook]:
@@ -134,8 +145,9 @@ class Revisions:
         old one by another that is removing old ones.
         """
         with self._locked():
-            fd, path = tempfile.mkstemp(prefix=f"{_PREFIX}{accepted.revision}-", suffix=".json",
-                                        dir=self.folder)
+            fd, path = tempfile.mkstemp(
+                prefix=f"{_PREFIX}{accepted.revision}-", suffix=".json", dir=self.folder
+            )
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as f:
                     f.write(accepted.to_json())
@@ -184,8 +196,10 @@ class Revisions:
                 continue
             accepted = Accepted.from_json(text)
             if accepted.revision != pointer.revision:
-                raise EngineError(f"snapshot {pointer.snapshot} holds revision {accepted.revision}, "
-                                  f"not {pointer.revision}", "revision_mismatch")
+                raise EngineError(
+                    f"snapshot {pointer.snapshot} holds revision {accepted.revision}, not {pointer.revision}",
+                    "revision_mismatch",
+                )
             return pointer, accepted
         raise EngineError("the published revision kept changing while it was read", "revision_busy")
 

@@ -64,28 +64,42 @@ def check(config: ServiceConfig, host: str, port: int, workers: int) -> tuple[Se
     if not 1 <= workers <= MAX_WORKERS:
         raise EngineError(f"--workers must be from 1 to {MAX_WORKERS}, got {workers}", "invalid_argument")
     if config.token is None and not is_loopback(host):
-        raise EngineError(f"`{host}` is not a loopback address: a server others can reach needs a token",
-                          "token_required", help="give --token-file FILE, or set INMAIL_TOKEN")
+        raise EngineError(
+            f"`{host}` is not a loopback address: a server others can reach needs a token",
+            "token_required",
+            help="give --token-file FILE, or set INMAIL_TOKEN",
+        )
     if config.token is not None and (not config.token.strip() or len(config.token) > 4096):
         raise EngineError("the token must be 1 to 4,096 characters and not blank", "invalid_token")
     check_guard(config)
     if workers > 1 and config.db in ("memory", ":memory:", "sqlite://"):
-        raise EngineError("several workers cannot share an in-memory store", "memory_store_one_worker",
-                          help="give --db FILE (SQLite) or --db postgresql://...")
-    config = replace(config, policy=str(resolve_policy(config.policy).resolve()),
-                     rules=str(resolve_rules(config.rules).resolve()))
+        raise EngineError(
+            "several workers cannot share an in-memory store",
+            "memory_store_one_worker",
+            help="give --db FILE (SQLite) or --db postgresql://...",
+        )
+    config = replace(
+        config,
+        policy=str(resolve_policy(config.policy).resolve()),
+        rules=str(resolve_rules(config.rules).resolve()),
+    )
     if config.decision_log not in (None, "-"):
         target = Path(config.decision_log).resolve()
         try:
             os.close(os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         except OSError as exc:
-            raise EngineError(f"cannot write the decision log `{config.decision_log}`: {exc.strerror}",
-                              "unwritable_output") from None
+            raise EngineError(
+                f"cannot write the decision log `{config.decision_log}`: {exc.strerror}", "unwritable_output"
+            ) from None
         config = replace(config, decision_log=str(target))
     accepted = accept(config, create=True)  # makes the store
     check_port(host, port)
-    print(f"inmail serve: http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}, "
-          f"store {config.db}, revision {accepted.revision})", file=sys.stderr, flush=True)
+    print(
+        f"inmail serve: http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}, "
+        f"store {config.db}, revision {accepted.revision})",
+        file=sys.stderr,
+        flush=True,
+    )
     return config, accepted
 
 
@@ -107,11 +121,19 @@ def serve(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8700, work
         config = replace(config, revisions=folder)
         Revisions(folder).publish(accepted)
         os.environ[CONFIG_ENV] = config.to_env()
-        uv = uvicorn.Config("engine.service.app:from_environment", factory=True, host=host, port=port,
-                            workers=workers, log_level="warning", access_log=False,
-                            h11_max_incomplete_event_size=PARSER_LIMIT,
-                            timeout_graceful_shutdown=30, server_header=False,
-                            loop="engine.service.run:TakeTurnsLoop" if workers > 1 else "auto")
+        uv = uvicorn.Config(
+            "engine.service.app:from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+            h11_max_incomplete_event_size=PARSER_LIMIT,
+            timeout_graceful_shutdown=30,
+            server_header=False,
+            loop="engine.service.run:TakeTurnsLoop" if workers > 1 else "auto",
+        )
         if workers == 1:
             signal.signal(signal.SIGHUP, _reload_here)
             uvicorn.Server(uv).run()
@@ -155,14 +177,22 @@ class TakeTurnsLoop(asyncio.SelectorEventLoop):
     waiting on a killed worker's own socket would be lost with it.
     """
 
-    def _accept_connection(self, protocol_factory: Any, sock: Any, sslcontext: Any = None,
-                           server: Any = None, backlog: int = 100, *rest: Any) -> None:
+    def _accept_connection(
+        self,
+        protocol_factory: Any,
+        sock: Any,
+        sslcontext: Any = None,
+        server: Any = None,
+        backlog: int = 100,
+        *rest: Any,
+    ) -> None:
         super()._accept_connection(protocol_factory, sock, sslcontext, server, 1, *rest)  # type: ignore[misc]
         # asyncio drops the reader itself when it must back off (too many open files); then it
         # also brings it back, and this pause stays out of its way
         if server is not None and self._remove_reader(sock.fileno()):  # type: ignore[attr-defined]
-            self.call_later(ACCEPT_PAUSE, self._resume, protocol_factory, sock, sslcontext, server,
-                            backlog, *rest)
+            self.call_later(
+                ACCEPT_PAUSE, self._resume, protocol_factory, sock, sslcontext, server, backlog, *rest
+            )
 
     def _resume(self, *accepting: Any) -> None:
         sock, server = accepting[1], accepting[3]
@@ -209,8 +239,11 @@ def _reload_announced(config: ServiceConfig) -> None:
     except OSError as exc:
         print(f"inmail serve: reload failed, the running policy stays: {exc}", file=sys.stderr, flush=True)
         return
-    print(f"inmail serve: reload announced to the workers, revision {accepted.revision}", file=sys.stderr,
-          flush=True)
+    print(
+        f"inmail serve: reload announced to the workers, revision {accepted.revision}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def register(svc: Service) -> Service:
@@ -219,17 +252,22 @@ def register(svc: Service) -> Service:
     return svc
 
 
-
 def check_guard(config: ServiceConfig) -> None:
     """Refuse an ``--allowed-host`` that is not a host name and a ``--cors-origin`` that is not an origin."""
     for name in config.allowed_hosts:
         if split_host(name) is None or split_host(name) != (name.lower().strip("[]"), None):
-            raise EngineError(f"--allowed-host `{name}` is not a host name or address (no port, no path)",
-                              "invalid_argument", help="e.g. --allowed-host inmail.internal")
+            raise EngineError(
+                f"--allowed-host `{name}` is not a host name or address (no port, no path)",
+                "invalid_argument",
+                help="e.g. --allowed-host inmail.internal",
+            )
     for origin in config.cors_origins:
         if check_origin(origin) is None:
-            raise EngineError(f"--cors-origin `{origin}` is not a web origin", "invalid_argument",
-                              help="scheme, host and port only, e.g. --cors-origin https://app.example:8443")
+            raise EngineError(
+                f"--cors-origin `{origin}` is not a web origin",
+                "invalid_argument",
+                help="scheme, host and port only, e.g. --cors-origin https://app.example:8443",
+            )
 
 
 def check_port(host: str, port: int) -> None:

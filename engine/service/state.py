@@ -124,8 +124,9 @@ class Service:
         # must not make an empty one in its place (the other workers would take it for a backup).
         create = self._revisions is None
         if found is None:
-            self.engine = Engine.open(db=config.db, policy=self.policy_path, rules=self.rules_dir,
-                                      create=create)
+            self.engine = Engine.open(
+                db=config.db, policy=self.policy_path, rules=self.rules_dir, create=create
+            )
         else:
             pointer, accepted = found
             policy, book = accepted.load(self.policy_path, self.rules_dir)
@@ -166,9 +167,14 @@ class Service:
                 except StoreUnavailable:
                     return
                 except EngineError as exc:
-                    log.error("worker %d stays on revision %s: the accepted revision %s does not load "
-                              "here: %s: %s", os.getpid(), self.engine.revision, accepted.revision,
-                              exc.code, exc)
+                    log.error(
+                        "worker %d stays on revision %s: the accepted revision %s does not load here: %s: %s",
+                        os.getpid(),
+                        self.engine.revision,
+                        accepted.revision,
+                        exc.code,
+                        exc,
+                    )
             self._applied = pointer.snapshot
         self._seen = stamp
 
@@ -188,16 +194,23 @@ class Service:
             try:
                 self._applied = revisions.publish(Accepted.of(book)).snapshot
             except OSError as exc:
-                raise EngineError(f"cannot hand the revision to the other workers: {exc.strerror or exc}",
-                                  "internal_error") from None
+                raise EngineError(
+                    f"cannot hand the revision to the other workers: {exc.strerror or exc}", "internal_error"
+                ) from None
 
         revision = self.engine.reload(policy, book, publish=publish)
         return previous, revision
 
     # --- calls ----------------------------------------------------------------------------------
 
-    async def call(self, event: str, arguments: dict[str, Any], at: str | None, key: str | None,
-                   run: Callable[[Engine, Any, str | None], Decision]) -> tuple[Decision, bool]:
+    async def call(
+        self,
+        event: str,
+        arguments: dict[str, Any],
+        at: str | None,
+        key: str | None,
+        run: Callable[[Engine, Any, str | None], Decision],
+    ) -> tuple[Decision, bool]:
         """Make one engine call; return its Decision and whether it is an idempotent replay.
 
         A retry under a known key without ``at`` takes the first call's instant, not the clock's:
@@ -222,19 +235,29 @@ class Service:
             except StoreUnavailable as exc:
                 if exc.code != "store_conflict" or attempt == _TRIES - 1:
                     raise
-                await asyncio.sleep(0.005 * 2 ** attempt)
+                await asyncio.sleep(0.005 * 2**attempt)
             except EngineError as exc:
-                raced = (at is None and first is None
-                         and exc.code in ("time_went_back", "idempotency_key_reused"))
+                raced = (
+                    at is None and first is None and exc.code in ("time_went_back", "idempotency_key_reused")
+                )
                 if not raced or attempt == _TRIES - 1:
                     raise
         latency = (time.perf_counter_ns() - started) // 1000
         replayed = first is not None
-        self.decisions.write({
-            "decision_id": decision.id, "time": self.clock().isoformat(), "event": event,
-            "arguments": {**arguments, "at": decision.at.isoformat()}, "key": key,
-            "outcome": decision.outcome, "reason": decision.reason, "rules": list(decision.rules),
-            "requirements": list(decision.requirements), "revision": decision.revision,
-            "latency_us": latency, "replayed": replayed})
+        self.decisions.write(
+            {
+                "decision_id": decision.id,
+                "time": self.clock().isoformat(),
+                "event": event,
+                "arguments": {**arguments, "at": decision.at.isoformat()},
+                "key": key,
+                "outcome": decision.outcome,
+                "reason": decision.reason,
+                "rules": list(decision.rules),
+                "requirements": list(decision.requirements),
+                "revision": decision.revision,
+                "latency_us": latency,
+                "replayed": replayed,
+            }
+        )
         return decision, replayed
-

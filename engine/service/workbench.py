@@ -72,8 +72,9 @@ class RunBody(DraftBody):
 
 
 class ImpactBody(DraftBody):
-    scenarios: list[str] = Field(default_factory=list,
-                                 description="Names of the folder's scenarios (`GET /wb/api/scenarios`).")
+    scenarios: list[str] = Field(
+        default_factory=list, description="Names of the folder's scenarios (`GET /wb/api/scenarios`)."
+    )
     store: bool = Field(False, description="Replay the store given at start (`--db`) instead.")
 
 
@@ -94,8 +95,13 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
             saved: list[dict[str, Any]] | None = _load(resolve_policy(None, cwd=folder.root)).plan_rows()
         except InvalidInput:
             saved = None
-        return {"ok": revision is not None, "revision": revision, "diagnostics": diagnostics(found),
-                "plans": policy.plan_rows() if policy is not None else None, "saved_plans": saved}
+        return {
+            "ok": revision is not None,
+            "revision": revision,
+            "diagnostics": diagnostics(found),
+            "plans": policy.plan_rows() if policy is not None else None,
+            "saved_plans": saved,
+        }
 
     @r.post("/save")
     async def save(body: SaveBody) -> Response:
@@ -106,15 +112,22 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
         found = folder.save(body.file, body.text, body.token)
         if found:
             return JSONResponse({"code": "invalid_draft", "diagnostics": diagnostics(found)}, status_code=422)
-        return JSONResponse({"file": body.file, "token": _token(folder, body.file),
-                             "revision": _reload(svc, folder)})
+        return JSONResponse(
+            {"file": body.file, "token": _token(folder, body.file), "revision": _reload(svc, folder)}
+        )
 
     @r.post("/undo")
     async def undo(body: FileBody) -> Response:
         if not folder.undo(body.file):
             raise EngineError(f"no save of `{body.file}` to undo", "nothing_to_undo")
-        return JSONResponse({"file": body.file, "token": _token(folder, body.file),
-                             "text": folder.read(body.file) or "", "revision": _reload(svc, folder)})
+        return JSONResponse(
+            {
+                "file": body.file,
+                "token": _token(folder, body.file),
+                "text": folder.read(body.file) or "",
+                "revision": _reload(svc, folder),
+            }
+        )
 
     @r.get("/catalog")
     async def facts() -> dict[str, Any]:
@@ -123,8 +136,16 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
         out = {}
         for event in catalog.EVENT_KINDS:
             defaults = complete_facts(event, {}, policy)
-            out[event] = [{"name": s.name, "type": s.type, "doc": s.doc, "default": defaults[s.name],
-                           "choices": resolve_choices(s, policy)} for s in catalog.CATALOG[event].values()]
+            out[event] = [
+                {
+                    "name": s.name,
+                    "type": s.type,
+                    "doc": s.doc,
+                    "default": defaults[s.name],
+                    "choices": resolve_choices(s, policy),
+                }
+                for s in catalog.CATALOG[event].values()
+            ]
         return {"events": out}
 
     @r.post("/decide")
@@ -134,13 +155,20 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
             policy = _load(policy_path)
             with RuleBook.load(rules_dir, policy, memo=False) as book:
                 answer, rule = what_if(book, policy, body.event, given_facts(body.event, body.facts, policy))
-                return {**answer, "read": book.facts_read(body.event), "file": _rule_file(rule.loc.file),
-                        "line": rule.loc.line}
+                return {
+                    **answer,
+                    "read": book.facts_read(body.event),
+                    "file": _rule_file(rule.loc.file),
+                    "line": rule.loc.line,
+                }
 
     @r.get("/scenarios")
     async def scenarios() -> dict[str, Any]:
-        return {"scenarios": [{"name": n, "text": p.read_text(encoding="utf-8")}
-                              for n, p in _scenarios(folder).items()]}
+        return {
+            "scenarios": [
+                {"name": n, "text": p.read_text(encoding="utf-8")} for n, p in _scenarios(folder).items()
+            ]
+        }
 
     @r.post("/run")
     async def run(body: RunBody) -> dict[str, Any]:
@@ -158,11 +186,17 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
             with Engine.open(policy=scenario.policy, rules=rules_dir, log=False) as eng:
                 result = Runner(scenario, eng).run()
                 live = {a: eng.balance(a).lots for a in result.history}
-            return {"ok": True, "result": result.to_dict(), "timezone": scenario.policy.timezone,
-                    "failures": [{"step_line": f.step_line, "line": f.loc.line, "text": f.describe()}
-                                 for f in result.failures],
-                    "ledger": {a: [e.to_dict() for e in entries] for a, entries in result.history.items()},
-                    "lots": {a: _lots(entries, live[a]) for a, entries in result.history.items()}}
+            return {
+                "ok": True,
+                "result": result.to_dict(),
+                "timezone": scenario.policy.timezone,
+                "failures": [
+                    {"step_line": f.step_line, "line": f.loc.line, "text": f.describe()}
+                    for f in result.failures
+                ],
+                "ledger": {a: [e.to_dict() for e in entries] for a, entries in result.history.items()},
+                "lots": {a: _lots(entries, live[a]) for a, entries in result.history.items()},
+            }
 
     @r.post("/impact")
     async def impact(body: ImpactBody) -> dict[str, Any]:
@@ -172,13 +206,21 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
         if body.store and store is None:
             raise EngineError("no store was given: start the workbench with --db URL", "no_store")
         if not body.store and (unknown or not body.scenarios):
-            raise EngineError(f"choose scenarios of the folder (unknown: {', '.join(unknown)[:200] or '-'})",
-                              "unknown_scenario")
-        source: dict[str, Any] = {"db": store} if body.store else {
-            "scenarios": [known[n] for n in body.scenarios]}
+            raise EngineError(
+                f"choose scenarios of the folder (unknown: {', '.join(unknown)[:200] or '-'})",
+                "unknown_scenario",
+            )
+        source: dict[str, Any] = (
+            {"db": store} if body.store else {"scenarios": [known[n] for n in body.scenarios]}
+        )
         with folder.draft(body.files) as (policy_path, rules_dir), folder.draft({}) as (saved, saved_rules):
-            report = compare_policies(base_policy=saved, base_rules=saved_rules, new_policy=policy_path,
-                                      new_rules=rules_dir, **source)
+            report = compare_policies(
+                base_policy=saved,
+                base_rules=saved_rules,
+                new_policy=policy_path,
+                new_rules=rules_dir,
+                **source,
+            )
         return report.to_dict()
 
     @r.get("/spec")
@@ -190,7 +232,8 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
         titles = read_requirements(features / "REQUIREMENTS.md") if features.is_dir() else {}
         scenarios = read_features(features) if features.is_dir() else []
         out: dict[str, dict[str, Any]] = {
-            rid: {"title": req.title, "scenarios": [], "rules": []} for rid, req in titles.items()}
+            rid: {"title": req.title, "scenarios": [], "rules": []} for rid, req in titles.items()
+        }
 
         def entry(rid: str) -> dict[str, Any]:
             return out.setdefault(rid, {"title": "", "scenarios": [], "rules": []})
@@ -201,8 +244,9 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
         for event in catalog.EVENT_KINDS:
             for rule in book.rules(event):
                 for rid in rule.requirements:
-                    entry(rid)["rules"].append({"rule": rule.id, "event": event,
-                                                "description": rule.description})
+                    entry(rid)["rules"].append(
+                        {"rule": rule.id, "event": event, "description": rule.description}
+                    )
         return {"features": features.is_dir(), "requirements": dict(sorted(out.items()))}
 
     app.include_router(r)
@@ -254,8 +298,11 @@ def _scenarios(folder: Folder) -> Mapping[str, Path]:
 def _lots(entries: Sequence[LedgerEntry], live: Sequence[Lot]) -> list[dict[str, Any]]:
     """Each lot's life for the chart: from its grant to its expiry (a live lot: when it will expire;
     a used-up one: its last use), with how it ended."""
-    made = {e.lot: e for e in entries if e.lot is not None and e.kind in ("grant", "purchase", "credit_back")
-            and e.amount > 0}
+    made = {
+        e.lot: e
+        for e in entries
+        if e.lot is not None and e.kind in ("grant", "purchase", "credit_back") and e.amount > 0
+    }
     last = {e.lot: e for e in entries if e.lot is not None}
     ends = {lot.id: lot for lot in live}
     out = []
@@ -265,6 +312,14 @@ def _lots(entries: Sequence[LedgerEntry], live: Sequence[Lot]) -> list[dict[str,
             end, how = ends[lot_id].expires_at.isoformat(), "live"
         else:
             end, how = final.at.isoformat(), final.kind
-        out.append({"lot": lot_id, "kind": first.kind, "amount": first.amount, "from": first.at.isoformat(),
-                    "to": end, "end": how})
+        out.append(
+            {
+                "lot": lot_id,
+                "kind": first.kind,
+                "amount": first.amount,
+                "from": first.at.isoformat(),
+                "to": end,
+                "end": how,
+            }
+        )
     return out

@@ -63,14 +63,10 @@ class Diagnostics:
 
     items: list[Diagnostic] = field(default_factory=list)
 
-    def error(
-        self, code: str, message: str, loc: Location | None = None, help: str | None = None
-    ) -> None:
+    def error(self, code: str, message: str, loc: Location | None = None, help: str | None = None) -> None:
         self.items.append(Diagnostic(code, message, loc, help, "error"))
 
-    def warning(
-        self, code: str, message: str, loc: Location | None = None, help: str | None = None
-    ) -> None:
+    def warning(self, code: str, message: str, loc: Location | None = None, help: str | None = None) -> None:
         self.items.append(Diagnostic(code, message, loc, help, "warning"))
 
     def extend(self, other: Iterable[Diagnostic]) -> None:
@@ -94,9 +90,11 @@ class Diagnostics:
 #: Characters that would not show as themselves: controls (a newline, an escape), invisible
 #: format characters (zero-width spaces, direction overrides, a byte-order mark), line and
 #: paragraph separators and lone surrogates. The zero-width joiner inside emoji is let through.
-_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e"
-                     "\u200b\u200c\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
-                     "\ufeff\ufff9-\ufffb\ud800-\udfff]")
+_HIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e"
+    "\u200b\u200c\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -112,7 +110,7 @@ MAX_MESSAGE = 400
 def printable(text: str) -> str:
     """``text`` on one line (hidden characters as escapes) and at most :data:`MAX_MESSAGE` long."""
     if len(text) > MAX_MESSAGE:
-        text = f"{text[:MAX_MESSAGE - 80]} ...({len(text) - MAX_MESSAGE + 60:,} characters)... {text[-20:]}"
+        text = f"{text[: MAX_MESSAGE - 80]} ...({len(text) - MAX_MESSAGE + 60:,} characters)... {text[-20:]}"
     if _HIDDEN.search(text) is None:
         return text
     return _HIDDEN.sub(lambda m: _ESCAPES.get(m.group(), f"\\u{ord(m.group()):04x}"), text)

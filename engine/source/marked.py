@@ -52,9 +52,7 @@ for _tag, _pattern, _first in (
     ("merge", r"^<<$", "<"),  # recognised so that it can be refused with its own diagnostic
 ):
     _Loader.add_implicit_resolver(_STD + _tag, re.compile(_pattern), list(_first))
-_ALLOWED_TAGS = {
-    _STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
-}
+_ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,7 @@ YNode = YScalar | YSeq | YMap
 
 def _short_tag(tag: str) -> str:
     """``tag:yaml.org,2002:python/object`` as the author wrote it: ``!!python/object``."""
-    return "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag
+    return "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
 
 
 def _loc(file: str, node: yaml.Node) -> Location:
@@ -130,8 +128,7 @@ class _Converter:
                 self.too_big = True
                 self.diags.error(
                     "document_too_large",
-                    f"the document expands to more than {MAX_NODES} values "
-                    "(aliases expanding too much?)",
+                    f"the document expands to more than {MAX_NODES} values (aliases expanding too much?)",
                     _loc(self.file, node),
                 )
             return None
@@ -164,7 +161,9 @@ class _Converter:
             key_loc = _loc(self.file, key_node)
             if key_node.tag == _STD + "merge":
                 self.diags.error(
-                    "forbidden_tag", "merge keys (`<<`) are not allowed", key_loc,
+                    "forbidden_tag",
+                    "merge keys (`<<`) are not allowed",
+                    key_loc,
                     help="write the values out in full; merged mappings hide where a value comes from",
                 )
                 continue
@@ -231,7 +230,9 @@ def parse_text(text: str, file: str, diags: Diagnostics) -> YNode | None:
         loc = Location(file, before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
         char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
         diags.error(
-            "yaml_syntax", f"the character {char} is not allowed in YAML", loc,
+            "yaml_syntax",
+            f"the character {char} is not allowed in YAML",
+            loc,
             help="remove it (control characters often come from copying text out of another program)",
         )
         return None
@@ -241,9 +242,7 @@ def parse_text(text: str, file: str, diags: Diagnostics) -> YNode | None:
     except RecursionError:
         diags.error("document_too_large", "the document nests too deeply", Location(file))
         return None
-    if node is None or (
-        isinstance(node, yaml.ScalarNode) and node.tag == _STD + "null" and node.value == ""
-    ):
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _STD + "null" and node.value == ""):
         # Only comments, or a bare `---`: the same mistake for a person either way.
         diags.error("empty_file", "the file is empty", Location(file, 1, 1))
         return None
@@ -267,8 +266,12 @@ def read_text(path: str | Path, diags: Diagnostics, display: str | None = None) 
         diags.error("file_not_found", f"`{name}` is a folder, not a file", Location(name))
         return None
     if kind == "other":  # a pipe or a device: reading could block or never end
-        diags.error("unreadable_file", f"`{name}` is not a regular file", Location(name),
-                    help="give the path of a YAML file")
+        diags.error(
+            "unreadable_file",
+            f"`{name}` is not a regular file",
+            Location(name),
+            help="give the path of a YAML file",
+        )
         return None
     try:
         # Read at most one byte past the limit: the size on disk says nothing for a pipe or
@@ -285,12 +288,15 @@ def read_text(path: str | Path, diags: Diagnostics, display: str | None = None) 
     except IsADirectoryError:
         diags.error("file_not_found", f"`{name}` is a folder, not a file", Location(name))
     except UnicodeDecodeError as exc:
-        before = data[:exc.start]
+        before = data[: exc.start]
         line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-        diags.error("not_utf8", f"the byte 0x{data[exc.start]:02x} is not UTF-8 text",
-                    Location(name, line, column),
-                    help="save the file as UTF-8 (editors call it `UTF-8` or `Unicode`)")
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        diags.error(
+            "not_utf8",
+            f"the byte 0x{data[exc.start]:02x} is not UTF-8 text",
+            Location(name, line, column),
+            help="save the file as UTF-8 (editors call it `UTF-8` or `Unicode`)",
+        )
     except OSError as exc:
         diags.error("unreadable_file", f"cannot read `{name}`: {exc.strerror or exc}", Location(name))
     return None

@@ -53,8 +53,9 @@ class Reader:
                 close = closest(key, pool)
                 if close is not None:
                     meant.add(close)
-                self.d.error("unknown_key", f"unknown key `{key}` in {where}", node.key_loc(key),
-                             help=hint(key, pool))
+                self.d.error(
+                    "unknown_key", f"unknown key `{key}` in {where}", node.key_loc(key), help=hint(key, pool)
+                )
         return meant
 
     def require(self, node: YMap, keys: Iterable[str], where: str, allowed: Iterable[str] = ()) -> bool:
@@ -74,8 +75,12 @@ class Reader:
         """A name: a non-empty string (a bare number like `42` is accepted as its text)."""
         if isinstance(node, YScalar) and isinstance(node.value, str) and node.value.strip():
             if control_characters(node.value):
-                self.d.error("invalid_name", f"{what} {node.value!r} holds control characters", node.loc,
-                             help="names are shown as written: use letters, digits, `-`, `_` or spaces")
+                self.d.error(
+                    "invalid_name",
+                    f"{what} {node.value!r} holds control characters",
+                    node.loc,
+                    help="names are shown as written: use letters, digits, `-`, `_` or spaces",
+                )
                 return None
             return node.value
         if isinstance(node, YScalar) and isinstance(node.value, int) and not isinstance(node.value, bool):
@@ -121,11 +126,16 @@ class Reader:
         if isinstance(v, str) and v in pool:
             return v
         if isinstance(node, YScalar) and node.raw:
-            self.d.error("invalid_choice", f"{what} cannot be `{node.raw}`", node.loc,
-                         help=hint(node.raw, pool))
+            self.d.error(
+                "invalid_choice", f"{what} cannot be `{node.raw}`", node.loc, help=hint(node.raw, pool)
+            )
         else:
-            self.d.error("invalid_choice", f"{what} must be a name, found {type_name(node)}", node.loc,
-                         help=expected_one_of(pool))
+            self.d.error(
+                "invalid_choice",
+                f"{what} must be a name, found {type_name(node)}",
+                node.loc,
+                help=expected_one_of(pool),
+            )
         return None
 
     def choice_list(self, node: YNode, what: str, choices: Iterable[str]) -> tuple[str, ...] | None:

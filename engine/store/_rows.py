@@ -63,4 +63,4 @@ class Rows:
         while len(self) > n:
             if not self.tail:
                 self.tail = list(self.chunks.pop())
-            del self.tail[max(0, n - len(self.chunks) * CHUNK):]
+            del self.tail[max(0, n - len(self.chunks) * CHUNK) :]

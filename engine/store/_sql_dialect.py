@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from engine.store._sql_exec import pg_gone
 
 
-def dialect_corner(engine: sa.Engine,
-                   create: Callable[[], bool]) -> tuple[Callable[[sa.Connection], None], str]:
+def dialect_corner(
+    engine: sa.Engine, create: Callable[[], bool]
+) -> tuple[Callable[[sa.Connection], None], str]:
     """Every dialect-specific line of the store: (schema-creation lock, account row lock clause).
 
     ``create()`` says whether the store may still be created (only while it is being opened).
@@ -40,8 +41,10 @@ def dialect_corner(engine: sa.Engine,
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA busy_timeout = 120000")
             # Switching to WAL rewrites the file header: not on another program's database.
-            cur.execute("SELECT count(*), count(CASE WHEN name IN ('meta', 'accounts') THEN 1 END) "
-                        "FROM sqlite_master WHERE type = 'table'")
+            cur.execute(
+                "SELECT count(*), count(CASE WHEN name IN ('meta', 'accounts') THEN 1 END) "
+                "FROM sqlite_master WHERE type = 'table'"
+            )
             tables, ours = cur.fetchone()
             if ours == 2 or (create() and not tables):
                 cur.execute("PRAGMA journal_mode = WAL")

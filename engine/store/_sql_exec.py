@@ -191,8 +191,9 @@ def store_errors() -> Iterator[None]:
             raise
         orig = getattr(exc, "orig", exc)
         first_line = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]
-        raise StoreUnavailable(f"the database refused the call ({first_line}); nothing was written, "
-                               f"try again", code) from exc
+        raise StoreUnavailable(
+            f"the database refused the call ({first_line}); nothing was written, try again", code
+        ) from exc
 
 
 def store_error_code(exc: BaseException) -> str | None:
@@ -203,9 +204,12 @@ def store_error_code(exc: BaseException) -> str | None:
         return None
     orig = getattr(exc, "orig", exc)
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    conflict = (isinstance(exc, sa.exc.IntegrityError | sqlite3.IntegrityError)
-                or sqlstate in _PG_RETRY or (sqlstate or "").startswith("23")  # 23: a constraint
-                or "database is locked" in str(orig))
+    conflict = (
+        isinstance(exc, sa.exc.IntegrityError | sqlite3.IntegrityError)
+        or sqlstate in _PG_RETRY
+        or (sqlstate or "").startswith("23")  # 23: a constraint
+        or "database is locked" in str(orig)
+    )
     return "store_conflict" if conflict else "store_unavailable"
 
 
@@ -237,4 +241,3 @@ def pg_gone(pg: Any) -> bool:
         return bool(select.select([fd], [], [], 0)[0])
     except (OSError, ValueError, AttributeError):  # no socket left
         return True
-

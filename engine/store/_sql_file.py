@@ -52,8 +52,11 @@ from engine.errors import EngineError, StoreUnavailable
 _NO_CKPT_ON_CLOSE = 1006
 
 #: How the store reports a file it cannot use, by what the path holds.
-_WHY = {"gone": "is gone (deleted or moved away)", "empty": "was emptied (truncated to 0 bytes)",
-        "hidden": "cannot be looked up"}
+_WHY = {
+    "gone": "is gone (deleted or moved away)",
+    "empty": "was emptied (truncated to 0 bytes)",
+    "hidden": "cannot be looked up",
+}
 
 
 class StoreFile:
@@ -68,8 +71,9 @@ class StoreFile:
     the store's connections.
     """
 
-    def __init__(self, path: str, creating: bool, adopt: Callable[[], None],
-                 let_go: Callable[[], None]) -> None:
+    def __init__(
+        self, path: str, creating: bool, adopt: Callable[[], None], let_go: Callable[[], None]
+    ) -> None:
         self.path = path
         self.generation = 0
         self.creating = creating
@@ -109,9 +113,12 @@ class StoreFile:
             return
         with suppress(StoreUnavailable):
             self.check()  # let the store notice, and let go of its connections
-        raise StoreUnavailable(f"the store file `{os.path.basename(self.path)}` was removed or replaced "
-                               "while the call was written, so the store may not hold it; try again "
-                               "under the same idempotency key", "store_unavailable")
+        raise StoreUnavailable(
+            f"the store file `{os.path.basename(self.path)}` was removed or replaced "
+            "while the call was written, so the store may not hold it; try again "
+            "under the same idempotency key",
+            "store_unavailable",
+        )
 
     def intact(self) -> bool:
         """Whether the path holds the file the store opened, in use (a lock-free look, one stat)."""
@@ -162,9 +169,12 @@ class StoreFile:
             return self.generation
 
     def _unavailable(self, why: str) -> StoreUnavailable:
-        return StoreUnavailable(f"the store file `{os.path.basename(self.path)}` {why}; nothing was "
-                                "written. Calls resume once a valid inmail store is at that path again "
-                                "(a backup put back)", "store_unavailable")
+        return StoreUnavailable(
+            f"the store file `{os.path.basename(self.path)}` {why}; nothing was "
+            "written. Calls resume once a valid inmail store is at that path again "
+            "(a backup put back)",
+            "store_unavailable",
+        )
 
 
 def watch(engine: sa.Engine, file: StoreFile) -> None:
@@ -217,8 +227,9 @@ def no_checkpoint_on_close(conn: sqlite3.Connection, path: str) -> bool:
     if not named or os.path.realpath(os.fsdecode(named)) != os.path.realpath(path):
         return False
     done = ctypes.c_int(0)
-    rc = lib.sqlite3_db_config(ctypes.c_void_p(handle), ctypes.c_int(_NO_CKPT_ON_CLOSE), ctypes.c_int(1),
-                               ctypes.byref(done))
+    rc = lib.sqlite3_db_config(
+        ctypes.c_void_p(handle), ctypes.c_int(_NO_CKPT_ON_CLOSE), ctypes.c_int(1), ctypes.byref(done)
+    )
     return rc == 0 and done.value == 1
 
 

@@ -63,12 +63,15 @@ class SqlReads:
 
     def lots_and_entries(self, account: str, at: dt.datetime) -> tuple[list[LotRec], list[LedgerEntry]]:
         t = utc_text(at)
-        lq = sa.select(lots_t).where(lots_t.c.account == account, lots_t.c.granted_at <= t,
-                                     lots_t.c.expires_at > t)
+        lq = sa.select(lots_t).where(
+            lots_t.c.account == account, lots_t.c.granted_at <= t, lots_t.c.expires_at > t
+        )
         eq = sa.select(entries_t).where(entries_t.c.account == account, entries_t.c.at <= t)
         with self._read() as c:
-            return ([lot_from_row(r) for r in c.execute(lq).mappings()],
-                    [entry_from_row(r) for r in c.execute(eq.order_by(entries_t.c.seq)).mappings()])
+            return (
+                [lot_from_row(r) for r in c.execute(lq).mappings()],
+                [entry_from_row(r) for r in c.execute(eq.order_by(entries_t.c.seq)).mappings()],
+            )
 
     def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
         c = calls_t.c
@@ -79,8 +82,10 @@ class SqlReads:
             q = q.where(c.at >= utc_text(since))
         with self._read() as conn:
             rows = conn.execute(q).mappings().all()
-        return [LoggedCall(**{**row, "at": from_utc_text(row["at"]), "args": json.loads(row["args"])})
-                for row in rows]
+        return [
+            LoggedCall(**{**row, "at": from_utc_text(row["at"]), "args": json.loads(row["args"])})
+            for row in rows
+        ]
 
     def revision(self, revision: str) -> dict[str, Any] | None:
         with self._read() as conn:
@@ -101,4 +106,3 @@ class SqlReads:
         with self._read() as c:
             rows = c.execute(q.order_by(m.reminded_at, m.sender, m.seq)).all()
         return [(from_utc_text(r[0]), r[1], r[2], r[3]) for r in rows]
-

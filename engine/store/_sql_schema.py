@@ -33,10 +33,15 @@ _T = sa.String(40)  # an instant
 _NAME = sa.String(200)
 metadata = sa.MetaData()
 
-meta_t = sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True),
-                  sa.Column("value", sa.Text, nullable=False))
+meta_t = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
 accounts_t = sa.Table(
-    "accounts", metadata,
+    "accounts",
+    metadata,
     sa.Column("name", _NAME, primary_key=True),
     sa.Column("plan", sa.String(64), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),  # subscribed (false after a cancel)
@@ -54,7 +59,8 @@ accounts_t = sa.Table(
     sa.Column("next_msg", sa.Integer, nullable=False),
 )
 lots_t = sa.Table(
-    "lots", metadata,
+    "lots",
+    metadata,
     sa.Column("account", _NAME, primary_key=True),
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("source", sa.String(16), nullable=False),
@@ -66,7 +72,8 @@ lots_t = sa.Table(
     sqlite_with_rowid=False,
 )
 entries_t = sa.Table(
-    "entries", metadata,
+    "entries",
+    metadata,
     sa.Column("account", _NAME, primary_key=True),
     sa.Column("seq", sa.Integer, primary_key=True),
     sa.Column("at", _T, nullable=False),
@@ -82,7 +89,8 @@ entries_t = sa.Table(
     sqlite_with_rowid=False,
 )
 messages_t = sa.Table(
-    "messages", metadata,
+    "messages",
+    metadata,
     sa.Column("id", _NAME, primary_key=True),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("sender", _NAME, nullable=False),
@@ -100,18 +108,24 @@ messages_t = sa.Table(
     sa.Column("reminded_at", _T),
     sa.Index("messages_pair", "sender", "recipient", "awaiting"),
     sa.Index("messages_reminders", "sender", "reminder_done"),
-    sa.Index("messages_reminded", "reminded_at", sqlite_where=sa.text("reminded_at IS NOT NULL"),
-             postgresql_where=sa.text("reminded_at IS NOT NULL")),
+    sa.Index(
+        "messages_reminded",
+        "reminded_at",
+        sqlite_where=sa.text("reminded_at IS NOT NULL"),
+        postgresql_where=sa.text("reminded_at IS NOT NULL"),
+    ),
     sqlite_with_rowid=False,
 )
 connections_t = sa.Table(
-    "connections", metadata,
+    "connections",
+    metadata,
     sa.Column("a", _NAME, primary_key=True),
     sa.Column("b", _NAME, primary_key=True),
     sa.Column("at", _T, nullable=False),
 )
 calls_t = sa.Table(
-    "calls", metadata,
+    "calls",
+    metadata,
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("at", _T, nullable=False),
     sa.Column("account", _NAME, nullable=False, index=True),
@@ -125,19 +139,18 @@ calls_t = sa.Table(
     sa.Column("revision", sa.String(64), nullable=False),
 )
 revisions_t = sa.Table(
-    "revisions", metadata,
+    "revisions",
+    metadata,
     sa.Column("revision", sa.String(64), primary_key=True),
     sa.Column("texts", sa.Text, nullable=False),  # {"policy", "override", "rules": {file: text}} as JSON
 )
 idempotency_t = sa.Table(
-    "idempotency", metadata,
+    "idempotency",
+    metadata,
     sa.Column("key", sa.String(400), primary_key=True),
     sa.Column("account", _NAME, nullable=False),
     sa.Column("decision", sa.Text, nullable=False),  # Decision.to_dict() as JSON
 )
-
-
-
 
 
 def utc_text(value: dt.datetime) -> str:
@@ -167,11 +180,26 @@ def sets(cols: tuple[str, ...]) -> str:
 
 # The statements of a transaction, as plain portable SQL: built once, they cost the
 # driver call and little else (Core expression objects would be rebuilt per call).
-ACCOUNT_COLS = ("plan", "active", "payment", "since", "billing_anchor", "clock", "start_pending", "renew_k",
-                 "next_renewal", "next_due", "balance", "next_lot", "next_seq", "next_msg")
+ACCOUNT_COLS = (
+    "plan",
+    "active",
+    "payment",
+    "since",
+    "billing_anchor",
+    "clock",
+    "start_pending",
+    "renew_k",
+    "next_renewal",
+    "next_due",
+    "balance",
+    "next_lot",
+    "next_seq",
+    "next_msg",
+)
 SELECT_ACCOUNT = f"SELECT {', '.join(ACCOUNT_COLS)} FROM accounts WHERE name = :name"
-INSERT_ACCOUNT = one_line(f"INSERT INTO accounts (name, {', '.join(ACCOUNT_COLS)}) "
-                       f"VALUES (:name, {params(ACCOUNT_COLS)})")
+INSERT_ACCOUNT = one_line(
+    f"INSERT INTO accounts (name, {', '.join(ACCOUNT_COLS)}) VALUES (:name, {params(ACCOUNT_COLS)})"
+)
 LIVE_LOTS = one_line("""SELECT id, source, amount, remaining, granted_at, expires_at FROM lots
                      WHERE account = :account AND expires_at > :t ORDER BY id""")
 USABLE_LOTS = one_line("""SELECT id, source, amount, remaining, granted_at, expires_at FROM lots
@@ -185,21 +213,36 @@ INSERT_ENTRY = one_line("""INSERT INTO entries (account, seq, at, kind, lot, amo
                                                  rule, requirements, message, note)
                         VALUES (:account, :seq, :at, :kind, :lot, :amount, :balance_after, :event, :rule,
                                 :requirements, :message, :note)""")
-MESSAGE_COLS = ("lot", "awaiting", "responded_at", "response_type", "status", "credited", "reminder_at",
-                 "reminder_done", "reminded_at")
-SELECT_MESSAGE = one_line(f"SELECT id, seq, sender, recipient, kind, sent_at, {', '.join(MESSAGE_COLS)} "
-                       "FROM messages WHERE id = :id")
+MESSAGE_COLS = (
+    "lot",
+    "awaiting",
+    "responded_at",
+    "response_type",
+    "status",
+    "credited",
+    "reminder_at",
+    "reminder_done",
+    "reminded_at",
+)
+SELECT_MESSAGE = one_line(
+    f"SELECT id, seq, sender, recipient, kind, sent_at, {', '.join(MESSAGE_COLS)} "
+    "FROM messages WHERE id = :id"
+)
 MESSAGE_EXISTS = one_line("SELECT 1 FROM messages WHERE id = :id")
-INSERT_MESSAGE = one_line(f"INSERT INTO messages (id, seq, sender, recipient, kind, sent_at, "
-                       f"{', '.join(MESSAGE_COLS)}) VALUES (:id, :seq, :sender, :recipient, :kind, "
-                       f":sent_at, {params(MESSAGE_COLS)})")
+INSERT_MESSAGE = one_line(
+    f"INSERT INTO messages (id, seq, sender, recipient, kind, sent_at, "
+    f"{', '.join(MESSAGE_COLS)}) VALUES (:id, :seq, :sender, :recipient, :kind, "
+    f":sent_at, {params(MESSAGE_COLS)})"
+)
 AWAITING = one_line("""SELECT 1 FROM messages
                     WHERE sender = :sender AND recipient = :recipient AND awaiting = :yes""")
 CONNECTED = one_line("SELECT 1 FROM connections WHERE a = :a AND b = :b")
 INSERT_CONNECTION = one_line("INSERT INTO connections (a, b, at) VALUES (:a, :b, :at)")
-INSERT_CALL = one_line("INSERT INTO calls (at, account, method, args, key, outcome, reason, rule, message, "
-                       "revision) VALUES (:at, :account, :method, :args, :key, :outcome, :reason, :rule, "
-                       ":message, :revision) RETURNING seq")
+INSERT_CALL = one_line(
+    "INSERT INTO calls (at, account, method, args, key, outcome, reason, rule, message, "
+    "revision) VALUES (:at, :account, :method, :args, :key, :outcome, :reason, :rule, "
+    ":message, :revision) RETURNING seq"
+)
 HAS_REVISION = "SELECT 1 FROM revisions WHERE revision = :revision"
 INSERT_REVISION = "INSERT INTO revisions (revision, texts) VALUES (:revision, :texts)"
 SELECT_KEY = one_line("SELECT decision FROM idempotency WHERE key = :key")
@@ -216,38 +259,85 @@ def opt_text(value: dt.datetime | None) -> str | None:
 
 def account_row(acct: AccountState) -> dict[str, Any]:
     return {
-        "name": acct.name, "plan": acct.plan, "active": acct.active, "payment": acct.payment,
-        "since": utc_text(acct.since), "billing_anchor": utc_text(acct.anchor), "clock": utc_text(acct.clock),
+        "name": acct.name,
+        "plan": acct.plan,
+        "active": acct.active,
+        "payment": acct.payment,
+        "since": utc_text(acct.since),
+        "billing_anchor": utc_text(acct.anchor),
+        "clock": utc_text(acct.clock),
         "start_pending": acct.start_pending,
-        "renew_k": acct.renew_k, "next_renewal": opt_text(acct.next_renewal),
-        "next_due": opt_text(acct.next_due), "balance": acct.balance, "next_lot": acct.next_lot,
-        "next_seq": acct.next_seq, "next_msg": acct.next_msg,
+        "renew_k": acct.renew_k,
+        "next_renewal": opt_text(acct.next_renewal),
+        "next_due": opt_text(acct.next_due),
+        "balance": acct.balance,
+        "next_lot": acct.next_lot,
+        "next_seq": acct.next_seq,
+        "next_msg": acct.next_msg,
     }
 
 
 def lot_from_row(r: Any) -> LotRec:
-    return LotRec(r["id"], r["source"], r["amount"], r["remaining"], from_utc_text(r["granted_at"]),
-                  from_utc_text(r["expires_at"]))
+    return LotRec(
+        r["id"],
+        r["source"],
+        r["amount"],
+        r["remaining"],
+        from_utc_text(r["granted_at"]),
+        from_utc_text(r["expires_at"]),
+    )
 
 
 def entry_from_row(r: Any) -> LedgerEntry:
     reqs = tuple(x for x in r["requirements"].split(",") if x)
-    return LedgerEntry(r["seq"], r["account"], from_utc_text(r["at"]), r["kind"], r["lot"], r["amount"],
-                       r["balance_after"], r["event"], r["rule"], reqs, r["message"], r["note"])
+    return LedgerEntry(
+        r["seq"],
+        r["account"],
+        from_utc_text(r["at"]),
+        r["kind"],
+        r["lot"],
+        r["amount"],
+        r["balance_after"],
+        r["event"],
+        r["rule"],
+        reqs,
+        r["message"],
+        r["note"],
+    )
 
 
 def message_columns(msg: MsgRec) -> dict[str, Any]:
     return {
-        "lot": msg.lot, "awaiting": msg.awaiting, "responded_at": opt_text(msg.responded_at),
-        "response_type": msg.response_type, "status": msg.status, "credited": msg.credited,
-        "reminder_at": opt_text(msg.reminder_at), "reminder_done": msg.reminder_done,
+        "lot": msg.lot,
+        "awaiting": msg.awaiting,
+        "responded_at": opt_text(msg.responded_at),
+        "response_type": msg.response_type,
+        "status": msg.status,
+        "credited": msg.credited,
+        "reminder_at": opt_text(msg.reminder_at),
+        "reminder_done": msg.reminder_done,
         "reminded_at": opt_text(msg.reminded_at),
     }
 
 
 def message_from_row(r: Any) -> MsgRec:
-    (id_, seq, sender, recipient, kind, sent_at, lot, awaiting, responded_at, response_type, status, credited,
-     reminder_at, reminder_done, reminded_at) = r
+    (
+        id_,
+        seq,
+        sender,
+        recipient,
+        kind,
+        sent_at,
+        lot,
+        awaiting,
+        responded_at,
+        response_type,
+        status,
+        credited,
+        reminder_at,
+        reminder_done,
+        reminded_at,
+    ) = r
     msg = MsgRec(id_, seq, sender, recipient, kind, from_utc_text(sent_at))
     msg.lot, msg.awaiting, msg.credited = lot, bool(awaiting), bool(credited)
     msg.responded_at, msg.response_type, msg.status = opt_instant(responded_at), response_type, status

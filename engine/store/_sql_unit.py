@@ -87,8 +87,10 @@ class SqlUnit:
 
     def log(self, record: tuple[Any, ...]) -> int:  # the database numbers the log
         fields = dict(zip(LOG_RECORD, record, strict=True))
-        rows = self._c.all(INSERT_CALL, {**fields, "at": utc_text(fields["at"]),
-                                         "args": json.dumps(fields["args"], default=_iso)})
+        rows = self._c.all(
+            INSERT_CALL,
+            {**fields, "at": utc_text(fields["at"]), "args": json.dumps(fields["args"], default=_iso)},
+        )
         return int(rows[0][0])
 
     def remember(self, key: str, account: str, request: str, decision: Decision) -> None:
@@ -99,8 +101,22 @@ class SqlUnit:
         row = self._c.one(self._select_account, {"name": name})
         if row is None:
             return None
-        (plan, active, payment, since, anchor, clock, start_pending, renew_k, next_renewal, next_due, balance,
-         next_lot, next_seq, next_msg) = row
+        (
+            plan,
+            active,
+            payment,
+            since,
+            anchor,
+            clock,
+            start_pending,
+            renew_k,
+            next_renewal,
+            next_due,
+            balance,
+            next_lot,
+            next_seq,
+            next_msg,
+        ) = row
         acct = AccountState(name, plan, payment, from_utc_text(since), from_utc_text(anchor))
         acct.active = bool(active)
         acct.clock = from_utc_text(clock)
@@ -109,11 +125,15 @@ class SqlUnit:
         acct.next_renewal = opt_instant(next_renewal)
         acct.next_due = opt_instant(next_due)
         acct.balance, acct.next_lot, acct.next_seq, acct.next_msg = balance, next_lot, next_seq, next_msg
-        lots, reminders = self._c.gather([
-            (LIVE_LOTS if spent else USABLE_LOTS, {"account": name, "t": clock}),
-            (PENDING_REMINDERS, {"sender": name, "no": False})])
-        acct.lots = [LotRec(i, src, n, left, from_utc_text(g), from_utc_text(e))
-                     for i, src, n, left, g, e in lots]
+        lots, reminders = self._c.gather(
+            [
+                (LIVE_LOTS if spent else USABLE_LOTS, {"account": name, "t": clock}),
+                (PENDING_REMINDERS, {"sender": name, "no": False}),
+            ]
+        )
+        acct.lots = [
+            LotRec(i, src, n, left, from_utc_text(g), from_utc_text(e)) for i, src, n, left, g, e in lots
+        ]
         acct.reminders = reminder_heap((from_utc_text(t), seq, i) for t, seq, i in reminders)
         self._next_lot[name] = acct.next_lot
         self._rows[name] = dict(zip(ACCOUNT_COLS, row, strict=True))
@@ -133,22 +153,49 @@ class SqlUnit:
         if changed:  # only what changed: an unchanged next_due costs no index write
             c.run(*_update("accounts", "name", changed, acct.name))
         first_new = self._next_lot.get(acct.name, 1)
-        new = [{"account": acct.name, "id": lot.id, "source": lot.source, "amount": lot.amount,
-                "remaining": lot.remaining, "granted_at": utc_text(lot.granted_at),
-                "expires_at": utc_text(lot.expires_at)}
-               for lot in acct.dirty.values() if lot.id >= first_new]
+        new = [
+            {
+                "account": acct.name,
+                "id": lot.id,
+                "source": lot.source,
+                "amount": lot.amount,
+                "remaining": lot.remaining,
+                "granted_at": utc_text(lot.granted_at),
+                "expires_at": utc_text(lot.expires_at),
+            }
+            for lot in acct.dirty.values()
+            if lot.id >= first_new
+        ]
         if new:
             c.many(INSERT_LOT, new)
-        spent = [{"account": acct.name, "id": lot.id, "remaining": lot.remaining}
-                 for lot in acct.dirty.values() if lot.id < first_new]
+        spent = [
+            {"account": acct.name, "id": lot.id, "remaining": lot.remaining}
+            for lot in acct.dirty.values()
+            if lot.id < first_new
+        ]
         if spent:
             c.many(UPDATE_LOT, spent)
         if acct.entries:
-            c.many(INSERT_ENTRY, [
-                {"account": e.account, "seq": e.seq, "at": utc_text(e.at), "kind": e.kind, "lot": e.lot,
-                 "amount": e.amount, "balance_after": e.balance_after, "event": e.event, "rule": e.rule,
-                 "requirements": ",".join(e.requirements), "message": e.message, "note": e.note}
-                for e in acct.entries])
+            c.many(
+                INSERT_ENTRY,
+                [
+                    {
+                        "account": e.account,
+                        "seq": e.seq,
+                        "at": utc_text(e.at),
+                        "kind": e.kind,
+                        "lot": e.lot,
+                        "amount": e.amount,
+                        "balance_after": e.balance_after,
+                        "event": e.event,
+                        "rule": e.rule,
+                        "requirements": ",".join(e.requirements),
+                        "message": e.message,
+                        "note": e.note,
+                    }
+                    for e in acct.entries
+                ],
+            )
         self._next_lot[acct.name] = acct.next_lot
         acct.dirty.clear()
         acct.prior = {}
@@ -173,9 +220,18 @@ class SqlUnit:
     def add_message(self, msg: MsgRec) -> None:
         self._messages[msg.id] = msg
         cols = self._written[msg.id] = message_columns(msg)
-        self._c.run(INSERT_MESSAGE, {"id": msg.id, "seq": msg.seq, "sender": msg.sender,
-                                      "recipient": msg.recipient, "kind": msg.kind,
-                                      "sent_at": utc_text(msg.sent_at), **cols})
+        self._c.run(
+            INSERT_MESSAGE,
+            {
+                "id": msg.id,
+                "seq": msg.seq,
+                "sender": msg.sender,
+                "recipient": msg.recipient,
+                "kind": msg.kind,
+                "sent_at": utc_text(msg.sent_at),
+                **cols,
+            },
+        )
 
     def update_message(self, msg: MsgRec) -> None:
         """Write only the columns that changed: an untouched indexed column costs no index write."""
@@ -189,7 +245,8 @@ class SqlUnit:
     def send_facts(self, sender: str, recipient: str, new_id: str | None) -> tuple[bool, bool, bool]:
         queries: list[tuple[str, dict[str, Any]]] = [
             (CONNECTED, {"a": sender, "b": recipient}),
-            (AWAITING, {"sender": sender, "recipient": recipient, "yes": True})]
+            (AWAITING, {"sender": sender, "recipient": recipient, "yes": True}),
+        ]
         if new_id is not None:
             queries.append((MESSAGE_EXISTS, {"id": new_id}))
         found = self._c.gather(queries)

@@ -141,9 +141,10 @@ def open_store(db: str | Path | None, create: bool = True, log: bool = True) -> 
         raise EngineError("only the in-memory store can go without an event log", "invalid_argument")
     text = str(db)
     if not text.strip():
-        raise EngineError("the database name is empty; give a file, a URL, or leave it out for memory",
-                          "invalid_database")
-    path = text if "://" not in text else text[len("sqlite:///"):] if text.startswith("sqlite:///") else None
+        raise EngineError(
+            "the database name is empty; give a file, a URL, or leave it out for memory", "invalid_database"
+        )
+    path = text if "://" not in text else text[len("sqlite:///") :] if text.startswith("sqlite:///") else None
     if path is not None:
         try:
             kind = path_kind(path)  # a name the OS cannot look up is refused here, not deep in the driver

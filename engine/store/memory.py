@@ -48,8 +48,9 @@ _entry_cause = attrgetter(*_ENTRY_CAUSE)
 #: a stored lot: what a past balance needs (its remaining credits come from the entries)
 _lot_row = attrgetter("id", "source", "amount", "granted_at", "expires_at")
 #: the account fields that are containers the engine changes in place: noted as copies
-_COPIED = {name: i for i, name in enumerate(_ACCOUNT_SLOTS)
-           if name in ("lots", "reminders", "dirty", "entries")}
+_COPIED = {
+    name: i for i, name in enumerate(_ACCOUNT_SLOTS) if name in ("lots", "reminders", "dirty", "entries")
+}
 _MISSING = object()
 #: the kinds of undo journal entries (see ``_take_back``)
 _ACCOUNT, _KEY, _CUT, _DISCARD = range(4)
@@ -140,8 +141,11 @@ class MemoryStore:
 
     def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
         with self._lock:
-            return [logged_call(seq, _record(c)) for seq, c in enumerate(self._calls, 1)
-                    if (account is None or c[2] == account) and (since is None or c[1] >= since)]
+            return [
+                logged_call(seq, _record(c))
+                for seq, c in enumerate(self._calls, 1)
+                if (account is None or c[2] == account) and (since is None or c[1] >= since)
+            ]
 
     def log_complete(self) -> bool:
         return True
@@ -153,8 +157,11 @@ class MemoryStore:
     def reminded(self, at: dt.datetime | None) -> list[tuple[dt.datetime, str, int, str]]:
         """A scan of the messages: a query, not a step of a call, so no index is kept for it."""
         with self._lock:
-            found = [(m[_REMINDED_AT], m[_SENDER], m[_SEQ], m[_ID]) for m in self._messages.values()
-                     if m[_REMINDED_AT] is not None and (at is None or m[_REMINDED_AT] <= at)]
+            found = [
+                (m[_REMINDED_AT], m[_SENDER], m[_SEQ], m[_ID])
+                for m in self._messages.values()
+                if m[_REMINDED_AT] is not None and (at is None or m[_REMINDED_AT] <= at)
+            ]
         found.sort()
         return found
 
@@ -180,8 +187,9 @@ class MemoryUnit:
         self.s._lock.acquire()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if exc_type is not None or not self.write:
                 journal = self._undo
@@ -295,8 +303,11 @@ class MemoryUnit:
     def send_facts(self, sender: str, recipient: str, new_id: str | None) -> tuple[bool, bool, bool]:
         s = self.s
         msg_id = s._pairs.get(_pair(sender, recipient))
-        return ((sender, recipient) in s._connections, msg_id is not None and s._messages[msg_id][_AWAITING],
-                new_id is not None and new_id in s._messages)
+        return (
+            (sender, recipient) in s._connections,
+            msg_id is not None and s._messages[msg_id][_AWAITING],
+            new_id is not None and new_id in s._messages,
+        )
 
     def connected(self, a: str, b: str) -> bool:
         return (a, b) in self.s._connections
@@ -334,8 +345,18 @@ def _entry(account: str, row: tuple[Any, ...]) -> LedgerEntry:
 def _record(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """A stored log row as the record the engine gave (:data:`~engine.model.LOG_RECORD` order)."""
     (method, names, outcome, reason, rule, revision), at, account, key, message = row[:5]
-    return (at, method, account, dict(zip(names, row[5:], strict=True)), key, outcome, reason, rule, message,
-            revision)
+    return (
+        at,
+        method,
+        account,
+        dict(zip(names, row[5:], strict=True)),
+        key,
+        outcome,
+        reason,
+        rule,
+        message,
+        revision,
+    )
 
 
 def _take_back(entry: tuple[Any, ...]) -> None:
@@ -357,7 +378,7 @@ def _take_back(entry: tuple[Any, ...]) -> None:
         if isinstance(entry[1], Rows):
             entry[1].cut(entry[2])
         else:
-            del entry[1][entry[2]:]
+            del entry[1][entry[2] :]
     else:
         entry[1].discard(entry[2])
 

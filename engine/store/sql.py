@@ -90,40 +90,51 @@ class SqlStore(SqlReads):
                 watch(self._engine, self._file)
             file = self._file
             self._schema_lock, for_update = dialect_corner(
-                self._engine, lambda: file.creating if file is not None else create)
+                self._engine, lambda: file.creating if file is not None else create
+            )
             self._select_account = one_line(SELECT_ACCOUNT + for_update)
             # psycopg 3 only: the driver-level path speaks its API (another driver goes through Core)
             self._postgres = self._engine.dialect.name == "postgresql" and self._engine.driver == "psycopg"
             self._memory_lock: AbstractContextManager[Any] = (
-                threading.Lock() if self._sqlite and in_memory else nullcontext())
+                threading.Lock() if self._sqlite and in_memory else nullcontext()
+            )
             self._local = threading.local()
             self._fairies: list[Any] = []
             version = self._schema(create)
         except _Foreign as exc:
             self._engine.dispose()
             shown = ", ".join(exc.tables[:5]) + (", ..." if len(exc.tables) > 5 else "")
-            raise EngineError(f"`{_shown(url)}` is another program's database (tables: {shown}), not an "
-                              "inmail store; nothing was changed", "not_an_inmail_store") from None
+            raise EngineError(
+                f"`{_shown(url)}` is another program's database (tables: {shown}), not an "
+                "inmail store; nothing was changed",
+                "not_an_inmail_store",
+            ) from None
         except _Missing:
             self._engine.dispose()
-            raise EngineError(f"`{_shown(url)}` holds no inmail store (run `inmail simulate FILE --db URL` "
-                              "first?)", "store_not_found") from None
+            raise EngineError(
+                f"`{_shown(url)}` holds no inmail store (run `inmail simulate FILE --db URL` first?)",
+                "store_not_found",
+            ) from None
         except ImportError as exc:  # the URL names a driver that is not installed
             extra = " (install the pg extra: pip install -e '.[pg]')" if "psycopg" in str(exc) else ""
-            raise EngineError(f"cannot open the database `{_shown(url)}`: {exc}{extra}",
-                              "database_unavailable") from None
+            raise EngineError(
+                f"cannot open the database `{_shown(url)}`: {exc}{extra}", "database_unavailable"
+            ) from None
         except sa.exc.SQLAlchemyError as exc:  # bad URL, unreadable file, no server
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise EngineError(f"cannot open the database `{_shown(url)}`: {reason}",
-                              "database_unavailable") from None
+            raise EngineError(
+                f"cannot open the database `{_shown(url)}`: {reason}", "database_unavailable"
+            ) from None
         except (ValueError, TypeError, IndexError, KeyError) as exc:  # a URL SQLAlchemy cannot take apart
             reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:80]
-            raise EngineError(f"`{_shown(url)}` is not a database URL SQLAlchemy can read ({reason})",
-                              "invalid_database") from None
+            raise EngineError(
+                f"`{_shown(url)}` is not a database URL SQLAlchemy can read ({reason})", "invalid_database"
+            ) from None
         if version is not None and version != str(SCHEMA_VERSION):
             self._engine.dispose()
-            raise EngineError(f"database schema version {version}, this engine needs {SCHEMA_VERSION}",
-                              "schema_version")
+            raise EngineError(
+                f"database schema version {version}, this engine needs {SCHEMA_VERSION}", "schema_version"
+            )
         if self._file is not None:
             self._file.start()
 
@@ -143,8 +154,9 @@ class SqlStore(SqlReads):
             if version is None:
                 conn.execute(meta_t.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
             elif version == "1":  # made before the event log: its earlier calls are not in it
-                conn.execute(meta_t.update().where(meta_t.c.key == "schema_version")
-                             .values(value=str(SCHEMA_VERSION)))
+                conn.execute(
+                    meta_t.update().where(meta_t.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
+                )
                 conn.execute(meta_t.insert().values(key="log_incomplete", value="made before the log"))
                 version = str(SCHEMA_VERSION)
         return version
@@ -164,8 +176,9 @@ class SqlStore(SqlReads):
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:120]
             raise EngineError(reason, "database_unavailable") from None
         if version != str(SCHEMA_VERSION):
-            raise EngineError(f"schema version {version}, this engine needs {SCHEMA_VERSION}",
-                              "schema_version")
+            raise EngineError(
+                f"schema version {version}, this engine needs {SCHEMA_VERSION}", "schema_version"
+            )
 
     def _check_file(self) -> int:
         """Before a transaction: the store's file is still at its path (else ``store_unavailable``).
@@ -287,8 +300,9 @@ class SqlStore(SqlReads):
         """
         fairy: Any = getattr(self._local, "fairy", None)
         generation = 0 if self._file is None else self._file.generation
-        if fairy is not None and (self._local.generation != generation
-                                  or (self._postgres and pg_gone(fairy.driver_connection))):
+        if fairy is not None and (
+            self._local.generation != generation or (self._postgres and pg_gone(fairy.driver_connection))
+        ):
             self._drop_connection(fairy)
             fairy = None
         if fairy is None:
@@ -336,7 +350,8 @@ class SqlStore(SqlReads):
         generation = self._check_file()
         with store_errors():
             batch: SqliteBatch | CoreBatch = (
-                SqliteBatch(info, self._raw_connection()) if self._sqlite else CoreBatch(info, self._engine))
+                SqliteBatch(info, self._raw_connection()) if self._sqlite else CoreBatch(info, self._engine)
+            )
         self._local.batch = batch
         try:
             yield info
@@ -394,8 +409,9 @@ class SqlStore(SqlReads):
         for fairy in self._fairies:
             if self._postgres and not fairy.driver_connection.closed:
                 fairy.driver_connection.autocommit = False  # as the pool lent it
-            if file is not None and (fairy.info.get("inmail_generation") != file.generation
-                                     or not file.intact()):
+            if file is not None and (
+                fairy.info.get("inmail_generation") != file.generation or not file.intact()
+            ):
                 fairy.invalidate()
             else:
                 fairy.close()

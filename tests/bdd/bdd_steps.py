@@ -92,15 +92,27 @@ def time_zone(world: World, zone: str) -> None:
     world.configure("timezone", zone)
 
 
-@step("given", "the policy has a {plan} plan: Premium, {allotment:d} credits a month, a cap of {cap:d}, "
-               "buying more: {buy}")
+@step(
+    "given",
+    "the policy has a {plan} plan: Premium, {allotment:d} credits a month, a cap of {cap:d}, "
+    "buying more: {buy}",
+)
 def extra_plan(world: World, plan: str, allotment: int, cap: int, buy: str) -> None:
     """Adds a Premium plan to the policy for this scenario, as an editor would (e.g. a legacy plan).
 
     `buy` is yes or no. Must come before the first member or date of the scenario.
     """
-    world.configure("plans", {plan_key(plan): {"premium": True, "monthly_allotment": allotment, "cap": cap,
-                                               "purchasable": buy.strip() == "yes"}})
+    world.configure(
+        "plans",
+        {
+            plan_key(plan): {
+                "premium": True,
+                "monthly_allotment": allotment,
+                "cap": cap,
+                "purchasable": buy.strip() == "yes",
+            }
+        },
+    )
 
 
 section("Members, time and connections")
@@ -203,7 +215,8 @@ def sends_many(world: World, sender: str, count: int) -> None:
     for i in range(1, count + 1):
         d = world.send(sender, f"{sender}-contact-{i}")
         assert d is not None and d.outcome == "sent", (
-            f"InMail {i} of {count} was not sent: {world.explain(d)}")
+            f"InMail {i} of {count} was not sent: {world.explain(d)}"
+        )
         world.batch.append(d)
 
 
@@ -460,8 +473,10 @@ def not_reminded(world: World, recipient: str, what: str, sender: str) -> None:
 section("Comparing plans")
 
 
-@step("then", "the {plan} plan gets {allotment:d} credits a month, holds at most {cap:d}, "
-              "and can buy more: {buy}")
+@step(
+    "then",
+    "the {plan} plan gets {allotment:d} credits a month, holds at most {cap:d}, and can buy more: {buy}",
+)
 def plan_row(world: World, plan: str, allotment: int, cap: int, buy: str) -> None:
     """One row of the plans comparison (`buy` is yes or no)."""
     assert world.plan_rows is not None, "compare the plans first"

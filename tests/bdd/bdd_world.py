@@ -158,7 +158,7 @@ class World:
         self.batch: list[engine.Decision] = []
         self.sent: list[tuple[str, str, str]] = []  # (sender, recipient, message id), oldest first
         self.plan_rows: list[dict[str, Any]] | None = None
-        self.override: dict[str, Any] = {}       # policy settings a Given changed, merged onto the policy
+        self.override: dict[str, Any] = {}  # policy settings a Given changed, merged onto the policy
         self.refused: engine.InvalidCall | None = None
         self.refused_checked = True
         self.before_refusal: Any = None
@@ -171,8 +171,9 @@ class World:
     @property
     def eng(self) -> engine.Engine:
         if self._engine is None:
-            self._engine = engine.Engine.open(db="memory", policy=policy_path(), rules=rules_path(),
-                                              policy_override=self.override or None)
+            self._engine = engine.Engine.open(
+                db="memory", policy=policy_path(), rules=rules_path(), policy_override=self.override or None
+            )
         return self._engine
 
     def configure(self, section: str, value: Any) -> None:
@@ -219,8 +220,13 @@ class World:
             edited.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
             examples = sorted((REPO / "examples" / "scenarios").glob("*.yaml"))
             rules = rules_path()
-            self.impact = compare_policies(base_policy=policy_path(), new_policy=edited, base_rules=rules,
-                                           new_rules=rules, scenarios=examples)
+            self.impact = compare_policies(
+                base_policy=policy_path(),
+                new_policy=edited,
+                base_rules=rules,
+                new_rules=rules,
+                scenarios=examples,
+            )
 
     def impact_report(self) -> Any:
         assert self.impact is not None, "compute the impact first"
@@ -279,8 +285,10 @@ class World:
     def observable(self) -> Any:
         """What a refused call must leave as it was: every account's ledger and the reminders sent."""
         accounts = self.eng.accounts()
-        return ([(a, self.eng.history(a)) for a in accounts],
-                self.eng.reminded(at=self.now) if self.now is not None else None)
+        return (
+            [(a, self.eng.history(a)) for a in accounts],
+            self.eng.reminded(at=self.now) if self.now is not None else None,
+        )
 
     def last_decision(self, event: str) -> engine.Decision:
         if not self.refused_checked:
@@ -300,11 +308,13 @@ class World:
         billing_anchor = None if anchor is None else anchor.instant(self.tz)
         self.act(self.eng.subscribe(name, plan_key(plan), at=at, billing_anchor=billing_anchor))
 
-    def send(self, sender: str, recipient: str, at: str | None = None, key: str | None = None
-             ) -> engine.Decision | None:
+    def send(
+        self, sender: str, recipient: str, at: str | None = None, key: str | None = None
+    ) -> engine.Decision | None:
         """A send now, or at ``at`` as written (the engine reads it in the policy's time zone)."""
-        d = self.attempt(lambda: self.eng.send(sender, recipient, at=self.clock() if at is None else at,
-                                               key=key))
+        d = self.attempt(
+            lambda: self.eng.send(sender, recipient, at=self.clock() if at is None else at, key=key)
+        )
         if d is None:
             return None
         if self.now is None or d.at > self.now:
@@ -339,5 +349,8 @@ class World:
         d = d or self.last
         if d is None:
             return "no decision yet"
-        return (f"{d.event} -> {d.outcome}" + (f" ({d.reason})" if d.reason else "")
-                + f" by rule {d.rule!r}, balance after: {d.balance}")
+        return (
+            f"{d.event} -> {d.outcome}"
+            + (f" ({d.reason})" if d.reason else "")
+            + f" by rule {d.rule!r}, balance after: {d.balance}"
+        )

@@ -66,8 +66,15 @@ def scenarios() -> list[ScenarioRef]:
         for s in feature.scenarios.values():
             rule_tags = s.rule.tags if s.rule is not None else set()
             rows = sum(len(list(e.as_contexts())) for e in s.examples)
-            out.append(ScenarioRef(Path(feature.filename).name, s.line_number, s.name,
-                                   frozenset(s.tags | feature.tags | rule_tags), rows))
+            out.append(
+                ScenarioRef(
+                    Path(feature.filename).name,
+                    s.line_number,
+                    s.name,
+                    frozenset(s.tags | feature.tags | rule_tags),
+                    rows,
+                )
+            )
     return out
 
 
@@ -130,7 +137,7 @@ def render_steps() -> str:
         "",
         "Every phrase a `.feature` file in this folder can use, with a real example from",
         "the features. The `<name>` parts are filled in by you: text in double quotes",
-        "(`\"alice\"`), a date `2026-01-15` or a date and time `2026-01-15 09:30` (read",
+        '(`"alice"`), a date `2026-01-15` or a date and time `2026-01-15 09:30` (read',
         "in the policy's time zone, `timezone` in policies.yaml), a number, or a",
         "number of credits (`1 credit`, `4 credits`). Plans are written as in the help",
         "center: Basic, Career, Business, Sales Navigator, Recruiter Lite.",

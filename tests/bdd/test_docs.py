@@ -40,7 +40,7 @@ def test_each_requirement_lists_scenarios_that_carry_its_tag() -> None:
         links = [line for line in block.splitlines() if line.startswith("- [")]
         assert links, f"{rid} lists no scenario"
         for line in links:
-            target = line[line.index("](") + 2: line.index(")", line.index("]("))]
+            target = line[line.index("](") + 2 : line.index(")", line.index("]("))]
             feature, _, anchor = target.partition("#L")
             scenario = by_place.get((feature, int(anchor)))
             assert scenario is not None, f"{rid}: {target} is not a scenario"

@@ -38,7 +38,12 @@ def _rules_exercised(tmp_path: Path) -> tuple[dict[str, list[str]], str]:
     env = {**os.environ, ENV_COVERAGE_OUT: str(out)}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", str(FEATURES_TEST), "-q", "-p", "no:cacheprovider"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert out.exists(), f"the features run wrote no coverage:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     data = json.loads(out.read_text(encoding="utf-8"))

@@ -36,9 +36,22 @@ def _run(policy: Path, junit: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != ENV_COVERAGE_OUT}
     env[ENV_POLICY] = str(policy)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", str(FEATURES_TEST), "-q", "-p", "no:cacheprovider",
-         f"--junitxml={junit}"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(FEATURES_TEST),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
 
 
@@ -54,7 +67,7 @@ def _plan_of(test_name: str) -> str | None:
     """The plan of an Examples row (``...[Sales Navigator-20-60-no]`` -> ``Sales Navigator``)."""
     if "[" not in test_name:
         return None
-    first = test_name[test_name.index("[") + 1:].split("-")[0]
+    first = test_name[test_name.index("[") + 1 :].split("-")[0]
     return first if first in PLANS else None
 
 

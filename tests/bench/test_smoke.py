@@ -23,8 +23,14 @@ def test_decision_paths_agree_on_every_input() -> None:
     from bench.run import bench_decisions
 
     out = bench_decisions(400, 1)
-    assert set(out["decision_us"]) >= {"python", "zen", "durable_raw", "engine", "engine_checked",
-                                       "engine_no_memo"}
+    assert set(out["decision_us"]) >= {
+        "python",
+        "zen",
+        "durable_raw",
+        "engine",
+        "engine_checked",
+        "engine_no_memo",
+    }
     for stats in out["decision_us"].values():
         assert set(stats) == {"median", "p99"} and 0 < stats["median"] <= stats["p99"]
     assert out["agreement"] == {name: 1.0 for name in out["agreement"]}

@@ -26,8 +26,13 @@ def test_history_lists_every_entry_with_its_rule(store: str) -> None:
     result = CliRunner().invoke(main, ["history", "alice", "--db", store, "--format", "json"])
     assert result.exit_code == 0, result.output
     entries = json.loads(result.stdout)
-    assert entries[0] == {**entries[0], "kind": "grant", "amount": 5, "balance_after": 5,
-                          "rule": "monthly-allotment"}
+    assert entries[0] == {
+        **entries[0],
+        "kind": "grant",
+        "amount": 5,
+        "balance_after": 5,
+        "rule": "monthly-allotment",
+    }
     assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
     assert all(e["rule"] and e["requirements"] for e in entries)
     # the hand-computed end of the scenario: 15 credits, capped
@@ -35,8 +40,9 @@ def test_history_lists_every_entry_with_its_rule(store: str) -> None:
 
 
 def test_balance_at_a_past_instant_shows_the_lots(store: str) -> None:
-    result = CliRunner().invoke(main, ["balance", "alice", "--db", store, "--at", "2026-02-01",
-                                       "--format", "json"])
+    result = CliRunner().invoke(
+        main, ["balance", "alice", "--db", store, "--at", "2026-02-01", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     b = json.loads(result.stdout)
     assert b["credits"] == 4 == sum(lot["remaining"] for lot in b["lots"])
@@ -80,7 +86,11 @@ def test_log_as_a_scenario_runs_and_passes_and_notices_an_edit(tmp_path: Path) -
     assert run.exit_code == 0, run.stdout
     assert "expectations passed, 0 failed" in run.stdout
     policy = tmp_path / "policies.yaml"
-    policy.write_text((ROOT / "policies.yaml").read_text(encoding="utf-8").replace(
-        "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10"), encoding="utf-8")
+    policy.write_text(
+        (ROOT / "policies.yaml")
+        .read_text(encoding="utf-8")
+        .replace("monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10"),
+        encoding="utf-8",
+    )
     edited = CliRunner().invoke(main, ["simulate", str(path), "--policy", str(policy)])
     assert edited.exit_code == 1 and "expectation_failed" in edited.stdout

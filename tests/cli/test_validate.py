@@ -125,7 +125,6 @@ class TestValidate:
         assert result.exit_code == 2
         assert f"{send}:{line_of(send.read_text(encoding='utf-8'), 'sender.premum')}:" in result.stderr
 
-
     @pytest.mark.skipif(not HAS_RULEBOOK, reason="rules compiler not built yet")
     def test_warnings_are_printed_but_do_not_fail(self, tmp_path: Path) -> None:
         rules = tmp_path / "rules"
@@ -143,8 +142,9 @@ class TestValidate:
         result = run("validate", "--policy", str(SHIPPED), "--rules", str(rules))
         no_traceback(result)
         assert result.exit_code == 0, result.output
-        assert re.search(r"purchase\.yaml:\d+:\d+: warning: \w+: rule `purchase-needs-premium-again`",
-                         result.stderr), result.stderr
+        assert re.search(
+            r"purchase\.yaml:\d+:\d+: warning: \w+: rule `purchase-needs-premium-again`", result.stderr
+        ), result.stderr
         assert "1 warning)" in result.stdout
 
 
@@ -201,8 +201,12 @@ class TestPlans:
         assert rows["basic"] == ["no", "0", "0", "90", "days", "no"]
         assert rows["career"] == ["yes", "5", "15", "90", "days", "yes"]
         assert rows["sales_navigator"] == ["yes", "20", "60", "90", "days", "no"]
-        order = [line.split()[0] for line in out.splitlines() if line.split()[:1] and line.split()[0] in
-                 {"basic", "career", "business", "sales_navigator", "recruiter_lite"}]
+        order = [
+            line.split()[0]
+            for line in out.splitlines()
+            if line.split()[:1]
+            and line.split()[0] in {"basic", "career", "business", "sales_navigator", "recruiter_lite"}
+        ]
         assert order == ["basic", "career", "business", "sales_navigator", "recruiter_lite"]
 
     def test_json_is_a_list_with_stable_keys(self) -> None:
@@ -211,8 +215,12 @@ class TestPlans:
         rows = json.loads(result.stdout)
         assert [tuple(r) for r in rows] == [PLAN_FIELDS] * 5
         assert rows[1] == {
-            "plan": "career", "premium": True, "monthly_allotment": 5, "cap": 15,
-            "credit_lifetime_days": 90, "purchasable": True,
+            "plan": "career",
+            "premium": True,
+            "monthly_allotment": 5,
+            "cap": 15,
+            "credit_lifetime_days": 90,
+            "purchasable": True,
         }
 
     def test_invalid_policy_exits_2(self, typo_policy: Path) -> None:

@@ -47,8 +47,8 @@ def test_a_requirement_page_lists_its_scenarios_and_rules(site: Path) -> None:
 
 def test_a_rule_trace_shows_the_facts_that_made_it_decide(site: Path) -> None:
     page = (site / "rules-send.html").read_text(encoding="utf-8")
-    block = page[page.index('id="no-credits-can-buy"'):]
-    block = block[:block.index("</ul>")]
+    block = page[page.index('id="no-credits-can-buy"') :]
+    block = block[: block.index("</ul>")]
     assert "<code>sender.balance</code></td><td>0</td>" in block
     assert "<code>plan.purchasable</code></td><td>true</td>" in block
     assert "denied / no_credits" in block
@@ -89,8 +89,9 @@ def test_the_command_builds_the_site_and_refuses_bad_input(tmp_path: Path) -> No
     assert "wrote 33 pages" in done.stdout or "pages to" in done.stdout
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
-    refused = run.invoke(main, ["docs", "--out", str(tmp_path / "s2"), "--root", str(REPO),
-                                "--results", str(bad)])
+    refused = run.invoke(
+        main, ["docs", "--out", str(tmp_path / "s2"), "--root", str(REPO), "--results", str(bad)]
+    )
     assert refused.exit_code == 2 and "invalid_results" in refused.stderr
     assert not (tmp_path / "s2").exists()
     nowhere = run.invoke(main, ["docs", "--out", str(tmp_path / "s3"), "--root", str(tmp_path)])

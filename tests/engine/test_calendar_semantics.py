@@ -15,7 +15,8 @@ def test_start_grant_gives_the_allotment_at_once(eng: Engine) -> None:
     d = eng.subscribe("alice", "career", at="2026-01-15T09:00:00Z")
     assert (d.outcome, d.balance) == ("subscribed", 5)
     assert [(s.event, s.outcome, s.rule) for s in d.system_events] == [
-        ("renew", "renewed", "monthly-allotment")]
+        ("renew", "renewed", "monthly-allotment")
+    ]
     assert eng.balance("alice").credits == 5
 
 
@@ -48,8 +49,9 @@ def test_leap_day_anchor_renews_on_the_29th_and_on_feb_28_in_common_years(eng: E
 
 
 def test_seat_date_does_not_move_the_billing_cycle_r08(eng: Engine) -> None:
-    d = eng.subscribe("sam", "sales_navigator", at="2026-01-10T15:00:00Z",
-                      billing_anchor="2026-01-01T00:00:00Z")
+    d = eng.subscribe(
+        "sam", "sales_navigator", at="2026-01-10T15:00:00Z", billing_anchor="2026-01-01T00:00:00Z"
+    )
     assert d.balance == 20  # the start grant on the seat date
     eng.advance("2026-03-02")
     assert grant_times(eng, "sam") == ["2026-01-10", "2026-02-01", "2026-03-01"]
@@ -62,8 +64,10 @@ def test_anchor_after_the_start_still_renews_between_the_two(eng: Engine) -> Non
 
 
 def test_credit_back_window_is_inclusive_to_the_second(make: MakeEngine) -> None:
-    for delay, outcome, reason in (("2026-04-15T10:00:00Z", "credited_back", None),
-                                   ("2026-04-15T10:00:01Z", "not_credited", "late_response")):
+    for delay, outcome, reason in (
+        ("2026-04-15T10:00:00Z", "credited_back", None),
+        ("2026-04-15T10:00:01Z", "not_credited", "late_response"),
+    ):
         eng = make()
         eng.subscribe("alice", "career", at="2026-01-15T09:00:00Z")
         eng.send("alice", "carol", at="2026-01-15T10:00:00Z", message_id="m1")
@@ -100,7 +104,10 @@ def test_same_instant_order_is_expiry_renewal_reminder_then_the_call(make: MakeE
     eng.send("alice", "carol", at="2026-01-29T00:00:00Z", message_id="m1")  # reminder due Feb 1
     d = eng.send("alice", "dave", at="2026-02-01T00:00:00Z", message_id="m2")
     assert [(s.event, s.outcome) for s in d.system_events] == [
-        ("expire", "expired"), ("renew", "renewed"), ("remind", "reminded")]
+        ("expire", "expired"),
+        ("renew", "renewed"),
+        ("remind", "reminded"),
+    ]
     assert [s.at for s in d.system_events] == [T("2026-02-01T00:00:00")] * 3
     assert d.system_events[0].entries[0].amount == -4
     assert d.system_events[2].message == "m1"
@@ -162,7 +169,9 @@ def test_non_utc_policy_reads_dates_in_its_zone(make: MakeEngine) -> None:
     assert d.at == T("2026-01-30T23:00:00")
     eng.advance("2026-04-01")
     assert [e.at for e in eng.history("alice") if e.kind == "grant"][1:] == [
-        T("2026-02-27T23:00:00"), T("2026-03-30T22:00:00")]  # Feb 28 and Mar 31, Paris midnight
+        T("2026-02-27T23:00:00"),
+        T("2026-03-30T22:00:00"),
+    ]  # Feb 28 and Mar 31, Paris midnight
 
 
 def test_advance_only_touches_accounts_with_something_due(eng: Engine) -> None:

@@ -16,7 +16,8 @@ def test_send_consumes_blocks_and_schedules(eng: Engine) -> None:
     assert d.effects == ("consume_credit", "await_response", "schedule_reminder")
     assert d.requirements == ("R01", "R05", "R06") and d.revision == eng.revision
     assert [(e.kind, e.lot, e.amount, e.balance_after, e.message) for e in d.entries] == [
-        ("consume", 1, -1, 4, "m1")]
+        ("consume", 1, -1, 4, "m1")
+    ]
     again = eng.send("alice", "carol", at="2026-01-03")
     assert (again.outcome, again.reason, again.message) == ("denied", "awaiting_response", None)
     assert eng.send("alice", "dave", at="2026-01-03").outcome == "sent"
@@ -31,7 +32,11 @@ def test_out_of_credits_says_whether_buying_is_possible(eng: Engine) -> None:
         assert eng.send("sam", f"r{i}", at="2026-01-02").outcome == "sent"
     d = eng.send("alice", "zed", at="2026-01-02")
     assert (d.outcome, d.reason, d.purchase_possible, d.rule) == (
-        "denied", "no_credits", True, "no-credits-can-buy")
+        "denied",
+        "no_credits",
+        True,
+        "no-credits-can-buy",
+    )
     d = eng.send("sam", "zed", at="2026-01-02")
     assert (d.outcome, d.reason, d.purchase_possible) == ("denied", "no_credits", False)
     assert eng.balance("alice").credits == 0
@@ -62,10 +67,18 @@ def test_credit_back_new_lot_lives_from_the_response(eng: Engine) -> None:
     assert (d.outcome, d.status, d.balance, d.account) == ("credited_back", "accepted", 5, "alice")
     lot = next(lot for lot in eng.balance("alice").lots if lot.source == "credit_back")
     assert (lot.granted_at, lot.expires_at, lot.amount) == (
-        T("2026-01-20T08:00:00"), T("2026-04-20T08:00:00"), 1)
+        T("2026-01-20T08:00:00"),
+        T("2026-04-20T08:00:00"),
+        1,
+    )
     dup = eng.respond("m1", "reply", at="2026-01-21")
     assert (dup.outcome, dup.reason, dup.status, dup.entries, dup.balance) == (
-        "not_credited", "already_responded", "replied", (), 5)
+        "not_credited",
+        "already_responded",
+        "replied",
+        (),
+        5,
+    )
 
 
 def test_credit_back_original_returns_to_the_consumed_lot(make: MakeEngine) -> None:
@@ -86,7 +99,8 @@ def test_credit_back_original_to_an_expired_lot_is_gone(make: MakeEngine) -> Non
     r = eng.respond("m1", "reply", at="2026-04-05")
     assert r.outcome == "credited_back"  # the rules decided; the ledger shows where the credit went
     assert [(e.kind, e.lot, e.amount, e.note) for e in r.entries] == [
-        ("credit_back", 1, 0, "original lot already expired")]
+        ("credit_back", 1, 0, "original lot already expired")
+    ]
     assert r.balance == before == eng.balance("alice").credits
 
 
@@ -144,8 +158,11 @@ def test_cap_counts_credit_back_lots(make: MakeEngine) -> None:
     eng.send("alice", "carol", at="2026-03-02", message_id="m1")  # 14, lot 1 has 4
     eng.respond("m1", "reply", at="2026-03-03")  # 15 again, one in a credit_back lot
     out = eng.advance("2026-04-01")
-    assert [(e.kind, e.lot, e.amount) for e in out[-1].entries] == [("grant", 5, 5), ("forfeit_cap", 1, -4),
-                                                                    ("forfeit_cap", 2, -1)]
+    assert [(e.kind, e.lot, e.amount) for e in out[-1].entries] == [
+        ("grant", 5, 5),
+        ("forfeit_cap", 1, -4),
+        ("forfeit_cap", 2, -1),
+    ]
     assert out[-1].balance == 15
 
 
@@ -153,8 +170,11 @@ def test_cap_trim_new(make: MakeEngine) -> None:
     eng = make("credits: {lifetime_days: 365}\ncap: {on_overflow: trim_new}")
     eng.subscribe("alice", "career", at="2026-01-01")
     out = eng.advance("2026-04-01")
-    assert [(d.outcome, d.balance, len(d.entries)) for d in out] == [("renewed", 10, 1), ("renewed", 15, 1),
-                                                                       ("renewed", 15, 0)]
+    assert [(d.outcome, d.balance, len(d.entries)) for d in out] == [
+        ("renewed", 10, 1),
+        ("renewed", 15, 1),
+        ("renewed", 15, 0),
+    ]
     eng.send("alice", "r1", at="2026-04-02")
     eng.send("alice", "r2", at="2026-04-02")
     out = eng.advance("2026-05-01")

@@ -19,7 +19,8 @@ def test_the_table_implements_exactly_the_catalog_effects() -> None:
     offered = {(event, name) for event, names in catalog.EFFECTS.items() for name in names}
     assert implemented == offered, (
         f"effects without a handler: {sorted(offered - implemented)}; "
-        f"handlers for no catalog effect: {sorted(implemented - offered)}")
+        f"handlers for no catalog effect: {sorted(implemented - offered)}"
+    )
 
 
 def _edited_rules(tmp_path: Path, file: str, old: str, new: str) -> Path:
@@ -33,8 +34,9 @@ def _edited_rules(tmp_path: Path, file: str, old: str, new: str) -> Path:
 
 
 def test_effects_run_in_table_order_whatever_the_rule_says(tmp_path: Path) -> None:
-    rules = _edited_rules(tmp_path, "renew.yaml", "[grant_allotment, apply_cap]",
-                          "[apply_cap, grant_allotment]")
+    rules = _edited_rules(
+        tmp_path, "renew.yaml", "[grant_allotment, apply_cap]", "[apply_cap, grant_allotment]"
+    )
     policy = tmp_path / "policies.yaml"
     base = packaged_policy_path().read_text()
     policy.write_text(base.replace("lifetime_days: 90 ", "lifetime_days: 900", 1))
@@ -46,8 +48,9 @@ def test_effects_run_in_table_order_whatever_the_rule_says(tmp_path: Path) -> No
 
 
 def test_a_rule_whose_effects_do_not_fit_its_outcome_is_refused_at_load(tmp_path: Path) -> None:
-    rules = _edited_rules(tmp_path, "send.yaml", "effects: [offer_purchase]",
-                          "effects: [offer_purchase, consume_credit]")
+    rules = _edited_rules(
+        tmp_path, "send.yaml", "effects: [offer_purchase]", "effects: [offer_purchase, consume_credit]"
+    )
     with pytest.raises(engine.InvalidRules) as info:
         engine.Engine.open(rules=rules)
     assert [d.code for d in info.value.diagnostics] == ["effect_not_applicable"]
@@ -62,8 +65,14 @@ def test_an_effect_without_what_it_needs_is_refused_before_anything_changes() ->
             acct = ctx.load(u, "alice")
             assert acct is not None
             before = (acct.balance, len(acct.entries))
-            act = Act(ctx, u, acct, acct.clock, Cause("send", "some-rule", ("R01",)),
-                      ("offer_purchase", "consume_credit"))
+            act = Act(
+                ctx,
+                u,
+                acct,
+                acct.clock,
+                Cause("send", "some-rule", ("R01",)),
+                ("offer_purchase", "consume_credit"),
+            )
             with pytest.raises(engine.RuleEngineFailure, match="consume_credit"):
                 carry_out(act)
             assert (acct.balance, len(acct.entries)) == before and not act.purchase_possible

@@ -18,8 +18,12 @@ from .engine_helpers import MakeEngine, T
 def snapshot(eng: Engine) -> Any:
     """Everything observable without moving time: accounts, ledgers, reminders, balances at each clock."""
     accounts = eng.accounts()
-    return (accounts, {a: eng.history(a) for a in accounts}, eng.reminded(),
-            {a: eng.balance(a) for a in accounts})
+    return (
+        accounts,
+        {a: eng.history(a) for a in accounts},
+        eng.reminded(),
+        {a: eng.balance(a) for a in accounts},
+    )
 
 
 @pytest.fixture
@@ -50,11 +54,17 @@ BAD_CALLS: list[tuple[str, str, Callable[[Engine], Any]]] = [
     ("invalid_time", "text", lambda e: e.send("alice", "dave", at="next tuesday")),
     ("invalid_time", "number", lambda e: e.send("alice", "dave", at=20260202)),
     ("invalid_time", "month 13", lambda e: e.purchase("alice", 1, at="2026-13-01")),
-    ("invalid_time", "anchor", lambda e: e.subscribe("newbie", "career", at="2026-02-02",
-                                                     billing_anchor="?")),
+    (
+        "invalid_time",
+        "anchor",
+        lambda e: e.subscribe("newbie", "career", at="2026-02-02", billing_anchor="?"),
+    ),
     ("invalid_payment_status", "set_payment", lambda e: e.set_payment("alice", "stolen", at="2026-02-02")),
-    ("invalid_payment_status", "subscribe", lambda e: e.subscribe("newbie", "career", at="2026-02-02",
-                                                                  payment="bogus")),
+    (
+        "invalid_payment_status",
+        "subscribe",
+        lambda e: e.subscribe("newbie", "career", at="2026-02-02", payment="bogus"),
+    ),
     ("self_connection", "connect", lambda e: e.connect("alice", "alice", at="2026-02-02")),
     # what an app may pass by mistake (each refused before anything is loaded or written)
     ("time_out_of_range", "year 9999", lambda e: e.subscribe("zed", "career", at="9999-12-01T00:00:00Z")),
@@ -71,8 +81,11 @@ BAD_CALLS: list[tuple[str, str, Callable[[Engine], Any]]] = [
     ("invalid_name", "account with escapes", lambda e: e.subscribe("\x1b[31mzed", "career", at="2026-02-02")),
     ("invalid_name", "recipient None", lambda e: e.send("alice", None, at="2026-02-02")),
     ("invalid_name", "connect None", lambda e: e.connect("alice", None, at="2026-02-02")),
-    ("invalid_message_id", "message id 123", lambda e: e.send("alice", "dave", at="2026-02-02",
-                                                              message_id=123)),
+    (
+        "invalid_message_id",
+        "message id 123",
+        lambda e: e.send("alice", "dave", at="2026-02-02", message_id=123),
+    ),
     ("invalid_key", "key 123", lambda e: e.send("alice", "dave", at="2026-02-02", key=123)),
     ("invalid_key", "key list", lambda e: e.send("alice", "dave", at="2026-02-02", key=[1])),
     ("invalid_key", "key dict", lambda e: e.send("alice", "dave", at="2026-02-02", key={"a": 1})),
@@ -83,8 +96,11 @@ BAD_CALLS: list[tuple[str, str, Callable[[Engine], Any]]] = [
     ("invalid_time", "offset of 24 hours", lambda e: e.send("alice", "dave", at="2026-02-02T10:00:00+24:00")),
     ("invalid_time", "tzinfo that raises", lambda e: e.send("alice", "dave", at=_aware(_RaisingZone()))),
     ("invalid_time", "tzinfo of 30 hours", lambda e: e.send("alice", "dave", at=_aware(_FarZone()))),
-    ("time_out_of_range", "expiry past 2999",
-     lambda e: e.subscribe("zed", "career", at="2999-12-31T23:59:59Z")),
+    (
+        "time_out_of_range",
+        "expiry past 2999",
+        lambda e: e.subscribe("zed", "career", at="2999-12-31T23:59:59Z"),
+    ),
     ("invalid_name", "right-to-left override", lambda e: e.subscribe("a\u202eb", "career", at="2026-02-02")),
     ("invalid_name", "zero-width space", lambda e: e.send("alice", "da\u200bve", at="2026-02-02")),
     ("invalid_fact", "fact beyond 10**15", lambda e: e.decide("send", _send_facts(e, 2**63))),
@@ -92,8 +108,11 @@ BAD_CALLS: list[tuple[str, str, Callable[[Engine], Any]]] = [
     ("invalid_time", "letter separator", lambda e: e.send("alice", "dave", at="2026-02-02a12:00")),
     ("invalid_time", "week date", lambda e: e.purchase("alice", 1, at="2026-W06-1")),
     ("invalid_time", "date and zeros", lambda e: e.balance("alice", at="2026-02-0200000000000000000000")),
-    ("invalid_time", "basic anchor", lambda e: e.subscribe("newbie", "career", at="2026-02-02",
-                                                           billing_anchor="2026-02-02_1200")),
+    (
+        "invalid_time",
+        "basic anchor",
+        lambda e: e.subscribe("newbie", "career", at="2026-02-02", billing_anchor="2026-02-02_1200"),
+    ),
 ]
 
 
@@ -117,8 +136,9 @@ def _send_facts(e: Engine, balance: int) -> dict[str, Any]:
     return dict(complete_facts("send", {"sender.balance": balance}, e.policy))
 
 
-@pytest.mark.parametrize(("code", "call"), [(c, f) for c, _, f in BAD_CALLS],
-                         ids=[f"{c}-{n}" for c, n, _ in BAD_CALLS])
+@pytest.mark.parametrize(
+    ("code", "call"), [(c, f) for c, _, f in BAD_CALLS], ids=[f"{c}-{n}" for c, n, _ in BAD_CALLS]
+)
 def test_invalid_call_writes_nothing(busy: Engine, code: str, call: Callable[[Engine], Any]) -> None:
     before = snapshot(busy)
     with pytest.raises(InvalidCall) as info:
@@ -150,9 +170,11 @@ def test_idempotent_retry_returns_the_first_decision_and_changes_nothing(eng: En
     eng.advance("2026-03-05")
     assert eng.send("alice", "carol", at="2026-02-02", message_id="m1", key="send-1") == first
     assert eng.subscribe("alice", "career", at="2026-01-01", key="sub-1").outcome == "subscribed"
-    for other in (lambda: eng.send("alice", "carol", at="2026-01-01", key="send-1"),
-                  lambda: eng.send("alice", "dave", at="2026-02-02", message_id="m1", key="send-1"),
-                  lambda: eng.purchase("alice", 1, at="2026-03-05", key="send-1")):
+    for other in (
+        lambda: eng.send("alice", "carol", at="2026-01-01", key="send-1"),
+        lambda: eng.send("alice", "dave", at="2026-02-02", message_id="m1", key="send-1"),
+        lambda: eng.purchase("alice", 1, at="2026-03-05", key="send-1"),
+    ):
         state = snapshot(eng)
         with pytest.raises(InvalidCall) as info:
             other()
@@ -184,14 +206,27 @@ def test_at_accepts_datetimes_dates_and_text(make: MakeEngine) -> None:
     eng.subscribe("b", "career", at=dt.datetime(2026, 1, 1, 9))
     eng.subscribe("c", "career", at=dt.datetime(2026, 1, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=1))))
     eng.subscribe("d", "career", at="2026-01-01T09:00:00+00:00")
-    assert [eng.balance(x).at for x in "abcd"] == [T("2026-01-01T00:00:00"), T("2026-01-01T09:00:00"),
-                                                   T("2026-01-01T09:00:00"), T("2026-01-01T09:00:00")]
+    assert [eng.balance(x).at for x in "abcd"] == [
+        T("2026-01-01T00:00:00"),
+        T("2026-01-01T09:00:00"),
+        T("2026-01-01T09:00:00"),
+        T("2026-01-01T09:00:00"),
+    ]
 
 
 def test_decide_passes_through_to_the_rules(eng: Engine) -> None:
-    facts = {"sender.premium": True, "sender.plan": "career", "sender.payment": "valid", "sender.balance": 0,
-             "plan.premium": True, "plan.purchasable": True, "plan.monthly_allotment": 5, "plan.cap": 15,
-             "recipient.connected": False, "pair.awaiting_response": False}
+    facts = {
+        "sender.premium": True,
+        "sender.plan": "career",
+        "sender.payment": "valid",
+        "sender.balance": 0,
+        "plan.premium": True,
+        "plan.purchasable": True,
+        "plan.monthly_allotment": 5,
+        "plan.cap": 15,
+        "recipient.connected": False,
+        "pair.awaiting_response": False,
+    }
     v = eng.decide("send", facts)
     assert (v.outcome, v.reason, v.rule) == ("denied", "no_credits", "no-credits-can-buy")
     with pytest.raises(InvalidCall) as info:
@@ -199,8 +234,9 @@ def test_decide_passes_through_to_the_rules(eng: Engine) -> None:
     assert info.value.code == "invalid_fact"
 
 
-def test_a_call_that_fails_half_way_leaves_nothing_on_either_store(eng: Engine,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_call_that_fails_half_way_leaves_nothing_on_either_store(
+    eng: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A send whose credit was already taken when a later effect fails: the credit, lot and log stay."""
     import engine.core.effects as effects
 
@@ -230,15 +266,19 @@ OPENS: list[tuple[str, str, dict[str, Any]]] = [
     ("invalid_argument", "a policy path too long", {"policy": "p" * 5000}),
     ("invalid_database", "a port that is not a number", {"db": "postgresql://h:notaport/x"}),
     ("invalid_database", "a dialect with two drivers", {"db": "sqlite+pysqlite+x:///y"}),
-    ("invalid_argument", "an override with a 5,000-digit number",
-     {"policy_override": {"plans": {"career": {"cap": 10**5000}}}}),
+    (
+        "invalid_argument",
+        "an override with a 5,000-digit number",
+        {"policy_override": {"plans": {"career": {"cap": 10**5000}}}},
+    ),
     ("invalid_argument", "override text that is not text", {"override_text": 5}),
 ]
 
 
 @pytest.mark.parametrize(("code", "kwargs"), [(c, k) for c, _, k in OPENS], ids=[n for _, n, _ in OPENS])
-def test_open_refuses_what_it_cannot_use(code: str, kwargs: dict[str, Any], tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_open_refuses_what_it_cannot_use(
+    code: str, kwargs: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(EngineError) as info:
         Engine.open(**kwargs).close()

@@ -28,12 +28,19 @@ def test_every_decided_call_is_logged_once_denials_included(eng: Engine) -> None
     eng.respond("m1", "interested", at="2026-01-20T08:30:00Z")
     log = eng.log()
     assert [(c.seq, c.method, c.account, c.outcome, c.reason) for c in log] == [
-        (1, "subscribe", "alice", "subscribed", None), (2, "subscribe", "ben", "subscribed", None),
-        (3, "send", "alice", "sent", None), (4, "send", "ben", "denied", "upgrade_required"),
-        (5, "respond", "alice", "credited_back", None)]
+        (1, "subscribe", "alice", "subscribed", None),
+        (2, "subscribe", "ben", "subscribed", None),
+        (3, "send", "alice", "sent", None),
+        (4, "send", "ben", "denied", "upgrade_required"),
+        (5, "respond", "alice", "credited_back", None),
+    ]
     assert log[2].key == "k1" and log[2].message == "m1" and log[2].revision == eng.revision
-    assert log[2].args == {"sender": "alice", "recipient": "carol", "at": "2026-01-15T10:00:00+00:00",
-                           "message_id": "m1"}
+    assert log[2].args == {
+        "sender": "alice",
+        "recipient": "carol",
+        "at": "2026-01-15T10:00:00+00:00",
+        "message_id": "m1",
+    }
     assert [c.seq for c in eng.log(account="ben")] == [2, 4]
     assert [c.seq for c in eng.log(since="2026-01-16")] == [4, 5]
 
@@ -72,8 +79,9 @@ def test_the_log_makes_the_same_ledger_again(make: MakeEngine) -> None:
     again.advance(end)
     for name in live.accounts():
         assert again.history(name) == live.history(name), name
-    assert [dataclasses.replace(c, seq=0) for c in again.log()] == [dataclasses.replace(c, seq=0)
-                                                                     for c in live.log()]
+    assert [dataclasses.replace(c, seq=0) for c in again.log()] == [
+        dataclasses.replace(c, seq=0) for c in live.log()
+    ]
 
 
 def test_a_call_that_fails_half_way_logs_nothing(eng: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,8 +126,12 @@ def test_replay_of_a_store_gives_its_ledger_across_a_policy_reload(seed: int, tm
 
     policy = Path(__file__).resolve().parents[2] / "policies.yaml"
     edited = tmp_path / "career8.yaml"
-    edited.write_text(policy.read_text(encoding="utf-8").replace(
-        "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10"), encoding="utf-8")
+    edited.write_text(
+        policy.read_text(encoding="utf-8").replace(
+            "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10"
+        ),
+        encoding="utf-8",
+    )
     db = str(tmp_path / "live.db")
     calls = list(year_of_events(10, seed=seed))
     with Engine.open(db=db, policy=policy) as live:
@@ -162,8 +174,9 @@ def test_replay_finds_a_changed_entry_and_refuses_a_store_older_than_the_log(tmp
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10**6), accounts=st.integers(1, 6), reload_at=st.floats(0, 1))
-def test_replay_equals_the_live_ledger_on_random_timelines(seed: int, accounts: int,
-                                                           reload_at: float) -> None:
+def test_replay_equals_the_live_ledger_on_random_timelines(
+    seed: int, accounts: int, reload_at: float
+) -> None:
     """Hypothesis: any seeded timeline, with a policy reload anywhere in it, replays to its ledger."""
     import tempfile
 
@@ -172,8 +185,12 @@ def test_replay_equals_the_live_ledger_on_random_timelines(seed: int, accounts: 
     policy = Path(__file__).resolve().parents[2] / "policies.yaml"
     with tempfile.TemporaryDirectory() as tmp:
         edited = Path(tmp) / "trim.yaml"
-        edited.write_text(policy.read_text(encoding="utf-8").replace(
-            "on_overflow: forfeit_oldest", "on_overflow: trim_new"), encoding="utf-8")
+        edited.write_text(
+            policy.read_text(encoding="utf-8").replace(
+                "on_overflow: forfeit_oldest", "on_overflow: trim_new"
+            ),
+            encoding="utf-8",
+        )
         db = str(Path(tmp) / "live.db")
         calls = list(year_of_events(accounts, seed=seed))
         with Engine.open(db=db, policy=policy) as live:

@@ -10,8 +10,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_embed_example_runs(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, str(ROOT / "examples" / "embed.py")], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "embed.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert "send: sent (rule send-inmail, R01, R05, R06), balance 4" in out
     assert "second send to carol: denied (awaiting_response)" in out
     assert "respond: credited_back, recorded as accepted, balance 5" in out

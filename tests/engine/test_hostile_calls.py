@@ -28,13 +28,22 @@ NAMES = ["alice", "bob", "carol", "m1", "alice/1"]
 GOOD_TIMES = ["2026-01-01", "2026-01-15T10:00:00Z", "2026-02-01T00:00:00+01:00", "2026-06-30"]
 
 anything: st.SearchStrategy[Any] = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=2**62, max_value=2**70),
-    st.floats(allow_nan=True), st.text(max_size=12), st.text(alphabet="\x00\x1b[31m\n\t é", max_size=6),
-    st.binary(max_size=4), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=2),
-                                                                                 st.integers(), max_size=2),
-    st.datetimes(), st.datetimes(timezones=st.just(dt.UTC)), st.dates(),
-    st.sampled_from(["", " ", "9999-12-31", "0001-01-01", "2026-02-30", "2026-03-29T02:30:00",
-                     "next tuesday", "x" * 300]),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**62, max_value=2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+    st.text(alphabet="\x00\x1b[31m\n\t é", max_size=6),
+    st.binary(max_size=4),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+    st.datetimes(),
+    st.datetimes(timezones=st.just(dt.UTC)),
+    st.dates(),
+    st.sampled_from(
+        ["", " ", "9999-12-31", "0001-01-01", "2026-02-30", "2026-03-29T02:30:00", "next tuesday", "x" * 300]
+    ),
 )
 name = st.one_of(st.sampled_from(NAMES), anything)
 time = st.one_of(st.sampled_from(GOOD_TIMES), anything)
@@ -55,15 +64,23 @@ CALLS: dict[str, Callable[..., Any]] = {
     "decide": lambda e, a, b, t, k: e.decide(a, b),
 }
 READS = {"balance", "history", "reminded", "decide"}
-second = st.one_of(st.sampled_from(["career", "basic", "reply", "interested", "valid", "expired", 1, 5,
-                                    1_000_000, 1_000_001, 0, -1]), name)
+second = st.one_of(
+    st.sampled_from(
+        ["career", "basic", "reply", "interested", "valid", "expired", 1, 5, 1_000_000, 1_000_001, 0, -1]
+    ),
+    name,
+)
 call = st.tuples(st.sampled_from(sorted(CALLS)), name, second, time, key)
 
 
 def snapshot(eng: Engine) -> Any:
     accounts = eng.accounts()
-    return (accounts, {a: eng.history(a) for a in accounts}, eng.reminded(),
-            {a: eng.balance(a) for a in accounts})
+    return (
+        accounts,
+        {a: eng.history(a) for a in accounts},
+        eng.reminded(),
+        {a: eng.balance(a) for a in accounts},
+    )
 
 
 def _engine(db: str) -> Engine:
@@ -78,7 +95,8 @@ def _engine(db: str) -> Engine:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(calls=st.lists(call, min_size=1, max_size=12))
 def test_any_arguments_give_a_result_or_an_engine_error_and_refusals_change_nothing(
-        db: str, calls: list[tuple[str, Any, Any, Any, Any]]) -> None:
+    db: str, calls: list[tuple[str, Any, Any, Any, Any]]
+) -> None:
     eng = _engine(db)
     try:
         for method, a, b, t, k in calls:
@@ -113,8 +131,9 @@ def test_advance_takes_only_instants(db: str, to: Any) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(db=anything, policy=anything, rules=anything, override=anything)
-def test_open_refuses_what_is_not_a_path_or_a_policy(db: Any, policy: Any, rules: Any, override: Any,
-                                                     tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_open_refuses_what_is_not_a_path_or_a_policy(
+    db: Any, policy: Any, rules: Any, override: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     if isinstance(db, str) and db not in ("", " ", "memory"):
         db = None  # a string is a database name: the test must not create files named after it
     if isinstance(policy, str) or isinstance(rules, str):

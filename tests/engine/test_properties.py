@@ -40,8 +40,9 @@ gap = st.one_of(st.just(0), st.integers(1, 3600), st.integers(1, 40 * 86400))
 op = st.one_of(
     st.tuples(st.just("send"), st.sampled_from(ACCOUNTS), st.sampled_from(PEOPLE)),
     st.tuples(st.just("send"), st.sampled_from(ACCOUNTS), st.sampled_from(PEOPLE)),
-    st.tuples(st.just("respond"), st.integers(0, 30),
-              st.sampled_from(("reply", "interested", "not_interested"))),
+    st.tuples(
+        st.just("respond"), st.integers(0, 30), st.sampled_from(("reply", "interested", "not_interested"))
+    ),
     st.tuples(st.just("purchase"), st.sampled_from(ACCOUNTS), st.integers(1, 12)),
     st.tuples(st.just("cancel"), st.sampled_from(ACCOUNTS)),
     st.tuples(st.just("subscribe"), st.sampled_from(ACCOUNTS), st.sampled_from(PLANS)),

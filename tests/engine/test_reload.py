@@ -42,14 +42,15 @@ def test_a_reload_that_fails_validation_changes_nothing(sources: tuple[Path, Pat
         bad_policy.write_text(policy.read_text().replace("monthly_allotment: 5 ", "monthly_alotment: 5 "))
         with pytest.raises(InvalidPolicy):
             eng.reload(policy=bad_policy, rules=rules)
-        (rules / "send.yaml").write_text((rules / "send.yaml").read_text().replace(
-            "sender.premium: false", "sender.premum: false"))
+        (rules / "send.yaml").write_text(
+            (rules / "send.yaml").read_text().replace("sender.premium: false", "sender.premum: false")
+        )
         with pytest.raises(InvalidRules):
             eng.reload(policy=policy, rules=rules)
         dropped = policy.with_name("no-career.yaml")
         text = policy.read_text()
         start = text.index("  career:")
-        dropped.write_text(text[:start] + text[text.index("  business:"):])
+        dropped.write_text(text[:start] + text[text.index("  business:") :])
         with pytest.raises(InvalidCall) as err:
             eng.reload(policy=dropped, rules=packaged_rules_dir())
         assert err.value.code == "plan_in_use"

@@ -20,21 +20,28 @@ SOURCES = sorted(ENGINE.rglob("*.py"))
 #: the edges' clocks: `inmail balance` without `--at` answers for now; so does a request without `at`
 CLOCKS = {ENGINE / "cli" / "_clock.py", ENGINE / "service" / "state.py"}
 WALL_CLOCK = re.compile(
-    r"\b(datetime|dt|pendulum)\.(now|utcnow|today)\(|\btime\.(time|time_ns)\(|date\.today\(")
+    r"\b(datetime|dt|pendulum)\.(now|utcnow|today)\(|\btime\.(time|time_ns)\(|date\.today\("
+)
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ENGINE)))
 def test_no_wall_clock_inside_the_engine(path: Path) -> None:
     if path in CLOCKS:
         return
-    hits = [f"{path.name}:{n}: {line.strip()}" for n, line in enumerate(path.read_text().splitlines(), 1)
-            if WALL_CLOCK.search(line)]
+    hits = [
+        f"{path.name}:{n}: {line.strip()}"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if WALL_CLOCK.search(line)
+    ]
     assert not hits, "the engine must take `at`, not read the clock:\n" + "\n".join(hits)
 
 
 def test_durable_rules_is_imported_by_one_module_only() -> None:
-    importers = [p.relative_to(ENGINE).as_posix() for p in SOURCES
-                 if re.search(r"^\s*(import durable|from durable)", p.read_text(), re.MULTILINE)]
+    importers = [
+        p.relative_to(ENGINE).as_posix()
+        for p in SOURCES
+        if re.search(r"^\s*(import durable|from durable)", p.read_text(), re.MULTILINE)
+    ]
     assert importers == ["rules/_durable.py"]
 
 

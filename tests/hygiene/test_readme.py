@@ -19,8 +19,11 @@ def _python_snippet() -> str:
 
 def _promised(snippet: str) -> list[str]:
     """What each print line's comment says it prints (the first words, before any comma)."""
-    return [line.split("#", 1)[1].strip().split(",")[0] for line in snippet.splitlines()
-            if line.lstrip().startswith("print(") and "#" in line]
+    return [
+        line.split("#", 1)[1].strip().split(",")[0]
+        for line in snippet.splitlines()
+        if line.lstrip().startswith("print(") and "#" in line
+    ]
 
 
 def test_the_embedding_snippet_runs_twice_with_the_same_answers(tmp_path: Path) -> None:
@@ -28,8 +31,9 @@ def test_the_embedding_snippet_runs_twice_with_the_same_answers(tmp_path: Path) 
     (tmp_path / "snippet.py").write_text(snippet, encoding="utf-8")
     outputs = []
     for _ in range(2):  # the second run meets the database the first one left
-        done = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, capture_output=True, text=True,
-                              timeout=120)
+        done = subprocess.run(
+            [sys.executable, "snippet.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]

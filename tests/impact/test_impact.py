@@ -67,8 +67,13 @@ def test_career_5_to_8(tmp_path: Path) -> None:
     r = compare_policies(base_policy=POLICY, new_policy=new, scenarios=[CAREER])
     assert (r.decisions, r.changed, r.not_applicable, r.transitions) == (10, 0, 0, {})
     assert r.changed_accounts == [] and r.base.balances == r.new.balances == {"alice": 15}
-    assert _moved(r, "career") == {"granted": (20, 32), "consumed": (3, 3), "credited_back": (2, 2),
-                                   "forfeited_cap": (2, 16), "expired": (2, 0)}
+    assert _moved(r, "career") == {
+        "granted": (20, 32),
+        "consumed": (3, 3),
+        "credited_back": (2, 2),
+        "forfeited_cap": (2, 16),
+        "expired": (2, 0),
+    }
     assert (r.base.rules["expire/credits-expire"], r.new.rules["expire/credits-expire"]) == (1, 0)
 
 
@@ -81,8 +86,13 @@ def test_cap_forfeit_oldest_to_trim_new(tmp_path: Path) -> None:
     assert r.changed == 0 and r.changed_accounts == ["alice"]
     assert (r.base.balances["alice"], r.new.balances["alice"]) == (15, 13)
     assert r.divergences == {}  # no call was answered differently: only the renewal's grant
-    assert _moved(r, "career") == {"granted": (20, 18), "consumed": (3, 3), "credited_back": (2, 2),
-                                   "forfeited_cap": (2, 0), "expired": (2, 4)}
+    assert _moved(r, "career") == {
+        "granted": (20, 18),
+        "consumed": (3, 3),
+        "credited_back": (2, 2),
+        "forfeited_cap": (2, 0),
+        "expired": (2, 4),
+    }
 
 
 WINDOW = """\
@@ -135,14 +145,18 @@ def test_sales_navigator_made_purchasable(tmp_path: Path) -> None:
     # purchased), the 21st send (no credits -> sent, from the bought lot), and its answer: under
     # the base policy that send was denied, so no message `extra` exists and the response is
     # not_applicable; under the new one it is credited_back.
-    sends = "".join(f"  - {{at: 2026-01-01T10:{i:02d}:00Z, send: {{from: sam, to: r{i}}}}}\n"
-                    for i in range(20))
+    sends = "".join(
+        f"  - {{at: 2026-01-01T10:{i:02d}:00Z, send: {{from: sam, to: r{i}}}}}\n" for i in range(20)
+    )
     text = PURCHASE.replace("timeline:\n", "timeline:\n" + sends)
     (tmp_path / "buy.yaml").write_text(text, encoding="utf-8")
     new = edited(tmp_path, "purchasable: false          # R18", "purchasable: true           # R18")
     r = compare_policies(base_policy=POLICY, new_policy=new, scenarios=[tmp_path / "buy.yaml"])
-    assert r.transitions == {("denied/not_purchasable", "purchased"): 1, ("denied/no_credits", "sent"): 1,
-                             ("not_applicable", "credited_back"): 1}
+    assert r.transitions == {
+        ("denied/not_purchasable", "purchased"): 1,
+        ("denied/no_credits", "sent"): 1,
+        ("not_applicable", "credited_back"): 1,
+    }
     assert (r.changed, r.not_applicable) == (2, 1)
     assert (r.base.balances["sam"], r.new.balances["sam"]) == (0, 10)  # 10 bought, 1 used, 1 back
 
@@ -155,8 +169,17 @@ def test_the_command_reports_in_json_and_gates_on_change(tmp_path: Path) -> None
     done = run.invoke(main, [*args, "--format", "json"])
     assert done.exit_code == 0, done.output
     doc = json.loads(done.stdout)
-    assert list(doc) == ["base", "new", "decisions", "changed", "not_applicable", "transitions", "rules",
-                         "totals", "accounts"]
+    assert list(doc) == [
+        "base",
+        "new",
+        "decisions",
+        "changed",
+        "not_applicable",
+        "transitions",
+        "rules",
+        "totals",
+        "accounts",
+    ]
     first = doc["transitions"][0]
     assert (first["from"], first["to"], first["count"]) == ("credited_back", "not_credited/late_response", 2)
     assert doc["accounts"]["alice"]["first_divergence"]["where"] == "window.yaml:10"
@@ -167,16 +190,19 @@ def test_the_command_reports_in_json_and_gates_on_change(tmp_path: Path) -> None
     assert "How decisions changed" in table.stdout and "Most affected accounts" in table.stdout
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    ([], "usage_error"),
-    (["--db", "{tmp}/missing.db"], "store_not_found"),
-    (["--synthetic", "5", "x.yaml"], "usage_error"),
-    (["--synthetic", "0"], "invalid_argument"),
-    (["--base", "nothere.yaml", "--synthetic", "5"], "file_not_found"),
-    (["--synthetic", "5", "--plot", "chart.jpg"], "invalid_argument"),
-    (["--jobs", "2", "x.yaml"], "usage_error"),
-    (["--synthetic", "5", "--jobs", "0"], "invalid_argument"),
-])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        ([], "usage_error"),
+        (["--db", "{tmp}/missing.db"], "store_not_found"),
+        (["--synthetic", "5", "x.yaml"], "usage_error"),
+        (["--synthetic", "0"], "invalid_argument"),
+        (["--base", "nothere.yaml", "--synthetic", "5"], "file_not_found"),
+        (["--synthetic", "5", "--plot", "chart.jpg"], "invalid_argument"),
+        (["--jobs", "2", "x.yaml"], "usage_error"),
+        (["--synthetic", "5", "--jobs", "0"], "invalid_argument"),
+    ],
+)
 def test_bad_input_is_refused(args: list[str], code: str, tmp_path: Path) -> None:
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     full = ["impact", *args] if "--base" in args else ["impact", "--base", str(POLICY), *args]
@@ -197,9 +223,11 @@ def test_a_stores_event_log_is_a_source_and_gives_what_its_scenario_gives(tmp_pa
     by_log = compare_policies(base_policy=POLICY, new_policy=new, db=db).to_dict()
     for key in ("decisions", "changed", "not_applicable", "rules", "totals"):
         assert by_log[key] == by_file[key], key
-    assert [(t["from"], t["to"], t["count"]) for t in by_log["transitions"]] == \
-        [(t["from"], t["to"], t["count"]) for t in by_file["transitions"]]
-    assert {a: (v["base"], v["new"]) for a, v in by_log["accounts"].items()} == \
-        {a: (v["base"], v["new"]) for a, v in by_file["accounts"].items()}
+    assert [(t["from"], t["to"], t["count"]) for t in by_log["transitions"]] == [
+        (t["from"], t["to"], t["count"]) for t in by_file["transitions"]
+    ]
+    assert {a: (v["base"], v["new"]) for a, v in by_log["accounts"].items()} == {
+        a: (v["base"], v["new"]) for a, v in by_file["accounts"].items()
+    }
     same = compare_policies(base_policy=POLICY, new_policy=POLICY, db=db)
     assert (same.changed, same.not_applicable, same.changed_accounts) == (0, 0, [])

@@ -20,23 +20,28 @@ def u(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("value", "want"), [
-    ("2026-01-15T09:00:00Z", u(2026, 1, 15, 9)),
-    ("2026-01-15T10:00:00+01:00", u(2026, 1, 15, 9)),
-    ("2026-01-15", u(2026, 1, 15)),
-    ("2026-01-15T09:00", u(2026, 1, 15, 9)),
-    (" 2026-01-15 ", u(2026, 1, 15)),
-    (dt.date(2026, 1, 15), u(2026, 1, 15)),
-    (dt.datetime(2026, 1, 15, 9), u(2026, 1, 15, 9)),
-    (dt.datetime(2026, 1, 15, 9, tzinfo=dt.timezone(dt.timedelta(hours=-5))), u(2026, 1, 15, 14)),
-], ids=repr)
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        ("2026-01-15T09:00:00Z", u(2026, 1, 15, 9)),
+        ("2026-01-15T10:00:00+01:00", u(2026, 1, 15, 9)),
+        ("2026-01-15", u(2026, 1, 15)),
+        ("2026-01-15T09:00", u(2026, 1, 15, 9)),
+        (" 2026-01-15 ", u(2026, 1, 15)),
+        (dt.date(2026, 1, 15), u(2026, 1, 15)),
+        (dt.datetime(2026, 1, 15, 9), u(2026, 1, 15, 9)),
+        (dt.datetime(2026, 1, 15, 9, tzinfo=dt.timezone(dt.timedelta(hours=-5))), u(2026, 1, 15, 14)),
+    ],
+    ids=repr,
+)
 def test_instants_in_utc(value: object, want: dt.datetime) -> None:
     got = cal.instant(value)
     assert got == want and got.tzinfo is not None and got.utcoffset() == dt.timedelta(0)
 
 
-@pytest.mark.parametrize("value", ["", "soon", "2026-02-30", "2026-13-01", "P1D", "25:00",
-                                   1, 2.5, None, True])
+@pytest.mark.parametrize(
+    "value", ["", "soon", "2026-02-30", "2026-13-01", "P1D", "25:00", 1, 2.5, None, True]
+)
 def test_bad_instants_are_invalid_time(value: object) -> None:
     with pytest.raises(InvalidCall) as info:
         cal.instant(value)
@@ -49,17 +54,20 @@ def test_dates_and_naive_times_are_read_in_the_policy_zone() -> None:
     assert paris.instant("2026-07-01T12:00:00Z") == u(2026, 7, 1, 12)
 
 
-@pytest.mark.parametrize(("anchor", "k", "want"), [
-    (u(2026, 1, 31, 12), 1, u(2026, 2, 28, 12)),
-    (u(2026, 1, 31, 12), 2, u(2026, 3, 31, 12)),
-    (u(2026, 1, 31, 12), 3, u(2026, 4, 30, 12)),
-    (u(2028, 1, 31), 1, u(2028, 2, 29)),
-    (u(2028, 2, 29), 1, u(2028, 3, 29)),
-    (u(2028, 2, 29), 12, u(2029, 2, 28)),
-    (u(2028, 2, 29), 48, u(2032, 2, 29)),
-    (u(2026, 1, 15), -1, u(2025, 12, 15)),
-    (u(2026, 12, 31), 2, u(2027, 2, 28)),
-])
+@pytest.mark.parametrize(
+    ("anchor", "k", "want"),
+    [
+        (u(2026, 1, 31, 12), 1, u(2026, 2, 28, 12)),
+        (u(2026, 1, 31, 12), 2, u(2026, 3, 31, 12)),
+        (u(2026, 1, 31, 12), 3, u(2026, 4, 30, 12)),
+        (u(2028, 1, 31), 1, u(2028, 2, 29)),
+        (u(2028, 2, 29), 1, u(2028, 3, 29)),
+        (u(2028, 2, 29), 12, u(2029, 2, 28)),
+        (u(2028, 2, 29), 48, u(2032, 2, 29)),
+        (u(2026, 1, 15), -1, u(2025, 12, 15)),
+        (u(2026, 12, 31), 2, u(2027, 2, 28)),
+    ],
+)
 def test_months_are_counted_from_the_anchor(anchor: dt.datetime, k: int, want: dt.datetime) -> None:
     assert cal.add_months(anchor, k) == want
 
@@ -69,14 +77,17 @@ def test_months_keep_the_wall_clock_of_the_policy_zone() -> None:
     assert [paris.add_months(anchor, k) for k in (1, 2)] == [u(2026, 2, 27, 23), u(2026, 3, 30, 22)]
 
 
-@pytest.mark.parametrize(("anchor", "since", "k"), [
-    (u(2026, 1, 15), u(2026, 1, 15), 1),  # renewals strictly after since
-    (u(2026, 1, 1), u(2026, 1, 10), 1),  # R08: seat on the 10th, cycle on the 1st
-    (u(2026, 1, 20), u(2026, 1, 10), 0),
-    (u(2026, 3, 20), u(2026, 1, 10), -2),
-    (u(2025, 1, 31), u(2026, 2, 28), 14),  # Feb 28 is itself a renewal instant: the next is Mar 31
-    (u(2025, 1, 31), u(2026, 2, 27), 13),
-])
+@pytest.mark.parametrize(
+    ("anchor", "since", "k"),
+    [
+        (u(2026, 1, 15), u(2026, 1, 15), 1),  # renewals strictly after since
+        (u(2026, 1, 1), u(2026, 1, 10), 1),  # R08: seat on the 10th, cycle on the 1st
+        (u(2026, 1, 20), u(2026, 1, 10), 0),
+        (u(2026, 3, 20), u(2026, 1, 10), -2),
+        (u(2025, 1, 31), u(2026, 2, 28), 14),  # Feb 28 is itself a renewal instant: the next is Mar 31
+        (u(2025, 1, 31), u(2026, 2, 27), 13),
+    ],
+)
 def test_first_renewal_index(anchor: dt.datetime, since: dt.datetime, k: int) -> None:
     assert cal.first_renewal_index(anchor, since) == k
     assert cal.add_months(anchor, k) > since >= cal.add_months(anchor, k - 1)

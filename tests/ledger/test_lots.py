@@ -25,8 +25,12 @@ def account(*lots: tuple[str, int, dt.datetime, dt.datetime]) -> AccountState:
 
 
 def test_consume_soonest_expiry_then_earliest_grant_then_id() -> None:
-    acct = account(("monthly", 1, d(2), d(20)), ("purchase", 1, d(1), d(20)), ("monthly", 1, d(1), d(20)),
-                   ("credit_back", 1, d(3), d(10)))
+    acct = account(
+        ("monthly", 1, d(2), d(20)),
+        ("purchase", 1, d(1), d(20)),
+        ("monthly", 1, d(1), d(20)),
+        ("credit_back", 1, d(3), d(10)),
+    )
     order = [ledger.consume(acct, d(5), CAUSE) for _ in range(4)]
     assert [lot.id for lot in order if lot] == [4, 2, 3, 1]
     assert ledger.consume(acct, d(5), CAUSE) is None
@@ -46,13 +50,19 @@ def test_entries_carry_signed_amounts_and_running_balance() -> None:
     ledger.consume(acct, d(2), Cause("send", "send-inmail", ("R01",), "m1"))
     e = acct.entries
     assert [(x.seq, x.kind, x.amount, x.balance_after) for x in e] == [
-        (1, "grant", 5, 5), (2, "consume", -1, 4)]
+        (1, "grant", 5, 5),
+        (2, "consume", -1, 4),
+    ]
     assert (e[1].event, e[1].rule, e[1].requirements, e[1].message) == ("send", "send-inmail", ("R01",), "m1")
 
 
 def test_forfeit_over_cap_takes_capped_credits_soonest_expiring_first() -> None:
-    acct = account(("monthly", 5, d(1), d(28)), ("purchase", 10, d(1), d(5)),
-                   ("credit_back", 1, d(2), d(25)), ("monthly", 5, d(3), d(30)))
+    acct = account(
+        ("monthly", 5, d(1), d(28)),
+        ("purchase", 10, d(1), d(5)),
+        ("credit_back", 1, d(2), d(25)),
+        ("monthly", 5, d(3), d(30)),
+    )
     assert ledger.capped_total(acct, CAPPED) == 11
     assert ledger.room_under_cap(acct, 15, CAPPED) == 4
     ledger.grant(acct, d(4), "monthly", 5, d(31), "grant", CAUSE)

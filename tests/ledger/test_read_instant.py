@@ -24,12 +24,15 @@ UTC = dt.UTC
 cal = Calendar("UTC")
 
 #: The contract, written apart from the implementation so that the two check each other.
-GRAMMAR = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-                     r"([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?")
+GRAMMAR = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?"
+)
 
 
-def u(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
-      micro: int = 0) -> dt.datetime:
+def u(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
+) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
@@ -102,15 +105,18 @@ def test_anything_but_a_calendar_form_is_invalid_time(text: str) -> None:
     assert call.value.code == "invalid_time"
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("2026-13-01", "month must be in 1..12"),
-    ("2026-02-30", "day is out of range for month"),
-    ("2026-01-01T25:00", "hour must be in 0..23"),
-    ("2026-01-01T12:60", "minute must be in 0..59"),
-    ("2026-12-31T23:59:60Z", "second must be in 0..59"),
-    ("2026-01-02T10:00:00+24:00", "the time zone offset +24:00 is not one (at most 23:59)"),
-    ("2026-01-01a12:00", None),  # not the grammar: there is no field to blame
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2026-13-01", "month must be in 1..12"),
+        ("2026-02-30", "day is out of range for month"),
+        ("2026-01-01T25:00", "hour must be in 0..23"),
+        ("2026-01-01T12:60", "minute must be in 0..59"),
+        ("2026-12-31T23:59:60Z", "second must be in 0..59"),
+        ("2026-01-02T10:00:00+24:00", "the time zone offset +24:00 is not one (at most 23:59)"),
+        ("2026-01-01a12:00", None),  # not the grammar: there is no field to blame
+    ],
+)
 def test_a_value_out_of_range_says_which(text: str, reason: str | None) -> None:
     with pytest.raises(InstantError) as info:
         read_instant(text, "UTC")
@@ -173,6 +179,7 @@ def test_a_naive_text_keeps_the_daylight_saving_rules_of_the_policy_zone() -> No
 
 # --- properties ----------------------------------------------------------------------------------
 
+
 @st.composite
 def calendar_forms(draw: st.DrawFn) -> tuple[str, dt.datetime, bool]:
     """A text in the grammar, the wall-clock datetime it names (aware when it has an offset), and
@@ -193,8 +200,13 @@ def calendar_forms(draw: st.DrawFn) -> tuple[str, dt.datetime, bool]:
     else:
         s = 0
     wall = dt.datetime(day.year, day.month, day.day, h, m, s, micro)
-    zone = draw(st.one_of(st.none(), st.sampled_from("Zz"),
-                          st.tuples(st.sampled_from("+-"), st.integers(0, 23), st.integers(0, 59))))
+    zone = draw(
+        st.one_of(
+            st.none(),
+            st.sampled_from("Zz"),
+            st.tuples(st.sampled_from("+-"), st.integers(0, 23), st.integers(0, 59)),
+        )
+    )
     if zone is None:
         return text, wall, False
     if isinstance(zone, str):
@@ -207,7 +219,8 @@ def calendar_forms(draw: st.DrawFn) -> tuple[str, dt.datetime, bool]:
 @settings(max_examples=300, deadline=None)
 @given(form=calendar_forms())
 def test_every_calendar_form_is_read_as_its_fields_and_round_trips(
-        form: tuple[str, dt.datetime, bool]) -> None:
+    form: tuple[str, dt.datetime, bool],
+) -> None:
     text, want, aware = form
     assert GRAMMAR.fullmatch(text)
     got = read_instant(text, "UTC")
@@ -229,10 +242,15 @@ NOISE = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_siz
 
 
 @settings(max_examples=400, deadline=None)
-@given(form=calendar_forms(), noise=NOISE, where=st.sampled_from(["before", "after", "inside"]),
-       at=st.integers(0, 40))
+@given(
+    form=calendar_forms(),
+    noise=NOISE,
+    where=st.sampled_from(["before", "after", "inside"]),
+    at=st.integers(0, 40),
+)
 def test_text_around_or_inside_a_calendar_form_is_refused_unless_it_is_one(
-        form: tuple[str, dt.datetime, bool], noise: str, where: str, at: int) -> None:
+    form: tuple[str, dt.datetime, bool], noise: str, where: str, at: int
+) -> None:
     text = form[0]
     i = {"before": 0, "after": len(text)}.get(where, min(at, len(text)))
     mixed = text[:i] + noise + text[i:]

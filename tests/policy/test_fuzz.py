@@ -55,16 +55,16 @@ def _apply(text: str, edit: tuple[str, int, object]) -> str:
         return text[:pos] + str(arg) + text[pos:]
     if kind == "delete":
         assert isinstance(arg, int)
-        return text[:pos] + text[pos + arg:]
+        return text[:pos] + text[pos + arg :]
     if kind == "replace":
-        return text[:pos] + str(arg) + text[pos + len(str(arg)):]
+        return text[:pos] + str(arg) + text[pos + len(str(arg)) :]
     lines = text.splitlines(keepends=True)
     if not lines:
         return text
     i = pos % len(lines)
     if kind == "dup_line":
-        return "".join([*lines[: i + 1], lines[i], *lines[i + 1:]])
-    return "".join(lines[:i] + lines[i + 1:])
+        return "".join([*lines[: i + 1], lines[i], *lines[i + 1 :]])
+    return "".join(lines[:i] + lines[i + 1 :])
 
 
 @settings(max_examples=N, deadline=None, suppress_health_check=[HealthCheck.too_slow])

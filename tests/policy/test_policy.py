@@ -53,7 +53,9 @@ class TestShippedPolicy:
         assert policy.reminder.after_days == 3
         assert policy.purchase.credit_lifetime_days == 365
         assert dict(policy.responses) == {
-            "reply": "replied", "interested": "accepted", "maybe_later": "accepted",
+            "reply": "replied",
+            "interested": "accepted",
+            "maybe_later": "accepted",
             "not_interested": "declined",
         }
 
@@ -174,8 +176,17 @@ class TestSetting:
 
     @pytest.mark.parametrize(
         "path",
-        ["credit_back.nope", "nope", "", "source", "digest", "plans.career.loc", "plans.gold.cap",
-         "credits.lifetime_days.more", "responses.shrug"],
+        [
+            "credit_back.nope",
+            "nope",
+            "",
+            "source",
+            "digest",
+            "plans.career.loc",
+            "plans.gold.cap",
+            "credits.lifetime_days.more",
+            "responses.shrug",
+        ],
     )
     def test_unknown_paths_raise_key_error_naming_the_path(self, path: str) -> None:
         with pytest.raises(KeyError) as info:

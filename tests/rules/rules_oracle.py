@@ -35,8 +35,9 @@ class Oracle:
         self.event = doc["event"]
         self.rules = doc["rules"]
         self.policy = policy
-        self.plan_fact = next((n for n, s in catalog.CATALOG[self.event].items()
-                               if s.choices == catalog.PLAN_NAMES), None)
+        self.plan_fact = next(
+            (n for n, s in catalog.CATALOG[self.event].items() if s.choices == catalog.PLAN_NAMES), None
+        )
 
     @classmethod
     def from_file(cls, path: Path, policy: Policy) -> Oracle:
@@ -86,14 +87,15 @@ class Oracle:
 
     def _value(self, v: Any, facts: dict[str, Any]) -> Any:
         if isinstance(v, str) and v.startswith("policy."):
-            return self.policy.setting(v[len("policy."):])
+            return self.policy.setting(v[len("policy.") :])
         if isinstance(v, str) and v.startswith("plan."):
             assert self.plan_fact is not None
-            return getattr(self.policy.plans[facts[self.plan_fact]], v[len("plan."):])
+            return getattr(self.policy.plans[facts[self.plan_fact]], v[len("plan.") :])
         return v
 
 
 # --- random facts ---------------------------------------------------------------------------
+
 
 def int_constants(doc: dict[str, Any], policy: Policy) -> set[int]:
     """Every whole number a rules document mentions (literals and resolved references)."""
@@ -111,12 +113,12 @@ def int_constants(doc: dict[str, Any], policy: Policy) -> set[int]:
         elif isinstance(v, int):
             out.add(v)
         elif isinstance(v, str) and v.startswith("policy."):
-            got = policy.setting(v[len("policy."):])
+            got = policy.setting(v[len("policy.") :])
             if isinstance(got, int) and not isinstance(got, bool):
                 out.add(got)
         elif isinstance(v, str) and v.startswith("plan."):
             for p in policy.plans.values():
-                got = getattr(p, v[len("plan."):])
+                got = getattr(p, v[len("plan.") :])
                 if isinstance(got, int) and not isinstance(got, bool):
                     out.add(got)
 
@@ -143,8 +145,14 @@ def random_facts(event: str, policy: Policy, rng: random.Random, consts: set[int
 
 # --- random rules files ---------------------------------------------------------------------
 
-_INT_REFS = ("policy.credit_back.window_days", "policy.reminder.after_days", "policy.credits.lifetime_days",
-             "plan.cap", "plan.monthly_allotment", "policy.plans.career.cap")
+_INT_REFS = (
+    "policy.credit_back.window_days",
+    "policy.reminder.after_days",
+    "policy.credits.lifetime_days",
+    "plan.cap",
+    "plan.monthly_allotment",
+    "policy.plans.career.cap",
+)
 _BOOL_REFS = ("plan.premium", "plan.purchasable", "policy.renewal.grant_on_start")
 
 
@@ -177,8 +185,9 @@ class RuleGen:
         r = rng.random()
         if r < 0.35:
             return self.value(name)
-        ops = ["is", "not", "in", "not_in"] + (["below", "at_most", "above", "at_least"] * 2
-                                               if spec.type == "int" else [])
+        ops = ["is", "not", "in", "not_in"] + (
+            ["below", "at_most", "above", "at_least"] * 2 if spec.type == "int" else []
+        )
         out: dict[str, Any] = {}
         for op in rng.sample(ops, k=rng.choice([1, 1, 1, 2])):
             if op in ("in", "not_in"):
@@ -213,8 +222,12 @@ class RuleGen:
             then: dict[str, Any] = {"outcome": outcome}
             if outcome in catalog.REASONED_OUTCOMES:  # such an outcome must say why
                 then["reason"] = catalog.REASONS[self.event][0]
-            rule: dict[str, Any] = {"id": f"rule-{i}", "requirement": "R01",
-                                    "description": f"random rule {i}", "then": then}
+            rule: dict[str, Any] = {
+                "id": f"rule-{i}",
+                "requirement": "R01",
+                "description": f"random rule {i}",
+                "then": then,
+            }
             if i < n - 1:
                 rule["when"] = self.cond()
             rules.append(rule)

@@ -54,8 +54,17 @@ def main() -> None:
         run(RuleBook.load(rules, policy, memo=False), 50)
     gc.collect()
     rss4 = proc.memory_info().rss
-    print(json.dumps({"decide_growth": rss1 - rss0, "reload_growth": rss3 - rss2, "drop_growth": rss4 - rss3,
-                      "threads_before": threads, "threads_after": threading.active_count()}))
+    print(
+        json.dumps(
+            {
+                "decide_growth": rss1 - rss0,
+                "reload_growth": rss3 - rss2,
+                "drop_growth": rss4 - rss3,
+                "threads_before": threads,
+                "threads_after": threading.active_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

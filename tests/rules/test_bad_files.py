@@ -89,8 +89,9 @@ def test_bad_rules_file(case: dict[str, Any], policy: Policy, rules_dir: Path, t
 
 
 @pytest.mark.parametrize("path", sorted(CASES.glob("*.yaml")), ids=lambda p: p.stem)
-def test_golden_diagnostics(path: Path, policy: Policy, rules_dir: Path, tmp_path: Path,
-                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_golden_diagnostics(
+    path: Path, policy: Policy, rules_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every case's rendered diagnostics (errors and warnings), as a person sees them."""
     chunks = []
     for i, case in enumerate(yaml.safe_load(path.read_text(encoding="utf-8"))):
@@ -105,8 +106,9 @@ def test_golden_diagnostics(path: Path, policy: Policy, rules_dir: Path, tmp_pat
     check_golden(path.with_suffix(".error"), "\n".join(chunks))
 
 
-def test_plan_reference_on_an_event_without_a_plan(policy: Policy, rules_dir: Path, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plan_reference_on_an_event_without_a_plan(
+    policy: Policy, rules_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No shipped event lacks an acting plan, so a made-up event kind shows the check."""
     spec = catalog.FactSpec("ping.count", "int", "how many pings")
     monkeypatch.setitem(catalog.CATALOG, "ping", {"ping.count": spec})
@@ -120,22 +122,26 @@ def test_plan_reference_on_an_event_without_a_plan(policy: Policy, rules_dir: Pa
         "event: ping\nrules:\n  - id: many\n    requirement: R01\n    description: Many.\n"
         "    when: {ping.count: {above: plan.cap}}\n    then: {outcome: ponged}\n"
         "  - id: other\n    requirement: R01\n    description: Other.\n    then: {outcome: ponged}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     with pytest.raises(InvalidRules) as info:
         RuleBook.load(work, policy)
     assert [(d.code, d.loc.line if d.loc else 0) for d in info.value.diagnostics] == [
-        ("plan_reference_unavailable", 6)]
+        ("plan_reference_unavailable", 6)
+    ]
 
 
 def test_all_problems_are_reported_at_once(policy: Policy, rules_dir: Path, tmp_path: Path) -> None:
     work = tmp_path / "rules"
     shutil.copytree(rules_dir, work)
     text = (rules_dir / "send.yaml").read_text(encoding="utf-8")
-    text = text.replace("sender.premium: false", "sender.premum: false").replace("outcome: sent_free",
-                                                                                  "outcome: free")
+    text = text.replace("sender.premium: false", "sender.premum: false").replace(
+        "outcome: sent_free", "outcome: free"
+    )
     (work / "send.yaml").write_text(text, encoding="utf-8")
     (work / "purchase.yaml").write_text(
-        (rules_dir / "purchase.yaml").read_text(encoding="utf-8").replace("R18", "R81"), encoding="utf-8")
+        (rules_dir / "purchase.yaml").read_text(encoding="utf-8").replace("R18", "R81"), encoding="utf-8"
+    )
     with pytest.raises(InvalidRules) as info:
         RuleBook.load(work, policy)
     codes = sorted(d.code for d in info.value.diagnostics)

@@ -22,9 +22,11 @@ from .rules_helpers import send_facts
 
 
 def test_import_starts_no_threads_and_does_not_load_durable() -> None:
-    code = ("import sys, threading; import engine, engine.rules.book, engine.cli; "
-            "assert threading.active_count() == 1, threading.enumerate(); "
-            "assert 'durable' not in sys.modules and 'durable_rules_engine' not in sys.modules, 'durable'")
+    code = (
+        "import sys, threading; import engine, engine.rules.book, engine.cli; "
+        "assert threading.active_count() == 1, threading.enumerate(); "
+        "assert 'durable' not in sys.modules and 'durable_rules_engine' not in sys.modules, 'durable'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -38,17 +40,20 @@ def test_building_and_using_a_book_starts_no_threads(policy: Policy, rules_dir: 
     assert threading.active_count() == before
 
 
-@pytest.mark.parametrize(("facts", "words"), [
-    ({k: v for k, v in send_facts().items() if k != "sender.balance"}, "`sender.balance` is missing"),
-    ({**send_facts(), "sender.premum": True}, "did you mean `sender.premium`"),
-    (send_facts(sender__balance=True), "`sender.balance` must be int"),
-    (send_facts(sender__balance="5"), "`sender.balance` must be int"),
-    (send_facts(sender__balance=5.0), "`sender.balance` must be int"),
-    (send_facts(sender__premium=1), "`sender.premium` must be bool"),
-    (send_facts(sender__plan="carrer"), "did you mean `career`"),
-    (send_facts(sender__payment="lost"), "`sender.payment` cannot be `lost`"),
-    (send_facts(plan__cap="15"), "`plan.cap` must be int"),  # a fact no rule reads is checked too
-])
+@pytest.mark.parametrize(
+    ("facts", "words"),
+    [
+        ({k: v for k, v in send_facts().items() if k != "sender.balance"}, "`sender.balance` is missing"),
+        ({**send_facts(), "sender.premum": True}, "did you mean `sender.premium`"),
+        (send_facts(sender__balance=True), "`sender.balance` must be int"),
+        (send_facts(sender__balance="5"), "`sender.balance` must be int"),
+        (send_facts(sender__balance=5.0), "`sender.balance` must be int"),
+        (send_facts(sender__premium=1), "`sender.premium` must be bool"),
+        (send_facts(sender__plan="carrer"), "did you mean `career`"),
+        (send_facts(sender__payment="lost"), "`sender.payment` cannot be `lost`"),
+        (send_facts(plan__cap="15"), "`plan.cap` must be int"),  # a fact no rule reads is checked too
+    ],
+)
 def test_bad_facts_are_invalid_calls(book: RuleBook, facts: dict[str, object], words: str) -> None:
     book.decide("send", send_facts())  # the good key is in the memo: a mistyped twin must not hit it
     book.decide("send", send_facts(sender__premium=False))
@@ -175,6 +180,7 @@ def test_a_failing_action_is_a_rule_engine_failure(monkeypatch: pytest.MonkeyPat
             if len(calls) == 1:
                 raise ValueError("boom")
             self._fired = 0
+
         return run
 
     monkeypatch.setattr(_durable._Ruleset, "_action", action)
@@ -198,8 +204,9 @@ def test_fact_names_are_distinct_to_durable() -> None:
     assert all(name_collisions(ev) == [] for ev in catalog.EVENT_KINDS)
 
 
-def test_each_distinct_key_goes_to_durable_once(policy: Policy, rules_dir: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_distinct_key_goes_to_durable_once(
+    policy: Policy, rules_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     posted: list[dict[str, object]] = []
     real = DurableRunner.decide
 

@@ -32,8 +32,9 @@ def test_the_documented_example(book: RuleBook) -> None:
 
 
 def test_json_output() -> None:
-    result = run("send", "--fact", "sender.balance=0", "--fact", "sender.plan=sales_navigator",
-                 "--format", "json")
+    result = run(
+        "send", "--fact", "sender.balance=0", "--fact", "sender.plan=sales_navigator", "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["rule"] == "no-credits" and data["reason"] == "no_credits"
@@ -57,15 +58,18 @@ def test_defaults_follow_given_facts(policy: Policy) -> None:
     assert complete_facts("send", {}, policy)["sender.premium"] is True
 
 
-@pytest.mark.parametrize(("args", "words"), [
-    (["send", "--fact", "sender.premum=false"], "did you mean `sender.premium`?"),
-    (["send", "--fact", "sender.premium=yes"], "`sender.premium` is true or false, not `yes`"),
-    (["send", "--fact", "sender.balance=five"], "`sender.balance` is a whole number, not `five`"),
-    (["send", "--fact", "sender.plan=carrer"], "did you mean `career`?"),
-    (["send", "--fact", "sender.premium"], "NAME=VALUE"),
-    (["sned"], "did you mean `send`?"),
-    (["send", "--fact", "purchase.credits=3"], "`send` has no fact `purchase.credits`"),
-])
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["send", "--fact", "sender.premum=false"], "did you mean `sender.premium`?"),
+        (["send", "--fact", "sender.premium=yes"], "`sender.premium` is true or false, not `yes`"),
+        (["send", "--fact", "sender.balance=five"], "`sender.balance` is a whole number, not `five`"),
+        (["send", "--fact", "sender.plan=carrer"], "did you mean `career`?"),
+        (["send", "--fact", "sender.premium"], "NAME=VALUE"),
+        (["sned"], "did you mean `send`?"),
+        (["send", "--fact", "purchase.credits=3"], "`send` has no fact `purchase.credits`"),
+    ],
+)
 def test_bad_input_exits_2(args: list[str], words: str) -> None:
     result = run(*args)
     assert result.exit_code == 2, result.output
@@ -82,13 +86,16 @@ def test_facts_file(tmp_path: Path) -> None:
     assert json.loads(result.output)["rule"] == "send-inmail"  # --fact wins over the file
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    ("{not json", "cannot read facts"),
-    ("[1, 2]", "JSON object"),
-    ('{"sender.balance": "0"}', "must be a whole number"),
-    ('{"sender.premium": 1}', "must be true or false"),
-    ('{"sender.premum": true}', "did you mean `sender.premium`?"),
-])
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("{not json", "cannot read facts"),
+        ("[1, 2]", "JSON object"),
+        ('{"sender.balance": "0"}', "must be a whole number"),
+        ('{"sender.premium": 1}', "must be true or false"),
+        ('{"sender.premum": true}', "did you mean `sender.premium`?"),
+    ],
+)
 def test_bad_facts_file(tmp_path: Path, content: str, words: str) -> None:
     path = tmp_path / "facts.json"
     path.write_text(content, encoding="utf-8")
@@ -99,8 +106,9 @@ def test_bad_facts_file(tmp_path: Path, content: str, words: str) -> None:
 def test_policy_and_rules_options(tmp_path: Path, rules_dir: Path) -> None:
     policy = tmp_path / "policies.yaml"
     text = Path(rules_dir.parent / "policies.yaml").read_text(encoding="utf-8")
-    policy.write_text(text.replace("purchasable: true           # R17", "purchasable: false", 1),
-                      encoding="utf-8")
+    policy.write_text(
+        text.replace("purchasable: true           # R17", "purchasable: false", 1), encoding="utf-8"
+    )
     result = run("send", "--fact", "sender.balance=0", "--policy", str(policy), "--format", "json")
     assert json.loads(result.output)["rule"] == "no-credits"  # career is no longer purchasable
 

@@ -40,8 +40,10 @@ def test_shipped_rules_agree_with_oracle(event: str, policy: Policy, rules_dir: 
     oracle = Oracle.from_file(path, policy)
     consts = int_constants(yaml.safe_load(path.read_text(encoding="utf-8")), policy)
     rng = random.Random(f"shipped-{event}")
-    with RuleBook.load(rules_dir, policy, memo=True) as memo_on, \
-            RuleBook.load(rules_dir, policy, memo=False) as memo_off:
+    with (
+        RuleBook.load(rules_dir, policy, memo=True) as memo_on,
+        RuleBook.load(rules_dir, policy, memo=False) as memo_off,
+    ):
         for _ in range(DIFF_N):
             facts = random_facts(event, policy, rng, consts)
             want = oracle.decide(facts)
@@ -57,8 +59,9 @@ def _complete(event: str, partial: dict[str, Any], policy: Policy, rng: random.R
 
 
 @pytest.mark.parametrize("seed", range(DIFF_FILES))
-def test_random_rules_files_agree_with_oracle(seed: int, policy: Policy, rules_dir: Path,
-                                              tmp_path: Path) -> None:
+def test_random_rules_files_agree_with_oracle(
+    seed: int, policy: Policy, rules_dir: Path, tmp_path: Path
+) -> None:
     rng = random.Random(seed)
     event = catalog.EVENT_KINDS[seed % len(catalog.EVENT_KINDS)]
     work = tmp_path / "rules"
@@ -77,8 +80,11 @@ def test_random_rules_files_agree_with_oracle(seed: int, policy: Policy, rules_d
     oracle = Oracle(doc, policy)
     consts = int_constants(doc, policy)
     with book:
-        shadowed = {w.message.split("`")[1] for w in book.warnings
-                    if w.code in ("shadowed_rule", "unsatisfiable_rule")}
+        shadowed = {
+            w.message.split("`")[1]
+            for w in book.warnings
+            if w.code in ("shadowed_rule", "unsatisfiable_rule")
+        }
         fired = set()
         for _ in range(DIFF_FILE_N):
             facts = random_facts(event, policy, rng, consts)

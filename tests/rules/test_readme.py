@@ -52,12 +52,26 @@ def test_grammar_examples_load(example: str, policy: Policy, rules_dir: Path, tm
     for event in ("send", "respond"):
         work = tmp_path / event
         shutil.copytree(rules_dir, work)
-        doc = {"event": event, "rules": [
-            {"id": "example", "requirement": "R01", "description": "example", "when": when,
-             "then": {"outcome": "denied", "reason": "no_credits"} if event == "send"
-             else {"outcome": "not_credited", "reason": "late_response"}},
-            {"id": "otherwise", "requirement": "R01", "description": "otherwise",
-             "then": {"outcome": "sent" if event == "send" else "credited_back"}}]}
+        doc = {
+            "event": event,
+            "rules": [
+                {
+                    "id": "example",
+                    "requirement": "R01",
+                    "description": "example",
+                    "when": when,
+                    "then": {"outcome": "denied", "reason": "no_credits"}
+                    if event == "send"
+                    else {"outcome": "not_credited", "reason": "late_response"},
+                },
+                {
+                    "id": "otherwise",
+                    "requirement": "R01",
+                    "description": "otherwise",
+                    "then": {"outcome": "sent" if event == "send" else "credited_back"},
+                },
+            ],
+        }
         (work / f"{event}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
         try:
             RuleBook.load(work, policy).close()

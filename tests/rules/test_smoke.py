@@ -12,6 +12,10 @@ def test_shipped_rules_load_and_decide(book: RuleBook) -> None:
     assert book.warnings == []
     v = book.decide("send", send_facts(sender__premium=False))
     assert (v.outcome, v.reason, v.rule, v.requirements) == (
-        "denied", "upgrade_required", "basic-must-upgrade", ("R02",))
+        "denied",
+        "upgrade_required",
+        "basic-must-upgrade",
+        ("R02",),
+    )
     assert book.decide("send", send_facts()).rule == "send-inmail"
     assert len(book.revision) == 12

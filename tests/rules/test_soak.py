@@ -23,8 +23,13 @@ MB = 1024 * 1024
 
 def test_long_run_is_clean_and_flat() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, str(HERE / "soak_worker.py"), str(N), str(CYCLES)],
-                          capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "soak_worker.py"), str(N), str(CYCLES)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["threads_after"] == report["threads_before"] == 1

@@ -190,8 +190,9 @@ timeline:
 
 def _many(n: int) -> str:
     accounts = "\n".join(f"  a{i}: {{plan: career, since: 2026-01-01}}" for i in range(n))
-    steps = "\n".join(f"  - at: 2026-01-02T00:00:{i:02d}\n    send: {{from: a{i}, to: r{i}}}"
-                      for i in range(n))
+    steps = "\n".join(
+        f"  - at: 2026-01-02T00:00:{i:02d}\n    send: {{from: a{i}, to: r{i}}}" for i in range(n)
+    )
     return MANY.format(accounts=accounts, steps=steps)
 
 
@@ -208,8 +209,9 @@ def test_a_step_shows_only_the_accounts_it_touched(simulate: Simulate) -> None:
     assert doc["balances"] == {f"a{i}": 14 for i in range(5)}
 
 
-def test_balances_read_grow_linearly_with_the_accounts(simulate: Simulate,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_balances_read_grow_linearly_with_the_accounts(
+    simulate: Simulate, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Counted, not timed: the balances a run reads are proportional to its accounts."""
     import engine.core.engine as core
 

@@ -29,8 +29,9 @@ def test_plot_of_several_scenarios_and_json(simulate: Simulate) -> None:
     assert result.stdout.lstrip().startswith("{")
 
 
-def test_plot_without_matplotlib_exits_2_and_says_how(simulate: Simulate,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plot_without_matplotlib_exits_2_and_says_how(
+    simulate: Simulate, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError

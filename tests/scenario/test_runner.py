@@ -38,7 +38,10 @@ def test_accounts_start_in_time_order_with_the_timeline(tmp_path: Path) -> None:
     assert first.system_events[0].line == 3
     # `late` starts at the same instant as the checkpoint: set-up first
     assert [(e.event, e.account) for e in second.system_events] == [
-        ("remind", "early"), ("subscribe", "late"), ("renew", "late")]
+        ("remind", "early"),
+        ("subscribe", "late"),
+        ("renew", "late"),
+    ]
     assert second.failures == ()
     # renewals of every account between steps, in time order
     renewals = [(e.account, e.at.day) for e in third.system_events if e.event == "renew"]

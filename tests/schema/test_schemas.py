@@ -30,11 +30,29 @@ REPO = Path(__file__).resolve().parents[2]
 CASES = REPO / "tests" / "cases"
 
 #: Codes for a problem of shape: a key, a type, a range, a fixed choice.
-SHAPE = {"unknown_key", "wrong_type", "invalid_choice", "out_of_range", "not_an_integer", "negative_number",
-         "invalid_name", "missing_key", "invalid_quantity", "unknown_outcome", "unknown_reason",
-         "unknown_fact", "type_mismatch", "unknown_operator", "invalid_operator", "unknown_effect",
-         "invalid_rule_id", "invalid_requirement", "invalid_payment_status", "empty_timeline",
-         "multiple_events"}
+SHAPE = {
+    "unknown_key",
+    "wrong_type",
+    "invalid_choice",
+    "out_of_range",
+    "not_an_integer",
+    "negative_number",
+    "invalid_name",
+    "missing_key",
+    "invalid_quantity",
+    "unknown_outcome",
+    "unknown_reason",
+    "unknown_fact",
+    "type_mismatch",
+    "unknown_operator",
+    "invalid_operator",
+    "unknown_effect",
+    "invalid_rule_id",
+    "invalid_requirement",
+    "invalid_payment_status",
+    "empty_timeline",
+    "multiple_events",
+}
 
 #: Shape problems a schema cannot see, by case note, and why.
 BEYOND_SCHEMA = {
@@ -63,10 +81,12 @@ def test_the_shipped_schema_is_current(kind: str) -> None:
 
 
 def _valid_files() -> list[Any]:
-    files = [("policy", REPO / "policies.yaml"),
-             *(("policy", p) for p in (REPO / "examples" / "policies").glob("*.yaml")),
-             *(("rules", p) for p in (REPO / "rules").glob("*.yaml")),
-             *(("scenario", p) for p in (REPO / "examples" / "scenarios").glob("*.yaml"))]
+    files = [
+        ("policy", REPO / "policies.yaml"),
+        *(("policy", p) for p in (REPO / "examples" / "policies").glob("*.yaml")),
+        *(("rules", p) for p in (REPO / "rules").glob("*.yaml")),
+        *(("scenario", p) for p in (REPO / "examples" / "scenarios").glob("*.yaml")),
+    ]
     return [pytest.param(kind, path, id=str(path.relative_to(REPO))) for kind, path in sorted(files)]
 
 
@@ -89,18 +109,23 @@ def _bad_cases() -> list[Any]:
     for p in POLICY_CASES:
         group, case = p.values
         if not case.get("valid") and case["want"]["code"] in SHAPE:
-            out.append(pytest.param("policy", policy_text(case), case["note"],
-                                    id=f"policy {group}: {case['note']}"))
+            out.append(
+                pytest.param("policy", policy_text(case), case["note"], id=f"policy {group}: {case['note']}")
+            )
     for path in sorted((CASES / "scenario").glob("*.yaml")):
         for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
             if case["want"]["code"] in SHAPE:
-                out.append(pytest.param("scenario", case["scenario"], case["note"],
-                                        id=f"scenario {path.stem}: {case['note']}"))
+                out.append(
+                    pytest.param(
+                        "scenario", case["scenario"], case["note"], id=f"scenario {path.stem}: {case['note']}"
+                    )
+                )
     for path in sorted((CASES / "rules" / "bad").glob("*.yaml")):
         for case in yaml.safe_load(path.read_text(encoding="utf-8")):
             if not case.get("warning") and not case.get("delete") and case["code"] in SHAPE:
-                out.append(pytest.param("rules", case["text"], case["note"],
-                                        id=f"rules {path.stem}: {case['note']}"))
+                out.append(
+                    pytest.param("rules", case["text"], case["note"], id=f"rules {path.stem}: {case['note']}")
+                )
     return out
 
 

@@ -25,7 +25,9 @@ def make_client() -> Iterator[MakeClient]:
 
     def _make(**config: Any) -> TestClient:
         svc = Service(ServiceConfig(**{"db": "memory", **config}), clock=lambda: NOW)
-        client = TestClient(create_app(service=svc), raise_server_exceptions=False, base_url="http://127.0.0.1")
+        client = TestClient(
+            create_app(service=svc), raise_server_exceptions=False, base_url="http://127.0.0.1"
+        )
         client.__enter__()
         made.append(client)
         return client

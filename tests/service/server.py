@@ -58,15 +58,21 @@ def serve_command(*args: str) -> list[str]:
 
 
 @contextmanager
-def running(folder: Path, *args: str, workers: int = 1,
-            env: dict[str, str] | None = None) -> Iterator[Server]:
+def running(
+    folder: Path, *args: str, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """``inmail serve`` in ``folder`` on a free port; stopped (SIGTERM, then SIGKILL) afterwards."""
     port = free_port()
     stderr = folder / f"serve-{port}.log"
     with stderr.open("w") as err:
-        proc = subprocess.Popen(serve_command("--port", str(port), "--workers", str(workers), *args),
-                                cwd=folder, stdout=err, stderr=subprocess.STDOUT, text=True,
-                                env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(
+            serve_command("--port", str(port), "--workers", str(workers), *args),
+            cwd=folder,
+            stdout=err,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
     server = Server(proc, port, stderr)
     try:
         server.wait_ready()
@@ -87,8 +93,11 @@ def workbench(folder: Path) -> Iterator[str]:
     port = free_port()
     log = folder.parent / f"workbench-{port}.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "workbench", str(folder),
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "engine.cli", "workbench", str(folder), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -20,8 +20,14 @@ def test_the_curl_client_runs(tmp_path: Path) -> None:
     (tmp_path / "token").write_text("example-token")
     with running(tmp_path, "--db", "memory", "--token-file", "token") as server:
         env = {**os.environ, "INMAIL_URL": server.url, "INMAIL_TOKEN": "example-token"}
-        out = subprocess.run(["sh", str(ROOT / "examples" / "client.sh")], env=env, capture_output=True,
-                             text=True, timeout=60, check=True).stdout
+        out = subprocess.run(
+            ["sh", str(ROOT / "examples" / "client.sh")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
     assert '"outcome":"subscribed"' in out and '"outcome":"sent"' in out
     assert "idempotent-replayed: true" in out.lower()
     assert "application/problem+json" in out and '"code":"invalid_quantity"' in out
@@ -30,8 +36,14 @@ def test_the_curl_client_runs(tmp_path: Path) -> None:
 def test_the_python_client_runs(tmp_path: Path) -> None:
     with running(tmp_path, "--db", "memory") as server:
         env = {**os.environ, "INMAIL_URL": server.url}
-        out = subprocess.run([sys.executable, str(ROOT / "examples" / "client.py")], env=env,
-                             capture_output=True, text=True, timeout=60, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, str(ROOT / "examples" / "client.py")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
     lines = out.splitlines()
     assert lines[0] == "subscribed: subscribed"
     assert lines[1].startswith("send: sent by rule send-inmail (R01") and "balance 4" in lines[1]

@@ -50,8 +50,10 @@ def _load(url: str, results: list[tuple[str, str, dict[str, Any]]], progress: li
         with httpx.Client(base_url=url, timeout=30) as c:
             names = [f"m{t}-{a}" for a in range(ACCOUNTS_PER_THREAD)]
             for name in names:
-                for path, body in ((f"/v1/accounts/{name}/subscribe", {"plan": "career"}),
-                                   (f"/v1/accounts/{name}/purchase", {"credits": BOUGHT})):
+                for path, body in (
+                    (f"/v1/accounts/{name}/subscribe", {"plan": "career"}),
+                    (f"/v1/accounts/{name}/purchase", {"credits": BOUGHT}),
+                ):
                     r = _call(c, path, body, f"{path}#setup")
                     assert r.status_code == 200, r.text
             for n in range(SENDS_PER_ACCOUNT * ACCOUNTS_PER_THREAD):
@@ -106,8 +108,9 @@ def _kill_a_worker_under_load(tmp_path: Path, db: str) -> None:
             assert sent <= 5 + BOUGHT  # no overspend
             assert all(e.balance_after >= 0 for e in history)
             assert eng.balance(name).credits == 5 + BOUGHT - sent
-    replay = subprocess.run([*serve_command()[:-1], "replay", "--db", db], capture_output=True, text=True,
-                            timeout=300)
+    replay = subprocess.run(
+        [*serve_command()[:-1], "replay", "--db", db], capture_output=True, text=True, timeout=300
+    )
     assert replay.returncode == 0, replay.stdout + replay.stderr
 
 

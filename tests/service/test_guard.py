@@ -27,8 +27,9 @@ EVIL = {"Origin": "http://evil.example"}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("guard")
-    with running(folder, "--db", str(folder / "inmail.db"), "--allowed-host", ALIAS,
-                 "--cors-origin", APP) as s:
+    with running(
+        folder, "--db", str(folder / "inmail.db"), "--allowed-host", ALIAS, "--cors-origin", APP
+    ) as s:
         with httpx.Client(base_url=s.url) as c:
             for name in ("victim", "friend"):
                 r = c.post(f"/v1/accounts/{name}/subscribe", json={"plan": "career", "at": T0})
@@ -43,68 +44,242 @@ def _port(s: Server) -> int:
 # (id, method, path, headers, body, status, code): {port} in a header is the server's port
 ATTACKS: list[tuple[str, str, str, dict[str, str], bytes | None, int, str]] = [
     # a page on another site posts to the service: a simple request needs no preflight
-    ("csrf: text/plain, empty, from evil", "POST", "/v1/accounts/victim/cancel",
-     {**EVIL, "Content-Type": "text/plain", "Content-Length": "0"}, b"", 403, "cross_site_request"),
-    ("csrf: empty form post", "POST", "/v1/accounts/victim/cancel",
-     {**EVIL, "Content-Type": "application/x-www-form-urlencoded"}, b"", 403, "cross_site_request"),
-    ("csrf: multipart form post", "POST", "/v1/accounts/victim/purchase",
-     {**EVIL, "Content-Type": "multipart/form-data; boundary=x"}, b"--x--\r\n", 403, "cross_site_request"),
-    ("csrf: no-cors fetch", "POST", "/v1/accounts/victim/cancel",
-     {**EVIL, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Content-Type": "text/plain"},
-     b"{}", 403, "cross_site_request"),
-    ("csrf: JSON from another origin", "POST", "/v1/accounts/victim/cancel", {**EVIL, **JSON}, b"{}", 403,
-     "cross_site_request"),
-    ("csrf: another port of this machine", "POST", "/v1/accounts/victim/cancel",
-     {"Origin": "http://127.0.0.1:9", "Sec-Fetch-Site": "same-site", **JSON}, b"", 403, "cross_site_request"),
-    ("csrf: origin null (sandboxed page, file:)", "POST", "/v1/accounts/victim/cancel",
-     {"Origin": "null", **JSON}, b"", 403, "cross_site_request"),
-    ("csrf: Sec-Fetch-Site without Origin", "POST", "/v1/accounts/victim/cancel",
-     {"Sec-Fetch-Site": "cross-site", **JSON}, b"", 403, "cross_site_request"),
-    ("csrf: an origin that only starts like ours", "POST", "/v1/accounts/victim/cancel",
-     {"Origin": "http://127.0.0.1:{port}.evil.example", **JSON}, b"", 403, "cross_site_request"),
-    ("csrf: reload from evil", "POST", "/v1/policy/reload", {**EVIL, "Content-Type": "text/plain"}, b"", 403,
-     "cross_site_request"),
+    (
+        "csrf: text/plain, empty, from evil",
+        "POST",
+        "/v1/accounts/victim/cancel",
+        {**EVIL, "Content-Type": "text/plain", "Content-Length": "0"},
+        b"",
+        403,
+        "cross_site_request",
+    ),
+    (
+        "csrf: empty form post",
+        "POST",
+        "/v1/accounts/victim/cancel",
+        {**EVIL, "Content-Type": "application/x-www-form-urlencoded"},
+        b"",
+        403,
+        "cross_site_request",
+    ),
+    (
+        "csrf: multipart form post",
+        "POST",
+        "/v1/accounts/victim/purchase",
+        {**EVIL, "Content-Type": "multipart/form-data; boundary=x"},
+        b"--x--\r\n",
+        403,
+        "cross_site_request",
+    ),
+    (
+        "csrf: no-cors fetch",
+        "POST",
+        "/v1/accounts/victim/cancel",
+        {**EVIL, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Content-Type": "text/plain"},
+        b"{}",
+        403,
+        "cross_site_request",
+    ),
+    (
+        "csrf: JSON from another origin",
+        "POST",
+        "/v1/accounts/victim/cancel",
+        {**EVIL, **JSON},
+        b"{}",
+        403,
+        "cross_site_request",
+    ),
+    (
+        "csrf: another port of this machine",
+        "POST",
+        "/v1/accounts/victim/cancel",
+        {"Origin": "http://127.0.0.1:9", "Sec-Fetch-Site": "same-site", **JSON},
+        b"",
+        403,
+        "cross_site_request",
+    ),
+    (
+        "csrf: origin null (sandboxed page, file:)",
+        "POST",
+        "/v1/accounts/victim/cancel",
+        {"Origin": "null", **JSON},
+        b"",
+        403,
+        "cross_site_request",
+    ),
+    (
+        "csrf: Sec-Fetch-Site without Origin",
+        "POST",
+        "/v1/accounts/victim/cancel",
+        {"Sec-Fetch-Site": "cross-site", **JSON},
+        b"",
+        403,
+        "cross_site_request",
+    ),
+    (
+        "csrf: an origin that only starts like ours",
+        "POST",
+        "/v1/accounts/victim/cancel",
+        {"Origin": "http://127.0.0.1:{port}.evil.example", **JSON},
+        b"",
+        403,
+        "cross_site_request",
+    ),
+    (
+        "csrf: reload from evil",
+        "POST",
+        "/v1/policy/reload",
+        {**EVIL, "Content-Type": "text/plain"},
+        b"",
+        403,
+        "cross_site_request",
+    ),
     # no browser is needed for these, but nothing that changes state may come without JSON
-    ("no Content-Type, no body", "POST", "/v1/accounts/victim/cancel", {}, None, 415,
-     "unsupported_media_type"),
-    ("text/plain, empty", "POST", "/v1/accounts/victim/cancel", {"Content-Type": "text/plain"}, b"", 415,
-     "unsupported_media_type"),
-    ("form post, same origin", "POST", "/v1/policy/reload",
-     {"Content-Type": "application/x-www-form-urlencoded"}, b"", 415, "unsupported_media_type"),
+    (
+        "no Content-Type, no body",
+        "POST",
+        "/v1/accounts/victim/cancel",
+        {},
+        None,
+        415,
+        "unsupported_media_type",
+    ),
+    (
+        "text/plain, empty",
+        "POST",
+        "/v1/accounts/victim/cancel",
+        {"Content-Type": "text/plain"},
+        b"",
+        415,
+        "unsupported_media_type",
+    ),
+    (
+        "form post, same origin",
+        "POST",
+        "/v1/policy/reload",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        b"",
+        415,
+        "unsupported_media_type",
+    ),
     # DNS rebinding: a name the attacker owns, resolved to 127.0.0.1
     ("host: evil.example", "GET", "/v1/plans", {"Host": "evil.example"}, None, 403, "invalid_host"),
-    ("host: evil.example:port", "GET", "/v1/plans", {"Host": "evil.example:{port}"}, None, 403,
-     "invalid_host"),
-    ("host: localhost.evil.example", "GET", "/v1/plans", {"Host": "localhost.evil.example"}, None, 403,
-     "invalid_host"),
-    ("host: 127.0.0.1.nip.io", "GET", "/v1/plans", {"Host": "127.0.0.1.nip.io:{port}"}, None, 403,
-     "invalid_host"),
-    ("host: a write", "POST", "/v1/accounts/intruder/subscribe", {"Host": "evil.example", **JSON},
-     b'{"plan": "career"}', 403, "invalid_host"),
+    (
+        "host: evil.example:port",
+        "GET",
+        "/v1/plans",
+        {"Host": "evil.example:{port}"},
+        None,
+        403,
+        "invalid_host",
+    ),
+    (
+        "host: localhost.evil.example",
+        "GET",
+        "/v1/plans",
+        {"Host": "localhost.evil.example"},
+        None,
+        403,
+        "invalid_host",
+    ),
+    (
+        "host: 127.0.0.1.nip.io",
+        "GET",
+        "/v1/plans",
+        {"Host": "127.0.0.1.nip.io:{port}"},
+        None,
+        403,
+        "invalid_host",
+    ),
+    (
+        "host: a write",
+        "POST",
+        "/v1/accounts/intruder/subscribe",
+        {"Host": "evil.example", **JSON},
+        b'{"plan": "career"}',
+        403,
+        "invalid_host",
+    ),
     ("host: health too", "GET", "/readyz", {"Host": "evil.example"}, None, 403, "invalid_host"),
     ("host: user info", "GET", "/v1/plans", {"Host": "127.0.0.1@evil.example"}, None, 403, "invalid_host"),
     ("host: empty", "GET", "/v1/plans", {"Host": ""}, None, 403, "invalid_host"),
     # larger than any honest client sends: problem+json, not the parser's plain text
     ("a header of 20 KB", "GET", "/v1/plans", {"X-Padding": "x" * 20_000}, None, 431, "headers_too_large"),
     ("a URL of 10 KB", "GET", "/v1/accounts/" + "a" * 10_000 + "/balance", {}, None, 414, "uri_too_long"),
-    ("an idempotency key of 5 KB", "POST", "/v1/accounts/victim/send",
-     {"Idempotency-Key": "k" * 5_000, **JSON}, b'{"to": "x"}', 400, "invalid_key"),
-    ("a query parameter twice", "GET", "/v1/accounts/victim/balance?at=2026-01-06&at=2026-09-01", {}, None,
-     400, "invalid_request"),
-    ("a path that is not UTF-8", "POST", "/v1/accounts/%ff%fe/subscribe", JSON, b'{"plan": "career"}', 400,
-     "invalid_request"),
+    (
+        "an idempotency key of 5 KB",
+        "POST",
+        "/v1/accounts/victim/send",
+        {"Idempotency-Key": "k" * 5_000, **JSON},
+        b'{"to": "x"}',
+        400,
+        "invalid_key",
+    ),
+    (
+        "a query parameter twice",
+        "GET",
+        "/v1/accounts/victim/balance?at=2026-01-06&at=2026-09-01",
+        {},
+        None,
+        400,
+        "invalid_request",
+    ),
+    (
+        "a path that is not UTF-8",
+        "POST",
+        "/v1/accounts/%ff%fe/subscribe",
+        JSON,
+        b'{"plan": "career"}',
+        400,
+        "invalid_request",
+    ),
     # bodies are strict JSON
-    ("a key twice", "POST", "/v1/accounts/victim/change-plan", JSON, b'{"plan": "basic", "plan": "career"}',
-     400, "invalid_request"),
-    ("a key twice, deeper", "POST", "/v1/decide/send", JSON,
-     b'{"facts": {"sender.premium": true, "sender.premium": false}}', 400, "invalid_request"),
-    ("credits twice", "POST", "/v1/accounts/victim/purchase", JSON, b'{"credits": 1, "credits": 50}', 400,
-     "invalid_request"),
+    (
+        "a key twice",
+        "POST",
+        "/v1/accounts/victim/change-plan",
+        JSON,
+        b'{"plan": "basic", "plan": "career"}',
+        400,
+        "invalid_request",
+    ),
+    (
+        "a key twice, deeper",
+        "POST",
+        "/v1/decide/send",
+        JSON,
+        b'{"facts": {"sender.premium": true, "sender.premium": false}}',
+        400,
+        "invalid_request",
+    ),
+    (
+        "credits twice",
+        "POST",
+        "/v1/accounts/victim/purchase",
+        JSON,
+        b'{"credits": 1, "credits": 50}',
+        400,
+        "invalid_request",
+    ),
     ("NaN", "POST", "/v1/accounts/victim/purchase", JSON, b'{"credits": NaN}', 400, "malformed_json"),
-    ("nested 10,000 deep", "POST", "/v1/decide/send", JSON, b"[" * 10_000 + b"]" * 10_000, 400,
-     "malformed_json"),
-    ("not UTF-8", "POST", "/v1/accounts/victim/purchase", JSON, b'{"credits": "\xff"}', 400,
-     "malformed_json"),
+    (
+        "nested 10,000 deep",
+        "POST",
+        "/v1/decide/send",
+        JSON,
+        b"[" * 10_000 + b"]" * 10_000,
+        400,
+        "malformed_json",
+    ),
+    (
+        "not UTF-8",
+        "POST",
+        "/v1/accounts/victim/purchase",
+        JSON,
+        b'{"credits": "\xff"}',
+        400,
+        "malformed_json",
+    ),
 ]
 
 
@@ -112,10 +287,19 @@ def _fill(value: str, port: int) -> str:
     return value.replace("{port}", str(port))
 
 
-@pytest.mark.parametrize(("method", "path", "headers", "body", "status", "code"),
-                         [pytest.param(*case[1:], id=case[0]) for case in ATTACKS])
-def test_an_attack_is_refused_with_a_problem(server: Server, method: str, path: str, headers: dict[str, str],
-                                             body: bytes | None, status: int, code: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "status", "code"),
+    [pytest.param(*case[1:], id=case[0]) for case in ATTACKS],
+)
+def test_an_attack_is_refused_with_a_problem(
+    server: Server,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    status: int,
+    code: str,
+) -> None:
     headers = {k: _fill(v, _port(server)) for k, v in headers.items()}
     r = httpx.request(method, server.url + path, headers=headers, content=body)
     assert (r.status_code, r.headers["content-type"]) == (status, "application/problem+json"), r.text
@@ -131,8 +315,10 @@ def test_the_victim_is_untouched_after_every_attack(server: Server) -> None:
         assert c.get("/v1/accounts/intruder/history").status_code == 404
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST", "[::1]:{port}",
-                                  f"{ALIAS}:{{port}}", "127.0.0.1"])
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST", "[::1]:{port}", f"{ALIAS}:{{port}}", "127.0.0.1"],
+)
 def test_the_names_the_server_answers_to(server: Server, host: str) -> None:
     r = httpx.get(server.url + "/v1/plans", headers={"Host": _fill(host, _port(server))})
     assert r.status_code == 200, r.text
@@ -142,9 +328,15 @@ def test_the_names_the_server_answers_to(server: Server, host: str) -> None:
 def test_a_page_of_the_server_itself_or_of_the_named_origin_may_post(server: Server, origin: str) -> None:
     origin = _fill(origin, _port(server))
     host = origin.removeprefix("http://") if origin != APP else f"127.0.0.1:{_port(server)}"
-    r = httpx.post(server.url + "/v1/decide/send", json={"facts": {}},
-                   headers={"Origin": origin, "Host": host, "Sec-Fetch-Site": "same-origin" if origin != APP
-                            else "cross-site"})
+    r = httpx.post(
+        server.url + "/v1/decide/send",
+        json={"facts": {}},
+        headers={
+            "Origin": origin,
+            "Host": host,
+            "Sec-Fetch-Site": "same-origin" if origin != APP else "cross-site",
+        },
+    )
     assert r.status_code == 200, r.text
 
 
@@ -156,8 +348,9 @@ def test_cors_headers_only_for_the_named_origin(server: Server) -> None:
     assert "access-control-allow-origin" not in theirs.headers
     read = httpx.get(server.url + "/v1/plans", headers=EVIL)
     assert read.status_code == 200 and "access-control-allow-origin" not in read.headers
-    sent = httpx.post(server.url + "/v1/accounts/friend/send", json={"to": "x", "at": "2026-01-06"},
-                      headers={"Origin": APP})
+    sent = httpx.post(
+        server.url + "/v1/accounts/friend/send", json={"to": "x", "at": "2026-01-06"}, headers={"Origin": APP}
+    )
     assert sent.status_code == 200 and sent.headers["access-control-allow-origin"] == APP
 
 
@@ -170,11 +363,16 @@ def _raw(server: Server, request: bytes) -> bytes:
     return b"".join(chunks)
 
 
-@pytest.mark.parametrize("request_head", [
-    pytest.param(b"GET /v1/plans HTTP/1.0\r\n\r\n", id="no Host (HTTP/1.0)"),
-    pytest.param(b"GET /v1/plans HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n"
-                 b"Connection: close\r\n\r\n", id="Host twice"),
-])
+@pytest.mark.parametrize(
+    "request_head",
+    [
+        pytest.param(b"GET /v1/plans HTTP/1.0\r\n\r\n", id="no Host (HTTP/1.0)"),
+        pytest.param(
+            b"GET /v1/plans HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+            id="Host twice",
+        ),
+    ],
+)
 def test_a_request_without_one_host_is_refused(server: Server, request_head: bytes) -> None:
     answer = _raw(server, request_head)
     assert answer.split(b"\r\n", 1)[0].split(b" ")[1] in (b"400", b"403") and b"/v1/plans" not in answer[:20]
@@ -196,21 +394,49 @@ def wb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-@pytest.mark.parametrize(("method", "path", "headers", "body", "code"), [
-    pytest.param("GET", "/", {"Host": "evil.example:8710"}, None, "invalid_host", id="page, rebound host"),
-    pytest.param("GET", "/wb/api/files", {"Host": "localhost.evil.example"}, None, "invalid_host",
-                 id="files, rebound host"),
-    pytest.param("POST", "/wb/api/save", {"Host": "evil.example", **JSON},
-                 b'{"file": "policies.yaml", "text": "", "token": ""}', "invalid_host",
-                 id="save, rebound host"),
-    pytest.param("POST", "/wb/api/save", {**EVIL, "Content-Type": "text/plain"},
-                 b'{"file": "policies.yaml", "text": "", "token": ""}', "cross_site_request",
-                 id="save, from evil"),
-    pytest.param("POST", "/wb/api/undo", {"Content-Type": "text/plain"}, b'{"file": "policies.yaml"}',
-                 "unsupported_media_type", id="undo, text/plain"),
-])
-def test_the_workbench_has_the_same_guard(wb: str, method: str, path: str, headers: dict[str, str],
-                                          body: bytes | None, code: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "code"),
+    [
+        pytest.param(
+            "GET", "/", {"Host": "evil.example:8710"}, None, "invalid_host", id="page, rebound host"
+        ),
+        pytest.param(
+            "GET",
+            "/wb/api/files",
+            {"Host": "localhost.evil.example"},
+            None,
+            "invalid_host",
+            id="files, rebound host",
+        ),
+        pytest.param(
+            "POST",
+            "/wb/api/save",
+            {"Host": "evil.example", **JSON},
+            b'{"file": "policies.yaml", "text": "", "token": ""}',
+            "invalid_host",
+            id="save, rebound host",
+        ),
+        pytest.param(
+            "POST",
+            "/wb/api/save",
+            {**EVIL, "Content-Type": "text/plain"},
+            b'{"file": "policies.yaml", "text": "", "token": ""}',
+            "cross_site_request",
+            id="save, from evil",
+        ),
+        pytest.param(
+            "POST",
+            "/wb/api/undo",
+            {"Content-Type": "text/plain"},
+            b'{"file": "policies.yaml"}',
+            "unsupported_media_type",
+            id="undo, text/plain",
+        ),
+    ],
+)
+def test_the_workbench_has_the_same_guard(
+    wb: str, method: str, path: str, headers: dict[str, str], body: bytes | None, code: str
+) -> None:
     r = httpx.request(method, wb + path, headers=headers, content=body)
     assert r.headers["content-type"] == "application/problem+json", r.text
     assert r.json()["code"] == code
@@ -221,9 +447,12 @@ def test_options_are_checked_before_the_server_starts(tmp_path: Path) -> None:
 
     from .server import serve_command
 
-    for args, code in ((["--allowed-host", "evil.example/x"], "invalid_argument"),
-                       (["--cors-origin", "app.example"], "invalid_argument"),
-                       (["--cors-origin", "ftp://app.example"], "invalid_argument")):
-        done = subprocess.run(serve_command("--db", "memory", *args), cwd=tmp_path, capture_output=True,
-                              text=True, timeout=60)
+    for args, code in (
+        (["--allowed-host", "evil.example/x"], "invalid_argument"),
+        (["--cors-origin", "app.example"], "invalid_argument"),
+        (["--cors-origin", "ftp://app.example"], "invalid_argument"),
+    ):
+        done = subprocess.run(
+            serve_command("--db", "memory", *args), cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 2 and f"{code}:" in done.stderr, done.stderr

@@ -42,11 +42,20 @@ def _race(tmp_path: Path, db: str) -> None:
                 gate = threading.Barrier(THREADS)
                 answers: list[httpx.Response] = []
 
-                def one(c: httpx.Client, i: int = i, gate: threading.Barrier = gate,
-                        answers: list[httpx.Response] = answers) -> None:
+                def one(
+                    c: httpx.Client,
+                    i: int = i,
+                    gate: threading.Barrier = gate,
+                    answers: list[httpx.Response] = answers,
+                ) -> None:
                     gate.wait()
-                    answers.append(c.post(f"/v1/accounts/a{i}/send", json={"to": f"r{i}"},
-                                          headers={"Idempotency-Key": f"race-{i}"}))
+                    answers.append(
+                        c.post(
+                            f"/v1/accounts/a{i}/send",
+                            json={"to": f"r{i}"},
+                            headers={"Idempotency-Key": f"race-{i}"},
+                        )
+                    )
 
                 threads = [threading.Thread(target=one, args=(c,)) for c in clients]
                 for t in threads:
@@ -55,8 +64,9 @@ def _race(tmp_path: Path, db: str) -> None:
                     t.join()
                 assert [a.status_code for a in answers] == [200] * THREADS, [a.text for a in answers]
                 assert len({a.json()["decision_id"] for a in answers}) == 1
-                assert sorted(a.headers.get("idempotent-replayed", "") for a in answers) == \
-                    [""] + ["true"] * (THREADS - 1)
+                assert sorted(a.headers.get("idempotent-replayed", "") for a in answers) == [""] + [
+                    "true"
+                ] * (THREADS - 1)
         finally:
             for c in clients:
                 c.close()

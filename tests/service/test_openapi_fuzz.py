@@ -48,8 +48,13 @@ T0 = "2026-01-15T09:00:00Z"
 MAX_EXAMPLES = 40
 
 #: (a) no 5xx; (b) the status, media type, headers and body are what the schema documents.
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 
 def _seed(engine: Engine) -> str:
@@ -121,8 +126,10 @@ def _steered(draw: st.DrawFn, case: schemathesis.Case) -> schemathesis.Case:
     """The case, with each value that has a pool either kept or swapped for one of the pool's."""
 
     def steer(values: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: draw(st.sampled_from(POOLS[k])) if k in POOLS and draw(st.booleans()) else v
-                for k, v in values.items()}
+        return {
+            k: draw(st.sampled_from(POOLS[k])) if k in POOLS and draw(st.booleans()) else v
+            for k, v in values.items()
+        }
 
     if case.path_parameters:
         case.path_parameters = steer(case.path_parameters)
@@ -158,9 +165,17 @@ def app() -> Iterator[ASGIApp]:
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_every_answer_is_documented_and_none_is_a_server_error(case: schemathesis.Case, app: ASGIApp) -> None:
     REQUESTS[case.operation.label] += 1
     response = case.call(app=app)
@@ -173,8 +188,9 @@ def test_a_message_sent_without_an_id_takes_its_response_under_the_id_it_got(cli
     client.post("/v1/accounts/alice/subscribe", json={"plan": "career", "at": T0})
     sent = client.post("/v1/accounts/alice/send", json={"to": "carol", "at": "2026-01-16"}).json()
     assert "/" in sent["message"]
-    r = client.post(f"/v1/messages/{quote(sent['message'], safe='')}/respond",
-                    json={"with": "reply", "at": "2026-01-17"})
+    r = client.post(
+        f"/v1/messages/{quote(sent['message'], safe='')}/respond", json={"with": "reply", "at": "2026-01-17"}
+    )
     assert (r.status_code, r.json()["outcome"]) == (200, "credited_back"), r.text
 
 
@@ -183,8 +199,10 @@ def test_zz_the_fuzzing_reached_every_operation() -> None:
     if not REQUESTS:
         pytest.skip("no fuzz test ran in this session (deselected)")
     total, errors = REQUESTS.total(), STATUSES["5xx"]
-    summary = (f"schemathesis: {total} requests, {errors} server errors over {len(REQUESTS)} operations "
-               f"({', '.join(f'{n} {s}' for s, n in sorted(STATUSES.items()))})")
+    summary = (
+        f"schemathesis: {total} requests, {errors} server errors over {len(REQUESTS)} operations "
+        f"({', '.join(f'{n} {s}' for s, n in sorted(STATUSES.items()))})"
+    )
     print(summary)
     operations = sum(1 for _ in schema.get_all_operations())
     if len(REQUESTS) == operations:  # the whole module ran, not a -k selection of it

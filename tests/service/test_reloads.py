@@ -69,6 +69,7 @@ def _career_allotment(server: Server) -> set[int]:
 def _revision_everywhere(server: Server, revision: str) -> Callable[[], bool]:
     def check() -> bool:
         return _answers(server) == {(p, revision) for p in ("/v1/plans", "/readyz", "/v1/policy")}
+
     return check
 
 
@@ -162,9 +163,11 @@ def test_workbench_clicks_on_an_unchanged_draft_take_no_new_handle(folder: Path)
         scenario = c.get("/wb/api/scenarios").json()["scenarios"][0]
         send = (folder / "rules" / "send.yaml").read_text()
         changed = {"rules/send.yaml": send.replace("{below: 1}", "{below: 2}")}
-        clicks = [("decide", {"event": "send"}),
-                  ("run", {"scenario": scenario["text"], "name": scenario["name"]}),
-                  ("impact", {"scenarios": [scenario["name"]]})]
+        clicks = [
+            ("decide", {"event": "send"}),
+            ("run", {"scenario": scenario["text"], "name": scenario["name"]}),
+            ("impact", {"scenarios": [scenario["name"]]}),
+        ]
         for files, first in (({}, 0), (changed, 1)):  # the changed draft compiles its send rules once
             for n in range(3):
                 before = handle_count()
@@ -174,8 +177,9 @@ def test_workbench_clicks_on_an_unchanged_draft_take_no_new_handle(folder: Path)
                 assert handle_count().created - before.created == (first if n == 0 else 0)
 
 
-def test_a_snapshot_gives_the_revision_of_the_files_it_was_read_from(folder: Path, tmp_path_factory:
-                                                                      pytest.TempPathFactory) -> None:
+def test_a_snapshot_gives_the_revision_of_the_files_it_was_read_from(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Texts make the revision, not paths: loaded from a snapshot, under the real files' names."""
     policy = load_policy(folder / "policies.yaml")
     with RuleBook.load(folder / "rules", policy) as book:
@@ -201,8 +205,9 @@ def test_a_snapshot_gives_the_revision_of_the_files_it_was_read_from(folder: Pat
         Accepted.from_json(json.dumps(tampered)).load(folder / "policies.yaml", folder / "rules")
 
 
-def test_concurrent_publishers_never_leave_a_reader_without_its_snapshot(folder: Path, tmp_path_factory:
-                                                                         pytest.TempPathFactory) -> None:
+def test_concurrent_publishers_never_leave_a_reader_without_its_snapshot(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     import threading
 
     policy = load_policy(folder / "policies.yaml")

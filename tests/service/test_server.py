@@ -19,8 +19,10 @@ JSON = {"content-type": "application/json"}
 
 
 def test_a_server_answers_calls_and_stops_gracefully(tmp_path: Path) -> None:
-    with contextlib.ExitStack() as stack, running(tmp_path, "--db", "store.db", "--decision-log",
-                                                  "decisions.jsonl") as server:
+    with (
+        contextlib.ExitStack() as stack,
+        running(tmp_path, "--db", "store.db", "--decision-log", "decisions.jsonl") as server,
+    ):
         c = stack.enter_context(httpx.Client(base_url=server.url))
         assert c.post("/v1/accounts/alice/subscribe", json={"plan": "career"}).json()["balance"] == 5
         sent = c.post("/v1/accounts/alice/send", json={"to": "carol"}, headers={"Idempotency-Key": "k1"})
@@ -32,8 +34,13 @@ def test_a_server_answers_calls_and_stops_gracefully(tmp_path: Path) -> None:
         assert server.proc.wait(timeout=30) in (0, -signal.SIGTERM)
         assert "Traceback" not in server.log()
     assert len((tmp_path / "decisions.jsonl").read_text().splitlines()) == 3
-    log = subprocess.run([*serve_command()[:-1], "log", "--db", "store.db", "--format", "jsonl"],
-                         cwd=tmp_path, capture_output=True, text=True, check=True).stdout.splitlines()
+    log = subprocess.run(
+        [*serve_command()[:-1], "log", "--db", "store.db", "--format", "jsonl"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     assert len(log) == 2  # the store kept both calls; the replay was not a new one
 
 
@@ -70,26 +77,49 @@ def test_a_token_guards_a_server_on_every_v1_route(tmp_path: Path) -> None:
         assert httpx.get(server.url + "/v1/plans").status_code == 401
         wrong = {"Authorization": "Bearer nope"}
         assert httpx.get(server.url + "/v1/plans", headers=wrong).status_code == 401
-        assert httpx.get(server.url + "/v1/plans",
-                         headers={"Authorization": "Bearer t0ken-for-tests"}).status_code == 200
+        assert (
+            httpx.get(
+                server.url + "/v1/plans", headers={"Authorization": "Bearer t0ken-for-tests"}
+            ).status_code
+            == 200
+        )
         assert httpx.get(server.url + "/healthz").status_code == 200
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    (["--host", "0.0.0.0"], "token_required"),
-    (["--host", "192.0.2.7"], "token_required"),
-    (["--workers", "2", "--db", "memory"], "memory_store_one_worker"),
-    (["--workers", "0"], "invalid_argument"),
-    (["--policy", "missing.yaml"], "file_not_found"),
-    (["--token-file", "nothing-here"], "invalid_token"),
-    (["--decision-log", "no/such/folder/d.jsonl"], "unwritable_output"),
-    (["--max-body", "10"], "invalid_argument"),
-], ids=["any-host", "lan-host", "memory-workers", "no-workers", "no-policy", "no-token-file", "bad-log",
-        "tiny-body"])
-def test_a_server_that_cannot_work_is_refused_before_it_listens(tmp_path: Path, args: list[str],
-                                                                code: str) -> None:
-    proc = subprocess.run(serve_command("--port", str(free_port()), *args), cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--host", "0.0.0.0"], "token_required"),
+        (["--host", "192.0.2.7"], "token_required"),
+        (["--workers", "2", "--db", "memory"], "memory_store_one_worker"),
+        (["--workers", "0"], "invalid_argument"),
+        (["--policy", "missing.yaml"], "file_not_found"),
+        (["--token-file", "nothing-here"], "invalid_token"),
+        (["--decision-log", "no/such/folder/d.jsonl"], "unwritable_output"),
+        (["--max-body", "10"], "invalid_argument"),
+    ],
+    ids=[
+        "any-host",
+        "lan-host",
+        "memory-workers",
+        "no-workers",
+        "no-policy",
+        "no-token-file",
+        "bad-log",
+        "tiny-body",
+    ],
+)
+def test_a_server_that_cannot_work_is_refused_before_it_listens(
+    tmp_path: Path, args: list[str], code: str
+) -> None:
+    proc = subprocess.run(
+        serve_command("--port", str(free_port()), *args),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 2, proc.stderr
     assert code in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "inmail.db").exists()  # refused before anything was made
@@ -98,16 +128,23 @@ def test_a_server_that_cannot_work_is_refused_before_it_listens(tmp_path: Path, 
 def test_a_port_in_use_is_refused_plainly(tmp_path: Path) -> None:
     with running(tmp_path, "--db", "memory") as server:
         port = server.url.rsplit(":", 1)[1]
-        proc = subprocess.run(serve_command("--port", port, "--db", "memory"), cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            serve_command("--port", port, "--db", "memory"),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 2 and "address_unavailable" in proc.stderr, proc.stderr
 
 
 def test_an_invalid_policy_at_start_shows_its_diagnostics(tmp_path: Path) -> None:
-    (tmp_path / "policies.yaml").write_text((ROOT / "policies.yaml").read_text().replace(
-        "monthly_allotment: 5", "monthly_alotment: 5", 1))
-    proc = subprocess.run(serve_command("--port", str(free_port())), cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+    (tmp_path / "policies.yaml").write_text(
+        (ROOT / "policies.yaml").read_text().replace("monthly_allotment: 5", "monthly_alotment: 5", 1)
+    )
+    proc = subprocess.run(
+        serve_command("--port", str(free_port())), cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     assert "policies.yaml:" in proc.stderr and "unknown_key" in proc.stderr and "did you mean" in proc.stderr
 
@@ -134,8 +171,11 @@ def test_sigterm_lets_a_call_in_flight_finish_and_keep_its_answer(tmp_path: Path
         assert subscribed.status_code == 200
         blocker = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock: the send waits for it
-        call = threading.Thread(target=lambda: answers.append(httpx.post(
-            server.url + "/v1/accounts/alice/send", json={"to": "carol"}, timeout=60)))
+        call = threading.Thread(
+            target=lambda: answers.append(
+                httpx.post(server.url + "/v1/accounts/alice/send", json={"to": "carol"}, timeout=60)
+            )
+        )
         call.start()
         time.sleep(0.5)
         server.signal(signal.SIGTERM)

@@ -123,8 +123,11 @@ class Load:
         """The 2xx answers, but those of attempts that overlapped a fault: a call committed just
         before a store was deleted was answered rightly and is lost with it."""
         with self._lock:
-            return [a for a in self.attempts if 200 <= a.status < 300
-                    and not any(a.ended >= s and a.started <= e for s, e in outside)]
+            return [
+                a
+                for a in self.attempts
+                if 200 <= a.status < 300 and not any(a.ended >= s and a.started <= e for s, e in outside)
+            ]
 
 
 def _unavailable_meanwhile(load: Load, start: float, end: float) -> None:
@@ -157,8 +160,9 @@ def _in_the_store_once(db: str, answers: list[Attempt]) -> None:
         assert len(logged) == 1, (a, logged)
         if "decision_id" in a.body:
             assert (logged[0].seq, logged[0].outcome) == (a.body["decision_id"], a.body["outcome"]), a
-    replay = subprocess.run([*serve_command()[:-1], "replay", "--db", db], capture_output=True,
-                            text=True, timeout=120)
+    replay = subprocess.run(
+        [*serve_command()[:-1], "replay", "--db", db], capture_output=True, text=True, timeout=120
+    )
     assert replay.returncode == 0, replay.stdout + replay.stderr
 
 
@@ -175,8 +179,9 @@ def _both_up(server: Server, db: str) -> set[int]:
             with suppress(psutil.Error):
                 if url is None and any(f.path == db for f in w.open_files()):
                     up.add(w.pid)
-                if url is not None and any(c.raddr and c.raddr.port == (url.port or 5432)
-                                           for c in w.net_connections("tcp")):
+                if url is not None and any(
+                    c.raddr and c.raddr.port == (url.port or 5432) for c in w.net_connections("tcp")
+                ):
                     up.add(w.pid)
         if len(live) == 2 and len(up) == 2:
             return up
@@ -225,9 +230,13 @@ def _terminate(url: str) -> Callable[[], int]:
 
     def end_backends() -> int:
         with admin.connect() as c:
-            return len(c.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                "WHERE datname = %(db)s AND pid <> pg_backend_pid()", {"db": name}).all())
+            return len(
+                c.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                    "WHERE datname = %(db)s AND pid <> pg_backend_pid()",
+                    {"db": name},
+                ).all()
+            )
 
     return end_backends
 
@@ -243,8 +252,11 @@ def test_postgres_backends_ended_under_load_lose_nothing(tmp_path: Path, pg_url:
             load.wait_for(20)
         _same_workers(server, workers)
     assert all(a.status in (200, 409, 503) for a in load.attempts)  # 409: a clock race between workers
-    assert all(a.body.get("code") in ("store_unavailable", "store_conflict")
-               for a in load.attempts if a.status == 503)
+    assert all(
+        a.body.get("code") in ("store_unavailable", "store_conflict")
+        for a in load.attempts
+        if a.status == 503
+    )
     _in_the_store_once(pg_url, load.answered([]))
 
 
@@ -271,8 +283,10 @@ def test_a_worker_started_while_the_store_is_gone_makes_no_empty_store(tmp_path:
     """The supervisor makes the store; a worker started again (after a crash) while it is gone must
     not make an empty one in its place: the other workers would take it for a backup put back."""
     db = tmp_path / "store.db"
-    with running(tmp_path, "--db", str(db), workers=2) as server, \
-            httpx.Client(base_url=server.url, timeout=10) as c:
+    with (
+        running(tmp_path, "--db", str(db), workers=2) as server,
+        httpx.Client(base_url=server.url, timeout=10) as c,
+    ):
         _both_up(server, str(db))
         assert c.post("/v1/accounts/ann/subscribe", json={"plan": "career"}).status_code == 200
         src, dst = sqlite3.connect(db), sqlite3.connect(tmp_path / "backup.db")

@@ -21,10 +21,14 @@ EIGHT = ("monthly_allotment: 5", "monthly_allotment: 8")
 
 
 def _client(folder: Path) -> TestClient:
-    config = ServiceConfig(db="memory", policy=str(resolve_policy(None, cwd=folder)),
-                           rules=str(resolve_rules(None, cwd=folder)))
-    return TestClient(create_app(service=Service(config), workbench=folder), raise_server_exceptions=False,
-                      base_url="http://127.0.0.1")
+    config = ServiceConfig(
+        db="memory", policy=str(resolve_policy(None, cwd=folder)), rules=str(resolve_rules(None, cwd=folder))
+    )
+    return TestClient(
+        create_app(service=Service(config), workbench=folder),
+        raise_server_exceptions=False,
+        base_url="http://127.0.0.1",
+    )
 
 
 @pytest.fixture
@@ -42,8 +46,11 @@ def wb(folder: Path) -> TestClient:
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _policy(c: TestClient) -> dict[str, Any]:
@@ -84,13 +91,17 @@ def test_a_rules_typo_names_the_rules_file_not_the_drafts_copy(wb: TestClient) -
 
 
 @pytest.mark.parametrize("name", ["policies.yaml", "rules/respond.yaml"])
-def test_a_save_never_writes_through_a_link_left_in_the_folder(wb: TestClient, folder: Path, tmp_path_factory:
-                                                               pytest.TempPathFactory, name: str) -> None:
+def test_a_save_never_writes_through_a_link_left_in_the_folder(
+    wb: TestClient, folder: Path, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> None:
     outside = tmp_path_factory.mktemp("outside") / "victim.txt"
     outside.write_text("not yours\n")
     target = folder / name
-    planted = [target.with_name(f".{target.name}.inmail-tmp"), target.with_name(f"{target.name}.tmp"),
-               target.with_name(f".{target.name}.swp")]
+    planted = [
+        target.with_name(f".{target.name}.inmail-tmp"),
+        target.with_name(f"{target.name}.tmp"),
+        target.with_name(f".{target.name}.swp"),
+    ]
     for link in planted:  # the names a save used to take, and the usual ones
         link.symlink_to(outside)
     opened = next(f for f in wb.get("/wb/api/files").json()["files"] if f["name"] == name)
@@ -107,8 +118,10 @@ def test_save_shows_the_diff_writes_a_valid_file_and_can_be_undone(wb: TestClien
     before = (folder / "policies.yaml").read_text()
     opened = _policy(wb)
     draft = opened["text"].replace(*EIGHT, 1)
-    diff = wb.post("/wb/api/save", json={"file": "policies.yaml", "text": draft, "token": opened["token"],
-                                          "dry_run": True}).json()["diff"]
+    diff = wb.post(
+        "/wb/api/save",
+        json={"file": "policies.yaml", "text": draft, "token": opened["token"], "dry_run": True},
+    ).json()["diff"]
     assert "-    monthly_allotment: 5" in diff and "+    monthly_allotment: 8" in diff
     assert (folder / "policies.yaml").read_text() == before  # a dry run writes nothing
     saved = wb.post("/wb/api/save", json={"file": "policies.yaml", "text": draft, "token": opened["token"]})
@@ -123,29 +136,50 @@ def test_save_shows_the_diff_writes_a_valid_file_and_can_be_undone(wb: TestClien
 def test_an_invalid_save_leaves_the_folder_byte_for_byte_unchanged(wb: TestClient, folder: Path) -> None:
     before = _snapshot(folder)
     opened = _policy(wb)
-    r = wb.post("/wb/api/save", json={"file": "policies.yaml", "text": opened["text"].replace(*TYPO, 1),
-                                       "token": opened["token"]})
+    r = wb.post(
+        "/wb/api/save",
+        json={"file": "policies.yaml", "text": opened["text"].replace(*TYPO, 1), "token": opened["token"]},
+    )
     assert r.status_code == 422 and r.json()["diagnostics"][0]["code"] == "unknown_key"
     cap = opened["text"].replace("cap: 15", "cap: 1", 1)  # below the allotment: refused by the loader
-    assert wb.post("/wb/api/save", json={"file": "policies.yaml", "text": cap,
-                                          "token": opened["token"]}).status_code == 422
+    assert (
+        wb.post(
+            "/wb/api/save", json={"file": "policies.yaml", "text": cap, "token": opened["token"]}
+        ).status_code
+        == 422
+    )
     assert _snapshot(folder) == before
 
 
 def test_a_file_changed_on_disk_since_it_was_opened_is_not_overwritten(wb: TestClient, folder: Path) -> None:
     opened = _policy(wb)
     (folder / "policies.yaml").write_text(opened["text"] + "\n# edited elsewhere\n")
-    r = wb.post("/wb/api/save", json={"file": "policies.yaml", "text": opened["text"].replace(*EIGHT, 1),
-                                       "token": opened["token"]})
+    r = wb.post(
+        "/wb/api/save",
+        json={"file": "policies.yaml", "text": opened["text"].replace(*EIGHT, 1), "token": opened["token"]},
+    )
     assert (r.status_code, r.json()["code"]) == (409, "changed_on_disk")
     assert (folder / "policies.yaml").read_text().endswith("# edited elsewhere\n")
 
 
-@pytest.mark.parametrize("name", ["../policies.yaml", "/etc/passwd", "rules/../../x.yaml", "rules/a/b.yaml",
-                                  "rules/.hidden.yaml", "policies.yml", "rules/send.yaml\x00", "README.md",
-                                  "rules/%2e%2e.yaml", ""])
-def test_save_writes_only_the_folders_policy_and_rules(wb: TestClient, folder: Path, tmp_path: Path,
-                                                       name: str) -> None:
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../policies.yaml",
+        "/etc/passwd",
+        "rules/../../x.yaml",
+        "rules/a/b.yaml",
+        "rules/.hidden.yaml",
+        "policies.yml",
+        "rules/send.yaml\x00",
+        "README.md",
+        "rules/%2e%2e.yaml",
+        "",
+    ],
+)
+def test_save_writes_only_the_folders_policy_and_rules(
+    wb: TestClient, folder: Path, tmp_path: Path, name: str
+) -> None:
     before = _snapshot(folder.parent)
     r = wb.post("/wb/api/save", json={"file": name, "text": "plans: {}\n", "token": ""})
     assert (r.status_code, r.json()["code"]) == (422, "invalid_file")
@@ -161,8 +195,11 @@ def test_concurrent_saves_of_one_file_write_one_and_refuse_the_other(folder: Pat
 
         def save(n: int) -> None:
             text = opened["text"].replace("monthly_allotment: 5", f"monthly_allotment: {6 + n}", 1)
-            results.append(c.post("/wb/api/save", json={"file": "policies.yaml", "text": text,
-                                                         "token": opened["token"]}).status_code)
+            results.append(
+                c.post(
+                    "/wb/api/save", json={"file": "policies.yaml", "text": text, "token": opened["token"]}
+                ).status_code
+            )
 
         threads = [threading.Thread(target=save, args=(n,)) for n in range(4)]
         for t in threads:
@@ -178,16 +215,24 @@ def test_a_folder_without_its_own_rules_gets_all_of_them_on_the_first_rules_save
         files = c.get("/wb/api/files").json()["files"]
         assert all(f["packaged"] for f in files)
         send = next(f for f in files if f["name"] == "rules/send.yaml")
-        r = c.post("/wb/api/save", json={"file": "rules/send.yaml", "text": send["text"] + "\n",
-                                          "token": send["token"]})
+        r = c.post(
+            "/wb/api/save",
+            json={"file": "rules/send.yaml", "text": send["text"] + "\n", "token": send["token"]},
+        )
         assert r.status_code == 200
     assert len(list((tmp_path / "rules").glob("*.yaml"))) == 11 and not (tmp_path / "policies.yaml").exists()
 
 
 def test_try_a_decision_on_the_draft(wb: TestClient) -> None:
     text = _policy(wb)["text"].replace("purchasable: true           # R17", "purchasable: false", 1)
-    r = wb.post("/wb/api/decide", json={"files": {"policies.yaml": text}, "event": "send",
-                                         "facts": {"sender.balance": 0, "plan.purchasable": False}}).json()
+    r = wb.post(
+        "/wb/api/decide",
+        json={
+            "files": {"policies.yaml": text},
+            "event": "send",
+            "facts": {"sender.balance": 0, "plan.purchasable": False},
+        },
+    ).json()
     assert (r["outcome"], r["reason"], r["file"]) == ("denied", "no_credits", "rules/send.yaml")
     assert "sender.balance" in r["read"] and r["description"]
     catalog = wb.get("/wb/api/catalog").json()["events"]["send"]
@@ -230,8 +275,12 @@ def test_the_command_refuses_a_folder_that_is_not_there(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "engine.cli", "workbench", str(tmp_path / "nope")],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "workbench", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "file_not_found" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -251,8 +300,9 @@ def test_impact_over_the_history_of_a_store_given_at_start(folder: Path, tmp_pat
         eng.subscribe("zoe", "career", at="2026-01-01")
         eng.advance("2026-04-01")
     config = ServiceConfig(db="memory", policy=str(folder / "policies.yaml"), rules=str(folder / "rules"))
-    with TestClient(create_app(service=Service(config), workbench=folder, workbench_store=db),
-                    base_url="http://127.0.0.1") as c:
+    with TestClient(
+        create_app(service=Service(config), workbench=folder, workbench_store=db), base_url="http://127.0.0.1"
+    ) as c:
         assert c.get("/wb/api/files").json()["store"] is True
         text = _policy(c)["text"].replace(*EIGHT, 1).replace("cap: 15", "cap: 24", 1)
         r = c.post("/wb/api/impact", json={"files": {"policies.yaml": text}, "store": True}).json()
@@ -272,7 +322,8 @@ def test_a_folder_whose_files_do_not_load_opens_to_be_fixed(folder: Path) -> Non
         check = httpx.post(base + "/wb/api/check", json={"files": {}}).json()
         assert check["diagnostics"][0]["code"] == "unknown_key" and check["saved_plans"] is None
         opened = httpx.get(base + "/wb/api/files").json()["files"][0]
-        saved = httpx.post(base + "/wb/api/save", json={"file": "policies.yaml", "text": text,
-                                                        "token": opened["token"]})
+        saved = httpx.post(
+            base + "/wb/api/save", json={"file": "policies.yaml", "text": text, "token": opened["token"]}
+        )
         assert saved.status_code == 200
         assert httpx.get(base + "/v1/plans").json()["revision"] == saved.json()["revision"]

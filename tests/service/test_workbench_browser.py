@@ -23,8 +23,15 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="install Debian's chrom
 sync_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[2]
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -51,8 +58,9 @@ def shots(tmp_path: Path) -> Path:
     return out
 
 
-def test_an_editor_changes_career_checks_it_sees_its_effect_and_saves(url: str, folder: Path,
-                                                                      shots: Path) -> None:
+def test_an_editor_changes_career_checks_it_sees_its_effect_and_saves(
+    url: str, folder: Path, shots: Path
+) -> None:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -90,14 +98,19 @@ def test_an_editor_changes_career_checks_it_sees_its_effect_and_saves(url: str, 
         page.click("#run")
         page.wait_for_selector("#steps tr")
         assert "failed" in page.inner_text("#run-summary") and "expected balance of alice" in page.inner_text(
-            "#run-summary")
+            "#run-summary"
+        )
         assert page.locator("#chart path").count() >= 1 and page.locator("#steps tr.failed").count() >= 1
         assert page.locator("#chart rect").count() >= 3  # the lots, each from its grant to its expiry
         page.screenshot(path=str(shots / "3-scenario.png"), full_page=True)
 
         # shared as a file: download the edited scenario, and it opens again by upload
-        page.fill("#scenario-text", page.input_value("#scenario-text").replace(
-            "title: Career member", "title: Shared Career member", 1))
+        page.fill(
+            "#scenario-text",
+            page.input_value("#scenario-text").replace(
+                "title: Career member", "title: Shared Career member", 1
+            ),
+        )
         with page.expect_download() as download:
             page.click("#download")
         shared = shots.parent / "shared.yaml"

@@ -34,8 +34,15 @@ def race_sends(db: str, barrier: Path, processes: int = 8) -> list[dict[str, Any
     import subprocess
 
     root = Path(__file__).resolve().parents[2]
-    procs = [subprocess.Popen([sys.executable, __file__, "send", db, str(i), str(barrier)], cwd=root,
-                              stdout=subprocess.PIPE, text=True) for i in range(processes)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "send", db, str(i), str(barrier)],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(processes)
+    ]
     try:
         for p in procs:
             assert p.stdout is not None and p.stdout.readline().strip() == "ready"
@@ -53,8 +60,9 @@ def workload(n: int = 1200, accounts: int = 6, seed: int = 5) -> list[Call]:
     rng = random.Random(seed)
     names = [f"u{i}" for i in range(accounts)]
     plans = ["career", "business", "sales_navigator", "career", "basic", "business"]
-    calls: list[Call] = [("subscribe", (name, plans[i % len(plans)]), {"at": T0})
-                         for i, name in enumerate(names)]
+    calls: list[Call] = [
+        ("subscribe", (name, plans[i % len(plans)]), {"at": T0}) for i, name in enumerate(names)
+    ]
     t = T0
     sent: list[str] = []
     while len(calls) < n:

@@ -30,8 +30,9 @@ def apply(eng: Engine, calls: list, keys: set[str] | None = None) -> None:
 def kill_mid_way(mode: str, db: Path) -> list[str]:
     """Run the worker in ``mode`` on ``db``, SIGKILL it once it reports call KILL_AFTER; its last line."""
     Engine.open(db=str(db)).close()  # the schema exists before the worker starts
-    proc = subprocess.Popen([sys.executable, str(WORKER), mode, str(db)], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), mode, str(db)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     last = ["-1"]
     for line in proc.stdout:

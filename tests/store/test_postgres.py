@@ -126,8 +126,10 @@ def test_a_connection_the_server_dropped_is_replaced(pg_url: str) -> None:
 
             def end_backend(_decision: object, _facts: object) -> None:  # inside the call's transaction
                 with admin.connect() as c:
-                    c.exec_driver_sql("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                    c.exec_driver_sql(
+                        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
 
             eng.observe(end_backend)
             with pytest.raises(StoreUnavailable) as err:

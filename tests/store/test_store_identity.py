@@ -124,8 +124,7 @@ def test_a_store_replaced_in_one_step_is_adopted(tmp_path: Path) -> None:
     eng.close()
 
 
-@pytest.mark.parametrize("kind", ["empty file", "not sqlite", "another program's database",
-                                  "half copied"])
+@pytest.mark.parametrize("kind", ["empty file", "not sqlite", "another program's database", "half copied"])
 def test_what_is_not_a_store_is_refused_and_left_untouched(tmp_path: Path, kind: str) -> None:
     eng, db = _store(tmp_path)
     _backup(db, tmp_path / "backup.db")
@@ -199,8 +198,10 @@ def test_a_clash_keeps_the_connection_and_any_other_failure_drops_it(tmp_path: P
     store = eng._store
     assert isinstance(store, SqlStore)
     first = store._thread_connection()
-    for fault in (sqlite3.IntegrityError("UNIQUE constraint failed"),
-                  sqlite3.OperationalError("database is locked")):
+    for fault in (
+        sqlite3.IntegrityError("UNIQUE constraint failed"),
+        sqlite3.OperationalError("database is locked"),
+    ):
         assert store_error_code(fault) == "store_conflict"
         with pytest.raises(StoreUnavailable, match="try again"), store.unit():
             raise fault
@@ -245,9 +246,13 @@ def test_postgres_backends_ended_under_an_engine_recover_without_reopening(pg_ur
 
     def end_backends() -> int:  # and wait (up to 5 s) until each is gone
         with admin.connect() as c:
-            return len(c.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                "WHERE datname = %(db)s AND pid <> pg_backend_pid()", {"db": name}).all())
+            return len(
+                c.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                    "WHERE datname = %(db)s AND pid <> pg_backend_pid()",
+                    {"db": name},
+                ).all()
+            )
 
     try:
         eng.subscribe("alice", "career", at="2026-01-01", key="sub")
