@@ -42,6 +42,17 @@ class Lot:
         """Whether these credits can be spent at ``at`` (see :func:`usable_at`)."""
         return usable_at(self, at)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, the one every door shows (``inmail balance``, the service's balance)."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "amount": self.amount,
+            "remaining": self.remaining,
+            "granted_at": self.granted_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+        }
+
 
 class _Span(Protocol):
     @property
@@ -78,7 +89,8 @@ class LedgerEntry:
     note: str = ""  # e.g. why a credit back to an expired lot added nothing
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (instants as ISO 8601 text), as ``inmail history`` and the service show it.
+        """JSON-ready form (instants as ISO 8601 text): the one ``inmail history --format json`` and
+        ``GET /v1/accounts/{account}/history`` both show.
 
         Written out field by field: ``dataclasses.asdict`` deep-copies every value and cost a
         quarter of an HTTP call's time; a test holds the two equal.
@@ -180,6 +192,15 @@ class Balance:
     at: dt.datetime
     credits: int
     lots: tuple[Lot, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: ``inmail balance --format json`` and ``GET .../balance`` give this."""
+        return {
+            "account": self.account,
+            "at": self.at.isoformat(),
+            "credits": self.credits,
+            "lots": [lot.to_dict() for lot in self.lots],
+        }
 
 
 @dataclass(frozen=True)

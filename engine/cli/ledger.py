@@ -18,7 +18,6 @@ from rich.table import Table
 from engine.cli._clock import now
 from engine.cli._common import policy_option, report_errors, rules_option, stdout_console
 from engine.errors import EngineError
-from engine.model import Balance, LedgerEntry
 from engine.scenario.report import when
 from engine.source.paths import PathProblem, path_kind, resolve_policy, resolve_rules
 
@@ -57,39 +56,6 @@ def _open(db: str, policy_path: str | None, rules_dir: str | None) -> Any:
     )
 
 
-def _balance_json(b: Balance) -> dict[str, Any]:
-    return {
-        "account": b.account,
-        "at": b.at.isoformat(),
-        "credits": b.credits,
-        "lots": [
-            {
-                "id": lot.id,
-                "source": lot.source,
-                "amount": lot.amount,
-                "remaining": lot.remaining,
-                "granted_at": lot.granted_at.isoformat(),
-                "expires_at": lot.expires_at.isoformat(),
-            }
-            for lot in b.lots
-        ],
-    }
-
-
-def _entry_json(e: LedgerEntry) -> dict[str, Any]:
-    return {
-        "seq": e.seq,
-        "at": e.at.isoformat(),
-        "kind": e.kind,
-        "lot": e.lot,
-        "amount": e.amount,
-        "balance_after": e.balance_after,
-        "event": e.event,
-        "rule": e.rule,
-        "requirements": list(e.requirements),
-    }
-
-
 @click.command()
 @click.argument("account")
 @db_option
@@ -117,7 +83,7 @@ def balance(
         b = eng.balance(account, at=now() if at is None else at)
         tz = eng.policy.timezone
     if fmt == "json":
-        click.echo(json.dumps(_balance_json(b), indent=2))
+        click.echo(json.dumps(b.to_dict(), indent=2))
         return
     table = Table(title=f"{b.account}: {b.credits} credits at {when(b.at, tz)}")
     for col in ("lot", "source", "remaining", "of", "granted", "expires"):
@@ -147,7 +113,7 @@ def history(account: str, db: str, fmt: str, policy_path: str | None, rules_dir:
         entries = eng.history(account)
         tz = eng.policy.timezone
     if fmt == "json":
-        click.echo(json.dumps([_entry_json(e) for e in entries], indent=2))
+        click.echo(json.dumps([e.to_dict() for e in entries], indent=2))
         return
     table = Table(title=f"ledger of {account}")
     for col in ("#", "at", "kind", "lot", "amount", "balance", "event", "rule (requirements)"):

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 
 from engine import __version__
 from engine.errors import EngineError
-from engine.model import Balance, Decision
+from engine.model import Decision
 from engine.rules import catalog
 from engine.rules.defaults import check_event, given_facts, what_if
 from engine.service import models as m
@@ -286,7 +286,7 @@ def _reads(r: APIRouter, svc: Service) -> None:
             ),
         ] = None,
     ) -> Response:
-        return JSONResponse(balance_json(svc.engine.balance(account, at if at is not None else svc.clock())))
+        return JSONResponse(svc.engine.balance(account, at if at is not None else svc.clock()).to_dict())
 
     @r.get("/accounts/{account}/history", response_model=m.HistoryOut, tags=["reads"], responses=_PROBLEMS)
     async def history(account: AccountName) -> Response:
@@ -355,25 +355,6 @@ def decision_json(d: Decision) -> dict[str, Any]:
         "message": d.message,
         "entries": data["entries"],
         "system_events": data["system_events"],
-    }
-
-
-def balance_json(b: Balance) -> dict[str, Any]:
-    return {
-        "account": b.account,
-        "at": b.at.isoformat(),
-        "credits": b.credits,
-        "lots": [
-            {
-                "id": lot.id,
-                "source": lot.source,
-                "amount": lot.amount,
-                "remaining": lot.remaining,
-                "granted_at": lot.granted_at.isoformat(),
-                "expires_at": lot.expires_at.isoformat(),
-            }
-            for lot in b.lots
-        ],
     }
 
 

@@ -94,3 +94,25 @@ def test_log_as_a_scenario_runs_and_passes_and_notices_an_edit(tmp_path: Path) -
     )
     edited = CliRunner().invoke(main, ["simulate", str(path), "--policy", str(policy)])
     assert edited.exit_code == 1 and "expectation_failed" in edited.stdout
+
+
+def test_the_cli_and_the_service_show_one_shape_of_entry_and_balance(store: str) -> None:
+    """One JSON form per record, whichever door: ``inmail history|balance --format json`` and HTTP."""
+    from fastapi.testclient import TestClient
+
+    from engine.service.app import create_app
+    from engine.service.state import Service, ServiceConfig
+
+    at = "2026-04-01"
+    cli_history = json.loads(
+        CliRunner().invoke(main, ["history", "alice", "--db", store, "--format", "json"]).stdout
+    )
+    cli_balance = json.loads(
+        CliRunner().invoke(main, ["balance", "alice", "--db", store, "--at", at, "--format", "json"]).stdout
+    )
+    service = Service(ServiceConfig(db=store))
+    with TestClient(create_app(service=service), base_url="http://127.0.0.1") as c:
+        http_history = c.get("/v1/accounts/alice/history").json()
+        http_balance = c.get("/v1/accounts/alice/balance", params={"at": at}).json()
+    assert http_history == {"account": "alice", "entries": cli_history}
+    assert http_balance == cli_balance and cli_balance["lots"]
