@@ -78,7 +78,10 @@ def serve(
     cors_origins: tuple[str, ...],
 ) -> None:
     """Serve the engine over HTTP: OpenAPI at /openapi.json, interactive docs at /docs."""
-    try:
+    try:  # everything the server will import, so a missing package is said here, not as a traceback
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+
         from engine.service.run import serve as run
         from engine.service.state import ServiceConfig
     except ImportError as exc:
