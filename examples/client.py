@@ -3,6 +3,9 @@
     inmail serve &              # in another shell
     python examples/client.py   # INMAIL_URL, INMAIL_TOKEN and ACCOUNT change its defaults
 
+It runs on any store, as often as you like: each run takes a new account name
+unless ACCOUNT names one (an account already there is used as it is).
+
 ``InMail.call`` retries a call whose connection broke under the same
 Idempotency-Key, which is what the key is for: the server answers a retry
 with the first answer, so a credit is never spent twice.
@@ -65,10 +68,18 @@ class InMail:
 
 
 def main() -> None:
-    account = os.environ.get("ACCOUNT", "alice")
+    account = os.environ.get("ACCOUNT") or f"alice-{uuid.uuid4().hex[:8]}"
     im = InMail(os.environ.get("INMAIL_URL", "http://127.0.0.1:8700"), os.environ.get("INMAIL_TOKEN"))
-    print("subscribed:", im.subscribe(account, "career")["outcome"])
-    first = im.send(account, "carol", key=f"{account}-send-1")
+    try:
+        print(f"subscribed {account}:", im.subscribe(account, "career")["outcome"])
+    except Refused as exc:
+        if exc.code != "account_exists":
+            raise SystemExit(f"refused: {exc}") from None
+        print(f"subscribed {account}: already (account_exists)")
+    try:
+        first = im.send(account, "carol", key=f"{account}-send-1")
+    except Refused as exc:  # e.g. an ACCOUNT given that is out of credits, or a key used before
+        raise SystemExit(f"refused: {exc}") from None
     print(
         f"send: {first['outcome']} by rule {first['rule']} ({', '.join(first['requirements'])}), "
         f"balance {first['balance']}, decision {first['decision_id']}, revision {first['revision']}"

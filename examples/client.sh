@@ -4,13 +4,16 @@
 #   inmail serve &                 # in another shell (add --token-file F to require a token)
 #   sh examples/client.sh          # INMAIL_URL, INMAIL_TOKEN and ACCOUNT change its defaults
 #
+# It runs on any store, as often as you like: each run takes a new account name
+# (`alice-<time>-<pid>`) unless ACCOUNT names one, and its keys are made from that name.
+#
 # Every call is a POST of JSON; the answer names the rule that decided, the requirement it
 # implements and the policy revision. A retry under the same Idempotency-Key gets the first
 # answer again (header `Idempotent-Replayed: true`) and changes nothing.
 set -eu
 
 URL="${INMAIL_URL:-http://127.0.0.1:8700}"
-ACCOUNT="${ACCOUNT:-alice}"
+ACCOUNT="${ACCOUNT:-alice-$(date +%s)-$$}"
 AUTH=""
 if [ -n "${INMAIL_TOKEN:-}" ]; then AUTH="Authorization: Bearer $INMAIL_TOKEN"; fi
 
@@ -20,7 +23,7 @@ call() {  # call METHOD PATH [JSON [IDEMPOTENCY-KEY]]: print the answer's status
     echo
 }
 
-echo "== subscribe $ACCOUNT to Career"
+echo "== subscribe $ACCOUNT to Career (409 account_exists if ACCOUNT named one already there)"
 call POST "/v1/accounts/$ACCOUNT/subscribe" '{"plan": "career"}'
 
 echo "== may $ACCOUNT InMail carol? (key send-1)"
