@@ -77,6 +77,8 @@ def create_app(
         title="inmail-engine",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # served below from the package's own copies: the docs work offline
+        redoc_url=None,
         description=(
             "InMail credits as a service: every decision names its rule, its requirements and the policy "
             "revision. Errors are `application/problem+json` with a stable `code`."
@@ -123,6 +125,8 @@ def create_app(
 
         add_workbench(app, svc, Folder(workbench), workbench_store)
 
+    _api_docs(app)
+
     @app.get("/healthz", response_model=m.Health, tags=["health"])
     async def healthz() -> dict[str, Any]:
         """Alive: the process answers."""
@@ -136,6 +140,39 @@ def create_app(
         return {"status": "ready", "revision": svc.engine.revision}
 
     return app
+
+
+#: Swagger UI and ReDoc, vendored from npm (swagger-ui-dist 5.36.0, redoc 2.5.2; licenses beside them).
+API_DOCS = FilePath(__file__).with_name("static") / "apidocs"
+
+
+def _api_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` from files shipped in the package: nothing from a CDN,
+    no web font, so both pages work on a machine without a network."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from starlette.staticfiles import StaticFiles
+
+    app.mount("/apidocs", StaticFiles(directory=API_DOCS), name="apidocs")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="inmail-engine: API",
+            swagger_js_url="/apidocs/swagger-ui-bundle.js",
+            swagger_css_url="/apidocs/swagger-ui.css",
+            swagger_favicon_url="/apidocs/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> Response:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="inmail-engine: API",
+            redoc_js_url="/apidocs/redoc.standalone.js",
+            redoc_favicon_url="/apidocs/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 def from_environment() -> FastAPI:

@@ -23,7 +23,6 @@ _AT = Field(
         "calendar forms only; without an offset, in the policy's time zone, a date alone is its midnight). "
         "Default: the server's clock."
     ),
-    examples=["2026-01-15T10:00:00Z"],
 )
 
 
@@ -31,11 +30,21 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def _example(**body: Any) -> ConfigDict:
+    """A body's example as the docs' "Try it out" fills it in: without ``at``, so it runs now, on any
+    store (an instant in the example would be refused as ``time_went_back`` on a store in use)."""
+    return ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [body]})
+
+
 class AtBody(_Body):
+    model_config = _example()
+
     at: str | None = _AT
 
 
 class SubscribeBody(_Body):
+    model_config = _example(plan="career")
+
     plan: str = Field(description="A plan of the policy in force.", examples=["career"])
     at: str | None = _AT
     billing_anchor: str | None = Field(None, description="Fixes the renewal days; default `at`.")
@@ -43,6 +52,8 @@ class SubscribeBody(_Body):
 
 
 class SendBody(_Body):
+    model_config = _example(to="carol")
+
     to: str = Field(description="The recipient.", examples=["carol"])
     at: str | None = _AT
     message_id: str | None = Field(
@@ -51,6 +62,8 @@ class SendBody(_Body):
 
 
 class RespondBody(_Body):
+    model_config = _example(**{"with": "interested"})
+
     with_: str = Field(
         alias="with", description="The response type (the policy's `responses`).", examples=["interested"]
     )
@@ -58,21 +71,29 @@ class RespondBody(_Body):
 
 
 class PurchaseBody(_Body):
+    model_config = _example(credits=10)
+
     credits: int = Field(description="Whole credits to buy, 1 to 1,000,000.", examples=[10])
     at: str | None = _AT
 
 
 class ChangePlanBody(_Body):
+    model_config = _example(plan="business")
+
     plan: str = Field(examples=["business"])
     at: str | None = _AT
 
 
 class PaymentBody(_Body):
+    model_config = _example(status="valid")
+
     status: str = Field(description="`valid` or `expired`.", examples=["expired"])
     at: str | None = _AT
 
 
 class ConnectBody(_Body):
+    model_config = _example(**{"with": "bob"})
+
     with_: str = Field(alias="with", description="The member to connect with (both ways).", examples=["bob"])
     at: str | None = _AT
 
