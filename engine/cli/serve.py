@@ -80,6 +80,7 @@ def serve(
     """Serve the engine over HTTP: OpenAPI at /openapi.json, interactive docs at /docs."""
     try:  # everything the server will import, so a missing package is said here, not as a traceback
         import fastapi  # noqa: F401
+        import prometheus_client  # noqa: F401
         import uvicorn  # noqa: F401
 
         from engine.service.run import serve as run

@@ -28,6 +28,7 @@ from engine.rules import catalog
 from engine.rules.defaults import check_event, given_facts, what_if
 from engine.service import models as m
 from engine.service.guard import GuardRules, RequestGuard
+from engine.service.metrics import CONTENT_TYPE, Measured
 from engine.service.problems import from_error, problem
 from engine.service.state import Service, ServiceConfig, log
 
@@ -99,17 +100,37 @@ def create_app(
     app.add_middleware(
         RequestGuard, rules=GuardRules.make(cfg.host, cfg.allowed_hosts, cfg.cors_origins, cfg.max_body)
     )
+    app.add_middleware(Measured, metrics=svc.metrics)  # outermost: the guard's refusals count too
     _handlers(app)
+
+    async def token(request: Request) -> None:
+        """The bearer token, when one is set (compared in constant time)."""
+        expected = svc.config.token
+        if expected is not None:
+            given = request.headers.get("authorization", "")
+            scheme, _, value = given.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                value.strip().encode(), expected.encode()
+            ):
+                raise _Unauthorized
 
     async def guard(request: Request) -> None:
         """Every /v1 route: the bearer token (when one is set), then any reload another worker made."""
-        token = svc.config.token
-        if token is not None:
-            given = request.headers.get("authorization", "")
-            scheme, _, value = given.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
-                raise _Unauthorized
+        await token(request)
         svc.follow_reloads()
+
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        dependencies=[Depends(token)],
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format."}},
+    )
+    async def metrics() -> Response:
+        """Decisions, latency, refusals, store errors, reloads and the revision, summed over every
+        worker (Prometheus text); with a token, it needs the token like /v1."""
+        svc.follow_reloads()
+        return Response(svc.metrics.render(), media_type=CONTENT_TYPE)
 
     v1 = APIRouter(
         prefix="/v1",

@@ -117,6 +117,10 @@ def serve(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8700, work
 
     config, accepted = check(config, host, port, workers)
     folder = tempfile.mkdtemp(prefix="inmail-serve-")
+    # the workers' Prometheus samples, summed by /metrics on any worker: set before any worker
+    # (or this process, for one worker) imports prometheus-client, which reads it then
+    samples = tempfile.mkdtemp(prefix="inmail-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = samples  # metrics.MULTIPROC_ENV (that module imports it)
     try:
         config = replace(config, revisions=folder)
         Revisions(folder).publish(accepted)
@@ -146,6 +150,7 @@ def serve(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8700, work
         Supervisor(uv, sockets=[_listening_socket(host, port)]).run()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(samples, ignore_errors=True)
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

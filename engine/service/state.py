@@ -28,13 +28,16 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.core.engine import Engine
 from engine.errors import EngineError, StoreUnavailable
 from engine.model import Decision
 from engine.service.revisions import Accepted, Revisions, Stamp, read_files
 from engine.source.paths import resolve_policy, resolve_rules
+
+if TYPE_CHECKING:
+    from engine.service.metrics import Metrics
 
 log = logging.getLogger("inmail.service")
 
@@ -133,6 +136,12 @@ class Service:
             self.engine = Engine.open(db=config.db, policy=policy, rules=book, create=create)
             self._applied = pointer.snapshot
         self.decisions = DecisionLog(config.decision_log)
+        # imported here, not above: prometheus-client picks its way of counting when first imported,
+        # and `inmail serve` says where the workers share their samples only just before it starts them
+        from engine.service.metrics import Metrics
+
+        self.metrics: Metrics = Metrics()
+        self.metrics.in_force(self.engine.revision)
 
     def close(self) -> None:
         self.engine.close()
@@ -176,6 +185,7 @@ class Service:
                         exc,
                     )
             self._applied = pointer.snapshot
+            self.metrics.in_force(self.engine.revision)
         self._seen = stamp
 
     def reload(self) -> tuple[str, str]:
@@ -185,7 +195,11 @@ class Service:
         revision only once this worker has checked it against the store.
         """
         previous = self.engine.revision
-        policy, book = read_files(self.policy_path, self.rules_dir)
+        try:
+            policy, book = read_files(self.policy_path, self.rules_dir)
+        except EngineError:
+            self.metrics.reloads.labels("refused").inc()
+            raise
         revisions = self._revisions
 
         def publish(revision: str) -> None:
@@ -198,7 +212,13 @@ class Service:
                     f"cannot hand the revision to the other workers: {exc.strerror or exc}", "internal_error"
                 ) from None
 
-        revision = self.engine.reload(policy, book, publish=publish)
+        try:
+            revision = self.engine.reload(policy, book, publish=publish)
+        except EngineError:
+            self.metrics.reloads.labels("refused").inc()
+            raise
+        self.metrics.reloads.labels("accepted").inc()
+        self.metrics.in_force(revision)
         return previous, revision
 
     # --- calls ----------------------------------------------------------------------------------
@@ -234,6 +254,7 @@ class Service:
                 break
             except StoreUnavailable as exc:
                 if exc.code != "store_conflict" or attempt == _TRIES - 1:
+                    self.metrics.store_errors.labels(exc.code).inc()
                     raise
                 await asyncio.sleep(0.005 * 2**attempt)
             except EngineError as exc:
@@ -244,6 +265,10 @@ class Service:
                     raise
         latency = (time.perf_counter_ns() - started) // 1000
         replayed = first is not None
+        if replayed:
+            self.metrics.replays.inc()
+        else:
+            self.metrics.decisions.labels(event, decision.outcome, decision.reason or "").inc()
         self.decisions.write(
             {
                 "decision_id": decision.id,

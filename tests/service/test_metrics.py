@@ -1,0 +1,71 @@
+"""``GET /metrics``: what an operator's Prometheus scrapes, summed over every worker of a real server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from .conftest import MakeClient
+from .server import running
+
+T0 = "2026-01-05T09:00:00Z"
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample by name and labels (the worker's pid left out: the sums are what is asserted)."""
+    out: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            labels = tuple(sorted((k, v) for k, v in s.labels.items() if k != "pid"))
+            out[(s.name, labels)] = out.get((s.name, labels), 0.0) + s.value
+    return out
+
+
+def _scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    r = httpx.get(url + "/metrics")  # a new connection each time: any worker may answer
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain"), r.text
+    return _samples(r.text)
+
+
+def test_metrics_are_summed_over_the_workers(tmp_path: Path) -> None:
+    with running(tmp_path, "--db", str(tmp_path / "m.db"), workers=2) as server:
+        for i in range(12):  # new connections: the calls spread over both workers
+            post = httpx.post(server.url + f"/v1/accounts/m{i}/subscribe", json={"plan": "career", "at": T0})
+            assert post.status_code == 200
+        for i in range(6):
+            body = {"to": f"r{i}", "at": "2026-01-06"}
+            for _ in range(2):  # the second is a replay under the key
+                r = httpx.post(
+                    server.url + f"/v1/accounts/m{i}/send", json=body, headers={"Idempotency-Key": f"s{i}"}
+                )
+                assert r.status_code == 200
+        assert httpx.post(server.url + "/v1/accounts/nobody/send", json={"to": "x"}).status_code == 404
+        assert httpx.get(server.url + "/v1/plans", headers={"Host": "evil.example"}).status_code == 403
+        assert httpx.post(server.url + "/v1/policy/reload", json={}).status_code == 200
+        scrapes = [_scrape(server.url) for _ in range(6)]
+    got = scrapes[-1]
+    subscribed = (("event", "subscribe"), ("outcome", "subscribed"), ("reason", ""))
+    assert got[("inmail_decisions_total", subscribed)] == 12
+    assert got[("inmail_decisions_total", (("event", "send"), ("outcome", "sent"), ("reason", "")))] == 6
+    assert got[("inmail_idempotent_replays_total", ())] == 6
+    assert got[("inmail_problems_total", (("code", "unknown_account"), ("status", "404")))] == 1
+    assert got[("inmail_problems_total", (("code", "invalid_host"), ("status", "403")))] == 1
+    assert got[("inmail_reloads_total", (("result", "accepted"),))] == 1
+    send = (("method", "POST"), ("route", "/v1/accounts/{account}/send"), ("status", "2xx"))
+    assert got[("inmail_request_duration_seconds_count", send)] == 12
+    # each worker says 1 for the revision it answers with (summed here): all of them, one revision
+    in_force = {
+        labels for name, labels in got if name == "inmail_policy_revision" and got[(name, labels)] >= 1
+    }
+    assert len(in_force) == 1
+    # whichever worker answers the scrape, it gives the sums over both
+    assert all(s[("inmail_decisions_total", subscribed)] == 12 for s in scrapes)
+
+
+def test_metrics_need_the_token_when_there_is_one(make_client: MakeClient) -> None:
+    c = make_client(token="s3cret-token")
+    assert c.get("/metrics").status_code == 401
+    r = c.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
+    assert r.status_code == 200 and "inmail_decisions_total" in r.text
