@@ -230,9 +230,9 @@ def replies(world: World, recipient: str, response: str) -> None:
     world.respond(recipient, response)
 
 
-@step("given when", '"{name}" buys {count:d} credits')
+@step("given when", '"{name}" buys {count:Credits}')
 def buys(world: World, name: str, count: int) -> None:
-    """Asks to buy extra credits now."""
+    """Asks to buy extra credits now ("buys 1 credit", "buys 10 credits")."""
     world.attempt(lambda: world.eng.purchase(name, count, at=world.clock()))
 
 

@@ -27,7 +27,9 @@ from zoneinfo import ZoneInfo
 import engine
 
 REPO = Path(__file__).resolve().parents[2]
-FEATURES_DIR = REPO / "features"
+#: The features the run reads: ``INMAIL_FEATURES`` (with ``-o bdd_features_base_dir=`` the same
+#: folder) runs another folder of them, as a QA engineer's draft is tried in tests/bdd/test_qa.py.
+FEATURES_DIR = Path(os.environ.get("INMAIL_FEATURES") or REPO / "features")
 RULES_DIR_DEFAULT = REPO / "rules"
 POLICY_DEFAULT = REPO / "policies.yaml"
 

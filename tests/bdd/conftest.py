@@ -14,7 +14,9 @@ features did not all run in its own session).
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +42,32 @@ def _check_policy_and_rules() -> None:
         RuleBook.load(rules_path(), policy).close()
     except EngineError as exc:
         pytest.exit(f"the features cannot run against this policy and rules:\n{exc}", returncode=2)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every tag the feature files use is a marker, so a new one (``@wip``, ``@slow``) needs no
+    registration and ``-m wip`` selects it; the requirement tags are described in pyproject.toml."""
+    from bdd_world import FEATURES_DIR
+
+    known = {line.split(":")[0].strip() for line in config.getini("markers")}
+    for path in sorted(FEATURES_DIR.glob("**/*.feature")):
+        for tag in re.findall(r"(?:^|\s)@([^\s@]+)", path.read_text(encoding="utf-8")):
+            if tag not in known:
+                known.add(tag)
+                config.addinivalue_line("markers", f"{tag}: a tag of the feature files")
+
+
+def pytest_bdd_step_func_lookup_error(
+    request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, exception: Exception
+) -> None:
+    """A step no definition matches: say where, and the phrases it is closest to (STEPS.md lists all)."""
+    kind = str(step.type).lower()  # given / when / then, also for an And or But
+    written = f"{kind.capitalize()} {step.name}"
+    phrases = [f"{kind.capitalize()} {s.phrase}" for s in bdd_steps.STEPS if kind in s.kinds]
+    close = difflib.get_close_matches(written, phrases, n=3, cutoff=0.5)
+    hint = "".join(f"\n  help: did you mean `{c}`?" for c in close) or "\n  help: see features/STEPS.md"
+    where = Path(feature.filename).name
+    pytest.fail(f"{where}:{step.line_number}: unknown_step: no step reads `{written}`{hint}", pytrace=False)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
