@@ -161,14 +161,14 @@ def render_steps() -> str:
             lines += [" ".join(part.split()), ""]
         uses = by_step[i]
         if uses:
-            ex = uses[0]
-            lines.append(f"Example ({ex.feature}, line {ex.line}):")
+            # the shortest use, no line and no count: a new scenario seldom changes this catalog,
+            # so writing one does not make it stale (only a new or changed phrase does)
+            ex = min(uses, key=lambda u: (len(u.text), u.text, u.kind))
+            lines.append("Example:")
             lines.append("")
             lines.append("```gherkin")
             lines.append(f"{ex.kind.capitalize()} {ex.text}")
             lines.append("```")
-            lines.append("")
-            lines.append(f"Used {len(uses)} times in the features.")
         else:
             lines.append("Not used by any feature yet.")
         lines.append("")
