@@ -18,6 +18,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -78,6 +80,7 @@ def create_app(
         title="inmail-engine",
         version=__version__,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
         docs_url=None,  # served below from the package's own copies: the docs work offline
         redoc_url=None,
         description=(
@@ -119,10 +122,14 @@ def create_app(
         await token(request)
         svc.follow_reloads()
 
+    # With a token, the schema says so (securitySchemes: bearer), so /docs has an Authorize button
+    # and a generated client knows to send it; the check itself is `token` above.
+    bearer = [Depends(HTTPBearer(auto_error=False, scheme_name="bearer"))] if svc.config.token else []
+
     @app.get(
         "/metrics",
         tags=["health"],
-        dependencies=[Depends(token)],
+        dependencies=[Depends(token), *bearer],
         response_class=Response,
         responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format."}},
     )
@@ -134,7 +141,7 @@ def create_app(
 
     v1 = APIRouter(
         prefix="/v1",
-        dependencies=[Depends(guard)],
+        dependencies=[Depends(guard), *bearer],
         responses={401: {"model": m.Problem, "description": "A missing or wrong bearer token."}},
     )
     _calls(v1, svc)
@@ -194,6 +201,34 @@ def _api_docs(app: FastAPI) -> None:
             redoc_favicon_url="/apidocs/favicon.png",
             with_google_fonts=False,
         )
+
+
+#: operationIds for client generators: a method name per route (`client.send(...)`), not FastAPI's
+#: `send_v1_accounts__account__send_post`. Routes not named here get their function's name in camelCase.
+OPERATION_IDS = {
+    "change_plan": "changePlan",
+    "payment": "setPayment",
+    "balance": "getBalance",
+    "history": "getHistory",
+    "plans": "getPlans",
+    "policy": "getPolicy",
+    "reload": "reloadPolicy",
+    "healthz": "getHealth",
+    "readyz": "getReadiness",
+    "metrics": "getMetrics",
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's operationId: the table above, else its function's name in camelCase (``wb`` first for
+    the workbench's own routes, whose names may repeat the service's)."""
+    name = OPERATION_IDS.get(route.name) or _camel(route.name)
+    return "wb" + name[0].upper() + name[1:] if route.path.startswith("/wb/") else name
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def from_environment() -> FastAPI:

@@ -12,9 +12,13 @@ the schema tests check every response against these models.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from engine.policy import LOT_SOURCES, RESPONSE_STATUSES
+from engine.rules import catalog
 
 _AT = Field(
     None,
@@ -109,13 +113,24 @@ class DecideBody(_Body):
 # --- responses ------------------------------------------------------------------------------------
 
 
+def _one_of(values: Iterable[str], description: str | None = None, nullable: bool = False) -> Any:
+    """A text field whose values the engine fixes: an ``enum`` in the schema, so a generated client
+    gets a union type (``"sent" | "denied" | ...``) instead of ``string``."""
+    enum: list[JsonValue] = [*sorted(set(values)), *([None] if nullable else [])]
+    return Field(description=description, json_schema_extra={"enum": enum})
+
+
+_EVENTS = catalog.EVENT_KINDS
+_OUTCOMES = [o for kind in catalog.OUTCOMES.values() for o in kind]
+_REASONS = [r for kind in catalog.REASONS.values() for r in kind]
+_KINDS = ("grant", "consume", "credit_back", "expire", "forfeit_cap", "forfeit_cancel", "purchase")
+
+
 class Entry(BaseModel):
     seq: int
     account: str
     at: str
-    kind: str = Field(
-        description="grant, consume, credit_back, expire, forfeit_cap, forfeit_cancel or purchase"
-    )
+    kind: str = _one_of(_KINDS, "What moved the credits (a grant, a send consuming one, ...).")
     lot: int | None
     amount: int = Field(description="Signed: + adds credits, - removes them.")
     balance_after: int
@@ -127,10 +142,10 @@ class Entry(BaseModel):
 
 
 class SystemEvent(BaseModel):
-    event: str = Field(description="renew, expire or remind")
+    event: str = _one_of(("renew", "expire", "remind"), "renew, expire or remind")
     at: str
-    outcome: str
-    reason: str | None
+    outcome: str = _one_of(_OUTCOMES)
+    reason: str | None = _one_of(_REASONS, "Why, for an outcome that refuses or skips; else null.", True)
     rule: str
     requirements: list[str]
     effects: list[str]
@@ -148,12 +163,14 @@ class DecisionOut(BaseModel):
         description="The call's sequence number in the store's event log "
         "(`inmail log`); the same on an idempotent replay."
     )
-    event: str
+    event: str = _one_of(_EVENTS)
     at: str
     account: str | None
-    outcome: str
-    reason: str | None
-    status: str | None
+    outcome: str = _one_of(_OUTCOMES)
+    reason: str | None = _one_of(
+        _REASONS, "Why, for an outcome that refuses (`denied`, ...); else null.", True
+    )
+    status: str | None = _one_of(RESPONSE_STATUSES, "How a response records the message; else null.", True)
     rule: str = Field(description="The rule that decided.")
     rules: list[str] = Field(description="Every rule that fired for the call, system events first.")
     requirements: list[str]
@@ -168,7 +185,7 @@ class DecisionOut(BaseModel):
 
 class LotOut(BaseModel):
     id: int
-    source: str
+    source: str = _one_of(LOT_SOURCES)
     amount: int
     remaining: int
     granted_at: str
