@@ -11,40 +11,34 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from engine.impact.synthetic import PLAN_WEIGHTS, PLANS, Call, year_of_events
+from engine.impact.synthetic import Call, Mix, year_of_events
+from engine.policy import Policy, load_policy
 
 __all__ = ["Call", "send_facts", "year_of_events"]
 
 
-def send_facts(n: int, seed: int = 7) -> list[dict[str, Any]]:
-    """Fact sets for "may this account send an InMail now?", every outcome represented."""
+def send_facts(n: int, seed: int = 7, policy: Policy | None = None) -> list[dict[str, Any]]:
+    """Fact sets for "may this account send an InMail now?", every outcome represented.
+
+    The plans and their numbers are ``policy``'s (default: the shipped one), spread as in the
+    year of events (:class:`~engine.impact.synthetic.Mix`).
+    """
+    policy = policy if policy is not None else load_policy()
+    mix = Mix.of(policy)
     rng = random.Random(seed)
     out = []
     for _ in range(n):
-        plan = rng.choices(PLANS, PLAN_WEIGHTS)[0]
-        purchasable = plan in ("career", "business")
+        plan = policy.plans[rng.choices(mix.plans, mix.weights)[0]]
         out.append(
             {
-                "sender.premium": plan != "basic" and rng.random() > 0.05,
-                "sender.plan": plan,
+                "sender.premium": plan.premium and rng.random() > 0.05,
+                "sender.plan": plan.name,
                 "sender.payment": "expired" if rng.random() < 0.08 else "valid",
                 "sender.balance": rng.choice((0, 0, 1, 2, 3, 5, 8, 13, 15, 40)),
-                "plan.premium": plan != "basic",
-                "plan.purchasable": purchasable,
-                "plan.monthly_allotment": {
-                    "basic": 0,
-                    "career": 5,
-                    "business": 15,
-                    "sales_navigator": 20,
-                    "recruiter_lite": 30,
-                }[plan],
-                "plan.cap": {
-                    "basic": 0,
-                    "career": 15,
-                    "business": 45,
-                    "sales_navigator": 60,
-                    "recruiter_lite": 90,
-                }[plan],
+                "plan.premium": plan.premium,
+                "plan.purchasable": plan.purchasable,
+                "plan.monthly_allotment": plan.monthly_allotment,
+                "plan.cap": plan.cap,
                 "recipient.connected": rng.random() < 0.15,
                 "pair.awaiting_response": rng.random() < 0.1,
             }

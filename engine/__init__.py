@@ -10,6 +10,7 @@ and starts no threads.
 from __future__ import annotations
 
 from engine._build import COMPILED  # first: refuses a compiled module older than its source
+from engine.codes import C as CODES
 from engine.core.engine import Engine
 from engine.errors import (
     EngineError,
@@ -33,6 +34,7 @@ from engine.store.batch import Batch
 __version__ = "0.1.0"
 
 __all__ = [
+    "CODES",
     "COMPILED",
     "Balance",
     "Batch",

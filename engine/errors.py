@@ -2,6 +2,9 @@
 
 One base class, :class:`EngineError`, carries a stable ``code`` and the exit
 code the CLI uses, so the CLI catches it once and never shows a traceback.
+Every code, and the one class that carries it, is listed in the catalog
+(:mod:`engine.codes`, public as ``engine.CODES``); raise sites build their
+exception through it, never with a code of their own.
 Input problems found in files (policy, rules, scenarios) carry a list of
 :class:`~engine.source.diagnostics.Diagnostic`; problems with an API call carry a
 single code and message. Nothing is written to the store when one is raised.
@@ -23,7 +26,7 @@ class EngineError(Exception):
     def __init__(self, message: str, code: str | None = None, help: str | None = None) -> None:
         super().__init__(message)
         if code is not None:
-            self.code = code
+            self.code = str(code)  # a plain str, also when given a member of the catalog
         self.message = message
         #: A way out, when one is known (``did you mean `x`?``); the CLI shows it as a ``help:`` line.
         self.help = help
@@ -62,11 +65,9 @@ class InvalidScenario(InvalidInput):
 class InvalidCall(EngineError):
     """An API call that cannot be carried out; nothing was changed.
 
-    ``code`` is one of: ``unknown_account``, ``account_exists``,
-    ``unknown_message``, ``message_exists``, ``unknown_plan``,
-    ``invalid_quantity``, ``unknown_response_type``, ``time_went_back``,
-    ``invalid_time``, ``invalid_payment_status``, ``self_connection``,
-    ``unknown_event``, ``invalid_fact``.
+    Its codes are the catalog's members whose ``exc`` is this class
+    (``[c for c in engine.CODES if c.exc is InvalidCall]``, or the README's
+    table of codes): they are not listed here, so this list cannot go stale.
     """
 
     code = "invalid_call"
@@ -94,3 +95,9 @@ class StoreUnavailable(EngineError):
 
     code = "store_unavailable"
     exit_code = 3
+
+
+class PlotUnavailable(EngineError):
+    """``--plot`` cannot draw: matplotlib is not installed, or the chart cannot be written."""
+
+    code = "plot_unavailable"

@@ -1,8 +1,9 @@
 """The ``inmail`` command: validate policies, compare plans, decide, simulate, print editor schemas.
 
 Each subcommand lives in its own module; this one only assembles the group.
-Every subcommand reports bad input as diagnostics on stderr and exit code 2,
-never as a traceback (see :mod:`engine.cli._common`).
+No subcommand handles errors: the group catches every engine error once and
+reports it as diagnostics or ``error: code: message`` on stderr with its exit
+code, never as a traceback (:class:`~engine.cli._refusal.InmailGroup`).
 """
 
 from __future__ import annotations

@@ -1,19 +1,15 @@
-"""Options and error handling shared by every ``inmail`` subcommand."""
+"""Options and the error report shared by every ``inmail`` subcommand."""
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any
 
 import click
 
 from engine.errors import EngineError, InvalidInput
 from engine.source.diagnostics import printable, render_all
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 policy_option = click.option(
     "--policy",
@@ -46,25 +42,30 @@ def display_path(path: Path, explicit: str | Path | None = None) -> str:
         return str(path)
 
 
-def report_errors(func: F) -> F:
-    """Turn engine errors into diagnostics on stderr and their exit code; no tracebacks."""
+class Failed(click.ClickException):
+    """An engine error at the command line, shown as every refusal is: no traceback, its exit code.
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except InvalidInput as exc:
+    The ``inmail`` group raises it for any :class:`~engine.errors.EngineError` a command lets
+    out (:class:`~engine.cli._refusal.InmailGroup`), so no command handles errors itself:
+    a problem in a file prints its diagnostics and a count, anything else
+    ``error: code: message`` and a ``help:`` line when a way out is known.
+    """
+
+    def __init__(self, exc: EngineError) -> None:
+        super().__init__(exc.message)
+        self.error = exc
+        self.exit_code = exc.exit_code  # type: ignore[misc]  # click reads it per exception, not per class
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        exc = self.error
+        if isinstance(exc, InvalidInput):
             click.echo(render_all(exc.diagnostics), err=True)
             n = sum(1 for d in exc.diagnostics if d.severity == "error")
             click.echo(f"error: {n} problem{'s' if n != 1 else ''} found", err=True)
-            sys.exit(exc.exit_code)
-        except EngineError as exc:
-            click.echo(f"error: {exc.code}: {printable(exc.message)}", err=True)
-            if exc.help:
-                click.echo(f"  help: {printable(exc.help)}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
+            return
+        click.echo(f"error: {exc.code}: {printable(exc.message)}", err=True)
+        if exc.help:
+            click.echo(f"  help: {printable(exc.help)}", err=True)
 
 
 def stdout_console() -> Any:

@@ -4,7 +4,9 @@ click reports usage mistakes (an unknown option, a missing argument, a bad
 choice) in its own format with no stable code. The ``inmail`` group turns
 each of them into a :class:`Refusal` that prints one line with a code a
 script can match, a ``help:`` line pointing at ``--help``, and exits 2, like
-an invalid policy or scenario does.
+an invalid policy or scenario does. The group is also where an engine error
+a command lets out is reported (:class:`~engine.cli._common.Failed`): once,
+for every command.
 """
 
 from __future__ import annotations
@@ -17,27 +19,30 @@ from typing import IO, Any
 
 import click
 
+from engine.cli._common import Failed
+from engine.codes import C
+from engine.errors import EngineError
 from engine.source.diagnostics import printable
 
 #: click's exception classes -> the stable code of the refusal (most specific first).
-_CODES: tuple[tuple[type[click.UsageError], str], ...] = (
-    (click.NoSuchOption, "unknown_option"),
-    (click.MissingParameter, "missing_argument"),
-    (click.BadOptionUsage, "invalid_option"),
-    (click.BadParameter, "invalid_argument"),
+_CODES: tuple[tuple[type[click.UsageError], C], ...] = (
+    (click.NoSuchOption, C.unknown_option),
+    (click.MissingParameter, C.missing_argument),
+    (click.BadOptionUsage, C.invalid_option),
+    (click.BadParameter, C.invalid_argument),
 )
 
 
-def usage_code(exc: click.UsageError) -> str:
+def usage_code(exc: click.UsageError) -> C:
     for cls, code in _CODES:
         if isinstance(exc, cls):
             return code
     text = exc.format_message()
     if text.startswith("No such command"):
-        return "unknown_command"
+        return C.unknown_command
     if text.startswith(("Got unexpected extra argument", "Got unexpected extra arguments")):
-        return "unexpected_argument"
-    return "usage_error"
+        return C.unexpected_argument
+    return C.usage_error
 
 
 class Refusal(click.ClickException):
@@ -45,7 +50,7 @@ class Refusal(click.ClickException):
 
     exit_code = 2
 
-    def __init__(self, code: str, message: str, command: str | None, usage: str | None = None) -> None:
+    def __init__(self, code: C, message: str, command: str | None, usage: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.command = command
@@ -66,7 +71,7 @@ def refusal(exc: click.UsageError) -> Refusal:
     """The refusal for one of click's usage errors."""
     command = exc.ctx.command_path if exc.ctx is not None else None
     if isinstance(exc, click.exceptions.NoArgsIsHelpError):
-        return Refusal("missing_command", "name a command to run", command, usage=exc.format_message())
+        return Refusal(C.missing_command, "name a command to run", command, usage=exc.format_message())
     text = " ".join(exc.format_message().split()).rstrip(".")
     text, _, suggestion = text.partition(". Did you mean ")  # click's own suggestion, for `help:`
     refused = Refusal(usage_code(exc), text[:1].lower() + text[1:], command)
@@ -93,6 +98,8 @@ class InmailGroup(click.Group):
             return result
         except click.UsageError as exc:
             raise refusal(exc) from None
+        except EngineError as exc:  # the one place a command's error is reported
+            raise Failed(exc) from None
         except OSError as exc:
             if exc.errno == errno.EPIPE:  # the reader went away (`| head`): nothing more to say
                 raise
@@ -110,4 +117,4 @@ class OutputFailed(click.ClickException):
     def show(self, file: IO[Any] | None = None) -> None:
         with contextlib.suppress(OSError):  # what is still buffered cannot be written either: drop it
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        click.echo(f"error: output_failed: cannot write the output: {self.message}", err=True)
+        click.echo(f"error: {C.output_failed}: cannot write the output: {self.message}", err=True)

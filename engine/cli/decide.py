@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from engine.cli._common import display_path, policy_option, report_errors, rules_option
-from engine.errors import InvalidCall
+from engine.cli._common import display_path, policy_option, rules_option
+from engine.codes import C
 from engine.policy import Policy, load_policy
 from engine.rules import catalog
 from engine.rules.book import RuleBook
@@ -27,18 +27,18 @@ def parse_value(event: str, name: str, text: str, policy: Policy) -> Value:
     """Read ``text`` as the declared type of fact ``name``; InvalidCall with a clear message if it is not."""
     specs = catalog.CATALOG[event]
     if name not in specs:
-        raise InvalidCall(f"`{event}` has no fact `{name}`", "unknown_fact", help=hint(name, specs))
+        raise C.unknown_fact(f"`{event}` has no fact `{name}`", help=hint(name, specs))
     spec = specs[name]
     if spec.type == "bool":
         low = text.strip().lower()
         if low in ("true", "false"):
             return low == "true"
-        raise InvalidCall(f"fact `{name}` is true or false, not `{text}`", "invalid_fact")
+        raise C.invalid_fact(f"fact `{name}` is true or false, not `{text}`")
     if spec.type == "int":
         try:
             return int(text.strip(), 10)
         except ValueError:
-            raise InvalidCall(f"fact `{name}` is a whole number, not `{text}`", "invalid_fact") from None
+            raise C.invalid_fact(f"fact `{name}` is a whole number, not `{text}`") from None
     return check_text(name, text, spec, policy)
 
 
@@ -47,23 +47,22 @@ def _from_json(event: str, path: str, policy: Policy) -> dict[str, Value]:
     try:
         kind = path_kind(file)
     except PathProblem as exc:
-        raise InvalidCall(str(exc), "invalid_fact") from None
+        raise C.invalid_fact(str(exc)) from None
     if kind not in ("file", "missing"):
-        raise InvalidCall(f"`{path}` is not a regular file", "invalid_fact")
+        raise C.invalid_fact(f"`{path}` is not a regular file")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidCall(f"cannot read facts from `{path}`: {exc}", "invalid_fact") from None
+        raise C.invalid_fact(f"cannot read facts from `{path}`: {exc}") from None
     except ValueError:  # a number beyond Python's 4,300-digit limit for reading integers
-        raise InvalidCall(
+        raise C.invalid_fact(
             f"a number in `{path}` has more digits than any fact can hold",
-            "invalid_fact",
             help=f"facts are whole numbers up to {catalog.MAX_FACT_INT:,}",
         ) from None
     except RecursionError:
-        raise InvalidCall(f"the JSON in `{path}` nests too deeply", "invalid_fact") from None
+        raise C.invalid_fact(f"the JSON in `{path}` nests too deeply") from None
     if not isinstance(data, dict):
-        raise InvalidCall(f"`{path}` must hold a JSON object of fact name to value", "invalid_fact")
+        raise C.invalid_fact(f"`{path}` must hold a JSON object of fact name to value")
     return given_facts(event, data, policy, f" (in `{path}`)")
 
 
@@ -90,7 +89,6 @@ def _shown(v: Value) -> str:
 @policy_option
 @rules_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@report_errors
 def decide(
     event: str,
     fact_args: tuple[str, ...],
@@ -107,9 +105,7 @@ def decide(
     for arg in fact_args:
         name, sep, text = arg.partition("=")
         if not sep or not name.strip():
-            raise InvalidCall(
-                f"write a fact as NAME=VALUE, e.g. `sender.premium=false`, not `{arg}`", "invalid_fact"
-            )
+            raise C.invalid_fact(f"write a fact as NAME=VALUE, e.g. `sender.premium=false`, not `{arg}`")
         given[name.strip()] = parse_value(event, name.strip(), text, policy)
     rpath = resolve_rules(rules_dir)
     with RuleBook.load(Path(display_path(rpath, rules_dir)), policy, memo=False) as book:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from engine.cli._common import policy_option, report_errors, rules_option
-from engine.errors import EngineError
+from engine.cli._common import policy_option, rules_option
+from engine.codes import C
 from engine.source.paths import resolve_policy, resolve_rules
 
 
@@ -43,7 +43,6 @@ from engine.source.paths import resolve_policy, resolve_rules
 )
 @policy_option
 @rules_option
-@report_errors
 def docs(
     out_dir: str,
     results: str | None,
@@ -62,8 +61,8 @@ def docs(
 
     base = Path(root)
     if not (base / "features").is_dir():
-        raise EngineError(
-            f"`{base}` has no features/ folder; run from the project folder or pass --root", "file_not_found"
+        raise C.file_not_found(
+            f"`{base}` has no features/ folder; run from the project folder or pass --root"
         )
     src = gather(
         base,

@@ -20,9 +20,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from engine.cli._common import report_errors, stdout_console
+from engine.cli._common import stdout_console
 from engine.cli._progress import ProgressBar
-from engine.errors import InvalidCall
+from engine.codes import C
 from engine.impact import MOVEMENTS, ImpactReport, compare_policies
 
 #: How many of the most affected accounts the table lists (JSON lists them all).
@@ -93,7 +93,6 @@ SHOWN_ACCOUNTS = 10
     metavar="FILE.png",
     help="Chart of all usable credits over time, base vs new (needs: pip install -e '.[plot]').",
 )
-@report_errors
 def impact(
     files: tuple[str, ...],
     base_policy: str,
@@ -117,7 +116,7 @@ def impact(
             f"the chart is a PNG image: name it `*.png`, not `{plot_path}`", param_hint="'--plot'"
         )
     if not Path(base_policy).is_file():
-        raise InvalidCall(f"no policy file `{base_policy}`", "file_not_found")
+        raise C.file_not_found(f"no policy file `{base_policy}`")
     bar = ProgressBar("comparing", enabled=None if jobs == 1 else False)  # workers report to nobody
     try:
         report = compare_policies(
@@ -214,7 +213,7 @@ def _plot(r: ImpactReport, path: Path) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise InvalidCall("--plot needs matplotlib: pip install -e '.[plot]'", "missing_dependency") from None
+        raise C.missing_dependency("--plot needs matplotlib: pip install -e '.[plot]'") from None
     fig, ax = plt.subplots(figsize=(9, 4))
     for label, side in (("base", r.base), ("new", r.new)):
         points = side.daily()
@@ -230,6 +229,6 @@ def _plot(r: ImpactReport, path: Path) -> None:
     try:
         fig.savefig(path)
     except OSError as exc:
-        raise InvalidCall(f"cannot write `{path}`: {exc.strerror or exc}", "unwritable_output") from None
+        raise C.unwritable_output(f"cannot write `{path}`: {exc.strerror or exc}") from None
     finally:
         plt.close(fig)

@@ -16,8 +16,8 @@ import click
 from rich.table import Table
 
 from engine.cli._clock import now
-from engine.cli._common import policy_option, report_errors, rules_option, stdout_console
-from engine.errors import EngineError
+from engine.cli._common import policy_option, rules_option, stdout_console
+from engine.codes import C
 from engine.scenario.report import when
 from engine.source.paths import PathProblem, path_kind, resolve_policy, resolve_rules
 
@@ -46,11 +46,9 @@ def _open(db: str, policy_path: str | None, rules_dir: str | None) -> Any:
     try:
         kind = None if path is None else path_kind(path)
     except PathProblem as exc:
-        raise EngineError(str(exc), "invalid_database") from None
+        raise C.invalid_database(str(exc)) from None
     if kind is not None and kind != "file":
-        raise EngineError(
-            f"no store at `{path}` (run `inmail simulate FILE --db {db}` first?)", "store_not_found"
-        )
+        raise C.store_not_found(f"no store at `{path}` (run `inmail simulate FILE --db {db}` first?)")
     return Engine.open(
         db=db, policy=resolve_policy(policy_path), rules=resolve_rules(rules_dir), create=False
     )
@@ -69,7 +67,6 @@ def _open(db: str, policy_path: str | None, rules_dir: str | None) -> Any:
 @format_option
 @policy_option
 @rules_option
-@report_errors
 def balance(
     account: str, db: str, at: str | None, fmt: str, policy_path: str | None, rules_dir: str | None
 ) -> None:
@@ -106,7 +103,6 @@ def balance(
 @format_option
 @policy_option
 @rules_option
-@report_errors
 def history(account: str, db: str, fmt: str, policy_path: str | None, rules_dir: str | None) -> None:
     """Show ACCOUNT's ledger: every credit that moved, oldest first, with the rule behind it."""
     with _open(db, policy_path, rules_dir) as eng:
@@ -151,7 +147,6 @@ def history(account: str, db: str, fmt: str, policy_path: str | None, rules_dir:
 @click.option("--since", default=None, metavar="TIME", help="Only calls at or after this instant.")
 @policy_option
 @rules_option
-@report_errors
 def log(
     db: str, fmt: str, account: str | None, since: str | None, policy_path: str | None, rules_dir: str | None
 ) -> None:
@@ -195,7 +190,6 @@ def log(
 
 @click.command("replay")
 @db_option
-@report_errors
 def replay(db: str) -> None:
     """Rebuild the store's ledger from its event log, in memory, and check it is the stored one.
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli._common import report_errors
-from engine.errors import InvalidCall
+from engine.codes import C
 from engine.rules import catalog
 from engine.schema import KINDS, render, schema, schema_path
 from engine.source.diagnostics import hint
@@ -25,7 +24,6 @@ from engine.source.diagnostics import hint
     is_flag=True,
     help="Print where the shipped file is instead (for an editor's settings).",
 )
-@report_errors
 def schema_command(kind: str, event: str | None, show_path: bool) -> None:
     """Print the JSON Schema (draft-07) of KIND: policy, rules or scenario.
 
@@ -34,11 +32,9 @@ def schema_command(kind: str, event: str | None, show_path: bool) -> None:
     completes keys and underlines mistakes as you type.
     """
     if event is not None and kind != "rules":
-        raise InvalidCall("--event narrows the `rules` schema only", "invalid_argument")
+        raise C.invalid_argument("--event narrows the `rules` schema only")
     if event is not None and event not in catalog.EVENT_KINDS:
-        raise InvalidCall(
-            f"there is no event kind `{event}`", "unknown_event", help=hint(event, catalog.EVENT_KINDS)
-        )
+        raise C.unknown_event(f"there is no event kind `{event}`", help=hint(event, catalog.EVENT_KINDS))
     if show_path:
         click.echo(str(schema_path(kind)))
         return

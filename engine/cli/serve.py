@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from engine.cli._common import policy_option, report_errors, rules_option
-from engine.errors import EngineError
+from engine.cli._common import policy_option, rules_option
+from engine.codes import C
 
 
 @click.command()
@@ -63,7 +63,6 @@ from engine.errors import EngineError
     metavar="ORIGIN",
     help="A web origin (https://app.example) whose pages may call the service; repeatable.",
 )
-@report_errors
 def serve(
     host: str,
     port: int,
@@ -86,14 +85,13 @@ def serve(
         from engine.service.run import serve as run
         from engine.service.state import ServiceConfig
     except ImportError as exc:
-        raise EngineError(
+        raise C.missing_dependency(
             f"the service needs its extra packages ({exc.name} is missing)",
-            "missing_dependency",
             help="pip install 'inmail-engine[serve]'",
         ) from None
     token = _token(token_file)
     if not 1_024 <= max_body <= 16_777_216:
-        raise EngineError("--max-body must be from 1,024 to 16,777,216 bytes", "invalid_argument")
+        raise C.invalid_argument("--max-body must be from 1,024 to 16,777,216 bytes")
     run(
         ServiceConfig(
             db=db,
@@ -118,7 +116,7 @@ def _token(token_file: str | None) -> str | None:
     try:
         text = Path(token_file).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise EngineError(f"cannot read the token file `{token_file}`: {exc}", "invalid_token") from None
+        raise C.invalid_token(f"cannot read the token file `{token_file}`: {exc}") from None
     if not text or "\n" in text:
-        raise EngineError(f"the token file `{token_file}` must hold one line, the token", "invalid_token")
+        raise C.invalid_token(f"the token file `{token_file}` must hold one line, the token")
     return text

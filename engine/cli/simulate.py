@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from engine.cli._common import policy_option, report_errors, rules_option, stdout_console
+from engine.cli._common import policy_option, rules_option, stdout_console
 from engine.cli._progress import ProgressBar
 from engine.errors import InvalidInput, InvalidScenario
 from engine.scenario.load import Scenario, load_scenario
@@ -68,7 +68,6 @@ def _load_all(files: tuple[str, ...], policy: Any) -> list[Scenario]:
     metavar="FILE.png",
     help="Also draw each account's balance over time into a PNG (needs the `plot` extra).",
 )
-@report_errors
 def simulate(
     files: tuple[str, ...],
     policy_path: str | None,

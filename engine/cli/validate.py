@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli._common import display_path, policy_option, report_errors, rules_option
+from engine.cli._common import display_path, policy_option, rules_option
 from engine.policy import Policy, load_policy
 from engine.rules.book import RuleBook
 from engine.source.diagnostics import Diagnostic, render_all
@@ -38,7 +38,7 @@ def _check_rules(rules_dir: str | None, policy: Policy) -> tuple[str, str, list[
     """Load the rules against ``policy``; return (summary, revision, warnings).
 
     Raises :class:`~engine.errors.InvalidRules` when a rules file is wrong, which
-    the caller's ``report_errors`` turns into diagnostics.
+    the ``inmail`` group turns into diagnostics.
     """
     shown = display_path(resolve_rules(rules_dir), rules_dir)
     # Load through the name the person sees, so diagnostics read `rules/send.yaml:3:5`.
@@ -56,7 +56,6 @@ def _check_rules(rules_dir: str | None, policy: Policy) -> tuple[str, str, list[
 @click.command()
 @policy_option
 @rules_option
-@report_errors
 def validate(policy_path: str | None, rules_dir: str | None) -> None:
     """Check the policy and the rules for mistakes.
 
@@ -127,7 +126,6 @@ def _print_table(policy: Policy, shown: str) -> None:
     show_default=True,
     help="A table for people, or JSON (a list of objects with stable keys) for programs.",
 )
-@report_errors
 def plans(policy_path: str | None, fmt: str) -> None:
     """Compare the account types side by side.
 

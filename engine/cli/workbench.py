@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from engine.cli._common import report_errors
-from engine.errors import EngineError, InvalidInput
+from engine.codes import C
+from engine.errors import InvalidInput
 from engine.source.diagnostics import render_all
 from engine.source.paths import packaged_policy_path, packaged_rules_dir, resolve_policy, resolve_rules
 
@@ -34,7 +34,6 @@ from engine.source.paths import packaged_policy_path, packaged_rules_dir, resolv
     metavar="NAME",
     help="Another name the page is opened by (besides 127.0.0.1 and localhost); repeatable.",
 )
-@report_errors
 def workbench(folder: str, port: int, db: str | None, allowed_hosts: tuple[str, ...]) -> None:
     """Open the policy workbench on FOLDER (default: here) at http://127.0.0.1:PORT/."""
     try:
@@ -45,14 +44,13 @@ def workbench(folder: str, port: int, db: str | None, allowed_hosts: tuple[str, 
         from engine.service.run import check_guard, check_port
         from engine.service.state import Service, ServiceConfig
     except ImportError as exc:
-        raise EngineError(
+        raise C.missing_dependency(
             f"the workbench needs its extra packages ({exc.name} is missing)",
-            "missing_dependency",
             help="pip install 'inmail-engine[serve]'",
         ) from None
     root = Path(folder).resolve()
     if not root.is_dir():
-        raise EngineError(f"`{folder}` is not a folder", "file_not_found")
+        raise C.file_not_found(f"`{folder}` is not a folder")
     host = "127.0.0.1"  # the workbench writes files: it never listens beyond this machine
     check_port(host, port)
     if db is not None:

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from engine.errors import InvalidCall
+from engine.codes import C
 from engine.policy import MAX_COUNT
 from engine.source.diagnostics import Diagnostics
 from engine.source.marked import YMap, parse_text
@@ -37,24 +37,24 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def name(value: Any, what: str, code: str = "invalid_name") -> str:
+def name(value: Any, what: str, code: C = C.invalid_name) -> str:
     """A non-empty name of at most :data:`MAX_NAME` characters, without control characters."""
     # the common case in one C call each: every printable character shows as itself (a control,
     # separator or unassigned character is not printable, so the full check below decides those)
     if type(value) is str and len(value) <= MAX_NAME and value.isprintable() and value.strip():
         return value
     if not isinstance(value, str):
-        raise InvalidCall(f"{what} must be text, got {_shown(value)}", code)
+        raise code(f"{what} must be text, got {_shown(value)}")
     if not value.strip():
-        raise InvalidCall(f"{what} must not be empty", code)
+        raise code(f"{what} must not be empty")
     if len(value) > MAX_NAME:
-        raise InvalidCall(f"{what} is longer than {MAX_NAME} characters", code)
+        raise code(f"{what} is longer than {MAX_NAME} characters")
     if control_characters(value):
-        raise InvalidCall(f"{what} {_shown(value)} holds control characters", code)
+        raise code(f"{what} {_shown(value)} holds control characters")
     return value
 
 
-def optional_name(value: Any, what: str, code: str = "invalid_name") -> str | None:
+def optional_name(value: Any, what: str, code: C = C.invalid_name) -> str | None:
     return None if value is None else name(value, what, code)
 
 
@@ -63,10 +63,9 @@ def key(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value or len(value) > MAX_KEY or control_characters(value):
-        raise InvalidCall(
+        raise C.invalid_key(
             f"an idempotency key must be text of 1 to {MAX_KEY} characters without control "
             f"characters, got {_shown(value)}",
-            "invalid_key",
         )
     return value
 
@@ -74,8 +73,8 @@ def key(value: Any) -> str | None:
 def count(value: Any, what: str) -> int:
     """A whole number of credits from 1 to :data:`~engine.policy.MAX_COUNT` (never a bool or a float)."""
     if type(value) is not int or not 1 <= value <= MAX_COUNT:
-        raise InvalidCall(
-            f"{what} must be a whole number from 1 to {MAX_COUNT:,}, got {_shown(value)}", "invalid_quantity"
+        raise C.invalid_quantity(
+            f"{what} must be a whole number from 1 to {MAX_COUNT:,}, got {_shown(value)}"
         )
     return value
 
@@ -83,17 +82,15 @@ def count(value: Any, what: str) -> int:
 def size(value: Any, what: str, most: int) -> int:
     """A whole number from 1 to ``most`` that sizes something (a batch), never a bool or a float."""
     if type(value) is not int or not 1 <= value <= most:
-        raise InvalidCall(
-            f"{what} must be a whole number from 1 to {most:,}, got {_shown(value)}", "invalid_argument"
-        )
+        raise C.invalid_argument(f"{what} must be a whole number from 1 to {most:,}, got {_shown(value)}")
     return value
 
 
-def choice(value: Any, what: str, choices: Any, code: str) -> str:
+def choice(value: Any, what: str, choices: Any, code: C) -> str:
     """One of ``choices`` (a plan, a payment status, a response type); ``code`` otherwise."""
     if not isinstance(value, str) or value not in choices:
         known = ", ".join(f"`{c}`" for c in choices)
-        raise InvalidCall(f"{what} must be one of {known}, got {_shown(value)}", code)
+        raise code(f"{what} must be one of {known}, got {_shown(value)}")
     return value
 
 
@@ -105,11 +102,9 @@ def path_or_none(value: Any, what: str) -> str | os.PathLike[str] | None:
         try:
             path_kind(value)
         except PathProblem as exc:
-            raise InvalidCall(f"{what}: {exc}", "invalid_argument") from None
+            raise C.invalid_argument(f"{what}: {exc}") from None
         return value
-    raise InvalidCall(
-        f"{what} must be a path (text or pathlib.Path), got {_shown(value)}", "invalid_argument"
-    )
+    raise C.invalid_argument(f"{what} must be a path (text or pathlib.Path), got {_shown(value)}")
 
 
 class Idempotency(NamedTuple):
@@ -138,23 +133,20 @@ def policy_override(value: YMap | Mapping[str, Any] | None, text: str) -> tuple[
     if value is None or isinstance(value, YMap):
         return value, text
     if not isinstance(value, Mapping):
-        raise InvalidCall(
+        raise C.invalid_argument(
             f"policy_override must be a mapping of policy settings, got {type(value).__name__}",
-            "invalid_argument",
         )
     try:
         text = yaml.safe_dump(dict(value), sort_keys=True)
     except yaml.YAMLError as exc:
-        raise InvalidCall(
-            f"policy_override holds values that are not plain data: {exc}", "invalid_argument"
-        ) from None
+        raise C.invalid_argument(f"policy_override holds values that are not plain data: {exc}") from None
     except RecursionError:
-        raise InvalidCall("policy_override nests too deeply", "invalid_argument") from None
+        raise C.invalid_argument("policy_override nests too deeply") from None
     except Exception as exc:  # an app's mapping misbehaving, or an integer beyond Python's digit limit
         reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:80]
-        raise InvalidCall(f"policy_override cannot be read: {reason}", "invalid_argument") from None
+        raise C.invalid_argument(f"policy_override cannot be read: {reason}") from None
     diags = Diagnostics()
     node = parse_text(text, "<policy_override>", diags)
     if not isinstance(node, YMap) or diags.has_errors():
-        raise InvalidCall("policy_override must be a mapping of policy settings", "invalid_argument")
+        raise C.invalid_argument("policy_override must be a mapping of policy settings")
     return node, text

@@ -19,11 +19,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from engine.codes import C
 from engine.core import plumbing as call
 from engine.core import timeline
 from engine.core.arguments import Idempotency
 from engine.core.context import Context
-from engine.errors import InvalidCall
 from engine.ledger.state import AccountState, MsgRec
 from engine.model import Decision
 from engine.store.base import Store
@@ -48,9 +48,7 @@ def subscribe(
         new = acct is None
         if acct is not None:
             if acct.active and ctx.policy.plans[acct.plan].premium:
-                raise InvalidCall(
-                    f"account `{account}` already has an active Premium subscription", "account_exists"
-                )
+                raise C.account_exists(f"account `{account}` already has an active Premium subscription")
             call.check_clock(acct, t)
             system = timeline.settle(ctx, u, acct, t)
         else:  # facts of an account that is not subscribed yet: its plan to be, not premium
@@ -123,7 +121,7 @@ def send(
             return first
         acct = call.acting(ctx, u, sender, t)
         if message_id is not None and u.message_exists(message_id):
-            raise InvalidCall(f"a message `{message_id}` already exists", "message_exists")
+            raise C.message_exists(f"a message `{message_id}` already exists")
         system = timeline.settle(ctx, u, acct, t)
         facts = ctx.facts(acct, "sender")
         fresh = f"{sender}/{acct.next_msg}"  # the id a send without one takes, unless it is taken
@@ -177,7 +175,7 @@ def respond(
             return first
         msg = u.message(message_id)
         if msg is None:
-            raise InvalidCall(f"no message `{message_id}`", "unknown_message")
+            raise C.unknown_message(f"no message `{message_id}`")
         acct = call.acting(ctx, u, msg.sender, t)
         system = timeline.settle(ctx, u, acct, t)
         facts = ctx.facts(acct, "sender")

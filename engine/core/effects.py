@@ -25,8 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.codes import C
 from engine.core.context import Context
-from engine.errors import RuleEngineFailure
 from engine.ledger import lots as ledger
 from engine.ledger.state import AccountState, Cause, LotRec, MsgRec
 from engine.store.base import Unit
@@ -226,7 +226,7 @@ def _plan(act: Act) -> tuple[Handler, ...]:
     for name in act.effects:
         missing = [need for need in TABLE[name].needs if need not in have]
         if missing:
-            raise RuleEngineFailure(
+            raise C.rule_engine_failure(
                 f"rule `{act.cause.rule}` asks for `{name}`, which needs "
                 f"{', '.join(missing)} that this `{act.cause.event}` event does not have"
             )

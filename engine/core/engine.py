@@ -35,11 +35,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from engine.codes import C
 from engine.core import arguments as check
 from engine.core import calls, timeline
 from engine.core import plumbing as call
 from engine.core.context import Context, Observer
-from engine.errors import InvalidCall
 from engine.ledger import lots as ledger
 from engine.model import Balance, Decision, LedgerEntry, LoggedCall, Verdict
 from engine.policy import Policy, load_policy
@@ -88,9 +88,7 @@ class Engine:
             if not isinstance(rules, RuleBook):
                 check.path_or_none(rules, "rules")
             if not (isinstance(override_text, str) and isinstance(create, bool) and isinstance(log, bool)):
-                raise InvalidCall(
-                    "override_text must be text, create and log true or false", "invalid_argument"
-                )
+                raise C.invalid_argument("override_text must be text, create and log true or false")
             if isinstance(policy, Policy):
                 pol = policy
             else:
@@ -271,7 +269,7 @@ class Engine:
         """Make ``account`` and ``other`` 1st-degree connections, both ways (R04)."""
         check.name(other, "the account to connect with")
         if account == other:
-            raise InvalidCall(f"`{account}` cannot connect to itself", "self_connection")
+            raise C.self_connection(f"`{account}` cannot connect to itself")
         return self._simple("connect", account, at, key, {}, {"other": other})
 
     def purchase(self, account: str, credits: int, *, at: At, key: str | None = None) -> Decision:
@@ -309,9 +307,9 @@ class Engine:
         ctx = self._ctx
         check.name(sender, "the sender")
         check.name(recipient, "the recipient")
-        check.optional_name(message_id, "a message id", "invalid_message_id")
+        check.optional_name(message_id, "a message id", C.invalid_message_id)
         if sender == recipient:
-            raise InvalidCall(f"`{sender}` cannot send an InMail to itself", "self_connection")
+            raise C.self_connection(f"`{sender}` cannot send an InMail to itself")
         t = ctx.cal.instant(at)
         idem = check.idempotency(key, "send", sender, recipient, t, message_id)
         return calls.send(ctx, self._store, sender, recipient, t, message_id, idem)
@@ -324,14 +322,13 @@ class Engine:
         acting account is the sender, whose balance may change.
         """
         ctx = self._ctx
-        check.name(message_id, "a message id", "invalid_message_id")
+        check.name(message_id, "a message id", C.invalid_message_id)
         t = ctx.cal.instant(at)
         idem = check.idempotency(key, "respond", message_id, response_type, t)
         status = ctx.policy.responses.get(response_type) if isinstance(response_type, str) else None
         if status is None:
-            raise InvalidCall(
+            raise C.unknown_response_type(
                 f"unknown response type `{response_type}`; known: {', '.join(sorted(ctx.policy.responses))}",
-                "unknown_response_type",
             )
         return calls.respond(ctx, self._store, message_id, response_type, status, t, idem)
 
@@ -360,7 +357,7 @@ class Engine:
         with self._store.unit(write=False) as u:  # a read: what falls due by `t` is computed, not stored
             acct = ctx.load(u, account)
             if acct is None:
-                raise InvalidCall(f"no account `{account}`", "unknown_account")
+                raise C.unknown_account(f"no account `{account}`")
             if t is None or t == acct.clock:
                 return ledger.current_balance(acct, acct.clock)
             if t > acct.clock:
@@ -374,7 +371,7 @@ class Engine:
         check.name(account, "an account name")
         found = self._store.history(account)
         if found is None:
-            raise InvalidCall(f"no account `{account}`", "unknown_account")
+            raise C.unknown_account(f"no account `{account}`")
         return found
 
     def reminded(self, at: At | None = None) -> list[str]:
@@ -428,7 +425,7 @@ class Engine:
         call's instant, not the clock's, so that it repeats the same call)."""
         k = check.key(key)
         if k is None:
-            raise InvalidCall("an idempotency key is needed", "invalid_key")
+            raise C.invalid_key("an idempotency key is needed")
         with self._store.unit(write=False) as u:
             found = u.recorded(k)
         return None if found is None else found[1]
@@ -454,7 +451,7 @@ def _book(rules: str | Path | RuleBook | None, policy: Policy) -> RuleBook:
         return RuleBook.load(resolve_rules(rules), policy)
     if rules.policy is not policy:
         rules.close()
-        raise InvalidCall("the rule book was loaded for another policy", "invalid_argument")
+        raise C.invalid_argument("the rule book was loaded for another policy")
     return rules
 
 
@@ -468,8 +465,7 @@ def _check_plans(store: Store, policy: Policy) -> None:
     """Refuse a policy without a plan some stored account is on: that account could not be decided."""
     for plan, account in sorted(store.plans_in_use().items()):
         if plan not in policy.plans:
-            raise InvalidCall(
+            raise C.plan_in_use(
                 f"account `{account}` is on plan `{plan}`, which this policy does not have",
-                "plan_in_use",
                 help=f"keep plan `{plan}` in the policy, or open another store",
             )

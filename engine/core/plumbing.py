@@ -12,11 +12,11 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from engine.codes import C
 from engine.core import arguments as check
 from engine.core import timeline
 from engine.core.context import Context
 from engine.core.effects import Act, carry_out
-from engine.errors import InvalidCall
 from engine.ledger.state import AccountState, Cause, MsgRec
 from engine.model import Decision, Verdict
 from engine.rules.catalog import PAYMENT_STATUSES
@@ -32,9 +32,8 @@ def first(u: Unit, idem: check.Idempotency | None) -> Decision | None:
         return None
     request, decision = found
     if request is not None and request != idem.request:
-        raise InvalidCall(
+        raise C.idempotency_key_reused(
             f"the idempotency key `{idem.key}` was used for another call ({request.split(' ', 1)[0]})",
-            "idempotency_key_reused",
         )
     return decision
 
@@ -42,31 +41,28 @@ def first(u: Unit, idem: check.Idempotency | None) -> Decision | None:
 def acting(ctx: Context, u: Unit, name: str, t: dt.datetime) -> AccountState:
     acct = ctx.load(u, name)
     if acct is None:
-        raise InvalidCall(f"no account `{name}`", "unknown_account")
+        raise C.unknown_account(f"no account `{name}`")
     check_clock(acct, t)
     return acct
 
 
 def check_clock(acct: AccountState, t: dt.datetime) -> None:
     if t < acct.clock:
-        raise InvalidCall(
+        raise C.time_went_back(
             f"`{t.isoformat()}` is before the last instant of account `{acct.name}` "
             f"({acct.clock.isoformat()}); events must not go back in time",
-            "time_went_back",
         )
 
 
 def check_plan(ctx: Context, plan: Any) -> None:
     plans = ctx.policy.plans
     if not isinstance(plan, str) or plan not in plans:
-        raise InvalidCall(f"unknown plan `{plan}`; plans: {', '.join(plans)}", "unknown_plan")
+        raise C.unknown_plan(f"unknown plan `{plan}`; plans: {', '.join(plans)}")
 
 
 def check_payment(status: Any) -> None:
     if not isinstance(status, str) or status not in PAYMENT_STATUSES:
-        raise InvalidCall(
-            f"payment status must be `valid` or `expired`, got `{status}`", "invalid_payment_status"
-        )
+        raise C.invalid_payment_status(f"payment status must be `valid` or `expired`, got `{status}`")
 
 
 def apply(

@@ -1,6 +1,7 @@
 """The living documentation: a static site that follows each requirement to the credits it moved.
 
-For every requirement (R01-R20): the project's statement of it, the feature
+For every requirement (R01-R20 in the shipped ``features/REQUIREMENTS.md``, whatever that
+file declares in another project): the project's statement of it, the feature
 scenarios that prove it with their last results, the rules that implement
 it with how often each decided in the feature run, and one real decision
 per rule (the facts it read, what it decided, the ledger entries it wrote)
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.codes import C
 from engine.docs.sources import (
-    REQUIREMENT_IDS,
     Requirement,
     Scenario,
     Trace,
@@ -29,7 +30,6 @@ from engine.docs.sources import (
     read_requirements,
     read_results,
 )
-from engine.errors import EngineError
 from engine.model import Decision
 from engine.policy import Policy, load_policy
 from engine.rules.book import load_rule_files
@@ -255,7 +255,7 @@ def index_page(src: Sources) -> str:
         "scenarios that prove it and the rules that implement it.</p>",
     ]
     section = None
-    for rid in REQUIREMENT_IDS:
+    for rid in sorted(src.requirements):
         req = src.requirements[rid]
         if req.section != section:
             if section is not None:
@@ -287,16 +287,14 @@ def _counts(src: Sources, scenarios: Iterable[Scenario]) -> str:
 def build_site(out: Path, src: Sources) -> list[Path]:
     """Write every page to ``out``; return them."""
     pages = {"index.html": index_page(src), "plans.html": plans_page(src)}
-    pages.update({f"{rid}.html": requirement_page(src, src.requirements[rid]) for rid in REQUIREMENT_IDS})
+    pages.update({f"{rid}.html": requirement_page(src, req) for rid, req in sorted(src.requirements.items())})
     pages.update({f"rules-{ev}.html": rules_page(src, ev) for ev in src.files})
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, text in pages.items():
             (out / name).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise EngineError(
-            f"cannot write the site into `{out}`: {exc.strerror or exc}", "unwritable_output"
-        ) from None
+        raise C.unwritable_output(f"cannot write the site into `{out}`: {exc.strerror or exc}") from None
     return [out / name for name in pages]
 
 
@@ -305,8 +303,22 @@ _ID = re.compile(r'id="([^"]+)"')
 
 
 def check_site(out: Path, src: Sources) -> list[str]:
-    """What is wrong with a site: a missing page, a link landing nowhere, a rule under no requirement."""
-    problems = [f"no page for {rid}" for rid in REQUIREMENT_IDS if not (out / f"{rid}.html").is_file()]
+    """What is wrong with a site: a missing page, a link landing nowhere, a rule under no requirement,
+    a scenario tagged with or a rule citing a requirement the requirements file does not declare."""
+    problems = [f"no page for {rid}" for rid in src.requirements if not (out / f"{rid}.html").is_file()]
+    problems += [
+        f"features/{sc.feature}:{sc.line}: tagged @{rid}, which features/REQUIREMENTS.md does not declare"
+        for sc in src.scenarios
+        for rid in sc.requirements
+        if rid not in src.requirements
+    ]
+    problems += [
+        f"rule {rf.event}/{r.id} cites {rid}, which features/REQUIREMENTS.md does not declare"
+        for rf in src.files.values()
+        for r in rf.rules
+        for rid in r.requirements
+        if rid not in src.requirements
+    ]
     ids = {p.name: set(_ID.findall(p.read_text(encoding="utf-8"))) for p in out.glob("*.html")}
     for page in sorted(out.glob("*.html")):
         for target, anchor in _LINK.findall(page.read_text(encoding="utf-8")):
@@ -317,7 +329,7 @@ def check_site(out: Path, src: Sources) -> list[str]:
                 problems.append(f"{page.name}: link to a missing page {name}")
             elif anchor and anchor not in ids[name]:
                 problems.append(f"{page.name}: link to a missing anchor {name}#{anchor}")
-    cited = {(r.event, r.id) for rid in REQUIREMENT_IDS for r in _rules_citing(src, rid)}
+    cited = {(r.event, r.id) for rid in src.requirements for r in _rules_citing(src, rid)}
     problems += [
         f"rule {rf.event}/{r.id} is listed under no requirement"
         for rf in src.files.values()

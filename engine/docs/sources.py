@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import EngineError
+from engine.codes import C
+from engine.source.requirements import HEADING as _HEADING
+from engine.source.requirements import ID_FORM
 
-REQUIREMENT_IDS = tuple(f"R{i:02d}" for i in range(1, 21))
-_HEADING = re.compile(r"^### (R\d\d): (.+)$")
 _TAGS = re.compile(r"@(\S+)")
 _STEP = re.compile(r"^(Given|When|Then|And|But|\*)\s+(.*)$")
 
@@ -34,7 +34,8 @@ class Requirement:
 
 
 def read_requirements(path: Path) -> dict[str, Requirement]:
-    """``### Rxx: title`` entries of the catalog, with their hand-written paragraphs."""
+    """``### R09: title`` entries of the catalog, with their hand-written paragraphs: the
+    requirements are whatever the file declares (at least one, each once)."""
     out: dict[str, Requirement] = {}
     section, current = "", None
     lines: list[str] = []
@@ -46,14 +47,15 @@ def read_requirements(path: Path) -> dict[str, Requirement]:
             out[current[0]] = Requirement(current[0], current[1], " ".join(lines).strip(), current[2])
             current, lines = None, []
         if m:
+            if m.group(1) in out:
+                raise C.invalid_docs_source(f"{path} declares {m.group(1)} twice")
             current, lines = (m.group(1), m.group(2).strip(), section), []
         elif current is not None and line.strip():
             lines.append(line.strip())
     if current is not None:
         out[current[0]] = Requirement(current[0], current[1], " ".join(lines).strip(), current[2])
-    missing = [r for r in REQUIREMENT_IDS if r not in out]
-    if missing:
-        raise EngineError(f"{path} has no entry for {', '.join(missing)}", "invalid_docs_source")
+    if not out:
+        raise C.invalid_docs_source(f"{path} declares no requirement (a heading `### R01: title`)")
     return out
 
 
@@ -72,7 +74,8 @@ class Scenario:
 
     @property
     def requirements(self) -> tuple[str, ...]:
-        return tuple(t for t in self.tags if t in REQUIREMENT_IDS)
+        """Its tags written as requirement ids (``@R09``); the site reports one no entry declares."""
+        return tuple(t for t in self.tags if ID_FORM.match(t))
 
 
 def read_features(folder: Path) -> list[Scenario]:
@@ -119,7 +122,7 @@ def read_results(path: Path | None) -> dict[tuple[str, int], str]:
                     out[key] = status
         return out
     except (ValueError, KeyError, TypeError) as exc:
-        raise EngineError(f"`{path}` is not a Cucumber JSON report ({exc})", "invalid_results") from None
+        raise C.invalid_results(f"`{path}` is not a Cucumber JSON report ({exc})") from None
 
 
 def read_coverage(path: Path | None) -> dict[str, int] | None:
@@ -133,14 +136,14 @@ def read_coverage(path: Path | None) -> dict[str, int] | None:
             raise TypeError("`fires` is not a mapping")
         return {str(k): int(v) for k, v in fires.items()}
     except (ValueError, KeyError, TypeError) as exc:
-        raise EngineError(f"`{path}` is not a feature-run coverage file ({exc})", "invalid_results") from None
+        raise C.invalid_results(f"`{path}` is not a feature-run coverage file ({exc})") from None
 
 
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise EngineError(f"cannot read `{path}`: {exc}", "file_not_found") from None
+        raise C.file_not_found(f"cannot read `{path}`: {exc}") from None
 
 
 @dataclass(frozen=True)

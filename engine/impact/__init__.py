@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from engine.codes import C
 from engine.core.engine import Engine
-from engine.errors import EngineError, InvalidCall
 from engine.impact.calls import logged_calls, scenario_calls, synthetic_calls
 from engine.impact.compare import MOVEMENTS, Divergence, ImpactReport, Progress, Side, impact, merge
 from engine.impact.synthetic import Call
@@ -42,7 +42,9 @@ def compare_policies(
     The source is exactly one of: ``scenarios`` (scenario files: their set-up
     and timeline, under each side's policy merged with the file's own
     ``policy:``; ``expect`` is ignored), ``synthetic`` (a seeded year of that
-    many accounts), ``db`` (a store's event log: its real history), or ``calls``.
+    many accounts on the base policy's plans and response types: a call naming
+    one the new policy lacks is not applicable there), ``db`` (a store's event
+    log: its real history), or ``calls``.
     ``None`` for the new policy or rules means the usual places (``./policies.yaml``,
     ``./rules``, else the packaged ones).
     Both sides run in memory from empty stores. ``jobs`` > 1 splits a synthetic
@@ -50,11 +52,11 @@ def compare_policies(
     or connect to each other, so the merged report is the same as with one).
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
-        raise InvalidCall("jobs is a number of worker processes from 1 to 64", "invalid_argument")
+        raise C.invalid_argument("jobs is a number of worker processes from 1 to 64")
     given = [bool(scenarios), synthetic is not None, db is not None, calls is not None]
     if sum(given) != 1:
-        raise InvalidCall(
-            "give exactly one source: scenario files, a synthetic size, a store, or calls", "invalid_argument"
+        raise C.invalid_argument(
+            "give exactly one source: scenario files, a synthetic size, a store, or calls"
         )
     if db is not None:
         calls = logged_calls(_read_log(db))
@@ -73,15 +75,16 @@ def compare_policies(
         return merge(reports)
     if synthetic is not None:
         if isinstance(synthetic, bool) or not isinstance(synthetic, int) or not 1 <= synthetic <= 1_000_000:
-            raise InvalidCall("synthetic is a number of accounts from 1 to 1,000,000", "invalid_quantity")
+            raise C.invalid_quantity("synthetic is a number of accounts from 1 to 1,000,000")
         if jobs > 1:
             return _in_parallel(synthetic, jobs, base_policy, new_path, base_rules, new_rules)
-        calls = synthetic_calls(synthetic)
-    assert calls is not None
     with (
         Engine.open(policy=base_policy, rules=base_rules, log=False) as b,
         Engine.open(policy=new_path, rules=new_rules, log=False) as n,
     ):
+        if synthetic is not None:
+            calls = synthetic_calls(synthetic, b.policy)
+        assert calls is not None
         return impact(calls, b, n, progress)
 
 
@@ -92,7 +95,7 @@ def _share(task: tuple[int, int, int, PathLike, PathLike, PathLike | None, PathL
         Engine.open(policy=base_policy, rules=base_rules, log=False) as b,
         Engine.open(policy=new_policy, rules=new_rules, log=False) as n,
     ):
-        return impact(synthetic_calls(accounts), b, n, part=(index, parts))
+        return impact(synthetic_calls(accounts, b.policy), b, n, part=(index, parts))
 
 
 def _in_parallel(
@@ -116,9 +119,7 @@ def _in_parallel(
         with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
             return merge([(None, r) for r in pool.map(_share, tasks)])
     except BrokenProcessPool:
-        raise EngineError(
-            "a worker process died (out of memory?); try fewer --jobs", "worker_failed"
-        ) from None
+        raise C.worker_failed("a worker process died (out of memory?); try fewer --jobs") from None
 
 
 def _read_log(db: str) -> list[LoggedCall]:
@@ -127,8 +128,8 @@ def _read_log(db: str) -> list[LoggedCall]:
     store = open_store(db, create=False)
     try:
         if not store.log_complete():
-            raise EngineError(
-                "this store was made before the event log: its earlier calls are not in it", "log_incomplete"
+            raise C.log_incomplete(
+                "this store was made before the event log: its earlier calls are not in it"
             )
         return store.calls()
     finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from engine.impact.synthetic import Call
 from engine.model import LoggedCall, once_per_advance
+from engine.policy import Policy
 from engine.scenario.model import Account, Scenario
 from engine.scenario.run import agenda, event_call
 
@@ -35,11 +36,12 @@ def scenario_calls(scenario: Scenario, display: str | None = None) -> list[Call]
     return out
 
 
-def synthetic_calls(accounts: int) -> Iterator[Call]:
-    """The benchmark's seeded year of ``accounts`` accounts (``synthetic.year_of_events``)."""
+def synthetic_calls(accounts: int, policy: Policy) -> Iterator[Call]:
+    """The benchmark's seeded year of ``accounts`` accounts (``synthetic.year_of_events``), on the
+    plans and response types of ``policy``."""
     from engine.impact.synthetic import year_of_events
 
-    return year_of_events(accounts)
+    return year_of_events(accounts, policy=policy)
 
 
 #: Each logged method's positional arguments, in order (the rest are keyword arguments).

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.codes import C
 from engine.core.engine import Engine
-from engine.errors import InvalidCall
+from engine.errors import EngineError
 from engine.impact.synthetic import Call
 from engine.model import Decision
 
@@ -38,9 +39,9 @@ MOVEMENTS = {
 Progress = Callable[[int], None]
 
 
-def _key(d: Decision | InvalidCall) -> str:
+def _key(d: Decision | EngineError) -> str:
     """``outcome`` or ``outcome/reason``; ``not_applicable`` for a call this side refused."""
-    if isinstance(d, InvalidCall):
+    if isinstance(d, EngineError):
         return "not_applicable"
     return d.outcome if d.reason is None else f"{d.outcome}/{d.reason}"
 
@@ -202,16 +203,24 @@ def _divergence(d: Divergence | None) -> dict[str, Any] | None:
     return {"where": d.where, "at": d.at.isoformat(), "call": d.call, "base": d.base, "new": d.new}
 
 
-def _answer(eng: Engine, call: Call) -> Decision | InvalidCall:
+def _answer(eng: Engine, call: Call) -> Decision | EngineError:
+    """The call's decision, or the refusal of a call that is not applicable on this side.
+
+    The catalog says which codes are a call refused whole (:attr:`~engine.codes.C.refused_call`),
+    whatever class raised them; any other error (a store failing, a bug) stops the report.
+    """
     try:
         answer: Decision = getattr(eng, call.method)(*call.args, **call.kwargs)
         return answer
-    except InvalidCall as exc:
+    except EngineError as exc:
+        code = C.lookup(exc.code)
+        if code is None or not code.refused_call:
+            raise
         return exc
 
 
-def _shown(answer: Decision | InvalidCall) -> dict[str, Any]:
-    if isinstance(answer, InvalidCall):
+def _shown(answer: Decision | EngineError) -> dict[str, Any]:
+    if isinstance(answer, EngineError):
         return {"outcome": "not_applicable", "reason": answer.code, "rule": None}
     return {"outcome": answer.outcome, "reason": answer.reason, "rule": answer.rule}
 
@@ -233,8 +242,8 @@ class _Plans:
             return self.senders.get(str(call.args[0]), "?")
         return str(call.args[0])
 
-    def note(self, call: Call, answer: Decision | InvalidCall) -> None:
-        if isinstance(answer, InvalidCall):
+    def note(self, call: Call, answer: Decision | EngineError) -> None:
+        if isinstance(answer, EngineError):
             return
         if call.method in ("subscribe", "change_plan"):
             self.of[str(call.args[0])] = str(call.args[1])
@@ -323,10 +332,10 @@ def _compare(
     index: int,
     call: Call,
     account: str,
-    a: Decision | InvalidCall,
-    b: Decision | InvalidCall,
+    a: Decision | EngineError,
+    b: Decision | EngineError,
 ) -> None:
-    if isinstance(a, InvalidCall) and isinstance(b, InvalidCall):
+    if isinstance(a, EngineError) and isinstance(b, EngineError):
         return  # refused by both: the same non-event
     both = isinstance(a, Decision) and isinstance(b, Decision)
     if both:

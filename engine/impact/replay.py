@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.codes import C
 from engine.core.engine import Engine
-from engine.errors import EngineError, InvalidCall
+from engine.errors import InvalidCall
 from engine.model import LoggedCall, once_per_advance
 from engine.policy.load import policy_from_texts
 from engine.store.base import Store, open_store
@@ -39,14 +40,13 @@ class ReplayReport:
 def replay_store(db: str, progress: Callable[..., None] | None = None) -> ReplayReport:
     """Replay the event log of the store at ``db`` (which must exist) and compare the ledgers."""
     if not isinstance(db, str) or db == "memory":
-        raise EngineError("replay reads a database: give a file or a URL", "invalid_database")
+        raise C.invalid_database("replay reads a database: give a file or a URL")
     store = open_store(db, create=False)
     try:
         if not store.log_complete():
-            raise EngineError(
+            raise C.log_incomplete(
                 "this store was made before the event log: its earlier calls are not in it, "
                 "so its ledger cannot be rebuilt from the log",
-                "log_incomplete",
             )
         return _replay(store, store.calls(), progress)
     finally:
@@ -114,7 +114,7 @@ def _under(store: Store, revision: str, folder: Path, eng: Engine | None) -> Eng
     """An engine under ``revision`` (the texts the store kept): a new one, or ``eng`` reloaded."""
     texts = store.revision(revision)
     if texts is None:
-        raise EngineError(f"the store keeps no texts for revision {revision}", "revision_missing")
+        raise C.revision_missing(f"the store keeps no texts for revision {revision}")
     folder.mkdir()
     for name, text in texts["rules"].items():
         (folder / name).write_text(text, encoding="utf-8")
@@ -124,9 +124,7 @@ def _under(store: Store, revision: str, folder: Path, eng: Engine | None) -> Eng
     else:
         eng.reload(policy=policy, rules=folder)
     if eng.revision != revision:
-        raise EngineError(
-            f"the texts kept for revision {revision} read as {eng.revision}", "revision_missing"
-        )
+        raise C.revision_missing(f"the texts kept for revision {revision} read as {eng.revision}")
     return eng
 
 

@@ -1,7 +1,9 @@
 """A seeded year of account events: the workload of the benchmark and of ``inmail impact --synthetic``.
 
 One generator for both, so an impact report over ``--synthetic N`` plays
-exactly the calls the benchmark times. Deterministic from its seed.
+exactly the calls the benchmark times. Deterministic from its seed and the
+policy it is made for: the accounts take that policy's plans and answer with
+its response types, whatever they are called (:class:`Mix`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,36 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-PLANS = ("basic", "career", "business", "sales_navigator", "recruiter_lite")
-PLAN_WEIGHTS = (10, 40, 25, 15, 10)
-RESPONSES = ("reply", "interested", "maybe_later", "not_interested")
+from engine.policy import Policy, load_policy
+
+#: How many accounts in a hundred take each Premium plan, in the policy's order (the first
+#: Premium plan is the common one, as Career is in the shipped policy), and each plan that is
+#: not Premium or comes after these. For the shipped policy: basic 10, career 40, business 25,
+#: sales_navigator 15, recruiter_lite 10, the mix of every recorded benchmark run.
+PREMIUM_WEIGHTS = (40, 25, 15, 10)
+OTHER_WEIGHT = 10
+
+
+@dataclass(frozen=True)
+class Mix:
+    """What a policy gives the workload: its plans with their weights, which of them may buy
+    credits, and its response types (in the policy's order, so a seed gives the same year)."""
+
+    plans: tuple[str, ...]
+    weights: tuple[int, ...]
+    purchasable: frozenset[str]
+    responses: tuple[str, ...]
+
+    @classmethod
+    def of(cls, policy: Policy) -> Mix:
+        premium = [name for name, p in policy.plans.items() if p.premium]
+        weights = {name: PREMIUM_WEIGHTS[i] for i, name in enumerate(premium[: len(PREMIUM_WEIGHTS)])}
+        return cls(
+            plans=tuple(policy.plans),
+            weights=tuple(weights.get(name, OTHER_WEIGHT) for name in policy.plans),
+            purchasable=frozenset(name for name, p in policy.plans.items() if p.purchasable),
+            responses=tuple(policy.responses),
+        )
 
 
 @dataclass(frozen=True)
@@ -45,14 +74,14 @@ class _Member:
     send, pending responses, a card renewal, a comeback) instead of its year.
     """
 
-    __slots__ = ("accounts", "idx", "last", "left", "name", "pending", "rng", "seq")
+    __slots__ = ("accounts", "idx", "last", "left", "mix", "name", "pending", "rng", "seq")
 
-    def __init__(self, idx: int, accounts: int, seed: int, sends_per_month: float) -> None:
+    def __init__(self, idx: int, accounts: int, seed: int, sends_per_month: float, mix: Mix) -> None:
         rng = self.rng = random.Random(seed * 1_000_003 + idx)
-        self.idx, self.accounts, self.name = idx, accounts, f"a{idx}"
+        self.idx, self.accounts, self.name, self.mix = idx, accounts, f"a{idx}", mix
         self.pending: list[tuple[int, int, str, tuple[Any, ...]]] = []
         self.seq = 0
-        plan = rng.choices(PLANS, PLAN_WEIGHTS)[0]
+        plan = rng.choices(mix.plans, mix.weights)[0]
         since = rng.uniform(0, 30 * 24 * 3600)
         self._add(since, "subscribe", (self.name, plan))
         if rng.random() < 0.3:
@@ -60,7 +89,7 @@ class _Member:
         self.left = int(rng.expovariate(1 / sends_per_month) * 12)
         self.last = since + 60
         self._next_send()
-        if plan in ("career", "business") and rng.random() < 0.1:
+        if plan in mix.purchasable and rng.random() < 0.1:
             self._add(rng.uniform(since + 60, _YEAR), "purchase", (self.name, rng.choice((5, 10, 25))))
         if rng.random() < 0.05:
             t = rng.uniform(since + 60, _YEAR)
@@ -93,23 +122,28 @@ class _Member:
         mid = f"{self.name}-m{self.seq}"
         recipient = f"c{self.idx}" if rng.random() < 0.1 else f"r{rng.randrange(self.accounts * 20)}"
         if rng.random() < 0.6:
-            self._add(t + rng.choice(_DELAYS), "respond", (mid, rng.choice(RESPONSES)))
+            self._add(t + rng.choice(_DELAYS), "respond", (mid, rng.choice(self.mix.responses)))
         self._next_send()
         return Call("send", (self.name, recipient), {"message_id": mid, "at": at})
 
 
-def year_of_events(accounts: int, seed: int = 11, sends_per_month: float = 6.0) -> Iterator[Call]:
-    """A realistic year: subscriptions, sends, responses of each type, purchases, cards, cancels.
+def year_of_events(
+    accounts: int, seed: int = 11, sends_per_month: float = 6.0, policy: Policy | None = None
+) -> Iterator[Call]:
+    """A realistic year under ``policy`` (default: the shipped one): subscriptions to its plans,
+    sends, responses of each of its types, purchases, cards, cancels.
 
     Calls come out in time order (ties: account, then the order each
     account decided them), streamed: one small record per account and a
     heap of each account's next instant, so a 100k-account year needs no
     list of millions of calls and the replay's RSS measures the engine.
-    Roughly 60 % of InMails get a response (some after the 90-day window),
-    a few members buy credits, a few cards expire and are renewed, about
-    5 % cancel and some of them come back.
+    Roughly 60 % of InMails get a response (some after 100 days, beyond the
+    shipped policy's 90-day window), a few members of plans that may buy credits
+    buy some, a few cards expire and are renewed, about 5 % cancel and some of
+    them come back.
     """
-    members = [_Member(i, accounts, seed, sends_per_month) for i in range(accounts)]
+    mix = Mix.of(policy if policy is not None else load_policy())
+    members = [_Member(i, accounts, seed, sends_per_month, mix) for i in range(accounts)]
     heap = [(m.pending[0][0], i) for i, m in enumerate(members)]
     heapq.heapify(heap)
     while heap:

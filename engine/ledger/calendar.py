@@ -19,7 +19,7 @@ from typing import Any
 
 import pendulum
 
-from engine.errors import InvalidCall
+from engine.codes import C
 
 UTC = dt.UTC
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z", "Zulu", "Universal", "Etc/Universal"})
@@ -53,7 +53,7 @@ class InstantError(ValueError):
     ``time_out_of_range``; ``reason`` is the parser's own words, when it has any.
     """
 
-    def __init__(self, code: str = "invalid_time", reason: str | None = None) -> None:
+    def __init__(self, code: C = C.invalid_time, reason: str | None = None) -> None:
         super().__init__(reason or code)
         self.code = code
         self.reason = reason
@@ -81,7 +81,7 @@ def read_instant(value: object, tz: str) -> dt.datetime:
         raise
     except Exception as exc:  # an app's object misbehaving: never let its exception through
         reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:80]
-        raise InstantError("invalid_time", reason) from None
+        raise InstantError(C.invalid_time, reason) from None
 
 
 def _read(value: object, tz: str) -> dt.datetime:
@@ -90,7 +90,7 @@ def _read(value: object, tz: str) -> dt.datetime:
         if offset is None:
             return _in_range(_localize(_wall(value), tz))
         if not isinstance(offset, dt.timedelta) or abs(offset) >= dt.timedelta(hours=24):
-            raise InstantError("invalid_time", f"the time zone offset {offset!r:.40} is not one")
+            raise InstantError(C.invalid_time, f"the time zone offset {offset!r:.40} is not one")
         return _in_range(_wall(value).replace(tzinfo=dt.timezone(offset)))
     if isinstance(value, dt.date):
         return _in_range(_localize(dt.datetime(value.year, value.month, value.day), tz))
@@ -123,7 +123,7 @@ def _parse(text: str) -> dt.datetime:
             int((f("fraction") or "0").ljust(6, "0")[:6]),
         )
     except ValueError as exc:  # month 13, Feb 30, hour 25, year 0: datetime says which
-        raise InstantError("invalid_time", str(exc)[:80]) from None
+        raise InstantError(C.invalid_time, str(exc)[:80]) from None
     zone = f("zone")
     if zone is None:
         return wall
@@ -131,7 +131,7 @@ def _parse(text: str) -> dt.datetime:
         return wall.replace(tzinfo=UTC)
     hours, minutes = int(f("oh")), int(f("om"))
     if hours > 23 or minutes > 59:
-        raise InstantError("invalid_time", f"the time zone offset {zone} is not one (at most 23:59)")
+        raise InstantError(C.invalid_time, f"the time zone offset {zone} is not one (at most 23:59)")
     offset = dt.timedelta(hours=hours, minutes=minutes)
     return wall.replace(tzinfo=dt.timezone(-offset if f("sign") == "-" else offset))
 
@@ -154,11 +154,11 @@ def _localize(naive: dt.datetime, tz: str) -> dt.datetime:
         back = utc.astimezone(zone).replace(tzinfo=None)
     except OverflowError:
         raise InstantError(
-            "time_out_of_range", f"{naive.isoformat()} is outside 1970-01-01 .. 2999-12-31"
+            C.time_out_of_range, f"{naive.isoformat()} is outside 1970-01-01 .. 2999-12-31"
         ) from None
     if back != naive.replace(fold=0):
         raise InstantError(
-            "nonexistent_local_time", f"{naive.isoformat()} does not exist in {tz} (the clocks skip it)"
+            C.nonexistent_local_time, f"{naive.isoformat()} does not exist in {tz} (the clocks skip it)"
         )
     # A fixed offset, not the zone: an instant in the autumn repeat that carries its zone compares
     # unequal to the same instant in any other zone (PEP 495), so a scenario's equal times would not be.
@@ -171,7 +171,7 @@ def _in_range(value: dt.datetime) -> dt.datetime:
     except OverflowError:
         ok = False
     if not ok:
-        raise InstantError("time_out_of_range", f"{value.isoformat()} is outside 1970-01-01 .. 2999-12-31")
+        raise InstantError(C.time_out_of_range, f"{value.isoformat()} is outside 1970-01-01 .. 2999-12-31")
     return value
 
 
@@ -203,12 +203,12 @@ class Calendar:
         try:
             return _plain(read_instant(value, self.timezone))
         except InstantError as exc:
-            if exc.code != "invalid_time":
-                raise InvalidCall(exc.reason or str(exc), exc.code) from None
+            if exc.code is not C.invalid_time:
+                raise exc.code(exc.reason or str(exc)) from None
             if isinstance(value, str):
-                raise InvalidCall(f"`{value}` is not an ISO-8601 instant", "invalid_time") from None
-            raise InvalidCall(
-                f"expected an instant (ISO-8601 text, datetime or date), got `{value!r}`", "invalid_time"
+                raise C.invalid_time(f"`{value}` is not an ISO-8601 instant") from None
+            raise C.invalid_time(
+                f"expected an instant (ISO-8601 text, datetime or date), got `{value!r}`"
             ) from None
 
     # --- arithmetic -------------------------------------------------------------------
@@ -228,10 +228,9 @@ class Calendar:
         else:
             out = _plain(pendulum.instance(start).in_tz(self._tz).add(days=days))
         if out > LATEST:
-            raise InvalidCall(
+            raise C.time_out_of_range(
                 f"{days} days after {start.isoformat()} is past 2999-12-31, the last instant "
                 "the engine keeps",
-                "time_out_of_range",
             )
         return out
 

@@ -185,8 +185,9 @@ class MsgRec:
         self.reminded_at: dt.datetime | None = None
 
 
-#: A message's fields in the order of :meth:`MsgRec.row`: a store may keep a message as this plain
-#: tuple (a tuple of plain values costs the garbage collector nothing once it is untracked).
+#: A message's fields, in the order of the plain tuple a store may keep it as (the in-memory store
+#: reads them with ``attrgetter(*MSG_FIELDS)``, and :func:`message_from_row` makes the record again;
+#: a tuple of plain values costs the garbage collector nothing once it is untracked).
 MSG_FIELDS: Final = (
     "id",
     "seq",

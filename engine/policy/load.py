@@ -17,6 +17,7 @@ from typing import Any
 
 import pendulum
 
+from engine.codes import C
 from engine.errors import InvalidPolicy
 from engine.policy.model import (
     CAP_STRATEGIES,
@@ -96,7 +97,7 @@ class _Reader(Reader):
 def _timezone(r: _Reader, node: YNode) -> str | None:
     if not (isinstance(node, YScalar) and isinstance(node.value, str)):
         r.d.error(
-            "wrong_type",
+            C.wrong_type,
             f"`timezone` must be a time zone name, found {type_name(node)}",
             node.loc,
             help="write a name such as `UTC` or `Europe/Paris`, not an offset",
@@ -111,7 +112,7 @@ def _timezone(r: _Reader, node: YNode) -> str | None:
             known = False
     if not known:
         r.d.error(
-            "unknown_timezone",
+            C.unknown_timezone,
             f"unknown time zone `{node.value}`",
             node.loc,
             help=did_you_mean(node.value, zones)
@@ -127,11 +128,11 @@ def _plans(r: _Reader, node: YNode) -> dict[str, Plan]:
     if m is None:
         return plans
     if not m.items:
-        r.d.error("missing_key", "`plans` must name at least one plan", m.loc)
+        r.d.error(C.missing_key, "`plans` must name at least one plan", m.loc)
     for name, pnode in m.items.items():
         if not _NAME.match(name):
             r.d.error(
-                "invalid_name",
+                C.invalid_name,
                 f"plan name `{name}` must be lowercase letters, digits and _",
                 m.key_loc(name),
                 help=_name_help(name),
@@ -147,7 +148,7 @@ def _plans(r: _Reader, node: YNode) -> dict[str, Plan]:
             if sub is None:
                 if key not in typos:  # a misspelt key already said what is missing
                     r.d.error(
-                        "missing_key",
+                        C.missing_key,
                         f"plan `{name}` has no `{key}`",
                         pm.loc,
                         help=f"add `{key}:` to plan `{name}`",
@@ -161,7 +162,7 @@ def _plans(r: _Reader, node: YNode) -> dict[str, Plan]:
         if values["cap"] < values["monthly_allotment"]:
             cap_node = pm.items["cap"]
             r.d.error(
-                "cap_below_allotment",
+                C.cap_below_allotment,
                 f"plan `{name}` has a cap of {values['cap']}, below its monthly allotment "
                 f"of {values['monthly_allotment']}",
                 cap_node.loc,
@@ -180,7 +181,7 @@ def _responses(r: _Reader, node: YNode) -> dict[str, str]:
     for name, sub in m.items.items():
         if not _NAME.match(name):
             r.d.error(
-                "invalid_name",
+                C.invalid_name,
                 f"response type `{name}` must be lowercase letters, digits and _",
                 m.key_loc(name),
                 help=_name_help(name),
@@ -190,7 +191,7 @@ def _responses(r: _Reader, node: YNode) -> dict[str, str]:
         if status is not None:
             out[name] = status
     if not m.items:
-        r.d.error("missing_key", "`responses` must name at least one response type", m.loc)
+        r.d.error(C.missing_key, "`responses` must name at least one response type", m.loc)
     return out
 
 
@@ -232,7 +233,7 @@ def policy_from_node(node: YNode | None, diags: Diagnostics, source: str, digest
     if "plans" in top:
         kwargs["plans"] = MappingProxyType(_plans(r, top.items["plans"]))
     else:
-        diags.error("missing_key", "the policy has no `plans`", top.loc, help="add a `plans:` section")
+        diags.error(C.missing_key, "the policy has no `plans`", top.loc, help="add a `plans:` section")
     if len(diags.errors) > before:
         return None
     return Policy(source=source, digest=digest, **kwargs)

@@ -39,7 +39,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
-from engine.errors import RuleEngineFailure
+from engine.codes import C
 from engine.rules import catalog
 from engine.rules.reader import All, AnyOf, Cmp, Cond, RuleFile, Scalar, leaves
 from engine.source.diagnostics import Diagnostic
@@ -136,16 +136,16 @@ def limit_problems(rf: RuleFile) -> list[Diagnostic]:
     for a, b in name_collisions(rf.event):  # pragma: no cover - a catalog change would need a rename
         out.append(
             Diagnostic(
-                "fact_name_collision",
+                C.fact_name_collision,
                 f"facts `{a}` and `{b}` look alike to durable_rules",
                 rf.loc,
-                help="rename one of them in engine/facts.py",
+                help="rename one of them in the fact catalog, engine/rules/catalog.py",
             )
         )
     if len(rf.rules) > MAX_RULES:
         out.append(
             Diagnostic(
-                "too_many_rules",
+                C.too_many_rules,
                 f"`{rf.event}` has {len(rf.rules)} rules, more than {MAX_RULES}",
                 rf.loc,
                 help="merge rules that decide the same thing",
@@ -158,7 +158,7 @@ def limit_problems(rf: RuleFile) -> list[Diagnostic]:
         if n > MAX_GROUPS:
             out.append(
                 Diagnostic(
-                    "rule_too_complex",
+                    C.rule_too_complex,
                     f"rule `{rule.id}` nests {n} `all`/`any` groups "
                     f"(after expanding `in`, `not` and `plan.` values); at most {MAX_GROUPS}",
                     rule.loc,
@@ -168,7 +168,7 @@ def limit_problems(rf: RuleFile) -> list[Diagnostic]:
     if total > MAX_COMPARISONS:
         out.append(
             Diagnostic(
-                "too_many_comparisons",
+                C.too_many_comparisons,
                 f"`{rf.event}` rules make {total} comparisons "
                 f"(after expanding `in`, `not` and `plan.` values); at most {MAX_COMPARISONS}",
                 rf.loc,
@@ -274,7 +274,7 @@ class _Ruleset:
         except Exception as exc:  # durable raises bare errors with C codes
             self._counted()
             self.free()
-            raise RuleEngineFailure(f"durable_rules refused the `{event}` rules: {exc}") from exc
+            raise C.rule_engine_failure(f"durable_rules refused the `{event}` rules: {exc}") from exc
         self._counted()
 
     def _counted(self) -> None:
@@ -304,24 +304,24 @@ class _Ruleset:
                 except self._observed:
                     continue  # a 32-bit id-hash collision (docs/durable_rules.md, "Identity"): another id
                 except self._not_handled as exc:
-                    raise RuleEngineFailure(
+                    raise C.rule_engine_failure(
                         f"no `{event}` rule matched the event (missing catch-all?)"
                     ) from exc
                 except Exception as exc:  # durable raises bare Exceptions for C error codes
                     self.broken = True
-                    raise RuleEngineFailure(f"durable_rules failed on a `{event}` event: {exc}") from exc
+                    raise C.rule_engine_failure(f"durable_rules failed on a `{event}` event: {exc}") from exc
                 self._check_state(state)
                 if self._fired < 0:
-                    raise RuleEngineFailure(f"no `{event}` rule fired synchronously")
+                    raise C.rule_engine_failure(f"no `{event}` rule fired synchronously")
                 return self._fired
-        raise RuleEngineFailure(f"durable_rules kept refusing a `{event}` event as already observed")
+        raise C.rule_engine_failure(f"durable_rules kept refusing a `{event}` event as already observed")
 
     def _check_state(self, state: Any) -> None:
         if isinstance(state, dict) and state.get("exception"):
             problem = str(state.pop("exception")).splitlines()[0][:200]
             with contextlib.suppress(Exception):  # clear it, or every later post reports it
                 self._host.update_state(self.event, state)
-            raise RuleEngineFailure(f"a `{self.event}` rule action failed: {problem}")
+            raise C.rule_engine_failure(f"a `{self.event}` rule action failed: {problem}")
 
     def free(self) -> None:
         """Free the C memory and give the handle back (touch the sid so ``delete_state`` is safe)."""
@@ -442,7 +442,9 @@ class DurableRunner:
         """
         rs = self._rulesets.get(event)
         if self._closed or rs is None:
-            raise RuleEngineFailure("the rule book is closed" if self._closed else f"no `{event}` ruleset")
+            raise C.rule_engine_failure(
+                "the rule book is closed" if self._closed else f"no `{event}` ruleset"
+            )
         return rs.decide(message)
 
     def close(self) -> None:

@@ -27,7 +27,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import InvalidCall, InvalidRules
+from engine.codes import C
+from engine.errors import EngineError, InvalidCall, InvalidRules
 from engine.model import Verdict
 from engine.policy import Policy
 from engine.rules import catalog
@@ -36,7 +37,8 @@ from engine.rules.lint import lint_file
 from engine.rules.reader import Rule, RuleFile, read_rule_file, resolve_choices
 from engine.source.diagnostics import Diagnostic, Diagnostics, Location, hint
 from engine.source.marked import read_text
-from engine.source.paths import PathProblem, path_kind, short_path
+from engine.source.paths import PathProblem, path_kind, requirements_for, short_path
+from engine.source.requirements import declared_requirements
 
 if TYPE_CHECKING:
     from engine.rules._durable import DurableRunner
@@ -60,7 +62,9 @@ def load_rule_files(
     ``texts`` (file name -> text, as :meth:`RuleBook.texts` gives them) stand for the folder's
     files, which are then not read: the same checks, the same revision and diagnostics naming
     ``rules_dir``'s files, for texts checked elsewhere (a revision another worker accepted) that
-    must load exactly as they were checked, whatever the folder holds now.
+    must load exactly as they were checked, whatever the folder holds now. The requirement ids a
+    rule may cite are read each time from the requirements file for ``rules_dir``
+    (:func:`~engine.source.paths.requirements_for`), which a revision does not snapshot.
     """
     root = Path(rules_dir)
     diags = Diagnostics()
@@ -70,11 +74,11 @@ def load_rule_files(
         try:
             found = path_kind(root) == "folder"
         except PathProblem as exc:
-            diags.error("rules_not_found", str(exc), Location(short_path(root)))
+            diags.error(C.rules_not_found, str(exc), Location(short_path(root)))
             raise InvalidRules(diags.items) from None
         if not found:
             diags.error(
-                "rules_not_found",
+                C.rules_not_found,
                 f"no rules folder `{root}`",
                 Location(str(root)),
                 help="pass --rules DIR, or run where a `rules/` folder is",
@@ -83,11 +87,12 @@ def load_rule_files(
         paths = sorted(root.glob("*.yaml"))
     else:
         paths = sorted(root / name for name in texts if Path(name).name == name and name.endswith(".yaml"))
+    requirements = declared_requirements(requirements_for(root))  # the ids a rule may cite
     for path in paths:
         display = str(path)
         if path.stem not in catalog.EVENT_KINDS:
             diags.error(
-                "unknown_rules_file",
+                C.unknown_rules_file,
                 f"`{path.name}` is not named after an event kind",
                 Location(display),
                 help=hint(path.stem, catalog.EVENT_KINDS),
@@ -98,7 +103,7 @@ def load_rule_files(
             continue
         digest.update(f"\0{path.name}\0".encode())
         digest.update(text.encode("utf-8"))
-        rf = read_rule_file(path, display, text, policy, diags)
+        rf = read_rule_file(path, display, text, policy, diags, requirements)
         if rf is not None:
             rf = dataclasses.replace(rf, text=text)
             files[rf.event] = rf
@@ -110,7 +115,7 @@ def load_rule_files(
     present = {p.stem for p in paths}
     for path in sorted(root.glob("*.yml")) if texts is None else ():
         diags.error(
-            "wrong_extension",
+            C.wrong_extension,
             f"`{path.name}` is not read: rules files end in `.yaml`",
             Location(str(path)),
             help=f"rename it to `{path.stem}.yaml`",
@@ -118,7 +123,7 @@ def load_rule_files(
     for kind in catalog.EVENT_KINDS:
         if kind not in present:
             diags.error(
-                "missing_rules_file",
+                C.missing_rules_file,
                 f"no rules for `{kind}` events: `{kind}.yaml` is missing",
                 Location(str(root / f"{kind}.yaml")),
                 help=f"every event kind needs a rules file; add `{kind}.yaml` with a catch-all rule",
@@ -136,7 +141,7 @@ def _unique_ids(files: Mapping[str, RuleFile], diags: Diagnostics) -> None:
             first = seen.setdefault(rule.id, rule)
             if first is not rule:
                 diags.error(
-                    "duplicate_rule_id",
+                    C.duplicate_rule_id,
                     f"rule id `{rule.id}` is also used in {first.loc.file}:{first.loc.line}",
                     rule.loc,
                     help="rule ids must be unique across the rules folder; rename one",
@@ -252,9 +257,7 @@ class RuleBook:
     def _file(self, event: str) -> RuleFile:
         found = self._files.get(event) if isinstance(event, str) else None
         if found is None:
-            raise InvalidCall(
-                f"no event kind `{event!s:.60}`", "unknown_event", help=hint(str(event), self._files)
-            )
+            raise C.unknown_event(f"no event kind `{event!s:.60}`", help=hint(str(event), self._files))
         return found
 
     # -- deciding ------------------------------------------------------------------------
@@ -263,7 +266,8 @@ class RuleBook:
 
         ``checked=False`` is for the engine's own calls, whose facts are built
         from typed account state: a memo hit then skips re-validating the
-        facts (the type and choice checks cost three times the lookup). A miss
+        facts (the type and choice checks cost more than the lookup itself:
+        bench/RESULTS.md, the 2026-11-27 run, "What changed"). A miss
         takes the checked path, so every memo key was validated and decided
         by durable_rules once; an unknown event or a missing fact still
         raises the same InvalidCall.
@@ -296,11 +300,11 @@ class RuleBook:
             verdict = table.memo.get(key)
             if verdict is not None:
                 if self._closed:
-                    raise InvalidCall("the rule book is closed", "closed")
+                    raise C.closed("the rule book is closed")
                 return verdict
         with self._lock:
             if self._closed:
-                raise InvalidCall("the rule book is closed", "closed")
+                raise C.closed("the rule book is closed")
             position = self._runner.decide(event, dict(zip(table.fields, key, strict=True)))
             verdict = table.verdicts[position]
             if self.memo_enabled:
@@ -309,11 +313,11 @@ class RuleBook:
                 table.memo[key] = verdict
         return verdict
 
-    def _bad_facts(self, table: _EventTable, facts: Any) -> InvalidCall:
+    def _bad_facts(self, table: _EventTable, facts: Any) -> EngineError:
         """Say exactly what is wrong with the facts of a call (the slow path)."""
         event = table.event
         if not isinstance(facts, Mapping):
-            return InvalidCall(f"facts for `{event}` must be a mapping of fact name to value", "invalid_fact")
+            return C.invalid_fact(f"facts for `{event}` must be a mapping of fact name to value")
         problems: list[str] = []
         for name in facts:
             if name not in table.specs:
@@ -333,7 +337,7 @@ class RuleBook:
             allowed = resolve_choices(spec, self.policy)
             if allowed is not None and v not in allowed:
                 problems.append(f"fact `{name}` cannot be `{v}` ({hint(str(v), allowed)})")
-        return InvalidCall("; ".join(problems) or "invalid facts", "invalid_fact")
+        return C.invalid_fact("; ".join(problems) or "invalid facts")
 
     def memo_info(self) -> dict[str, int]:
         """Remembered fact combinations per event kind (for tests and benchmarks)."""
@@ -390,7 +394,7 @@ class RuleBookHolder:
         try:
             return book.decide(event, facts)
         except InvalidCall as exc:
-            if exc.code == "closed" and self._book is not book:  # swapped while we were asking
+            if exc.code == C.closed and self._book is not book:  # swapped while we were asking
                 return self._book.decide(event, facts)
             raise
 

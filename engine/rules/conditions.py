@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.codes import C
 from engine.policy import PLAN_KEYS, Policy, known_paths
 from engine.rules import catalog
 from engine.source.diagnostics import Diagnostics, Location, hint
@@ -173,7 +174,7 @@ class ConditionReader(Reader):
         spec = self.facts[fact]
         if not isinstance(node, YScalar):
             self.d.error(
-                "type_mismatch",
+                C.type_mismatch,
                 f"`{fact}` is compared with {type_name(node)}",
                 node.loc,
                 help=f"write a single value ({_TYPE_WORDS[spec.type]})",
@@ -192,7 +193,7 @@ class ConditionReader(Reader):
         what = f"`{ref}` (= `{_shown(v)}`)" if ref else type_name(node)
         if got != spec.type:
             self.d.error(
-                "type_mismatch",
+                C.type_mismatch,
                 f"`{spec.name}` is {_TYPE_WORDS[spec.type]}, but it is compared with {what}",
                 node.loc,
                 help=_type_help(spec, v, ref),
@@ -201,7 +202,7 @@ class ConditionReader(Reader):
         if spec.type == "int" and abs(v) > catalog.MAX_FACT_INT:
             bound = f"{catalog.MAX_FACT_INT:,}"
             self.d.error(
-                "out_of_range",
+                C.out_of_range,
                 f"`{_shown(v)[:40]}` is beyond what `{spec.name}` is compared with",
                 node.loc,
                 help=f"numbers run from -{bound} to {bound}",
@@ -210,7 +211,7 @@ class ConditionReader(Reader):
         choices = resolve_choices(spec, self.policy)
         if spec.type == "str" and choices is not None and v not in choices:
             self.d.error(
-                "invalid_choice", f"`{spec.name}` is never `{v}`", node.loc, help=hint(str(v), choices)
+                C.invalid_choice, f"`{spec.name}` is never `{v}`", node.loc, help=hint(str(v), choices)
             )
             return False
         return True
@@ -225,12 +226,12 @@ class ConditionReader(Reader):
             pool = [f"policy.{p}" for p in known_paths()]
             pool += [f"policy.plans.{n}.{k}" for n in self.policy.plans for k in PLAN_KEYS]
             self.d.error(
-                "unknown_reference", f"the policy has no setting `{path}`", node.loc, help=hint(raw, pool)
+                C.unknown_reference, f"the policy has no setting `{path}`", node.loc, help=hint(raw, pool)
             )
             return None
         if _value_type(v) is None:
             self.d.error(
-                "invalid_reference",
+                C.invalid_reference,
                 f"`{raw}` is not a single value",
                 node.loc,
                 help="refer to a setting that holds one number, true/false or name",
@@ -245,7 +246,7 @@ class ConditionReader(Reader):
         acting = plan_fact(self.event)
         if field not in PLAN_KEYS:
             self.d.error(
-                "unknown_reference",
+                C.unknown_reference,
                 f"plans have no field `{field}`",
                 node.loc,
                 help=hint(raw, [f"plan.{k}" for k in PLAN_KEYS]),
@@ -253,7 +254,7 @@ class ConditionReader(Reader):
             return None
         if acting is None:
             self.d.error(
-                "plan_reference_unavailable",
+                C.plan_reference_unavailable,
                 f"`{self.event}` events have no acting account plan, so `{raw}` means nothing",
                 node.loc,
                 help="use a literal or a `policy.` setting",
@@ -275,7 +276,7 @@ class ConditionReader(Reader):
             return None
         if not node.items:
             self.d.error(
-                "empty_condition",
+                C.empty_condition,
                 "this condition is empty",
                 node.loc,
                 help="leave out `when` for a rule that always applies",
@@ -286,7 +287,7 @@ class ConditionReader(Reader):
     def _entry(self, parent: YMap, key: str, sub: YNode, neg: bool) -> Cond | None:
         if key in ("all", "any"):
             if not isinstance(sub, YSeq) or not sub.items:
-                self.d.error("wrong_type", f"`{key}` needs a non-empty list of conditions", sub.loc)
+                self.d.error(C.wrong_type, f"`{key}` needs a non-empty list of conditions", sub.loc)
                 return None
             items = [self.cond(item, neg) for item in sub.items]
             if any(i is None for i in items):
@@ -298,7 +299,7 @@ class ConditionReader(Reader):
             return self.cond(sub, not neg)
         if key not in self.facts:
             self.d.error(
-                "unknown_fact",
+                C.unknown_fact,
                 f"`{self.event}` rules have no fact `{key}`",
                 parent.key_loc(key),
                 help=elsewhere(key, catalog.CATALOG, self.event) or hint(key, [*self.facts, *COMBINATORS]),
@@ -311,7 +312,7 @@ class ConditionReader(Reader):
     def _operators(self, fact: str, node: YMap, neg: bool) -> Cond | None:
         if not node.items:
             self.d.error(
-                "empty_condition", f"no test for `{fact}`", node.loc, help=f"write e.g. `{fact}: {{is: ...}}`"
+                C.empty_condition, f"no test for `{fact}`", node.loc, help=f"write e.g. `{fact}: {{is: ...}}`"
             )
             return None
         return _conjoin(
@@ -325,7 +326,7 @@ class ConditionReader(Reader):
         where = op_loc or node.loc
         if op not in OPERATORS and op not in LIST_OPERATORS:
             self.d.error(
-                "unknown_operator",
+                C.unknown_operator,
                 f"unknown test `{op}` on `{fact}`",
                 where,
                 help=hint(op, [*OPERATORS, *LIST_OPERATORS]),
@@ -333,7 +334,7 @@ class ConditionReader(Reader):
             return None
         if op in COMPARISONS and spec.type != "int":
             self.d.error(
-                "invalid_operator",
+                C.invalid_operator,
                 f"`{op}` compares numbers, but `{fact}` is {_TYPE_WORDS[spec.type]}",
                 where,
                 help="use `is`, `not`, `in` or `not_in`",
@@ -349,7 +350,7 @@ class ConditionReader(Reader):
     def _in_list(self, fact: str, op: str, node: YNode, neg: bool, where: Location) -> Cond | None:
         if not isinstance(node, YSeq) or not node.items:
             self.d.error(
-                "wrong_type",
+                C.wrong_type,
                 f"`{op}` needs a non-empty list of values",
                 node.loc,
                 help=f"write e.g. `{fact}: {{{op}: [a, b]}}`",
@@ -357,7 +358,7 @@ class ConditionReader(Reader):
             return None
         if len(node.items) > MAX_IN_LIST:
             self.d.error(
-                "list_too_long",
+                C.list_too_long,
                 f"`{op}` lists {len(node.items)} values, more than {MAX_IN_LIST}",
                 where,
                 help="name fewer values, or compare with `below`/`above`",

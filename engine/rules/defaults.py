@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from engine.errors import InvalidCall
+from engine.codes import C
 from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules.reader import resolve_choices
@@ -41,8 +41,8 @@ class Derived:
 #: an account fact's name (``balance`` stands for ``sender.balance`` and ``account.balance``).
 DEFAULTS: dict[str, Value | Derived] = {
     "plan": Derived(
-        "career (else the policy's first Premium plan; with premium: false given, "
-        "the first plan that is not Premium)"
+        "the policy's first Premium plan (career), or, with premium: false given, "
+        "its first plan that is not Premium"
     ),
     "premium and plan.*": Derived("those of that plan"),
     "payment": "valid",
@@ -77,7 +77,7 @@ DEFAULTS_TEXT = "; ".join(f"{name}: {_words(value)}" for name, value in DEFAULTS
 
 
 def default_plan(policy: Policy, premium: object = None) -> str:
-    """``career`` when the policy has it, else its first Premium plan, else its first plan.
+    """The policy's first Premium plan (``career`` in the shipped one), else its first plan.
 
     ``premium=False`` (a member said to be not Premium) picks the first plan that is not
     Premium, so the plan's facts agree with the member's.
@@ -86,8 +86,6 @@ def default_plan(policy: Policy, premium: object = None) -> str:
         basic = [name for name, p in policy.plans.items() if not p.premium]
         if basic:
             return basic[0]
-    if "career" in policy.plans:
-        return "career"
     premium = [name for name, p in policy.plans.items() if p.premium]
     return premium[0] if premium else next(iter(policy.plans))
 
@@ -140,15 +138,12 @@ def given_facts(event: str, data: Mapping[str, Any], policy: Policy, where: str 
     out: dict[str, Value] = {}
     for name, value in data.items():
         if name not in specs:
-            raise InvalidCall(
-                f"`{event}` has no fact `{name}`{where}", "unknown_fact", help=hint(name, specs)
-            )
+            raise C.unknown_fact(f"`{event}` has no fact `{name}`{where}", help=hint(name, specs))
         want: type = {"bool": bool, "int": int, "str": str}[specs[name].type]
         if type(value) is not want:
-            raise InvalidCall(
+            raise C.invalid_fact(
                 f"fact `{name}`{where} must be {_type_words(specs[name].type)}, "
                 f"not {json.dumps(value, default=str)[:80]}",
-                "invalid_fact",
             )
         checked = cast(Value, value)
         if isinstance(value, str):
@@ -161,7 +156,7 @@ def check_text(name: str, value: str, spec: catalog.FactSpec, policy: Policy) ->
     """A text fact's value, if it is one of the fact's choices (plans, response types, ...)."""
     choices = resolve_choices(spec, policy)
     if choices is not None and value not in choices:
-        raise InvalidCall(f"fact `{name}` cannot be `{value}`", "invalid_fact", help=hint(value, choices))
+        raise C.invalid_fact(f"fact `{name}` cannot be `{value}`", help=hint(value, choices))
     return value
 
 
@@ -195,6 +190,4 @@ def what_if(
 def check_event(event: str) -> None:
     """``unknown_event`` (with a suggestion) unless ``event`` is one of the catalog's event kinds."""
     if event not in catalog.EVENT_KINDS:
-        raise InvalidCall(
-            f"there is no event kind `{event}`", "unknown_event", help=hint(event, catalog.EVENT_KINDS)
-        )
+        raise C.unknown_event(f"there is no event kind `{event}`", help=hint(event, catalog.EVENT_KINDS))

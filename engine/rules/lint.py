@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.codes import C
 from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules.reader import All, AnyOf, Cmp, Cond, Rule, RuleFile, Scalar, leaves, resolve_choices
@@ -33,7 +34,7 @@ def lint_file(rf: RuleFile, policy: Policy, diags: Diagnostics) -> None:
     for rule in rf.rules:
         if not rule.requirements:
             diags.error(
-                "missing_requirement",
+                C.missing_requirement,
                 f"rule `{rule.id}` cites no requirement",
                 rule.loc,
                 help="add `requirement: Rxx` naming what the rule implements",
@@ -44,14 +45,14 @@ def lint_file(rf: RuleFile, policy: Policy, diags: Diagnostics) -> None:
         if r is not last:
             after = ", ".join(f"`{x.id}`" for x in rf.rules[r.position + 1 :])
             diags.error(
-                "catch_all_not_last",
+                C.catch_all_not_last,
                 f"rule `{r.id}` has no `when`, so the rules after it never fire: {after}",
                 r.loc,
                 help="give it a `when`, or move it to the end of the file",
             )
     if last is not None and not last.catch_all:
         diags.error(
-            "missing_catch_all",
+            C.missing_catch_all,
             f"the last `{rf.event}` rule `{last.id}` has a `when`, so some events would get no decision",
             last.loc,
             help="end the file with a rule without `when` that says what happens otherwise",
@@ -68,7 +69,7 @@ def lint_file(rf: RuleFile, policy: Policy, diags: Diagnostics) -> None:
             ]
             if witness([], rule, rf.event, policy) is False:
                 diags.warning(
-                    "unsatisfiable_rule",
+                    C.unsatisfiable_rule,
                     f"rule `{rule.id}` can never match",
                     rule.loc,
                     help="its conditions contradict each other",
@@ -76,7 +77,7 @@ def lint_file(rf: RuleFile, policy: Policy, diags: Diagnostics) -> None:
             else:
                 shown = ", ".join(f"`{e}`" for e in earlier) or "the rules above it"
                 diags.warning(
-                    "shadowed_rule",
+                    C.shadowed_rule,
                     f"rule `{rule.id}` never fires: every event it matches is decided earlier by {shown}",
                     rule.loc,
                     help="move it above those rules, or remove it",

@@ -15,9 +15,11 @@ becomes a diagnostic pointing at the text; loading raises once, with all of them
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.codes import C
 from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules.conditions import (
@@ -41,7 +43,9 @@ from engine.rules.conditions import (
 )
 from engine.source.diagnostics import Diagnostics, Location, closest, hint
 from engine.source.marked import YMap, YNode, YScalar, YSeq, parse_text, type_name
+from engine.source.paths import requirements_for
 from engine.source.reader import Reader
+from engine.source.requirements import ID_FORM, declared_requirements, span
 
 __all__ = [
     "COMBINATORS",
@@ -64,8 +68,9 @@ __all__ = [
     "resolve_choices",
 ]
 
-REQUIREMENT = re.compile(r"^R(0[1-9]|1[0-9]|20)$")
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+#: Where the ids a rule may cite are declared, as a diagnostic names it.
+REQUIREMENTS_FILE = "features/REQUIREMENTS.md"
 RULE_KEYS = ("id", "requirement", "description", "when", "then")
 THEN_KEYS = ("outcome", "reason", "effects")
 FILE_KEYS = ("event", "rules")
@@ -115,7 +120,17 @@ class RuleFile:
 
 
 class _FileReader(ConditionReader):
-    """Reads one rules file: its rules' ids, requirements, texts and ``then`` (conditions: the base)."""
+    """Reads one rules file: its rules' ids, requirements, texts and ``then`` (conditions: the base).
+
+    ``requirements`` are the ids a rule may cite (those the requirements file declares); None when
+    that file could not be read, and then any id written like one (``R09``) is taken.
+    """
+
+    def __init__(
+        self, event: str, policy: Policy, diags: Diagnostics, requirements: Sequence[str] | None
+    ) -> None:
+        super().__init__(event, policy, diags)
+        self.requirements = requirements
 
     # rules --------------------------------------------------------------------------------
     def rule(self, node: YNode, position: int, seen: dict[str, Location]) -> Rule | None:
@@ -149,12 +164,12 @@ class _FileReader(ConditionReader):
     def _rule_id(self, node: YMap, seen: dict[str, Location]) -> str | None:
         idn = node.get("id")
         if idn is None:
-            self.d.error("missing_key", "a rule has no `id`", node.loc, help="add `id: some-name`")
+            self.d.error(C.missing_key, "a rule has no `id`", node.loc, help="add `id: some-name`")
             return None
         if not (isinstance(idn, YScalar) and isinstance(idn.value, str) and RULE_ID.match(idn.value)):
             shown = idn.value if isinstance(idn, YScalar) else type_name(idn)
             self.d.error(
-                "invalid_rule_id",
+                C.invalid_rule_id,
                 f"rule id `{shown}` must be lowercase words joined by `-`",
                 idn.loc,
                 help="e.g. `no-credits`",
@@ -162,7 +177,7 @@ class _FileReader(ConditionReader):
             return None
         if idn.value in seen:
             self.d.error(
-                "duplicate_rule_id",
+                C.duplicate_rule_id,
                 f"two rules are called `{idn.value}`",
                 idn.loc,
                 help=f"the first is at line {seen[idn.value].line}; rule ids must be unique",
@@ -179,13 +194,16 @@ class _FileReader(ConditionReader):
         out: list[str] = []
         for item in items:
             v = item.value if isinstance(item, YScalar) else None
-            if not (isinstance(v, str) and REQUIREMENT.match(v)):
+            known = self.requirements
+            if not (isinstance(v, str) and (v in known if known is not None else ID_FORM.match(v))):
                 shown = v if isinstance(item, YScalar) else type_name(item)
                 self.d.error(
-                    "invalid_requirement",
+                    C.invalid_requirement,
                     f"`{shown}` is not a requirement id",
                     item.loc,
-                    help="requirement ids run from R01 to R20 (see features/REQUIREMENTS.md)",
+                    help=f"{REQUIREMENTS_FILE} declares {span(known)}"
+                    if known is not None
+                    else "a requirement id is written like `R09`",
                 )
                 continue
             out.append(v)
@@ -195,28 +213,28 @@ class _FileReader(ConditionReader):
         sub = node.get(key)
         if sub is None:
             self.d.error(
-                "missing_key",
+                C.missing_key,
                 f"a rule has no `{key}`",
                 node.loc,
                 help="say in plain words what the rule is for",
             )
             return None
         if not (isinstance(sub, YScalar) and isinstance(sub.value, str) and sub.value.strip()):
-            self.d.error("wrong_type", f"`{key}` must be text, found {type_name(sub)}", sub.loc)
+            self.d.error(C.wrong_type, f"`{key}` must be text, found {type_name(sub)}", sub.loc)
             return None
         return " ".join(sub.value.split())
 
     def _then(self, node: YMap) -> tuple[str | None, str | None, tuple[str, ...]]:
         then = node.get("then")
         if then is None:
-            self.d.error("missing_key", "a rule has no `then`", node.loc, help="add `then: {outcome: ...}`")
+            self.d.error(C.missing_key, "a rule has no `then`", node.loc, help="add `then: {outcome: ...}`")
             return None, None, ()
         if not isinstance(then, YMap):
             self.mapping(then, "`then`")
             return None, None, ()
         self.unknown_keys(then, THEN_KEYS, "`then`")
-        outcome = self._word(then, "outcome", catalog.OUTCOMES[self.event], "unknown_outcome", True)
-        reason = self._word(then, "reason", catalog.REASONS[self.event], "unknown_reason", False)
+        outcome = self._word(then, "outcome", catalog.OUTCOMES[self.event], C.unknown_outcome, True)
+        reason = self._word(then, "reason", catalog.REASONS[self.event], C.unknown_reason, False)
         if outcome is not None:
             self._reason_fits(then, outcome, reason)
         effects: list[str] = []
@@ -224,7 +242,7 @@ class _FileReader(ConditionReader):
         if eff is not None:
             if not isinstance(eff, YSeq):
                 self.d.error(
-                    "wrong_type",
+                    C.wrong_type,
                     f"`effects` must be a list, found {type_name(eff)}",
                     eff.loc,
                     help="write e.g. `effects: [consume_credit]`",
@@ -236,20 +254,20 @@ class _FileReader(ConditionReader):
                     if not isinstance(v, str) or v not in allowed:
                         shown = v if isinstance(item, YScalar) else type_name(item)
                         self.d.error(
-                            "unknown_effect",
+                            C.unknown_effect,
                             f"`{self.event}` rules have no effect `{shown}`",
                             item.loc,
                             help=elsewhere(str(shown), catalog.EFFECTS, self.event)
                             or (hint(str(shown), allowed) if allowed else None),
                         )
                     elif v in effects:
-                        self.d.error("duplicate_effect", f"the effect `{v}` is listed twice", item.loc)
+                        self.d.error(C.duplicate_effect, f"the effect `{v}` is listed twice", item.loc)
                     elif outcome is not None and v not in catalog.OUTCOME_EFFECTS.get(
                         (self.event, outcome), allowed
                     ):
                         fits = catalog.OUTCOME_EFFECTS[(self.event, outcome)]
                         self.d.error(
-                            "effect_not_applicable",
+                            C.effect_not_applicable,
                             f"a `{outcome}` {self.event} cannot `{v}`",
                             item.loc,
                             help=f"`{outcome}` allows only " + ", ".join(f"`{e}`" for e in fits),
@@ -263,25 +281,25 @@ class _FileReader(ConditionReader):
         reasons = catalog.REASONS[self.event]
         if outcome in catalog.REASONED_OUTCOMES and reason is None and "reason" not in then:
             self.d.error(
-                "missing_reason",
+                C.missing_reason,
                 f"`{outcome}` needs a reason",
                 then.key_loc("outcome"),
                 help="add `reason:`, one of " + ", ".join(f"`{r}`" for r in reasons),
             )
         elif outcome not in catalog.REASONED_OUTCOMES and reason is not None:
             self.d.error(
-                "reason_not_allowed",
+                C.reason_not_allowed,
                 f"`{outcome}` takes no reason",
                 then.key_loc("reason"),
                 help="remove `reason:`; only a refusal or a skip says why",
             )
 
-    def _word(self, then: YMap, key: str, allowed: tuple[str, ...], code: str, required: bool) -> str | None:
+    def _word(self, then: YMap, key: str, allowed: tuple[str, ...], code: C, required: bool) -> str | None:
         sub = then.get(key)
         if sub is None:
             if required:
                 self.d.error(
-                    "missing_key",
+                    C.missing_key,
                     f"`then` has no `{key}`",
                     then.loc,
                     help=hint("", allowed) if allowed else None,
@@ -300,9 +318,20 @@ class _FileReader(ConditionReader):
 
 
 def read_rule_file(
-    path: Path, display: str, text: str, policy: Policy, diags: Diagnostics
+    path: Path,
+    display: str,
+    text: str,
+    policy: Policy,
+    diags: Diagnostics,
+    requirements: Sequence[str] | None = None,
 ) -> RuleFile | None:
-    """Check one rules file; None (with diagnostics) if its structure is unusable."""
+    """Check one rules file; None (with diagnostics) if its structure is unusable.
+
+    ``requirements``: the ids its rules may cite (default: those of the requirements file for
+    the file's folder, :func:`~engine.source.paths.requirements_for`).
+    """
+    if requirements is None:
+        requirements = declared_requirements(requirements_for(path.parent))
     before = len(diags.errors)
     node = parse_text(text, display, diags)
     if node is None or len(diags.errors) > before:
@@ -315,13 +344,13 @@ def read_rule_file(
     ev = node.get("event")
     stem = path.stem
     if ev is None:
-        diags.error("missing_key", "the file has no `event`", node.loc, help=f"add `event: {stem}`")
+        diags.error(C.missing_key, "the file has no `event`", node.loc, help=f"add `event: {stem}`")
         return None
     event = ev.value if isinstance(ev, YScalar) else None
     if not (isinstance(event, str) and event in catalog.EVENT_KINDS):
         shown = event if isinstance(ev, YScalar) else type_name(ev)
         diags.error(
-            "unknown_event",
+            C.unknown_event,
             f"there is no event kind `{shown}`",
             ev.loc,
             help=hint(str(shown), catalog.EVENT_KINDS),
@@ -329,7 +358,7 @@ def read_rule_file(
         return None
     if event != stem:
         diags.error(
-            "event_mismatch",
+            C.event_mismatch,
             f"the file `{path.name}` holds `{event}` rules",
             ev.loc,
             help=f"each event kind has its own file: write `event: {stem}` or move the rules "
@@ -340,13 +369,13 @@ def read_rule_file(
     if not isinstance(rules_node, YSeq) or not rules_node.items:
         where = rules_node.loc if rules_node is not None else node.loc
         diags.error(
-            "missing_key",
+            C.missing_key,
             "the file needs a non-empty `rules:` list",
             where,
             help="every event kind needs at least a catch-all rule",
         )
         return None
-    reader = _FileReader(event, policy, diags)
+    reader = _FileReader(event, policy, diags, requirements)
     seen: dict[str, Location] = {}
     rules = [reader.rule(r, i, seen) for i, r in enumerate(rules_node.items)]
     if len(diags.errors) > before:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
+from engine.codes import C
 from engine.ledger.calendar import InstantError, read_instant
 from engine.policy import MAX_COUNT, Policy
 from engine.rules.catalog import PAYMENT_STATUSES
@@ -27,14 +28,14 @@ class Checker(Reader):
         v = self.whole(node, what)
         if v is not None and not 1 <= v <= MAX_COUNT:
             bound = "at least 1" if v < 1 else f"at most {MAX_COUNT:,}"
-            self.d.error("invalid_quantity", f"{what} must be {bound}, found `{v}`", node.loc)
+            self.d.error(C.invalid_quantity, f"{what} must be {bound}, found `{v}`", node.loc)
             return None
         return v
 
     def count(self, node: YNode, what: str) -> int | None:
         v = self.whole(node, what)
         if v is not None and v < 0:
-            self.d.error("negative_number", f"{what} cannot be negative, found `{v}`", node.loc)
+            self.d.error(C.negative_number, f"{what} cannot be negative, found `{v}`", node.loc)
             return None
         return v
 
@@ -49,24 +50,24 @@ def parse_instant(c: Checker, node: YNode, tz: str, what: str) -> dt.datetime | 
         try:
             return read_instant(node.value, tz)
         except InstantError as exc:
-            if exc.code != "invalid_time":
+            if exc.code != C.invalid_time:
                 c.d.error(
                     exc.code,
                     f"{what}: {exc.reason}",
                     node.loc,
-                    help=_RANGE_HELP if exc.code == "time_out_of_range" else _GAP_HELP,
+                    help=_RANGE_HELP if exc.code == C.time_out_of_range else _GAP_HELP,
                 )
                 return None
             if exc.reason is not None:
                 c.d.error(
-                    "invalid_time",
+                    C.invalid_time,
                     f"{what}: cannot read `{node.value}` as a time ({exc.reason})",
                     node.loc,
                     help=_TIME_HELP,
                 )
                 return None
     shown = f"`{node.raw}`" if isinstance(node, YScalar) else type_name(node)
-    c.d.error("invalid_time", f"{what}: cannot read {shown} as a time", node.loc, help=_TIME_HELP)
+    c.d.error(C.invalid_time, f"{what}: cannot read {shown} as a time", node.loc, help=_TIME_HELP)
     return None
 
 
@@ -97,16 +98,14 @@ class Context:
         else:
             self.on_basic.discard(account)
 
-    def named(
-        self, node: YNode, what: str, names: Collection[str] | None, code: str, kind: str
-    ) -> str | None:
+    def named(self, node: YNode, what: str, names: Collection[str] | None, code: C, kind: str) -> str | None:
         """A name that must be one of the policy's ``names`` (e.g. plans); any name without a policy."""
         if names is None:  # the policy did not load: its own diagnostics say why
             return self.c.text(node, what)
         return self.c.named(node, what, names, code, kind)
 
     def plan(self, node: YNode, what: str) -> str | None:
-        return self.named(node, what, self.policy.plans if self.policy else None, "unknown_plan", "plan")
+        return self.named(node, what, self.policy.plans if self.policy else None, C.unknown_plan, "plan")
 
     def account(self, node: YNode, what: str, at: dt.datetime | None) -> str | None:
         name = self.c.text(node, what)
@@ -116,7 +115,7 @@ class Context:
             return None
         if name not in self.starts:
             self.c.d.error(
-                "unknown_account",
+                C.unknown_account,
                 f"unknown account `{name}`",
                 node.loc,
                 help=hint(name, self.starts)
@@ -127,7 +126,7 @@ class Context:
         start = self.starts[name]
         if at is not None and start > at:
             self.c.d.error(
-                "account_not_started",
+                C.account_not_started,
                 f"account `{name}` starts at {start.isoformat()}, after this step",
                 node.loc,
                 help="move the step later or the account's `since` earlier",
@@ -141,7 +140,7 @@ class Context:
             return None
         if mid not in self.messages:
             self.c.d.error(
-                "unknown_message",
+                C.unknown_message,
                 f"no earlier `send` defines the message `{mid}`",
                 node.loc,
                 help=hint(mid, self.messages)
@@ -156,7 +155,7 @@ def payment_status(c: Checker, node: YNode) -> str | None:
     status = c.text(node, "`payment`")
     if status is not None and status not in PAYMENT_STATUSES:
         c.d.error(
-            "invalid_payment_status",
+            C.invalid_payment_status,
             f"payment status cannot be `{status}`",
             node.loc,
             help=hint(status, PAYMENT_STATUSES),

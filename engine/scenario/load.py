@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from engine.codes import C
 from engine.errors import InvalidInput, InvalidScenario
 from engine.policy import Policy, load_policy
 from engine.scenario.check import Checker, Context, parse_instant, payment_status
@@ -84,7 +85,7 @@ def load_scenario(
         raise InvalidScenario(d.items)
     if not isinstance(root, YMap):
         d.error(
-            "wrong_type", "a scenario must be a mapping with `title`, `accounts` and `timeline`", root.loc
+            C.wrong_type, "a scenario must be a mapping with `title`, `accounts` and `timeline`", root.loc
         )
         raise InvalidScenario(d.items)
     c = Checker(d)
@@ -123,7 +124,7 @@ def _policy(c: Checker, root: YMap, policy_path: str | Path | None) -> tuple[Pol
             text = json.dumps(node.plain(), sort_keys=True, default=str)
         else:
             c.d.error(
-                "wrong_type",
+                C.wrong_type,
                 "`policy` must be a mapping of overrides, e.g. `plans: {career: {monthly_allotment: 6}}`",
                 node.loc,
             )
@@ -187,7 +188,7 @@ def _connections(c: Checker, am: YMap, name: str) -> tuple[str, ...]:
     for item in items:
         other = c.text(item, f"a connection of `{name}`")
         if other == name:
-            c.d.error("self_connection", f"account `{name}` cannot be connected to itself", item.loc)
+            c.d.error(C.self_connection, f"account `{name}` cannot be connected to itself", item.loc)
         elif other is not None and other not in out:
             out.append(other)
     return tuple(out)

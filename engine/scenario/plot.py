@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.errors import EngineError
+from engine.codes import C
 from engine.scenario.run import ScenarioResult
 
 #: Ledger entry kinds drawn as markers: (marker, colour, legend label).
@@ -31,20 +31,13 @@ MARKERS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class PlotUnavailable(EngineError):
-    """matplotlib is not installed; the message says how to get it."""
-
-    code = "plot_unavailable"
-    exit_code = 2
-
-
 def _matplotlib() -> tuple[Any, Any, Any]:
     try:
         from matplotlib import dates as mdates
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise PlotUnavailable(
+        raise C.plot_unavailable(
             "--plot needs matplotlib, which is not installed; install the plot extra with "
             "`pip install -e '.[plot]'` (or `pip install 'inmail-engine[plot]'`)"
         ) from None
@@ -63,9 +56,7 @@ def write_png(results: Sequence[ScenarioResult], path: str | Path) -> None:
     try:
         fig.savefig(str(path), format="png", dpi=110)
     except OSError as exc:
-        raise PlotUnavailable(
-            f"cannot write the chart to `{path}`: {exc.strerror or exc}", code="unwritable_file"
-        ) from None
+        raise C.unwritable_file(f"cannot write the chart to `{path}`: {exc.strerror or exc}") from None
 
 
 def _end(result: ScenarioResult) -> dt.datetime | None:

@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from engine.codes import C
 from engine.scenario.load import Send, Subscribe
 from engine.scenario.run import ScenarioResult, StepResult, SystemEvent, show
 
@@ -59,7 +60,7 @@ def render_table(results: Sequence[ScenarioResult], console: Console, details: b
         for f in result.failures:
             console.print(
                 Text(
-                    f"{f.loc}: expectation_failed: {f.describe()} (step at line {f.step_line})",
+                    f"{f.loc}: {C.expectation_failed}: {f.describe()} (step at line {f.step_line})",
                     style="bold red",
                 )
             )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.codes import C
 from engine.errors import InvalidCall, InvalidScenario
 from engine.model import Decision, LedgerEntry
 from engine.scenario.load import (
@@ -239,7 +240,7 @@ class Runner:
         for acct in self.s.accounts:
             if acct.name in existing:
                 d.error(
-                    "account_exists",
+                    C.account_exists,
                     f"the store already holds an account `{acct.name}`",
                     acct.loc,
                     help="run against an empty database (or the default in-memory store)",
@@ -367,8 +368,8 @@ def event_call(event: Event, at: dt.datetime) -> tuple[str, tuple[Any, ...], dic
 
 
 #: Help for refusals only a run can reveal (everything else is caught when the file is loaded).
-_REFUSAL_HELP = {
-    "unknown_message": "a send that was denied records no message; respond only to sends that went out",
+_REFUSAL_HELP: dict[str, str] = {
+    C.unknown_message: "a send that was denied records no message; respond only to sends that went out",
 }
 
 

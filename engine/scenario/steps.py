@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from engine.codes import C
 from engine.policy import RESPONSE_STATUSES
 from engine.rules.catalog import OUTCOMES, REASONS
 from engine.scenario.check import Checker, Context, parse_instant, payment_status
@@ -40,7 +41,7 @@ def read_timeline(ctx: Context, root: YMap, file: str) -> list[Step]:
     node = root.get("timeline")
     if node is None:
         c.d.error(
-            "missing_key",
+            C.missing_key,
             "the scenario has no `timeline`",
             root.loc,
             help="add `timeline:` with a list of steps, each with `at:`",
@@ -48,7 +49,7 @@ def read_timeline(ctx: Context, root: YMap, file: str) -> list[Step]:
         return []
     items = c.seq(node, "`timeline`")
     if isinstance(node, YSeq) and not items:
-        c.d.error("empty_timeline", "the timeline has no steps", node.loc)
+        c.d.error(C.empty_timeline, "the timeline has no steps", node.loc)
     steps: list[Step] = []
     last: tuple[dt.datetime, Location] | None = None
     for index, snode in enumerate(items):
@@ -62,7 +63,7 @@ def read_timeline(ctx: Context, root: YMap, file: str) -> list[Step]:
         at = parse_instant(c, at_node, ctx.tz, "`at`")
         if at is not None and last is not None and at < last[0]:
             c.d.error(
-                "time_went_back",
+                C.time_went_back,
                 f"this step is at {at.isoformat()}, before the step at line "
                 f"{last[1].line} ({last[0].isoformat()})",
                 at_node.loc,
@@ -85,7 +86,7 @@ def _event(ctx: Context, sm: YMap, at: dt.datetime | None) -> Event | None:
     if len(kinds) > 1:
         second = kinds[1]
         c.d.error(
-            "multiple_events",
+            C.multiple_events,
             f"a step has at most one event, found `{kinds[0]}` and `{second}`",
             sm.key_loc(second),
             help="split them into two steps (they may share the same `at`)",
@@ -107,7 +108,7 @@ def _event(ctx: Context, sm: YMap, at: dt.datetime | None) -> Event | None:
         recipient = c.text(f["to"], "`to`")
         mid = _new_message(ctx, em)
         if sender is not None and recipient == sender:
-            c.d.error("self_connection", f"`{sender}` cannot send an InMail to itself", f["to"].loc)
+            c.d.error(C.self_connection, f"`{sender}` cannot send an InMail to itself", f["to"].loc)
             return None
         return Send(sender, recipient, mid) if sender and recipient else None
     if kind == "respond":
@@ -135,7 +136,7 @@ def _event(ctx: Context, sm: YMap, at: dt.datetime | None) -> Event | None:
         return SetPayment(account, status) if account and status else None
     other = c.text(f["with"], "`with`")
     if account is not None and other == account:
-        c.d.error("self_connection", f"account `{account}` cannot be connected to itself", f["with"].loc)
+        c.d.error(C.self_connection, f"account `{account}` cannot be connected to itself", f["with"].loc)
         return None
     return Connect(account, other) if account and other else None
 
@@ -149,7 +150,7 @@ def _new_message(ctx: Context, em: YMap) -> str | None:
         return None
     if mid in ctx.messages:
         ctx.c.d.error(
-            "message_exists",
+            C.message_exists,
             f"the message id `{mid}` is already used at line {ctx.messages[mid].line}",
             node.loc,
             help="give every send its own id",
@@ -161,7 +162,7 @@ def _new_message(ctx: Context, em: YMap) -> str | None:
 
 def _response(ctx: Context, node: Any) -> str | None:
     responses = ctx.policy.responses if ctx.policy else None
-    return ctx.named(node, "`with`", responses, "unknown_response_type", "response type")
+    return ctx.named(node, "`with`", responses, C.unknown_response_type, "response type")
 
 
 def _subscribe(ctx: Context, em: YMap, at: dt.datetime | None) -> Subscribe | None:
@@ -182,7 +183,7 @@ def _subscribe(ctx: Context, em: YMap, at: dt.datetime | None) -> Subscribe | No
         start = ctx.starts.get(name)
         if start is not None and start > at:
             c.d.error(
-                "account_exists",
+                C.account_exists,
                 f"account `{name}` is set up later, at {start.isoformat()}",
                 name_node.loc,
                 help=f"remove `{name}` from `accounts:` or subscribe it after its start",
@@ -190,7 +191,7 @@ def _subscribe(ctx: Context, em: YMap, at: dt.datetime | None) -> Subscribe | No
             return None
         if start is not None and name not in ctx.canceled and name not in ctx.on_basic:
             c.d.error(
-                "account_exists",
+                C.account_exists,
                 f"account `{name}` already has an active Premium subscription here",
                 name_node.loc,
                 help="cancel it in an earlier step, or use `change_plan` to move it",
@@ -221,7 +222,7 @@ def _expect(ctx: Context, sm: YMap, event: Event | None, at: dt.datetime | None)
         vnode = em.items[key]
         if not has_event:
             c.d.error(
-                "expect_needs_event",
+                C.expect_needs_event,
                 f"`{key}` can only be expected of a step with an event",
                 em.key_loc(key),
                 help="a bare checkpoint only checks `balance` and `reminded`",
@@ -263,10 +264,10 @@ def _expect_name(c: Checker, node: Any, key: str, kind: str | None) -> Any:
     else:
         allowed = OUTCOMES[kind] if key == "outcome" else REASONS[kind]
     if key == "status" and kind not in (None, "respond"):
-        c.d.error("expect_not_applicable", "`status` can only be expected of a `respond` step", node.loc)
+        c.d.error(C.expect_not_applicable, "`status` can only be expected of a `respond` step", node.loc)
         return _BAD
     if value not in allowed:
-        code = f"unknown_{key}"
+        code = {"outcome": C.unknown_outcome, "reason": C.unknown_reason}.get(key, C.unknown_status)
         where = f" for `{kind}`" if key != "status" else ""
         help_ = hint(value, allowed) if allowed else f"`{kind}` decisions have no reason; use `reason: null`"
         article = "an" if key == "outcome" else "a"

@@ -22,11 +22,12 @@ from engine.policy import model as policy_model
 from engine.policy.load import NAME_PATTERN, PLAN_KNOBS, SECTIONS
 from engine.rules import catalog
 from engine.rules.conditions import COMBINATORS, LIST_OPERATORS, OPERATORS
-from engine.rules.reader import REQUIREMENT, RULE_ID
+from engine.rules.reader import REQUIREMENTS_FILE, RULE_ID
 from engine.scenario.load import ACCOUNT_KEYS
 from engine.scenario.model import EVENT_FIELDS
 from engine.scenario.steps import EXPECT_KEYS
 from engine.source.paths import packaged_policy_path
+from engine.source.requirements import ID_FORM
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 KINDS = ("policy", "rules", "scenario")
@@ -257,10 +258,10 @@ def _rule(event: str) -> dict[str, Any]:
             },
             "requirement": {
                 "anyOf": [
-                    {"type": "string", "pattern": REQUIREMENT.pattern},
-                    {"type": "array", "items": {"type": "string", "pattern": REQUIREMENT.pattern}},
+                    {"type": "string", "pattern": ID_FORM.pattern},
+                    {"type": "array", "items": {"type": "string", "pattern": ID_FORM.pattern}},
                 ],
-                "description": "the requirement(s) it implements, R01-R20",
+                "description": f"the requirement(s) it implements, ids of {REQUIREMENTS_FILE} (R09)",
             },
             "description": {
                 "type": "string",

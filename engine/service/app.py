@@ -17,22 +17,19 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from engine import __version__
-from engine.errors import EngineError
 from engine.model import Decision
 from engine.rules import catalog
 from engine.rules.defaults import check_event, given_facts, what_if
 from engine.service import models as m
 from engine.service.guard import GuardRules, RequestGuard
 from engine.service.metrics import CONTENT_TYPE, Measured
-from engine.service.problems import from_error, problem
-from engine.service.state import Service, ServiceConfig, log
+from engine.service.problems import Unauthorized, install_handlers
+from engine.service.state import Service, ServiceConfig
 
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -54,10 +51,6 @@ IdempotencyKey = Annotated[
         ),
     ),
 ]
-
-
-class _Unauthorized(Exception):
-    pass
 
 
 def create_app(
@@ -104,7 +97,7 @@ def create_app(
         RequestGuard, rules=GuardRules.make(cfg.host, cfg.allowed_hosts, cfg.cors_origins, cfg.max_body)
     )
     app.add_middleware(Measured, metrics=svc.metrics)  # outermost: the guard's refusals count too
-    _handlers(app)
+    install_handlers(app)
 
     async def token(request: Request) -> None:
         """The bearer token, when one is set (compared in constant time)."""
@@ -115,7 +108,7 @@ def create_app(
             if scheme.lower() != "bearer" or not hmac.compare_digest(
                 value.strip().encode(), expected.encode()
             ):
-                raise _Unauthorized
+                raise Unauthorized
 
     async def guard(request: Request) -> None:
         """Every /v1 route: the bearer token (when one is set), then any reload another worker made."""
@@ -449,58 +442,3 @@ def decision_json(d: Decision) -> dict[str, Any]:
         "entries": data["entries"],
         "system_events": data["system_events"],
     }
-
-
-# --- errors ---------------------------------------------------------------------------------------
-
-
-def _handlers(app: FastAPI) -> None:
-    @app.exception_handler(EngineError)
-    async def engine_error(request: Request, exc: EngineError) -> Response:
-        return from_error(exc, request.url.path)
-
-    @app.exception_handler(_Unauthorized)
-    async def unauthorized(request: Request, exc: _Unauthorized) -> Response:
-        return problem(
-            "unauthorized",
-            "this route needs `Authorization: Bearer <token>`",
-            instance=request.url.path,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {
-                "loc": [str(x) for x in e.get("loc", ())],
-                "message": str(e.get("msg", "")),
-                "type": str(e.get("type", "")),
-            }
-            for e in exc.errors()
-        ]
-        if any(e["type"] == "json_invalid" for e in errors):
-            return problem("malformed_json", "the body is not valid JSON", instance=request.url.path)
-        where = ".".join(errors[0]["loc"]) if errors else ""
-        message = str(errors[0]["message"]) if errors else "invalid request"
-        return problem(
-            "invalid_request",
-            f"{where}: {message}" if where else message,
-            instance=request.url.path,
-            errors=errors,
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "malformed_body")
-        detail = {
-            404: f"no route `{request.url.path}`",
-            405: f"`{request.method}` is not allowed on `{request.url.path}`",
-        }.get(exc.status_code, str(exc.detail))
-        return problem(code, detail, instance=request.url.path, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def internal(request: Request, exc: Exception) -> Response:  # a bug: said plainly, logged in full
-        log.exception("internal error on %s %s", request.method, request.url.path)
-        return problem(
-            "internal_error", "the service failed on this request; it is logged", instance=request.url.path
-        )

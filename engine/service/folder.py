@@ -29,7 +29,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.errors import EngineError, InvalidInput
+from engine.codes import C
+from engine.errors import InvalidInput
 from engine.policy import Policy, load_policy
 from engine.rules.book import load_rule_files
 from engine.source.diagnostics import Diagnostic, Location
@@ -59,9 +60,8 @@ class Folder:
             return self.root / POLICY
         m = _RULE.fullmatch(name) if isinstance(name, str) else None
         if m is None:
-            raise EngineError(
+            raise C.invalid_file(
                 f"the workbench edits `{POLICY}` and `rules/<name>.yaml` only, not `{str(name)[:80]}`",
-                "invalid_file",
             )
         return self.root / "rules" / f"{m.group(1)}.yaml"
 
@@ -116,7 +116,7 @@ class Folder:
         for name, text in changed.items():
             self.path(name)
             if not isinstance(text, str) or len(text) > MAX_TEXT:
-                raise EngineError(f"`{name}` must be text of at most {MAX_TEXT:,} characters", "invalid_file")
+                raise C.invalid_file(f"`{name}` must be text of at most {MAX_TEXT:,} characters")
         with tempfile.TemporaryDirectory(prefix="inmail-draft-") as tmp:
             base = Path(tmp)
             (base / "rules").mkdir()
@@ -159,9 +159,7 @@ class Folder:
         path = self.path(name)
         with self._lock:
             if token(self.on_disk(name)) != opened:
-                raise EngineError(
-                    f"`{name}` changed on disk since it was opened; reload it first", "changed_on_disk"
-                )
+                raise C.changed_on_disk(f"`{name}` changed on disk since it was opened; reload it first")
             policy, revision, found = self.check({name: text})
             if policy is None or revision is None:
                 return found
@@ -203,7 +201,7 @@ def _write_atomically(path: Path, text: str) -> None:
         mode = path.stat().st_mode & 0o777 if path.is_file() else 0o644
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".inmail-tmp", dir=path.parent)
     except OSError as exc:
-        raise EngineError(f"cannot write `{path.name}`: {exc.strerror}", "unwritable_output") from None
+        raise C.unwritable_output(f"cannot write `{path.name}`: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             os.fchmod(f.fileno(), mode)
@@ -213,7 +211,7 @@ def _write_atomically(path: Path, text: str) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise EngineError(f"cannot write `{path.name}`: {exc.strerror}", "unwritable_output") from None
+        raise C.unwritable_output(f"cannot write `{path.name}`: {exc.strerror}") from None
 
 
 def _renamed(found: list[Diagnostic], prefix: str) -> list[Diagnostic]:

@@ -40,6 +40,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from engine.codes import C
 from engine.service.problems import problem
 
 #: Host names every server answers to, whatever its bind address.
@@ -139,7 +140,7 @@ class _Gone(Exception):
 
 class _Refused(Exception):
     def __init__(
-        self, code: str, detail: str, help: str | None = None, status: int | None = None, **extra: Any
+        self, code: C, detail: str, help: str | None = None, status: int | None = None, **extra: Any
     ) -> None:
         super().__init__(code)
         self.code, self.detail, self.help, self.status, self.extra = code, detail, help, status, extra
@@ -187,12 +188,12 @@ class RequestGuard:
         path = scope.get("raw_path") or scope.get("path", "").encode()
         target = len(path) + len(scope.get("query_string", b""))
         if target > MAX_TARGET:
-            raise _Refused("uri_too_long", f"the URL holds {target:,} bytes, more than {MAX_TARGET:,}")
+            raise _Refused(C.uri_too_long, f"the URL holds {target:,} bytes, more than {MAX_TARGET:,}")
         try:
             unquote_to_bytes(path).decode("utf-8")
         except UnicodeDecodeError:
             raise _Refused(
-                "invalid_request", "the URL's path is not UTF-8 once its %-escapes are decoded", status=400
+                C.invalid_request, "the URL's path is not UTF-8 once its %-escapes are decoded", status=400
             ) from None
         names = Counter(
             name
@@ -201,23 +202,23 @@ class RequestGuard:
         twice = sorted(n for n, times in names.items() if times > 1)
         if twice:
             raise _Refused(
-                "invalid_request", f"the query gives `{twice[0][:100]}` more than once", status=400
+                C.invalid_request, f"the query gives `{twice[0][:100]}` more than once", status=400
             )
         size = sum(len(k) + len(v) + 4 for k, v in scope["headers"])
         if size > MAX_HEADERS:
-            raise _Refused("headers_too_large", f"the headers hold {size:,} bytes, more than {MAX_HEADERS:,}")
+            raise _Refused(C.headers_too_large, f"the headers hold {size:,} bytes, more than {MAX_HEADERS:,}")
         headers: dict[str, str] = {}
         for k, v in scope["headers"]:
             name = k.decode("latin-1").lower()
             if name == "host" and "host" in headers:
-                raise _Refused("invalid_host", "the request names its `Host` twice")
+                raise _Refused(C.invalid_host, "the request names its `Host` twice")
             headers[name] = v.decode("latin-1")
         host = headers.get("host")
         parsed = split_host(host) if host is not None else None
         if parsed is None or not self.rules.host_allowed(parsed[0]):
             shown = "no `Host` header" if host is None else f"`Host: {host[:200]}`"
             raise _Refused(
-                "invalid_host",
+                C.invalid_host,
                 f"this server does not answer to {shown}",
                 help="call it by the address it listens on, `localhost`, or a name given with --allowed-host",
             )
@@ -236,14 +237,14 @@ class RequestGuard:
                 normal is None or own is None or normal.partition("://")[2] != own.partition("://")[2]
             ):
                 raise _Refused(
-                    "cross_site_request",
+                    C.cross_site_request,
                     f"a request from `{origin[:200]}` may not change anything here",
                     help=advice,
                 )
         site = headers.get("sec-fetch-site", "").strip().lower()
         if site not in ("", "same-origin", "none") and not allowed:
             raise _Refused(
-                "cross_site_request",
+                C.cross_site_request,
                 f"a request from another site (`Sec-Fetch-Site: {site[:40]}`) may not change anything here",
                 help=advice,
             )
@@ -251,7 +252,7 @@ class RequestGuard:
         if ctype != "application/json" and not (ctype.startswith("application/") and ctype.endswith("+json")):
             shown = f"`{ctype[:100]}`" if ctype else "no `Content-Type`"
             raise _Refused(
-                "unsupported_media_type",
+                C.unsupported_media_type,
                 f"a request that changes something must be JSON, not {shown} (even with no body)",
                 help="send the header `Content-Type: application/json`",
             )
@@ -263,9 +264,9 @@ class RequestGuard:
         length = headers.get("content-length")
         if length is not None:
             if not length.isdigit():
-                raise _Refused("invalid_header", "`Content-Length` must be a number of bytes")
+                raise _Refused(C.invalid_header, "`Content-Length` must be a number of bytes")
             if int(length) > limit:
-                raise _Refused("body_too_large", f"a request body may hold at most {limit:,} bytes")
+                raise _Refused(C.body_too_large, f"a request body may hold at most {limit:,} bytes")
         chunks: list[bytes] = []
         seen = 0
         while True:
@@ -275,7 +276,7 @@ class RequestGuard:
             chunk = message.get("body", b"")
             seen += len(chunk)
             if seen > limit:
-                raise _Refused("body_too_large", f"a request body may hold at most {limit:,} bytes")
+                raise _Refused(C.body_too_large, f"a request body may hold at most {limit:,} bytes")
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -308,14 +309,14 @@ def strict_json(body: bytes) -> Any:
         elif byte in (0x5D, 0x7D):
             depth -= 1
     if nested > MAX_DEPTH:
-        raise _Refused("malformed_json", f"the body nests {nested} levels deep, more than {MAX_DEPTH}")
+        raise _Refused(C.malformed_json, f"the body nests {nested} levels deep, more than {MAX_DEPTH}")
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in items:
             if key in out:
                 raise _Refused(
-                    "invalid_request",
+                    C.invalid_request,
                     f"the key `{key[:100]}` is given twice",
                     status=400,
                     errors=[
@@ -326,9 +327,9 @@ def strict_json(body: bytes) -> Any:
         return out
 
     def constant(name: str) -> Any:
-        raise _Refused("malformed_json", f"`{name}` is not a JSON number")
+        raise _Refused(C.malformed_json, f"`{name}` is not a JSON number")
 
     try:
         return json.loads(body, object_pairs_hook=pairs, parse_constant=constant)
     except (ValueError, RecursionError):
-        raise _Refused("malformed_json", "the body is not valid JSON") from None
+        raise _Refused(C.malformed_json, "the body is not valid JSON") from None

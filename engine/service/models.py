@@ -6,8 +6,9 @@ guess. Values the engine checks itself (names, instants, plans, counts) are
 left to it, so a bad one gets the same code over HTTP as from the API.
 
 The response models document what the routes return; the routes build the
-JSON from the engine's records directly (:mod:`engine.service.render`), and
-the schema tests check every response against these models.
+JSON from the engine's records directly (their ``to_dict``, and
+:func:`engine.service.app.decision_json` for a decided call), and the schema
+tests check every response against these models.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from engine.codes import C
 from engine.policy import LOT_SOURCES, RESPONSE_STATUSES
 from engine.rules import catalog
 
@@ -268,7 +270,10 @@ class Problem(BaseModel):
     type: str
     title: str
     status: int
-    code: str = Field(description="Stable, snake_case: branch on it.")
+    code: str = _one_of(
+        (str(c) for c in C),
+        "Stable, snake_case: branch on it (the README's table of codes says what each means).",
+    )
     detail: str
     help: str | None = None
     instance: str | None = None

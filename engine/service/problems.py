@@ -4,7 +4,8 @@ An HTTP client needs two things from a refusal: a status its library acts on
 (404: no such thing, 409: a conflict with what is stored, 422: a value the
 engine cannot take) and the engine's stable ``code`` to branch on. The codes
 are the same ones the CLI prints and :class:`~engine.errors.EngineError`
-carries, so one table of meanings serves every door. A policy refused on
+carries, and each one's status is in the catalog beside its meaning
+(:mod:`engine.codes`), so one table serves every door. A policy refused on
 reload also carries its ``diagnostics`` (file, line, column, code, message,
 help), exactly what ``inmail validate`` prints.
 """
@@ -12,48 +13,25 @@ help), exactly what ``inmail validate`` prints.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from engine.codes import INPUT_STATUS, C
 from engine.errors import EngineError, InvalidInput
 from engine.source.diagnostics import Diagnostic, printable
 
 PROBLEM_TYPE = "application/problem+json"
+#: The service's log (engine.service.state logs there too): an internal error is written in full.
+_log = logging.getLogger("inmail.service")
 
-#: Codes whose status is not 422 ("a value the engine cannot take").
-STATUS: dict[str, int] = {
-    "unknown_account": 404,
-    "unknown_message": 404,
-    "unknown_event": 404,
-    "not_found": 404,
-    "unknown_scenario": 404,
-    "no_store": 409,
-    "changed_on_disk": 409,
-    "nothing_to_undo": 409,
-    "account_exists": 409,
-    "message_exists": 409,
-    "idempotency_key_reused": 409,
-    "time_went_back": 409,
-    "malformed_json": 400,
-    "malformed_body": 400,
-    "invalid_key": 400,
-    "invalid_header": 400,
-    "unauthorized": 401,
-    "invalid_host": 403,
-    "cross_site_request": 403,
-    "uri_too_long": 414,
-    "headers_too_large": 431,
-    "method_not_allowed": 405,
-    "body_too_large": 413,
-    "unsupported_media_type": 415,
-    "store_conflict": 503,
-    "store_unavailable": 503,
-    "closed": 503,
-    "rule_engine_failure": 500,
-    "internal_error": 500,
-}
+#: Codes whose status is not 422 ("a value the engine cannot take"), from the catalog (:mod:`engine.codes`).
+STATUS: dict[str, int] = {str(c): c.status for c in C if c.status not in (None, INPUT_STATUS)}
 
 _TITLES = {
     400: "Bad request",
@@ -73,7 +51,7 @@ _TITLES = {
 
 
 def status_of(code: str) -> int:
-    return STATUS.get(code, 422)
+    return STATUS.get(code, INPUT_STATUS)
 
 
 def problem(
@@ -91,6 +69,7 @@ def problem(
     ``status`` overrides the code's own for the one code two statuses share: ``invalid_request``
     is 422 for a body of the wrong shape, 400 for one that is not strict JSON (a key twice).
     """
+    code = str(code)  # a member of the catalog is a str subclass: the body holds plain text
     status = status or status_of(code)
     body: dict[str, Any] = {
         "type": f"urn:inmail:problem:{code}",
@@ -137,3 +116,61 @@ def diagnostics(found: Sequence[Diagnostic]) -> list[dict[str, Any]]:
         }
         for d in found
     ]
+
+
+class Unauthorized(Exception):
+    """A route's bearer token is missing or wrong: answered as ``unauthorized`` (401)."""
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Every error a route lets out as a problem: the engine's with its code, the framework's with ours."""
+
+    @app.exception_handler(EngineError)
+    async def engine_error(request: Request, exc: EngineError) -> Response:
+        return from_error(exc, request.url.path)
+
+    @app.exception_handler(Unauthorized)
+    async def unauthorized(request: Request, exc: Unauthorized) -> Response:
+        return problem(
+            C.unauthorized,
+            "this route needs `Authorization: Bearer <token>`",
+            instance=request.url.path,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {
+                "loc": [str(x) for x in e.get("loc", ())],
+                "message": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        if any(e["type"] == "json_invalid" for e in errors):
+            return problem(C.malformed_json, "the body is not valid JSON", instance=request.url.path)
+        where = ".".join(errors[0]["loc"]) if errors else ""
+        message = str(errors[0]["message"]) if errors else "invalid request"
+        return problem(
+            C.invalid_request,
+            f"{where}: {message}" if where else message,
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: C.not_found, 405: C.method_not_allowed}.get(exc.status_code, C.malformed_body)
+        detail = {
+            404: f"no route `{request.url.path}`",
+            405: f"`{request.method}` is not allowed on `{request.url.path}`",
+        }.get(exc.status_code, str(exc.detail))
+        return problem(code, detail, instance=request.url.path, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> Response:  # a bug: said plainly, logged in full
+        _log.exception("internal error on %s %s", request.method, request.url.path)
+        return problem(
+            C.internal_error, "the service failed on this request; it is logged", instance=request.url.path
+        )

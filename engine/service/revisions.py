@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from engine.errors import EngineError
+from engine.codes import C
 from engine.policy import Policy, load_policy
 from engine.policy.load import policy_from_texts
 from engine.rules.book import RuleBook
@@ -80,9 +80,7 @@ class Accepted:
         book = RuleBook.load(rules_dir, pol, texts=self.rules)
         if book.revision != self.revision:
             book.close()
-            raise EngineError(
-                f"the texts published as revision {self.revision} give {book.revision}", "revision_mismatch"
-            )
+            raise C.revision_mismatch(f"the texts published as revision {self.revision} give {book.revision}")
         return pol, book
 
     def to_json(self) -> str:
@@ -196,12 +194,11 @@ class Revisions:
                 continue
             accepted = Accepted.from_json(text)
             if accepted.revision != pointer.revision:
-                raise EngineError(
+                raise C.revision_mismatch(
                     f"snapshot {pointer.snapshot} holds revision {accepted.revision}, not {pointer.revision}",
-                    "revision_mismatch",
                 )
             return pointer, accepted
-        raise EngineError("the published revision kept changing while it was read", "revision_busy")
+        raise C.revision_busy("the published revision kept changing while it was read")
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -33,6 +33,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from engine.codes import C
 from engine.core.engine import Engine
 from engine.errors import EngineError, InvalidInput
 from engine.service.guard import PARSER_LIMIT, check_origin, split_host
@@ -62,22 +63,16 @@ def check(config: ServiceConfig, host: str, port: int, workers: int) -> tuple[Se
     """Refuse what cannot work, with a code; return the config with its paths made absolute, and the
     policy and rules as checked (the first revision the workers get)."""
     if not 1 <= workers <= MAX_WORKERS:
-        raise EngineError(f"--workers must be from 1 to {MAX_WORKERS}, got {workers}", "invalid_argument")
+        raise C.invalid_argument(f"--workers must be from 1 to {MAX_WORKERS}, got {workers}")
     if config.token is None and not is_loopback(host):
-        raise EngineError(
-            f"`{host}` is not a loopback address: a server others can reach needs a token",
-            "token_required",
-            help="give --token-file FILE, or set INMAIL_TOKEN",
+        raise C.token_required(  # with the catalog's help: how to give one
+            f"`{host}` is not a loopback address: a server others can reach needs a token"
         )
     if config.token is not None and (not config.token.strip() or len(config.token) > 4096):
-        raise EngineError("the token must be 1 to 4,096 characters and not blank", "invalid_token")
+        raise C.invalid_token("the token must be 1 to 4,096 characters and not blank")
     check_guard(config)
     if workers > 1 and config.db in ("memory", ":memory:", "sqlite://"):
-        raise EngineError(
-            "several workers cannot share an in-memory store",
-            "memory_store_one_worker",
-            help="give --db FILE (SQLite) or --db postgresql://...",
-        )
+        raise C.memory_store_one_worker("several workers cannot share an in-memory store")
     config = replace(
         config,
         policy=str(resolve_policy(config.policy).resolve()),
@@ -88,8 +83,8 @@ def check(config: ServiceConfig, host: str, port: int, workers: int) -> tuple[Se
         try:
             os.close(os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         except OSError as exc:
-            raise EngineError(
-                f"cannot write the decision log `{config.decision_log}`: {exc.strerror}", "unwritable_output"
+            raise C.unwritable_output(
+                f"cannot write the decision log `{config.decision_log}`: {exc.strerror}"
             ) from None
         config = replace(config, decision_log=str(target))
     accepted = accept(config, create=True)  # makes the store
@@ -261,16 +256,14 @@ def check_guard(config: ServiceConfig) -> None:
     """Refuse an ``--allowed-host`` that is not a host name and a ``--cors-origin`` that is not an origin."""
     for name in config.allowed_hosts:
         if split_host(name) is None or split_host(name) != (name.lower().strip("[]"), None):
-            raise EngineError(
+            raise C.invalid_argument(
                 f"--allowed-host `{name}` is not a host name or address (no port, no path)",
-                "invalid_argument",
                 help="e.g. --allowed-host inmail.internal",
             )
     for origin in config.cors_origins:
         if check_origin(origin) is None:
-            raise EngineError(
+            raise C.invalid_argument(
                 f"--cors-origin `{origin}` is not a web origin",
-                "invalid_argument",
                 help="scheme, host and port only, e.g. --cors-origin https://app.example:8443",
             )
 
@@ -278,9 +271,9 @@ def check_guard(config: ServiceConfig) -> None:
 def check_port(host: str, port: int) -> None:
     """Refuse a port out of range or one another program listens on, before starting to serve."""
     if not 0 < port < 65536:
-        raise EngineError(f"--port must be from 1 to 65535, got {port}", "invalid_argument")
+        raise C.invalid_argument(f"--port must be from 1 to 65535, got {port}")
     try:
         with socket.create_server((host, port)):
             pass
     except OSError as exc:
-        raise EngineError(f"cannot listen on {host}:{port}: {exc.strerror}", "address_unavailable") from None
+        raise C.address_unavailable(f"cannot listen on {host}:{port}: {exc.strerror}") from None

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from engine.codes import C
 from engine.core.engine import Engine
 from engine.errors import EngineError, StoreUnavailable
 from engine.model import Decision
@@ -208,8 +209,8 @@ class Service:
             try:
                 self._applied = revisions.publish(Accepted.of(book)).snapshot
             except OSError as exc:
-                raise EngineError(
-                    f"cannot hand the revision to the other workers: {exc.strerror or exc}", "internal_error"
+                raise C.internal_error(
+                    f"cannot hand the revision to the other workers: {exc.strerror or exc}"
                 ) from None
 
         try:
@@ -253,13 +254,13 @@ class Service:
                 decision = run(self.engine, when, key)
                 break
             except StoreUnavailable as exc:
-                if exc.code != "store_conflict" or attempt == _TRIES - 1:
+                if exc.code != C.store_conflict or attempt == _TRIES - 1:
                     self.metrics.store_errors.labels(exc.code).inc()
                     raise
                 await asyncio.sleep(0.005 * 2**attempt)
             except EngineError as exc:
                 raced = (
-                    at is None and first is None and exc.code in ("time_went_back", "idempotency_key_reused")
+                    at is None and first is None and exc.code in (C.time_went_back, C.idempotency_key_reused)
                 )
                 if not raced or attempt == _TRIES - 1:
                     raise

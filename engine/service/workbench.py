@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from engine.codes import C
 from engine.core.engine import Engine
 from engine.docs.sources import read_features, read_requirements
 from engine.errors import EngineError, InvalidInput
@@ -119,7 +120,7 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
     @r.post("/undo")
     async def undo(body: FileBody) -> Response:
         if not folder.undo(body.file):
-            raise EngineError(f"no save of `{body.file}` to undo", "nothing_to_undo")
+            raise C.nothing_to_undo(f"no save of `{body.file}` to undo")
         return JSONResponse(
             {
                 "file": body.file,
@@ -174,7 +175,7 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
     async def run(body: RunBody) -> dict[str, Any]:
         """Run a scenario text against the draft: its steps, expectations and the ledger behind the chart."""
         if len(body.scenario) > MAX_SCENARIO:
-            raise EngineError(f"a scenario may hold at most {MAX_SCENARIO:,} characters", "invalid_file")
+            raise C.invalid_file(f"a scenario may hold at most {MAX_SCENARIO:,} characters")
         with folder.draft(body.files) as (policy_path, rules_dir), tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "scenario.yaml"
             path.write_text(body.scenario, encoding="utf-8")
@@ -204,11 +205,10 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
         known = _scenarios(folder)
         unknown = [n for n in body.scenarios if n not in known]
         if body.store and store is None:
-            raise EngineError("no store was given: start the workbench with --db URL", "no_store")
+            raise C.no_store("no store was given: start the workbench with --db URL")
         if not body.store and (unknown or not body.scenarios):
-            raise EngineError(
+            raise C.unknown_scenario(
                 f"choose scenarios of the folder (unknown: {', '.join(unknown)[:200] or '-'})",
-                "unknown_scenario",
             )
         source: dict[str, Any] = (
             {"db": store} if body.store else {"scenarios": [known[n] for n in body.scenarios]}

@@ -44,6 +44,11 @@ class Diagnostic:
     help: str | None = None
     severity: Severity = "error"
 
+    def __post_init__(self) -> None:
+        # a member of the catalog (engine.codes) is a str subclass: keep the plain text, as stored
+        if type(self.code) is not str:
+            object.__setattr__(self, "code", str(self.code))
+
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.loc or Location("")
         return (loc.file, loc.line, loc.column, self.code)

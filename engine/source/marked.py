@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,8 +214,36 @@ def _syntax_help(exc: yaml.MarkedYAMLError) -> str | None:
     return None
 
 
+#: Texts parsed cleanly of late, by (text, name shown): every engine opened, every reload and every
+#: workbench click reads the same policy and rules texts again, and PyYAML's pure-Python composer
+#: was most of the cost of opening an engine. The marked values are frozen and no reader changes
+#: them, so one parse serves every caller. Only small texts that parsed without a problem are kept
+#: (a problem must be found, and reported, afresh), the most recent :data:`PARSED_KEPT`.
+PARSED_KEPT = 64
+_PARSED_MAX_CHARS = 64 * 1024
+_parsed: OrderedDict[tuple[str, str], YNode] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
 def parse_text(text: str, file: str, diags: Diagnostics) -> YNode | None:
     """Parse YAML text into marked values; problems go to ``diags``."""
+    key = (text, file)
+    with _parsed_lock:
+        node = _parsed.get(key)
+        if node is not None:
+            _parsed.move_to_end(key)
+            return node
+    before = len(diags.items)
+    node = _parse(text, file, diags)
+    if node is not None and len(diags.items) == before and len(text) <= _PARSED_MAX_CHARS:
+        with _parsed_lock:
+            _parsed[key] = node
+            while len(_parsed) > PARSED_KEPT:
+                _parsed.popitem(last=False)
+    return node
+
+
+def _parse(text: str, file: str, diags: Diagnostics) -> YNode | None:
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
         diags.error("file_too_large", f"the file is larger than {MAX_BYTES} bytes", Location(file))
         return None

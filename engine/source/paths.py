@@ -2,7 +2,8 @@
 
 ``./policies.yaml`` and ``./rules/`` in the current folder win (so an editor
 sees their change at once); otherwise the copies packaged with the engine.
-An explicit path always overrides both.
+An explicit path always overrides both. The requirements a rules folder may
+cite are those of the ``features/REQUIREMENTS.md`` beside it, else the shipped one.
 """
 
 from __future__ import annotations
@@ -29,6 +30,22 @@ def packaged_rules_dir() -> Path:
     """The shipped rules folder: under ``engine/_data`` in a wheel, else at the repo root."""
     installed = _HERE / "_data" / "rules"
     return installed if installed.is_dir() else _HERE.parent / "rules"
+
+
+def packaged_requirements_path() -> Path:
+    """The shipped requirements file: under ``engine/_data`` in a wheel, else in the repo's ``features``."""
+    installed = _HERE / "_data" / "REQUIREMENTS.md"
+    return installed if installed.exists() else _HERE.parent / "features" / "REQUIREMENTS.md"
+
+
+def requirements_for(rules_dir: str | Path) -> Path:
+    """The requirements file whose ids the rules of ``rules_dir`` may cite: ``features/REQUIREMENTS.md``
+    beside the folder (a project's own), else the shipped one."""
+    beside = Path(rules_dir).parent / "features" / "REQUIREMENTS.md"
+    try:
+        return beside if beside.is_file() else packaged_requirements_path()
+    except (OSError, ValueError):  # a name the OS cannot look up: path_kind reports the folder itself
+        return packaged_requirements_path()
 
 
 def resolve_policy(explicit: str | Path | None, cwd: Path | None = None) -> Path:

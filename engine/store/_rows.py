@@ -2,9 +2,9 @@
 
 The in-memory store keeps every ledger entry, lot and logged call of a run:
 millions of rows in a large replay. Kept in one list, each full collection
-visits every row (a memory access each, ~a quarter of a second per million
-rows here), and full collections come more often as the heap grows, so the
-cost per event rose with the number of accounts. A tuple holding only plain
+visits every row (a memory access each), and full collections come more often
+as the heap grows, so the cost per event rose with the number of accounts
+(bench/RESULTS.md, "Replay, second round", times what it cost). A tuple holding only plain
 values (text, numbers, instants, other such tuples) is untracked by the
 collector in the first collections it survives, and then so is a tuple of
 such tuples: sealing every :data:`CHUNK` rows into a tuple leaves the

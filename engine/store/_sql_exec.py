@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.errors import StoreUnavailable
+from engine.codes import C
 
 #: PostgreSQL's SQLSTATEs for "another transaction got in the way": serialization failure, deadlock,
 #: lock not available. Trying the call again will do.
@@ -191,12 +191,10 @@ def store_errors() -> Iterator[None]:
             raise
         orig = getattr(exc, "orig", exc)
         first_line = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]
-        raise StoreUnavailable(
-            f"the database refused the call ({first_line}); nothing was written, try again", code
-        ) from exc
+        raise code(f"the database refused the call ({first_line}); nothing was written, try again") from exc
 
 
-def store_error_code(exc: BaseException) -> str | None:
+def store_error_code(exc: BaseException) -> C | None:
     """``store_conflict`` or ``store_unavailable`` for an exception of the database (see
     :func:`store_errors`), None for any other. The store drops a connection that failed with
     ``store_unavailable``: a clash leaves the connection as good as it was, anything else may not."""
@@ -210,7 +208,7 @@ def store_error_code(exc: BaseException) -> str | None:
         or (sqlstate or "").startswith("23")  # 23: a constraint
         or "database is locked" in str(orig)
     )
-    return "store_conflict" if conflict else "store_unavailable"
+    return C.store_conflict if conflict else C.store_unavailable
 
 
 def _from_psycopg(exc: BaseException) -> bool:

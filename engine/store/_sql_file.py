@@ -7,10 +7,9 @@ answered meanwhile is lost the next time anyone opens the path. So before
 each transaction the store compares the path with the file it opened (device
 and inode, and a size above zero): one ``os.stat``. It is checked again after
 a write commits, so that a call written into a file that went away meanwhile
-is not answered as stored. Measured with ``timeit`` on the development
-machine: :meth:`StoreFile.check` 2.0 µs, :meth:`StoreFile.still` 2.1 µs,
-against 315 µs for a ``send`` on SQLite (a transaction of its own) and 350 µs
-for a ``balance``: about 1.3 % of a write, 0.6 % of a read.
+is not answered as stored. Two ``os.stat`` per write and one per read are a
+small share of a SQLite transaction (about 1 % when it was chosen, at
+``6cb0293``: bench/RESULTS.md, "Checking the store file").
 
 Once the path no longer holds that file, the store is *lost*: every call is
 ``store_unavailable`` and its connections are let go, until a valid inmail
@@ -46,6 +45,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.codes import C
 from engine.errors import EngineError, StoreUnavailable
 
 #: ``SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`` (sqlite3.h); Python's sqlite3 names it from 3.12 on.
@@ -113,11 +113,10 @@ class StoreFile:
             return
         with suppress(StoreUnavailable):
             self.check()  # let the store notice, and let go of its connections
-        raise StoreUnavailable(
+        raise C.store_unavailable(
             f"the store file `{os.path.basename(self.path)}` was removed or replaced "
             "while the call was written, so the store may not hold it; try again "
             "under the same idempotency key",
-            "store_unavailable",
         )
 
     def intact(self) -> bool:
@@ -155,7 +154,7 @@ class StoreFile:
                 try:
                     self._adopt()
                 except EngineError as exc:  # a database error may pass; what the file is will not
-                    problem, final = exc.message, exc.code != "database_unavailable"
+                    problem, final = exc.message, exc.code != C.database_unavailable
             after = _stat(self.path)
             if problem is None and (after is None or (after.st_dev, after.st_ino) != seen[:2]):
                 problem, final = "changed while it was checked", False
@@ -168,12 +167,11 @@ class StoreFile:
             self._lost, self._refused = False, None
             return self.generation
 
-    def _unavailable(self, why: str) -> StoreUnavailable:
-        return StoreUnavailable(
+    def _unavailable(self, why: str) -> EngineError:
+        return C.store_unavailable(
             f"the store file `{os.path.basename(self.path)}` {why}; nothing was "
             "written. Calls resume once a valid inmail store is at that path again "
             "(a backup put back)",
-            "store_unavailable",
         )
 
 

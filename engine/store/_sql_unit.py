@@ -1,8 +1,8 @@
 """One transaction of the SQL store: loading an account, saving what a call changed, the messages.
 
 :class:`SqlUnit` runs the store's statements (:mod:`engine.store._sql_schema`)
-on whichever executor the transaction has: SQLAlchemy Core or the SQLite
-driver's cursor (:mod:`engine.store._sql_exec`).
+on whichever executor the transaction has: SQLAlchemy Core, the SQLite
+driver's cursor or psycopg's pipeline on PostgreSQL (:mod:`engine.store._sql_exec`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.errors import EngineError
+from engine.codes import C
 from engine.ledger.state import AccountState, LotRec, MsgRec
 from engine.model import Decision, LedgerEntry, LoggedCall
 from engine.source.paths import PathProblem, path_kind
@@ -138,20 +138,18 @@ def open_store(db: str | Path | None, create: bool = True, log: bool = True) -> 
 
         return MemoryStore(log)
     if not log:
-        raise EngineError("only the in-memory store can go without an event log", "invalid_argument")
+        raise C.invalid_argument("only the in-memory store can go without an event log")
     text = str(db)
     if not text.strip():
-        raise EngineError(
-            "the database name is empty; give a file, a URL, or leave it out for memory", "invalid_database"
-        )
+        raise C.invalid_database("the database name is empty; give a file, a URL, or leave it out for memory")
     path = text if "://" not in text else text[len("sqlite:///") :] if text.startswith("sqlite:///") else None
     if path is not None:
         try:
             kind = path_kind(path)  # a name the OS cannot look up is refused here, not deep in the driver
         except PathProblem as exc:
-            raise EngineError(str(exc), "invalid_database") from None
+            raise C.invalid_database(str(exc)) from None
         if not create and kind != "file":  # connecting would create an empty file: a read never writes
-            raise EngineError(f"no store at `{path}`", "store_not_found")
+            raise C.store_not_found(f"no store at `{path}`")
     url = text if "://" in text else f"sqlite:///{Path(text).resolve()}"
     from engine.store.sql import SqlStore
 

@@ -69,8 +69,8 @@ class MemoryStore:
         self._lots: dict[str, dict[int, int]] = {}
         self._entries = Rows()
         self._history: dict[str, array[int]] = {}
-        # id -> MsgRec.row (kept in a dict, not Rows: a message changes, and versions in Rows cost
-        # more memory than the collector time they save)
+        # id -> the message as a tuple of its MSG_FIELDS (kept in a dict, not Rows: a message changes,
+        # and versions in Rows cost more memory than the collector time they save)
         self._messages: dict[str, tuple[Any, ...]] = {}
         self._pairs: dict[str, str] = {}  # _pair(sender, recipient) -> the message blocking it, while it does
         self._connections: set[tuple[str, str]] = set()

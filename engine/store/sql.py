@@ -5,11 +5,17 @@ its live lots and pending reminders are read inside that transaction, so no
 process keeps the truth in memory and two processes on one database always
 see the same balance. Concurrent writers serialise: SQLite takes the write
 lock at ``BEGIN IMMEDIATE``, PostgreSQL locks the account row with ``SELECT
-... FOR UPDATE``. Both details live in :mod:`engine.store._sql_dialect`;
-everything else is portable Core.
+... FOR UPDATE``. What the two databases need set up differently (the
+connection hook, the row lock clause, the schema-creation lock) is in
+:mod:`engine.store._sql_dialect`.
 
-The tables, the statements and the row conversions are in
-:mod:`engine.store._sql_schema`.
+The statements are plain SQL text, with the tables and the row conversions,
+in :mod:`engine.store._sql_schema`. A call's transaction runs them on the
+driver where that pays (:mod:`engine.store._sql_exec`): the sqlite3 cursor
+(:meth:`SqlStore._sqlite_unit`), psycopg 3's pipeline on PostgreSQL
+(:meth:`SqlStore._pg_unit`), and SQLAlchemy Core for any other driver. Reads
+outside a call are in :mod:`engine.store._sql_reads`, batches in
+:mod:`engine.store._sql_batch`.
 
 A store error never poisons what comes after it. On SQLite the store is the
 file it opened: deleted, emptied or replaced under it, every call is
@@ -32,7 +38,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.errors import EngineError, StoreUnavailable
+from engine.codes import C
+from engine.errors import StoreUnavailable
 from engine.store._sql_batch import CoreBatch, SqliteBatch
 from engine.store._sql_dialect import dialect_corner
 from engine.store._sql_exec import CoreExec, DriverExec, PgExec, pg_gone, store_error_code, store_errors
@@ -104,37 +111,29 @@ class SqlStore(SqlReads):
         except _Foreign as exc:
             self._engine.dispose()
             shown = ", ".join(exc.tables[:5]) + (", ..." if len(exc.tables) > 5 else "")
-            raise EngineError(
+            raise C.not_an_inmail_store(
                 f"`{_shown(url)}` is another program's database (tables: {shown}), not an "
                 "inmail store; nothing was changed",
-                "not_an_inmail_store",
             ) from None
         except _Missing:
             self._engine.dispose()
-            raise EngineError(
+            raise C.store_not_found(
                 f"`{_shown(url)}` holds no inmail store (run `inmail simulate FILE --db URL` first?)",
-                "store_not_found",
             ) from None
         except ImportError as exc:  # the URL names a driver that is not installed
             extra = " (install the pg extra: pip install -e '.[pg]')" if "psycopg" in str(exc) else ""
-            raise EngineError(
-                f"cannot open the database `{_shown(url)}`: {exc}{extra}", "database_unavailable"
-            ) from None
+            raise C.database_unavailable(f"cannot open the database `{_shown(url)}`: {exc}{extra}") from None
         except sa.exc.SQLAlchemyError as exc:  # bad URL, unreadable file, no server
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise EngineError(
-                f"cannot open the database `{_shown(url)}`: {reason}", "database_unavailable"
-            ) from None
+            raise C.database_unavailable(f"cannot open the database `{_shown(url)}`: {reason}") from None
         except (ValueError, TypeError, IndexError, KeyError) as exc:  # a URL SQLAlchemy cannot take apart
             reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:80]
-            raise EngineError(
-                f"`{_shown(url)}` is not a database URL SQLAlchemy can read ({reason})", "invalid_database"
+            raise C.invalid_database(
+                f"`{_shown(url)}` is not a database URL SQLAlchemy can read ({reason})"
             ) from None
         if version is not None and version != str(SCHEMA_VERSION):
             self._engine.dispose()
-            raise EngineError(
-                f"database schema version {version}, this engine needs {SCHEMA_VERSION}", "schema_version"
-            )
+            raise C.schema_version(f"database schema version {version}, this engine needs {SCHEMA_VERSION}")
         if self._file is not None:
             self._file.start()
 
@@ -169,16 +168,14 @@ class SqlStore(SqlReads):
                 warnings.simplefilter("ignore", sa.exc.SAWarning)
                 version = self._schema(False)
         except _Foreign:
-            raise EngineError("another program's database", "not_an_inmail_store") from None
+            raise C.not_an_inmail_store("another program's database") from None
         except _Missing:
-            raise EngineError("an empty database", "store_not_found") from None
+            raise C.store_not_found("an empty database") from None
         except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:120]
-            raise EngineError(reason, "database_unavailable") from None
+            raise C.database_unavailable(reason) from None
         if version != str(SCHEMA_VERSION):
-            raise EngineError(
-                f"schema version {version}, this engine needs {SCHEMA_VERSION}", "schema_version"
-            )
+            raise C.schema_version(f"schema version {version}, this engine needs {SCHEMA_VERSION}")
 
     def _check_file(self) -> int:
         """Before a transaction: the store's file is still at its path (else ``store_unavailable``).
@@ -258,7 +255,8 @@ class SqlStore(SqlReads):
         """SQLite: the same statements on the driver's cursor, in ``BEGIN IMMEDIATE`` ... ``COMMIT``.
 
         SQLAlchemy's per-statement machinery (result metadata, events,
-        parameter processing) cost ten times the statement itself on SQLite;
+        parameter processing) cost several times the statement itself on SQLite
+        (bench/RESULTS.md, the 2026-11-27 run, "What changed");
         the connection still comes from SQLAlchemy's pool, set up by the same
         ``connect`` hook (WAL, busy timeout, driver transactions off), and is
         kept by its thread. Only the transaction boundaries and the cursor are
@@ -423,8 +421,8 @@ class SqlStore(SqlReads):
 def _lost(exc: BaseException) -> bool:
     """Whether ``exc`` says the connection may be unusable (``store_unavailable``, not a clash)."""
     if isinstance(exc, StoreUnavailable):
-        return exc.code == "store_unavailable"
-    return store_error_code(exc) == "store_unavailable"
+        return exc.code == C.store_unavailable
+    return store_error_code(exc) is C.store_unavailable
 
 
 def _file_path(url: sa.URL) -> str | None:

@@ -38,6 +38,10 @@ ENV_POLICY = "INMAIL_POLICY"
 ENV_RULES = "INMAIL_RULES"
 ENV_COVERAGE_OUT = "INMAIL_BDD_COVERAGE_OUT"
 
+#: For a feature run in a subprocess (tests/bdd/test_mutation.py, test_qa.py): the pytest plugins
+#: the features do not use, whose import is most of a second and a half of its start.
+NO_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:schemathesis")
+
 _INSTANT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$")
 
 

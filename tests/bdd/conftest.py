@@ -46,10 +46,20 @@ def _check_policy_and_rules() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Every tag the feature files use is a marker, so a new one (``@wip``, ``@slow``) needs no
-    registration and ``-m wip`` selects it; the requirement tags are described in pyproject.toml."""
-    from bdd_world import FEATURES_DIR
+    registration and ``-m wip`` selects it; a requirement's tag is described by its entry in
+    REQUIREMENTS.md (``pytest --markers``), whatever requirements that file declares."""
+    from bdd_world import FEATURES_DIR, REPO
+
+    from engine.docs.sources import read_requirements
 
     known = {line.split(":")[0].strip() for line in config.getini("markers")}
+    catalog = FEATURES_DIR / "REQUIREMENTS.md"
+    for req in read_requirements(
+        catalog if catalog.is_file() else REPO / "features" / "REQUIREMENTS.md"
+    ).values():
+        if req.id not in known:
+            known.add(req.id)
+            config.addinivalue_line("markers", f"{req.id}: {req.title} (features/REQUIREMENTS.md)")
     for path in sorted(FEATURES_DIR.glob("**/*.feature")):
         for tag in re.findall(r"(?:^|\s)@([^\s@]+)", path.read_text(encoding="utf-8")):
             if tag not in known:

@@ -27,10 +27,13 @@ from bdd_steps import STEPS, StepDoc
 from bdd_world import FEATURES_DIR, REPO, rules_path
 from pytest_bdd.feature import get_features
 
-REQ_IDS = tuple(f"R{i:02d}" for i in range(1, 21))
+from engine.docs.sources import read_requirements
+
 STEPS_MD = FEATURES_DIR / "STEPS.md"
 REQUIREMENTS_MD = FEATURES_DIR / "REQUIREMENTS.md"
-_BLOCK = re.compile(r"(<!-- links:(R\d\d) -->\n)(.*?)(<!-- /links:\2 -->)", re.S)
+#: The requirements: whatever REQUIREMENTS.md declares (``### R09: title``), in id order.
+REQ_IDS = tuple(sorted(read_requirements(REQUIREMENTS_MD)))
+_BLOCK = re.compile(r"(<!-- links:([A-Z]+[0-9]+) -->\n)(.*?)(<!-- /links:\2 -->)", re.S)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from pathlib import Path
 import gen_bdd_docs
 from bdd_world import ENV_COVERAGE_OUT, REPO, SESSION_COVERAGE
 
+from engine.source.requirements import ID_FORM
+
 FEATURES_TEST = Path(__file__).with_name("test_features.py")
 
 
@@ -58,7 +60,7 @@ def test_every_requirement_tags_a_scenario() -> None:
 
 def test_requirement_tags_are_known_ids() -> None:
     for s in gen_bdd_docs.scenarios():
-        odd = [t for t in s.tags if t.startswith("R") and t not in gen_bdd_docs.REQ_IDS]
+        odd = [t for t in s.tags if ID_FORM.match(t) and t not in gen_bdd_docs.REQ_IDS]
         assert not odd, f"{s.feature}:{s.line}: unknown requirement tags {odd}"
 
 

@@ -1,10 +1,14 @@
 """The features can fail: change one number in the policy and watch the right scenarios go red.
 
 A suite that passes whatever the policy says proves nothing. This copies
-policies.yaml, raises the Career monthly allotment from 5 to 6, runs all the features
+policies.yaml, raises the Career monthly allotment from 5 to 6, runs the features
 against the copy (``INMAIL_POLICY``, honoured by conftest.py) in a
 subprocess, and checks that they fail, and that in the per-plan Examples
 tables exactly the Career rows fail while the other plans still pass.
+
+The subprocess runs only the scenarios that name a plan (the per-plan rows, and the
+scenarios the assertions name), the only outcomes looked at, and leaves out the
+Hypothesis and Schemathesis plugins the features do not use: about 2.5 s instead of 7.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from bdd_world import ENV_COVERAGE_OUT, ENV_POLICY, POLICY_DEFAULT, REPO
+from bdd_world import ENV_COVERAGE_OUT, ENV_POLICY, NO_PLUGINS, POLICY_DEFAULT, REPO
 
 FEATURES_TEST = Path(__file__).with_name("test_features.py")
 PLANS = ("Basic", "Career", "Business", "Sales Navigator", "Recruiter Lite")
@@ -45,6 +49,9 @@ def _run(policy: Path, junit: Path) -> subprocess.CompletedProcess[str]:
             "-p",
             "no:cacheprovider",
             f"--junitxml={junit}",
+            *NO_PLUGINS,
+            "-k",
+            " or ".join(plan.split()[0] for plan in PLANS),
         ],
         cwd=REPO,
         env=env,

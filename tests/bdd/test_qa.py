@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bdd_world import ENV_COVERAGE_OUT, REPO
+from bdd_world import ENV_COVERAGE_OUT, NO_PLUGINS, REPO
 
 DRAFT = """\
 Feature: A draft by QA
@@ -46,6 +46,7 @@ def _run(features: Path, *args: str) -> subprocess.CompletedProcess[str]:
             "no:cacheprovider",
             "-o",
             f"bdd_features_base_dir={features}",
+            *NO_PLUGINS,
             *args,
         ],
         cwd=REPO,

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from engine.docs import build_site, check_site, gather
-from engine.docs.sources import REQUIREMENT_IDS, read_features
+from engine.docs.sources import read_features, read_requirements
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,7 +34,8 @@ def _text(page: Path) -> str:
 
 def test_every_page_is_there_and_every_link_lands(site: Path) -> None:
     assert check_site(site, _gather()) == []
-    assert {f"{r}.html" for r in REQUIREMENT_IDS} <= {p.name for p in site.glob("*.html")}
+    declared = read_requirements(REPO / "features" / "REQUIREMENTS.md")
+    assert len(declared) == 20 and {f"{r}.html" for r in declared} <= {p.name for p in site.glob("*.html")}
 
 
 def test_a_requirement_page_lists_its_scenarios_and_rules(site: Path) -> None:
@@ -80,6 +81,16 @@ def test_a_broken_link_or_a_missing_page_is_found(site: Path, tmp_path: Path) ->
     problems = check_site(out, _gather())
     assert "no page for R07" in problems
     assert any("missing anchor plans.html#nope" in p for p in problems)
+
+
+def test_a_tag_or_a_citation_of_a_requirement_the_file_does_not_declare_is_found(site: Path) -> None:
+    import dataclasses
+
+    src = _gather()
+    fewer = dataclasses.replace(src, requirements={k: v for k, v in src.requirements.items() if k != "R18"})
+    problems = check_site(site, fewer)
+    assert any("tagged @R18, which features/REQUIREMENTS.md does not declare" in p for p in problems)
+    assert any(p.endswith("cites R18, which features/REQUIREMENTS.md does not declare") for p in problems)
 
 
 def test_the_command_builds_the_site_and_refuses_bad_input(tmp_path: Path) -> None:

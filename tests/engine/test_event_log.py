@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from engine import Engine, EngineError, InvalidCall
 from engine.impact.synthetic import year_of_events
+from tests.depth import examples
 
 from .engine_helpers import MakeEngine
 
@@ -172,12 +173,15 @@ def test_replay_finds_a_changed_entry_and_refuses_a_store_older_than_the_log(tmp
     assert old.exit_code == 2 and "log_incomplete" in old.stderr
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(10), deadline=None)
 @given(seed=st.integers(0, 10**6), accounts=st.integers(1, 6), reload_at=st.floats(0, 1))
 def test_replay_equals_the_live_ledger_on_random_timelines(
     seed: int, accounts: int, reload_at: float
 ) -> None:
-    """Hypothesis: any seeded timeline, with a policy reload anywhere in it, replays to its ledger."""
+    """Hypothesis: any seeded timeline, with a policy reload anywhere in it, replays to its ledger.
+
+    Each example is a year of up to six accounts (a few hundred calls, every kind) on a SQLite
+    file, a fifth of a second: ten of them on every run (tests/depth.py scales it)."""
     import tempfile
 
     from engine.impact.replay import replay_store

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from engine import Engine, EngineError
 from engine.store.base import open_store
+from tests.depth import examples
 
 from .engine_helpers import policy_for
 
@@ -92,7 +93,7 @@ def _engine(db: str) -> Engine:
 
 
 @pytest.mark.parametrize("db", ["memory", "sqlite://"])
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(calls=st.lists(call, min_size=1, max_size=12))
 def test_any_arguments_give_a_result_or_an_engine_error_and_refusals_change_nothing(
     db: str, calls: list[tuple[str, Any, Any, Any, Any]]

@@ -43,9 +43,52 @@ def test_a_policy_against_itself_changes_nothing(path: Path) -> None:
 
 
 def test_a_policy_against_itself_over_a_synthetic_year() -> None:
-    r = compare_policies(base_policy=POLICY, new_policy=POLICY, synthetic=1000)
-    assert r.decisions > 90_000
+    """100 accounts (some 10,000 decisions) already meet every plan and every kind of call; the
+    benchmark (bench/) replays the large years."""
+    r = compare_policies(base_policy=POLICY, new_policy=POLICY, synthetic=100)
+    assert r.decisions > 9_000
     assert (r.changed, r.not_applicable, r.changed_accounts) == (0, 0, [])
+
+
+#: A policy of another product: other plan names and response types, the shipped rules (which name
+#: no plan) unchanged.
+OTHER_PRODUCT = """\
+timezone: UTC
+credits: {lifetime_days: 60}
+renewal: {grant_on_start: true}
+cap: {on_overflow: trim_new, applies_to: [monthly]}
+credit_back: {window_days: 30, lot: new}
+reminder: {after_days: 2}
+purchase: {credit_lifetime_days: 180}
+responses: {answered: replied, keen: accepted, no_thanks: declined}
+plans:
+  free: {premium: false, monthly_allotment: 0, cap: 0, purchasable: false}
+  pro: {premium: true, monthly_allotment: 10, cap: 30, purchasable: true}
+  team: {premium: true, monthly_allotment: 25, cap: 75, purchasable: false}
+"""
+
+
+def test_a_synthetic_year_takes_the_plans_and_response_types_of_its_policy(tmp_path: Path) -> None:
+    from engine.impact.synthetic import year_of_events
+    from engine.policy import load_policy
+
+    path = tmp_path / "other.yaml"
+    path.write_text(OTHER_PRODUCT, encoding="utf-8")
+    calls = list(year_of_events(80, policy=load_policy(path)))
+    plans = {c.args[1] for c in calls if c.method == "subscribe"}
+    assert plans == {"free", "pro", "team"}
+    assert {c.args[1] for c in calls if c.method == "respond"} == {"answered", "keen", "no_thanks"}
+    plan_of = {c.args[0]: c.args[1] for c in calls if c.method == "subscribe"}
+    assert {plan_of[c.args[0]] for c in calls if c.method == "purchase"} == {"pro"}  # the one that may buy
+
+    r = compare_policies(base_policy=path, new_policy=path, synthetic=80)
+    assert r.decisions > 5_000 and (r.changed, r.not_applicable) == (0, 0)
+    totals = r.to_dict()["totals"]
+    assert set(totals) == {"pro", "team"}  # the Premium plans, whose credits moved
+    assert totals["pro"]["granted"]["base"] > 0 and totals["team"]["consumed"]["base"] > 0
+
+    shipped = compare_policies(base_policy=path, new_policy=POLICY, synthetic=20)
+    assert shipped.not_applicable > 0  # the shipped policy has none of these plans: its side refuses
 
 
 def test_splitting_the_accounts_over_workers_gives_the_same_report(tmp_path: Path) -> None:
@@ -231,3 +274,28 @@ def test_a_stores_event_log_is_a_source_and_gives_what_its_scenario_gives(tmp_pa
     }
     same = compare_policies(base_policy=POLICY, new_policy=POLICY, db=db)
     assert (same.changed, same.not_applicable, same.changed_accounts) == (0, 0, [])
+
+
+def test_not_applicable_is_what_the_catalog_calls_a_refused_call() -> None:
+    """A call one side refuses whole is not applicable there; any other engine error stops the report."""
+    from typing import Any
+
+    from engine.codes import C
+    from engine.impact.compare import _answer
+    from engine.impact.synthetic import Call
+
+    class Refusing:
+        def __init__(self, code: C) -> None:
+            self.code = code
+
+        def send(self, *args: Any, **kwargs: Any) -> Any:
+            raise self.code("refused")
+
+    call = Call("send", ("alice", "carol"), {})
+    for code in (C.unknown_message, C.invalid_argument, C.time_went_back):
+        assert code.refused_call
+        assert _answer(Refusing(code), call).code == code
+    for code in (C.store_unavailable, C.rule_engine_failure, C.store_not_found):
+        assert not code.refused_call
+        with pytest.raises(type(code("x"))):
+            _answer(Refusing(code), call)

@@ -9,6 +9,7 @@ code 2 (0 for warnings), not a traceback.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -146,3 +147,31 @@ def test_all_problems_are_reported_at_once(policy: Policy, rules_dir: Path, tmp_
         RuleBook.load(work, policy)
     codes = sorted(d.code for d in info.value.diagnostics)
     assert codes == ["invalid_requirement", "unknown_fact", "unknown_outcome"]
+
+
+def test_requirement_ids_are_those_the_requirements_file_beside_the_rules_declares(
+    policy: Policy, rules_dir: Path, tmp_path: Path
+) -> None:
+    """Another project's requirements file, other ids: its rules cite those, and the shipped ids
+    (which it does not declare) are refused with what it does declare."""
+    work = tmp_path / "rules"
+    shutil.copytree(rules_dir, work)
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "REQUIREMENTS.md").write_text(
+        "# Requirements\n\n## Sending\n\n### SEND1: A message costs a credit\n\nText.\n\n"
+        "### SEND2: Members may buy more\n\nText.\n",
+        encoding="utf-8",
+    )
+    texts = {p.name: p.read_text(encoding="utf-8") for p in work.glob("*.yaml")}
+    for name, text in texts.items():
+        (work / name).write_text(re.sub(r"\bR\d\d\b", "SEND1", text), encoding="utf-8")
+    with RuleBook.load(work, policy) as book:
+        assert {r for ev in catalog.EVENT_KINDS for rule in book.rules(ev) for r in rule.requirements} == {
+            "SEND1"
+        }
+    (work / "send.yaml").write_text(texts["send.yaml"], encoding="utf-8")  # cites R01, R05, ...
+    with pytest.raises(InvalidRules) as info:
+        RuleBook.load(work, policy)
+    bad = info.value.diagnostics
+    assert bad and {d.code for d in bad} == {"invalid_requirement"}
+    assert bad[0].help == "features/REQUIREMENTS.md declares SEND1, SEND2"

@@ -59,6 +59,8 @@ BEYOND_SCHEMA = {
     "text not among the fact's choices": "plan names come from the policy being edited",
     "policy reference of the wrong type": "what `policy.x` holds is in another file",
     "plan reference of the wrong type": "what `plan.x` holds is in another file",
+    "requirement id out of range": "requirement ids are those features/REQUIREMENTS.md declares",
+    "requirement id badly written": "requirement ids are those features/REQUIREMENTS.md declares",
 }
 
 

@@ -15,6 +15,12 @@ from pathlib import Path
 import httpx
 import psutil
 
+#: The tests' calls to a real server, each over a new connection (no keep-alive), so any worker
+#: may answer it, as with ``httpx.get``; but one client for all of them: ``httpx.get`` builds a
+#: client (and its TLS context) per call, about 20 ms, which made the reload tests' hundreds of
+#: calls take seconds.
+fresh = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=10)
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -42,7 +48,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise AssertionError(f"inmail serve exited {self.proc.returncode}:\n{self.log()}")
             try:
-                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                if fresh.get(self.url + "/readyz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -105,7 +111,7 @@ def workbench(folder: Path) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"inmail workbench did not start:\n{log.read_text()}")
             try:
-                if httpx.get(base + "/wb/api/files", timeout=1).status_code == 200:
+                if fresh.get(base + "/wb/api/files", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from .conftest import MakeClient
-from .server import running
+from .server import fresh, running
 
 T0 = "2026-01-05T09:00:00Z"
 
@@ -24,7 +23,7 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def _scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    r = httpx.get(url + "/metrics")  # a new connection each time: any worker may answer
+    r = fresh.get(url + "/metrics")  # a new connection each time: any worker may answer
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain"), r.text
     return _samples(r.text)
 
@@ -32,18 +31,18 @@ def _scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def test_metrics_are_summed_over_the_workers(tmp_path: Path) -> None:
     with running(tmp_path, "--db", str(tmp_path / "m.db"), workers=2) as server:
         for i in range(12):  # new connections: the calls spread over both workers
-            post = httpx.post(server.url + f"/v1/accounts/m{i}/subscribe", json={"plan": "career", "at": T0})
+            post = fresh.post(server.url + f"/v1/accounts/m{i}/subscribe", json={"plan": "career", "at": T0})
             assert post.status_code == 200
         for i in range(6):
             body = {"to": f"r{i}", "at": "2026-01-06"}
             for _ in range(2):  # the second is a replay under the key
-                r = httpx.post(
+                r = fresh.post(
                     server.url + f"/v1/accounts/m{i}/send", json=body, headers={"Idempotency-Key": f"s{i}"}
                 )
                 assert r.status_code == 200
-        assert httpx.post(server.url + "/v1/accounts/nobody/send", json={"to": "x"}).status_code == 404
-        assert httpx.get(server.url + "/v1/plans", headers={"Host": "evil.example"}).status_code == 403
-        assert httpx.post(server.url + "/v1/policy/reload", json={}).status_code == 200
+        assert fresh.post(server.url + "/v1/accounts/nobody/send", json={"to": "x"}).status_code == 404
+        assert fresh.get(server.url + "/v1/plans", headers={"Host": "evil.example"}).status_code == 403
+        assert fresh.post(server.url + "/v1/policy/reload", json={}).status_code == 200
         scrapes = [_scrape(server.url) for _ in range(6)]
     got = scrapes[-1]
     subscribed = (("event", "subscribe"), ("outcome", "subscribed"), ("reason", ""))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine import CODES
 from engine.rules import catalog
+from engine.service.problems import STATUS, status_of
 
 from .conftest import MakeClient
 
@@ -37,6 +39,14 @@ def test_fixed_values_are_enums(make_client: MakeClient) -> None:
     assert set(decision["status"]["enum"]) == {"replied", "accepted", "declined", None}
     assert "consume" in schemas["Entry"]["properties"]["kind"]["enum"]
     assert set(schemas["LotOut"]["properties"]["source"]["enum"]) == {"monthly", "credit_back", "purchase"}
+
+
+def test_a_problems_code_is_an_enum_of_the_catalog(make_client: MakeClient) -> None:
+    """A client generated from the document knows every code a problem may carry, and no other."""
+    schemas = make_client().get("/openapi.json").json()["components"]["schemas"]
+    assert set(schemas["Problem"]["properties"]["code"]["enum"]) == {str(c) for c in CODES}
+    assert {str(c): c.status for c in CODES if c.status not in (None, 422)} == STATUS
+    assert all(status_of(str(c)) == c.status for c in CODES if c.status is not None)
 
 
 def test_a_token_is_in_the_schema_only_when_the_server_has_one(make_client: MakeClient) -> None:

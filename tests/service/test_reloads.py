@@ -15,14 +15,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from engine.policy import load_policy
 from engine.rules.book import RuleBook
 from engine.service.revisions import Accepted, Revisions
 
-from .server import Server, running
+from .server import Server, fresh, running
 
 ROOT = Path(__file__).resolve().parents[2]
 JSON = {"content-type": "application/json"}
@@ -55,14 +54,14 @@ def _answers(server: Server) -> set[tuple[str, str]]:
     seen = set()
     for _ in range(TRIES):
         for path in ("/v1/plans", "/readyz", "/v1/policy"):
-            r = httpx.get(server.url + path, timeout=10)
+            r = fresh.get(server.url + path, timeout=10)
             assert r.status_code == 200, r.text
             seen.add((path, r.json()["revision"]))
     return seen
 
 
 def _career_allotment(server: Server) -> set[int]:
-    rows = (httpx.get(server.url + "/v1/plans", timeout=10).json()["plans"] for _ in range(10))
+    rows = (fresh.get(server.url + "/v1/plans", timeout=10).json()["plans"] for _ in range(10))
     return {p["monthly_allotment"] for plans in rows for p in plans if p["plan"] == "career"}
 
 
@@ -75,7 +74,7 @@ def _revision_everywhere(server: Server, revision: str) -> Callable[[], bool]:
 
 def test_sighup_accepted_then_a_broken_file_every_worker_answers_the_accepted_one(folder: Path) -> None:
     with running(folder, "--db", "store.db", workers=2) as server:
-        before = httpx.get(server.url + "/readyz").json()["revision"]
+        before = fresh.get(server.url + "/readyz").json()["revision"]
         _edit(folder, "monthly_allotment: 5", "monthly_allotment: 6")
         server.signal(signal.SIGHUP)
         _wait_for(server, "reload announced")
@@ -96,20 +95,20 @@ def test_sighup_accepted_then_a_broken_file_every_worker_answers_the_accepted_on
 
 def test_a_reload_one_worker_accepted_is_what_the_others_answer(folder: Path) -> None:
     with running(folder, "--db", "store.db", workers=2) as server:
-        before = httpx.get(server.url + "/readyz").json()["revision"]
+        before = fresh.get(server.url + "/readyz").json()["revision"]
         _edit(folder, "monthly_allotment: 5", "monthly_allotment: 6")
-        r = httpx.post(server.url + "/v1/policy/reload", headers=JSON, content=b"{}")
+        r = fresh.post(server.url + "/v1/policy/reload", headers=JSON, content=b"{}")
         assert r.status_code == 200 and r.json()["previous"] == before, r.text
         accepted = r.json()["revision"]
         _edit(folder, "monthly_allotment: 6", "monthly_alot: 6")  # broken before the other worker's call
         assert _revision_everywhere(server, accepted)()
-        policy = httpx.get(server.url + "/v1/policy").json()
+        policy = fresh.get(server.url + "/v1/policy").json()
         assert policy["source"] == str((folder / "policies.yaml").resolve())  # the real file, not a snapshot
         for n in range(TRIES // 4):  # decisions carry the revision that decided them
-            d = httpx.post(f"{server.url}/v1/accounts/a{n}/subscribe", json={"plan": "career"})
+            d = fresh.post(f"{server.url}/v1/accounts/a{n}/subscribe", json={"plan": "career"})
             assert (d.status_code, d.json()["revision"], d.json()["balance"]) == (200, accepted, 6), d.text
 
-        refused = httpx.post(server.url + "/v1/policy/reload", headers=JSON, content=b"{}")
+        refused = fresh.post(server.url + "/v1/policy/reload", headers=JSON, content=b"{}")
         assert refused.status_code == 422 and refused.json()["code"] == "unknown_key"
         assert refused.json()["diagnostics"][0]["file"] == str((folder / "policies.yaml").resolve())
         assert _revision_everywhere(server, accepted)()
@@ -118,7 +117,7 @@ def test_a_reload_one_worker_accepted_is_what_the_others_answer(folder: Path) ->
 def test_a_worker_started_later_starts_on_the_accepted_revision(folder: Path) -> None:
     with running(folder, "--db", "store.db", workers=2) as server:
         _edit(folder, "monthly_allotment: 5", "monthly_allotment: 6")
-        reloaded = httpx.post(server.url + "/v1/policy/reload", headers=JSON, content=b"{}")
+        reloaded = fresh.post(server.url + "/v1/policy/reload", headers=JSON, content=b"{}")
         accepted = reloaded.json()["revision"]
         _edit(folder, "monthly_allotment: 6", "monthly_alot: 6")
         victim = server.workers()[0]

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .server import free_port, running, serve_command
+from .server import free_port, fresh, running, serve_command
 
 ROOT = Path(__file__).resolve().parents[2]
 JSON = {"content-type": "application/json"}
@@ -74,16 +74,16 @@ def test_sighup_reloads_every_worker_and_an_invalid_change_changes_nothing(tmp_p
 def test_a_token_guards_a_server_on_every_v1_route(tmp_path: Path) -> None:
     (tmp_path / "token").write_text("t0ken-for-tests\n")
     with running(tmp_path, "--db", "memory", "--token-file", "token") as server:
-        assert httpx.get(server.url + "/v1/plans").status_code == 401
+        assert fresh.get(server.url + "/v1/plans").status_code == 401
         wrong = {"Authorization": "Bearer nope"}
-        assert httpx.get(server.url + "/v1/plans", headers=wrong).status_code == 401
+        assert fresh.get(server.url + "/v1/plans", headers=wrong).status_code == 401
         assert (
-            httpx.get(
+            fresh.get(
                 server.url + "/v1/plans", headers={"Authorization": "Bearer t0ken-for-tests"}
             ).status_code
             == 200
         )
-        assert httpx.get(server.url + "/healthz").status_code == 200
+        assert fresh.get(server.url + "/healthz").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -167,13 +167,13 @@ def test_sigterm_lets_a_call_in_flight_finish_and_keep_its_answer(tmp_path: Path
 
     answers: list[httpx.Response] = []
     with running(tmp_path, "--db", "store.db") as server:
-        subscribed = httpx.post(server.url + "/v1/accounts/alice/subscribe", json={"plan": "career"})
+        subscribed = fresh.post(server.url + "/v1/accounts/alice/subscribe", json={"plan": "career"})
         assert subscribed.status_code == 200
         blocker = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock: the send waits for it
         call = threading.Thread(
             target=lambda: answers.append(
-                httpx.post(server.url + "/v1/accounts/alice/send", json={"to": "carol"}, timeout=60)
+                fresh.post(server.url + "/v1/accounts/alice/send", json={"to": "carol"}, timeout=60)
             )
         )
         call.start()

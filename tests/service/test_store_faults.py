@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from engine import Engine
 from tests.pg_server import private_postgres
 
-from .server import Server, running, serve_command
+from .server import Server, fresh, running, serve_command
 
 THREADS = 4
 SIDES = ("", "-wal", "-shm")
@@ -141,7 +141,7 @@ def _unavailable_meanwhile(load: Load, start: float, end: float) -> None:
 
 def _not_ready(server: Server) -> None:
     for _ in range(6):  # both workers, whichever answers
-        r = httpx.get(server.url + "/readyz", timeout=10)
+        r = fresh.get(server.url + "/readyz", timeout=10)
         assert r.status_code == 503 and r.json()["code"] == "store_unavailable", r.text
         assert r.headers.get("Retry-After")
 
@@ -193,7 +193,7 @@ def _same_workers(server: Server, before: set[int]) -> None:
     """Recovered without a restart: the same worker processes, and ready."""
     now = {w.pid for w in _live_workers(server)}
     assert now == before, f"a worker was restarted:\n{server.log()[-3000:]}"
-    r = httpx.get(server.url + "/readyz", timeout=10)
+    r = fresh.get(server.url + "/readyz", timeout=10)
     assert r.status_code == 200, r.text
 
 

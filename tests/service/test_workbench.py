@@ -177,15 +177,21 @@ def test_a_file_changed_on_disk_since_it_was_opened_is_not_overwritten(wb: TestC
         "",
     ],
 )
-def test_save_writes_only_the_folders_policy_and_rules(
-    wb: TestClient, folder: Path, tmp_path: Path, name: str
-) -> None:
-    before = _snapshot(folder.parent)
-    r = wb.post("/wb/api/save", json={"file": name, "text": "plans: {}\n", "token": ""})
-    assert (r.status_code, r.json()["code"]) == (422, "invalid_file")
-    r = wb.post("/wb/api/check", json={"files": {name: "x"}})
-    assert r.json()["code"] == "invalid_file"
-    assert _snapshot(folder.parent) == before
+def test_save_writes_only_the_folders_policy_and_rules(folder: Path, name: str) -> None:
+    """Nothing is written in the workbench's folder or beside it: the folder is a subfolder, so its
+    parent is this test's own (the session's temporary root, every earlier test's files, took most
+    of a second to hash)."""
+    inner = folder / "workbench"
+    inner.mkdir()
+    for part in ("policies.yaml", "rules"):
+        (folder / part).rename(inner / part)
+    before = _snapshot(folder)
+    with _client(inner) as wb:
+        r = wb.post("/wb/api/save", json={"file": name, "text": "plans: {}\n", "token": ""})
+        assert (r.status_code, r.json()["code"]) == (422, "invalid_file")
+        r = wb.post("/wb/api/check", json={"files": {name: "x"}})
+        assert r.json()["code"] == "invalid_file"
+    assert _snapshot(folder) == before
 
 
 def test_concurrent_saves_of_one_file_write_one_and_refuse_the_other(folder: Path) -> None:
