@@ -5,7 +5,6 @@ Skipped where chromium is not installed; `.ci/run` installs it when it can.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -13,22 +12,10 @@ from pathlib import Path
 import pytest
 
 from engine.docs import build_site, gather
+from tests.browser import CHROMIUM, FLAGS, needs_chromium
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="install Debian's chromium to run the browser tests")
-
-#: What a sandboxed machine without a network needs for chromium to start quietly.
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+pytestmark = needs_chromium
 
 
 def _dom(page: Path) -> str:
@@ -36,7 +23,7 @@ def _dom(page: Path) -> str:
     assert CHROMIUM is not None
     with tempfile.TemporaryDirectory() as profile:
         done = subprocess.run(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+            [CHROMIUM, "--headless", *FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
             capture_output=True,
             text=True,
             timeout=120,

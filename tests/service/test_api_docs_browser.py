@@ -10,28 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.browser import CHROMIUM, FLAGS, needs_chromium
+
 from .server import running
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="install Debian's chromium to run the browser tests")
+pytestmark = needs_chromium
 sync_api = pytest.importorskip("playwright.sync_api")
-
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def test_the_api_docs_work_offline_and_try_it_out_runs(tmp_path: Path) -> None:
