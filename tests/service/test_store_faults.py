@@ -19,7 +19,6 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine import Engine
+from tests.pg import backend_ender
 from tests.pg_server import private_postgres
 
 from .server import Server, fresh, running, serve_command
@@ -224,26 +224,9 @@ def test_a_deleted_sqlite_store_is_503_until_a_backup_is_put_back(tmp_path: Path
     _in_the_store_once(str(db), load.answered([(backed_up, restored)]))
 
 
-def _terminate(url: str) -> Callable[[], int]:
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-    name = sa.engine.make_url(url).database
-
-    def end_backends() -> int:
-        with admin.connect() as c:
-            return len(
-                c.exec_driver_sql(
-                    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                    "WHERE datname = %(db)s AND pid <> pg_backend_pid()",
-                    {"db": name},
-                ).all()
-            )
-
-    return end_backends
-
-
 def test_postgres_backends_ended_under_load_lose_nothing(tmp_path: Path, pg_url: str) -> None:
     pytest.importorskip("psycopg")
-    end_backends = _terminate(pg_url)
+    end_backends = backend_ender(pg_url)
     with running(tmp_path, "--db", pg_url, workers=2) as server, Load(server.url) as load:
         workers = _both_up(server, pg_url)
         load.wait_for(30)

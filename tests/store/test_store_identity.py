@@ -11,12 +11,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from engine import Engine, StoreUnavailable
 from engine.store._sql_exec import store_error_code
 from engine.store.sql import SqlStore
-from tests.pg import needs_pg
+from tests.pg import backend_ender, needs_pg
 from tests.pg_server import private_postgres
 
 SIDES = ("", "-wal", "-shm")
@@ -241,18 +240,7 @@ def test_postgres_backends_ended_under_an_engine_recover_without_reopening(pg_ur
     it and takes a new one, so not even one call fails; all on the same Engine."""
     pytest.importorskip("psycopg")
     eng = Engine.open(db=pg_url)
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-    name = sa.engine.make_url(pg_url).database
-
-    def end_backends() -> int:  # and wait (up to 5 s) until each is gone
-        with admin.connect() as c:
-            return len(
-                c.exec_driver_sql(
-                    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                    "WHERE datname = %(db)s AND pid <> pg_backend_pid()",
-                    {"db": name},
-                ).all()
-            )
+    end_backends = backend_ender(pg_url)
 
     try:
         eng.subscribe("alice", "career", at="2026-01-01", key="sub")
@@ -272,7 +260,6 @@ def test_postgres_backends_ended_under_an_engine_recover_without_reopening(pg_ur
         assert keys == ["sub", "s0", "x0", "x1", "x2"]
     finally:
         eng.close()
-        admin.dispose()
 
 
 @needs_pg
