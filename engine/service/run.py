@@ -255,7 +255,7 @@ def register(svc: Service) -> Service:
 def check_guard(config: ServiceConfig) -> None:
     """Refuse an ``--allowed-host`` that is not a host name and a ``--cors-origin`` that is not an origin."""
     for name in config.allowed_hosts:
-        if split_host(name) is None or split_host(name) != (name.lower().strip("[]"), None):
+        if split_host(name) != (name.lower().strip("[]"), None):  # None (not a host) differs too
             raise C.invalid_argument(
                 f"--allowed-host `{name}` is not a host name or address (no port, no path)",
                 help="e.g. --allowed-host inmail.internal",

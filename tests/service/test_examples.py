@@ -22,14 +22,7 @@ def test_the_curl_client_runs_on_any_store_again_and_again(tmp_path: Path) -> No
     with running(tmp_path, "--db", str(tmp_path / "used.db"), "--token-file", "token") as server:
         env = {**os.environ, "INMAIL_URL": server.url, "INMAIL_TOKEN": "example-token"}
         for _ in range(2):  # the README's curl lines first: the example must not clash with them
-            out = subprocess.run(
-                ["sh", str(ROOT / "examples" / "client.sh")],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=True,
-            ).stdout
+            out = _example(["sh", str(ROOT / "examples" / "client.sh")], env)
             assert '"outcome":"subscribed"' in out and '"outcome":"sent"' in out
             assert "idempotent-replayed: true" in out.lower()
             assert "application/problem+json" in out and '"code":"invalid_quantity"' in out
@@ -51,8 +44,13 @@ def test_the_python_client_runs_on_any_store_again_and_again(tmp_path: Path) -> 
 
 
 def _client(env: dict[str, str]) -> str:
+    return _example([sys.executable, str(ROOT / "examples" / "client.py")], env)
+
+
+def _example(command: list[str], env: dict[str, str]) -> str:
+    """What an example printed; it must exit 0."""
     return subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "client.py")],
+        command,
         env=env,
         capture_output=True,
         text=True,
