@@ -80,7 +80,7 @@ def replay(accounts: int, backend: str) -> dict[str, Any]:
     first = next(stream, None)  # builds the per-account generators: their memory is the workload's
     workload_rss = _rss_mb()
     for call in _chain(first, stream):
-        at = call.kwargs["at"]
+        at = call.at
         if at >= q_ends[0]:
             quarters.append(round(q_busy / q_events * 1e6, 2) if q_events else 0.0)
             q_busy, q_events = 0.0, 0
@@ -88,7 +88,7 @@ def replay(accounts: int, backend: str) -> dict[str, Any]:
         calls += 1
         t0 = clock()
         try:
-            decision = getattr(eng, call.method)(*call.args, **call.kwargs)
+            decision = eng.call(call.event, call.args, at=at, key=call.key)
         except engine.InvalidCall:
             refused += 1  # e.g. a response to an InMail that was denied: no message exists
             dt_ = clock() - t0

@@ -58,7 +58,7 @@ def run(accounts: int, limit: int) -> dict[str, Any]:
                     calls += 1
                     t0 = time.perf_counter()
                     try:
-                        decision = getattr(eng, call.method)(*call.args, **call.kwargs)
+                        decision = eng.call(call.event, call.args, at=call.at, key=call.key)
                         events += 1 + len(decision.system_events)
                     except engine.InvalidCall:
                         pass  # a response to a denied send: no message, nothing applied

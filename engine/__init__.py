@@ -22,6 +22,8 @@ from engine.errors import (
     RuleEngineFailure,
     StoreUnavailable,
 )
+from engine.events import KINDS as EVENTS
+from engine.events import EventKind
 from engine.impact import Call, ImpactReport, compare_policies
 from engine.model import Balance, Decision, LedgerEntry, Lot, Verdict
 from engine.policy import Plan, Policy, load_policy
@@ -36,6 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CODES",
     "COMPILED",
+    "EVENTS",
     "Balance",
     "Batch",
     "Call",
@@ -43,6 +46,7 @@ __all__ = [
     "Diagnostic",
     "Engine",
     "EngineError",
+    "EventKind",
     "ImpactReport",
     "InvalidCall",
     "InvalidInput",

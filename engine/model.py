@@ -121,8 +121,8 @@ class LoggedCall:
     """One decided call as the store's event log keeps it; refused calls are not logged.
 
     ``args`` are the call's arguments by name, as JSON values (instants as
-    UTC ISO text), so the call can be made again: ``getattr(engine,
-    method)(**args, key=key)``. ``outcome`` .. ``message`` say what was
+    UTC ISO text), so the call can be made again: ``engine.call(method,
+    args without "at", at=args["at"], key=key)``. ``outcome`` .. ``message`` say what was
     decided, ``revision`` under which policy and rules.
     """
 
@@ -232,6 +232,9 @@ class Decision:
     entries: tuple[LedgerEntry, ...] = ()
     system_events: tuple[Decision, ...] = field(default=())
     id: int | None = None
+    #: True for the answer a retry got back from its idempotency key: the first call's, unchanged
+    #: (not part of the stored or JSON form)
+    replayed: bool = field(default=False, compare=False)
 
     @property
     def rules(self) -> tuple[str, ...]:

@@ -18,7 +18,8 @@ from engine.codes import C
 from engine.policy import Policy, load_policy
 from engine.rules import catalog
 from engine.rules.book import RuleBook
-from engine.rules.defaults import DEFAULTS_TEXT, Value, check_event, check_text, given_facts, what_if
+from engine.rules.conditions import fact_problem
+from engine.rules.defaults import DEFAULTS_TEXT, Value, check_event, given_facts, what_if
 from engine.source.diagnostics import hint
 from engine.source.paths import PathProblem, path_kind, resolve_policy, resolve_rules
 
@@ -29,17 +30,15 @@ def parse_value(event: str, name: str, text: str, policy: Policy) -> Value:
     if name not in specs:
         raise C.unknown_fact(f"`{event}` has no fact `{name}`", help=hint(name, specs))
     spec = specs[name]
-    if spec.type == "bool":
-        low = text.strip().lower()
-        if low in ("true", "false"):
-            return low == "true"
-        raise C.invalid_fact(f"fact `{name}` is true or false, not `{text}`")
-    if spec.type == "int":
-        try:
-            return int(text.strip(), 10)
-        except ValueError:
-            raise C.invalid_fact(f"fact `{name}` is a whole number, not `{text}`") from None
-    return check_text(name, text, spec, policy)
+    value: Value = text
+    if spec.type == "bool" and text.strip().lower() in ("true", "false"):
+        value = text.strip().lower() == "true"
+    elif spec.type == "int" and text.strip().lstrip("-").isdigit():
+        value = int(text.strip(), 10)
+    problem = fact_problem(name, value, spec, policy)  # the one check, as for JSON facts
+    if problem is not None:
+        raise C.invalid_fact(problem[0], help=problem[1])
+    return value
 
 
 def _from_json(event: str, path: str, policy: Policy) -> dict[str, Value]:

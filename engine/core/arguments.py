@@ -14,13 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
 from engine.codes import C
-from engine.policy import MAX_COUNT
+from engine.events import AT, REQUIRED, EventKind
+from engine.events.base import PAYMENT_STATUSES
+from engine.policy import MAX_COUNT, Policy
 from engine.source.diagnostics import Diagnostics
 from engine.source.marked import YMap, parse_text
 from engine.source.paths import PathProblem, path_kind
@@ -107,20 +110,100 @@ def path_or_none(value: Any, what: str) -> str | os.PathLike[str] | None:
     raise C.invalid_argument(f"{what} must be a path (text or pathlib.Path), got {_shown(value)}")
 
 
-class Idempotency(NamedTuple):
-    """A call's idempotency key and the request it is bound to (method and arguments)."""
+def call_args(kind: EventKind, args: Any, policy: Policy) -> dict[str, Any]:
+    """A call's arguments, each checked by its declared type, in the kind's order (defaults filled in).
+
+    An instant argument is left as given (the engine reads it with the policy's calendar, like
+    ``at``); every other one is checked here, first to last, then the pair that must differ.
+    """
+    if not isinstance(args, Mapping):
+        raise C.invalid_argument(f"the arguments of `{kind.method}` must be a mapping, got {_shown(args)}")
+    names = [a.name for a in kind.args]
+    for given in args:
+        if given not in names:
+            raise C.invalid_argument(
+                f"`{kind.method}` takes no argument {_shown(given)}; it takes {', '.join(names)}",
+            )
+    values: dict[str, Any] = {}
+    for a in kind.args:
+        value = args.get(a.name, a.default)
+        if value is REQUIRED:
+            raise C.invalid_argument(f"`{kind.method}` needs `{a.name}` ({a.what})")
+        values[a.name] = _ARG_CHECKS[a.type](value, a.what, policy)
+    if kind.distinct is not None:
+        first, second, says = kind.distinct
+        if values[first] == values[second]:
+            raise C.self_connection(f"`{values[first]}` {says}")
+    return values
+
+
+def _plan(value: Any, what: str, policy: Policy) -> str:
+    plans = policy.plans
+    if not isinstance(value, str) or value not in plans:
+        raise C.unknown_plan(f"unknown plan `{value}`; plans: {', '.join(plans)}")
+    return value
+
+
+def _payment(value: Any, what: str, policy: Policy) -> str:
+    if not isinstance(value, str) or value not in PAYMENT_STATUSES:
+        raise C.invalid_payment_status(f"payment status must be `valid` or `expired`, got `{value}`")
+    return value
+
+
+def _response(value: Any, what: str, policy: Policy) -> str:
+    if not isinstance(value, str) or value not in policy.responses:
+        raise C.unknown_response_type(
+            f"unknown response type `{value}`; known: {', '.join(sorted(policy.responses))}",
+        )
+    return value
+
+
+#: How an argument of each declared type is checked (engine.events.base.ArgType).
+_ARG_CHECKS: dict[str, Callable[[Any, str, Policy], Any]] = {
+    "account": lambda v, what, p: name(v, what),
+    "name": lambda v, what, p: name(v, what),
+    "message": lambda v, what, p: name(v, what, C.invalid_message_id),
+    "new_message": lambda v, what, p: optional_name(v, what, C.invalid_message_id),
+    "plan": _plan,
+    "payment": _payment,
+    "response": _response,
+    "credits": lambda v, what, p: count(v, what),
+    "instant": lambda v, what, p: v,
+}
+
+
+def with_instants(kind: EventKind, values: dict[str, Any], t: dt.datetime) -> dict[str, Any]:
+    """The arguments with each instant left to default (a billing anchor) made the call's ``t``."""
+    late = [
+        a.name for a in kind.args if a.type == "instant" and (values[a.name] is None or values[a.name] == AT)
+    ]
+    return {**values, **dict.fromkeys(late, t)} if late else values
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A call's idempotency key and the call it is bound to: a retry must repeat the same call.
+
+    The request is written with the call's instant, which a call without ``at`` only learns
+    inside its transaction (the first call's instant on a retry, else the engine's clock).
+    """
 
     key: str
-    request: str
+    kind: EventKind
+    values: dict[str, Any]
+
+    def request(self, t: dt.datetime) -> str:
+        """The call as its key keeps it: the kind, its required arguments, ``t``, the optional ones."""
+        kind, values = self.kind, with_instants(self.kind, self.values, t)
+        args = [*(values[a.name] for a in kind.positional), t, *(values[a.name] for a in kind.optional)]
+        shown = [a.isoformat() if isinstance(a, dt.datetime) else a for a in args]
+        return f"{kind.name} {json.dumps(shown, default=str)}"
 
 
-def idempotency(value: Any, method: str, *args: Any) -> Idempotency | None:
-    """Bind ``key`` (checked as :func:`key`) to this call: a retry must repeat the same call."""
+def idempotency(value: Any, kind: EventKind, values: dict[str, Any]) -> Idempotency | None:
+    """Bind ``key`` (checked as :func:`key`) to this call."""
     k = key(value)
-    if k is None:
-        return None
-    shown = [a.isoformat() if isinstance(a, dt.datetime) else a for a in args]
-    return Idempotency(k, f"{method} {json.dumps(shown, default=str)}")
+    return None if k is None else Idempotency(k, kind, values)
 
 
 def policy_override(value: YMap | Mapping[str, Any] | None, text: str) -> tuple[YMap | None, str]:

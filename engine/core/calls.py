@@ -7,7 +7,10 @@ optional compiled build (mypyc) turns into C: a compiled function refuses a
 wrongly typed argument with a bare ``TypeError``, which must never be what an
 app sees, so nothing unchecked reaches this module.
 
-Each function is one transaction: load (and lock) the acting account, bring
+There is one function per call *shape* (:data:`engine.events.base.Shape`), not
+per event kind: an event kind declares its shape, and the kinds of one shape
+differ only in their declared facts, outcomes and effects. Each function is
+one transaction: load (and lock) the acting account, bring
 it up to ``at`` (:func:`engine.core.timeline.settle`), build the facts of
 the event, ask the rules, and close the call through
 :func:`engine.core.plumbing.apply` (effects, log, save, Decision).
@@ -16,14 +19,16 @@ the event, ask the rules, and close the call through
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
 from engine.codes import C
+from engine.core import arguments as check
 from engine.core import plumbing as call
 from engine.core import timeline
 from engine.core.arguments import Idempotency
 from engine.core.context import Context
+from engine.events import EventKind
 from engine.ledger.state import AccountState, MsgRec
 from engine.model import Decision
 from engine.store.base import Store
@@ -32,17 +37,18 @@ from engine.store.base import Store
 def subscribe(
     ctx: Context,
     store: Store,
-    account: str,
-    plan: str,
-    t: dt.datetime,
-    anchor: dt.datetime,
-    payment: str,
+    kind: EventKind,
+    args: dict[str, Any],
+    at: dt.datetime | None,
     idem: Idempotency | None,
 ) -> Decision:
-    """Start a subscription (see :meth:`Engine.subscribe`)."""
+    """Open or restart an account (see :mod:`engine.events.subscribe`): the acting account may be new."""
+    account, plan = args["account"], args["plan"]
     with store.unit() as u:
-        if (first := call.first(u, idem)) is not None:
+        t, first = call.begin(ctx, u, at, idem)
+        if first is not None:
             return first
+        args = check.with_instants(kind, args, t)
         acct = ctx.load(u, account)
         system: list[Decision] = []
         new = acct is None
@@ -52,88 +58,67 @@ def subscribe(
             call.check_clock(acct, t)
             system = timeline.settle(ctx, u, acct, t)
         else:  # facts of an account that is not subscribed yet: its plan to be, not premium
-            acct = AccountState(account, plan, payment, t, anchor)
+            acct = AccountState(account, plan, args["payment"], t, args["billing_anchor"])
             acct.active = False
             acct.keep_spent = ctx.keep_spent
-        verdict = ctx.decide("subscribe", ctx.facts(acct, "account"))
+        verdict = ctx.decide(kind.name, ctx.facts(acct, kind.actor))
         if new:
             u.new_account(acct)
-        return call.apply(
-            ctx,
-            u,
-            acct,
-            verdict,
-            t,
-            system,
-            idem,
-            {"plan": plan, "payment": payment, "anchor": anchor},
-            logged=(
-                "subscribe",
-                {"account": account, "plan": plan, "at": t, "billing_anchor": anchor, "payment": payment},
-            ),
-        )
+        return call.apply(ctx, u, acct, verdict, t, system, idem, args, logged=_logged(kind, args, t))
 
 
-def simple(
+def account(
     ctx: Context,
     store: Store,
-    event: str,
-    account: str,
-    t: dt.datetime,
+    kind: EventKind,
+    args: dict[str, Any],
+    at: dt.datetime | None,
     idem: Idempotency | None,
-    extra: Mapping[str, Any],
-    args: Mapping[str, Any],
 ) -> Decision:
-    """The account-level events: one acting account, facts = account facts + ``extra``."""
+    """One existing account acts: facts = its own + what the kind adds from the policy and arguments."""
     with store.unit() as u:
-        if (first := call.first(u, idem)) is not None:
+        t, first = call.begin(ctx, u, at, idem)
+        if first is not None:
             return first
-        acct = call.acting(ctx, u, account, t)
+        args = check.with_instants(kind, args, t)
+        acct = call.acting(ctx, u, args[kind.acting.name], t)
         system = timeline.settle(ctx, u, acct, t)
-        facts = ctx.facts(acct, "account")
-        facts.update(extra)
-        method = "set_payment" if event == "payment" else event
-        return call.apply(
-            ctx,
-            u,
-            acct,
-            ctx.decide(event, facts),
-            t,
-            system,
-            idem,
-            args,
-            logged=(method, {"account": account, **args, "at": t}),
-        )
+        facts = ctx.facts(acct, kind.actor)
+        if kind.extra_facts is not None:
+            facts.update(kind.extra_facts(ctx.policy, args))
+        verdict = ctx.decide(kind.name, facts)
+        return call.apply(ctx, u, acct, verdict, t, system, idem, args, logged=_logged(kind, args, t))
 
 
 def send(
     ctx: Context,
     store: Store,
-    sender: str,
-    recipient: str,
-    t: dt.datetime,
-    message_id: str | None,
+    kind: EventKind,
+    args: dict[str, Any],
+    at: dt.datetime | None,
     idem: Idempotency | None,
 ) -> Decision:
-    """An InMail, if the rules let it go (see :meth:`Engine.send`)."""
+    """An InMail, if the rules let it go (see :mod:`engine.events.send`)."""
+    sender, recipient, message_id = args["sender"], args["recipient"], args["message_id"]
     with store.unit() as u:
-        if (first := call.first(u, idem)) is not None:
+        t, first = call.begin(ctx, u, at, idem)
+        if first is not None:
             return first
         acct = call.acting(ctx, u, sender, t)
         if message_id is not None and u.message_exists(message_id):
             raise C.message_exists(f"a message `{message_id}` already exists")
         system = timeline.settle(ctx, u, acct, t)
-        facts = ctx.facts(acct, "sender")
+        facts = ctx.facts(acct, kind.actor)
         fresh = f"{sender}/{acct.next_msg}"  # the id a send without one takes, unless it is taken
         asked = None if message_id is not None else fresh
         connected, awaiting, taken = u.send_facts(sender, recipient, asked)
         facts["recipient.connected"] = connected
         facts["pair.awaiting_response"] = awaiting
-        verdict = ctx.decide("send", facts)
-        logged = ("send", {"sender": sender, "recipient": recipient, "at": t, "message_id": message_id})
+        verdict = ctx.decide(kind.name, facts)
+        logged = _logged(kind, args, t)
         if verdict.outcome == "denied":  # a denied send records no message
             return call.apply(
-                ctx, u, acct, verdict, t, system, idem, {}, message_id=message_id, logged=logged
+                ctx, u, acct, verdict, t, system, idem, args, message_id=message_id, logged=logged
             )
         msg_id = message_id if message_id is not None else call.new_id(u, acct) if taken else fresh
         msg = MsgRec(
@@ -153,7 +138,7 @@ def send(
             t,
             system,
             idem,
-            {},
+            args,
             msg=(msg, u.add_message),
             message_id=msg_id,
             logged=logged,
@@ -163,22 +148,24 @@ def send(
 def respond(
     ctx: Context,
     store: Store,
-    message_id: str,
-    response_type: str,
-    status: str,
-    t: dt.datetime,
+    kind: EventKind,
+    args: dict[str, Any],
+    at: dt.datetime | None,
     idem: Idempotency | None,
 ) -> Decision:
-    """The recipient responds (see :meth:`Engine.respond`)."""
+    """The recipient responds (see :mod:`engine.events.respond`); the message's sender acts."""
+    message_id, response_type = args["message_id"], args["response_type"]
+    status = ctx.policy.responses[response_type]
     with store.unit() as u:
-        if (first := call.first(u, idem)) is not None:
+        t, first = call.begin(ctx, u, at, idem)
+        if first is not None:
             return first
         msg = u.message(message_id)
         if msg is None:
             raise C.unknown_message(f"no message `{message_id}`")
         acct = call.acting(ctx, u, msg.sender, t)
         system = timeline.settle(ctx, u, acct, t)
-        facts = ctx.facts(acct, "sender")
+        facts = ctx.facts(acct, kind.actor)
         facts.update(
             {
                 "message.kind": msg.kind,
@@ -193,16 +180,32 @@ def respond(
             ctx,
             u,
             acct,
-            ctx.decide("respond", facts),
+            ctx.decide(kind.name, facts),
             t,
             system,
             idem,
-            {"response_type": response_type, "status": status},
+            {**args, "status": status},
             msg=(msg, u.update_message),
             message_id=msg.id,
             status=status,
-            logged=("respond", {"message_id": message_id, "response_type": response_type, "at": t}),
+            logged=_logged(kind, args, t),
         )
+
+
+Shape = Callable[
+    [Context, Store, EventKind, dict[str, Any], dt.datetime | None, Idempotency | None], Decision
+]
+
+#: How each call shape of :mod:`engine.events.base` is run.
+SHAPES: dict[str, Shape] = {"account": account, "subscribe": subscribe, "send": send, "respond": respond}
+
+
+def _logged(kind: EventKind, args: dict[str, Any], t: dt.datetime) -> tuple[str, dict[str, Any]]:
+    """A call as the event log keeps it: its method, then its arguments, required ones before ``at``."""
+    logged = {a.name: args[a.name] for a in kind.positional}
+    logged["at"] = t
+    logged.update((a.name, args[a.name]) for a in kind.optional)
+    return kind.method, logged
 
 
 def advance(ctx: Context, store: Store, t: dt.datetime) -> list[Decision]:

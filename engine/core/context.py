@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from engine.codes import C
 from engine.ledger.calendar import Calendar
 from engine.ledger.state import AccountState
 from engine.model import Decision, Verdict, build
@@ -31,11 +32,19 @@ _NAMES = {p: (f"{p}.premium", f"{p}.plan", f"{p}.payment", f"{p}.balance") for p
 class Context:
     """The policy, its compiled rules and its calendar, with the helpers built from them once."""
 
-    def __init__(self, policy: Policy, book: RuleBook, observer: Observer | None = None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        book: RuleBook,
+        observer: Observer | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
         self.policy = policy
         self.book = book
         #: told of every decision with the facts behind it (tracing, living docs); None: nobody
         self.observer = observer
+        #: the instant of a call made without ``at`` (an edge's wall clock); None: ``at`` is needed
+        self.clock = clock
         #: whether this policy's texts are in the store already (kept with the first logged call)
         self.revision_kept = False
         #: False for a throwaway engine that keeps no event log (``Engine.open(log=False)``)
@@ -60,6 +69,12 @@ class Context:
     @property
     def revision(self) -> str:
         return self.book.revision
+
+    def now(self) -> dt.datetime:
+        """The instant of a new call made without ``at``: the clock an edge gave the engine."""
+        if self.clock is None:
+            raise C.invalid_argument("`at` is needed: this engine was opened without a clock")
+        return self.cal.instant(self.clock())
 
     def load(self, u: Unit, name: str) -> AccountState | None:
         """Load (and lock) an account, with the ledger settings this policy needs."""
@@ -119,6 +134,7 @@ class Context:
                 "entries": tuple(acct.entries[start:end]),
                 "system_events": tuple(system),
                 "id": seq,
+                "replayed": False,
             },
         )
         if self.observer is not None:

@@ -162,7 +162,7 @@ def _end_subscription(a: Act) -> None:
 def _start_subscription(a: Act) -> None:
     acct, cal = a.acct, a.ctx.cal
     acct.plan, acct.payment, acct.active = a.args["plan"], a.args["payment"], True
-    acct.since, acct.anchor = a.at, a.args["anchor"]
+    acct.since, acct.anchor = a.at, a.args["billing_anchor"]
     acct.start_pending = a.ctx.policy.renewal.grant_on_start
     acct.renew_k = cal.first_renewal_index(acct.anchor, a.at)
     acct.next_renewal = a.at if acct.start_pending else cal.add_months(acct.anchor, acct.renew_k)
@@ -196,7 +196,7 @@ TABLE: dict[str, Effect] = {
     "send_reminder": Effect("remind", ("message",), _send_reminder),
     "forfeit_all": Effect("cancel", (), _forfeit_all),
     "end_subscription": Effect("cancel", (), _end_subscription),
-    "start_subscription": Effect("subscribe", ("plan", "payment", "anchor"), _start_subscription),
+    "start_subscription": Effect("subscribe", ("plan", "payment", "billing_anchor"), _start_subscription),
     "change_plan": Effect("change_plan", ("plan",), _change_plan),
     "set_payment": Effect("payment", ("status",), _set_payment),
     "connect": Effect("connect", ("other",), _connect),

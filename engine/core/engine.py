@@ -38,8 +38,9 @@ from typing import Any
 from engine.codes import C
 from engine.core import arguments as check
 from engine.core import calls, timeline
-from engine.core import plumbing as call
+from engine.core._methods import At, Calls
 from engine.core.context import Context, Observer
+from engine.events import AT, KINDS, EventKind
 from engine.ledger import lots as ledger
 from engine.model import Balance, Decision, LedgerEntry, LoggedCall, Verdict
 from engine.policy import Policy, load_policy
@@ -49,10 +50,10 @@ from engine.source.paths import resolve_policy, resolve_rules
 from engine.store.base import Store, open_store
 from engine.store.batch import Batch
 
-At = dt.datetime | dt.date | str
+__all__ = ["At", "Engine"]
 
 
-class Engine:
+class Engine(Calls):
     """InMail credits for an embedding app: decisions explained, balances exact, state in a store."""
 
     def __init__(self, store: Store, policy: Policy, book: RuleBook) -> None:
@@ -69,6 +70,7 @@ class Engine:
         override_text: str = "",
         create: bool = True,
         log: bool = True,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> Engine:
         """Build an engine from files (default: ``./policies.yaml`` and ``./rules``, else the packaged ones).
 
@@ -82,6 +84,8 @@ class Engine:
         ``log=False`` keeps no event log, for a throwaway in-memory engine (an
         impact report's two sides, a replay); a database always logs.
         ``rules`` may also be a :class:`RuleBook` loaded for ``policy`` (as :meth:`reload` takes it).
+        ``clock`` (an edge's wall clock; the engine reads none of its own) lets a call leave out
+        ``at``: see :meth:`call`.
         """
         try:
             check.path_or_none(db, "db")
@@ -112,6 +116,10 @@ class Engine:
             raise
         eng = cls(store, pol, book)
         eng._ctx.logging = log
+        if clock is not None and not callable(clock):
+            eng.close()
+            raise C.invalid_argument("clock must be a function that returns the current instant")
+        eng._ctx.clock = clock
         return eng
 
     def reload(
@@ -157,7 +165,7 @@ class Engine:
             book.close()
             raise
         # one assignment: a call sees one policy or the other
-        ctx = Context(pol, book, self._ctx.observer)
+        ctx = Context(pol, book, self._ctx.observer, self._ctx.clock)
         ctx.logging = self._ctx.logging
         old, self._ctx = self._ctx, ctx
         old.book.close()
@@ -217,120 +225,33 @@ class Engine:
         """
         return self._store.batch(check.size(every, "every", 1_000_000))
 
-    # --- accounts ---------------------------------------------------------------------------
+    # --- calls ------------------------------------------------------------------------------
 
-    def subscribe(
-        self,
-        account: str,
-        plan: str,
-        *,
-        at: At,
-        billing_anchor: At | None = None,
-        payment: str = "valid",
-        key: str | None = None,
+    def call(
+        self, event: str | EventKind, args: Mapping[str, Any], *, at: At | None = None, key: str | None = None
     ) -> Decision:
-        """Start a subscription (opening the account if new); a canceled or Basic account starts afresh.
+        """Make a call of any event kind: ``engine.call("send", {"sender": ..., "recipient": ...}, at=...)``.
 
-        Upgrading a Basic member is a new subscription (new start, anchor and
-        start grant); moving between Premium plans is :meth:`change_plan`.
+        The typed methods (:meth:`send`, :meth:`subscribe` ...) are this call spelled for one kind
+        (generated from :mod:`engine.events`); an app, a replay or a report that holds calls as data
+        uses this. ``args`` are the kind's arguments by name (an optional one may be left out);
+        everything is checked before the store is touched, as :mod:`engine.core.arguments` says.
 
-        The billing anchor (default ``at``) fixes the renewal dates (R07, R08):
-        a seat assigned mid-cycle still renews on the anchor's day. With
-        ``renewal.grant_on_start`` the start grant is a ``renew`` event at
-        ``at`` that the subscription itself brings about: it is applied right
-        after it, within this call, and listed in ``system_events`` (so
-        ``Decision.balance`` already includes it).
+        Without ``at`` (an engine opened with a ``clock``), a retry under a known ``key`` happens at
+        the first call's instant, so that it repeats that call and gets its answer; a new call
+        happens at the clock's instant, read once the key is known to be unused.
         """
+        kind = event if isinstance(event, EventKind) else KINDS.call(check.name(event, "an event kind"))
         ctx = self._ctx
-        check.name(account, "an account name")
-        t = ctx.cal.instant(at)
-        anchor = t if billing_anchor is None else ctx.cal.instant(billing_anchor)
-        call.check_plan(self._ctx, plan)
-        call.check_payment(payment)
-        idem = check.idempotency(key, "subscribe", account, plan, t, anchor, payment)
-        return calls.subscribe(ctx, self._store, account, plan, t, anchor, payment, idem)
-
-    def cancel(self, account: str, *, at: At, key: str | None = None) -> Decision:
-        """Cancel the subscription: the rules forfeit the balance and stop renewals (R12)."""
-        return self._simple("cancel", account, at, key, {}, {})
-
-    def change_plan(self, account: str, plan: str, *, at: At, key: str | None = None) -> Decision:
-        """Move to ``plan``: eligibility at once; allotment and cap from the next renewal; lots kept."""
-        call.check_plan(self._ctx, plan)
-        premium = self.policy.plans[plan].premium
-        return self._simple("change_plan", account, at, key, {"new_plan.premium": premium}, {"plan": plan})
-
-    def set_payment(self, account: str, status: str, *, at: At, key: str | None = None) -> Decision:
-        """Record the card on file as ``valid`` or ``expired`` (R03: expired blocks sends and purchases)."""
-        call.check_payment(status)
-        return self._simple("payment", account, at, key, {"payment.status": status}, {"status": status})
-
-    def connect(self, account: str, other: str, *, at: At, key: str | None = None) -> Decision:
-        """Make ``account`` and ``other`` 1st-degree connections, both ways (R04)."""
-        check.name(other, "the account to connect with")
-        if account == other:
-            raise C.self_connection(f"`{account}` cannot connect to itself")
-        return self._simple("connect", account, at, key, {}, {"other": other})
-
-    def purchase(self, account: str, credits: int, *, at: At, key: str | None = None) -> Decision:
-        """Buy ``credits`` extra credits, outside the cap, if the rules allow it (R17, R18)."""
-        check.count(credits, "credits to buy")
-        return self._simple("purchase", account, at, key, {"purchase.credits": credits}, {"credits": credits})
-
-    def _simple(
-        self,
-        event: str,
-        account: str,
-        at: At,
-        key: str | None,
-        extra: Mapping[str, Any],
-        args: Mapping[str, Any],
-    ) -> Decision:
-        """The account-level events: one acting account, facts = account facts + ``extra``."""
-        ctx = self._ctx
-        check.name(account, "an account name")
-        t = ctx.cal.instant(at)
-        idem = check.idempotency(key, event, account, t, *args.values())
-        return calls.simple(ctx, self._store, event, account, t, idem, extra, args)
-
-    # --- messages ---------------------------------------------------------------------------
-
-    def send(
-        self, sender: str, recipient: str, *, at: At, message_id: str | None = None, key: str | None = None
-    ) -> Decision:
-        """May ``sender`` InMail ``recipient`` now? If the rules say so, the message goes out.
-
-        A message to a connection is recorded as a free message (a response
-        to it earns nothing back); a denied send records nothing.
-        ``Decision.message`` is the message id (generated when not given).
-        """
-        ctx = self._ctx
-        check.name(sender, "the sender")
-        check.name(recipient, "the recipient")
-        check.optional_name(message_id, "a message id", C.invalid_message_id)
-        if sender == recipient:
-            raise C.self_connection(f"`{sender}` cannot send an InMail to itself")
-        t = ctx.cal.instant(at)
-        idem = check.idempotency(key, "send", sender, recipient, t, message_id)
-        return calls.send(ctx, self._store, sender, recipient, t, message_id, idem)
-
-    def respond(self, message_id: str, response_type: str, *, at: At, key: str | None = None) -> Decision:
-        """The recipient responds; the rules decide whether the sender gets the credit back (R13-R16).
-
-        ``Decision.status`` is how the response records the message
-        (``responses`` in the policy: replied, accepted or declined); the
-        acting account is the sender, whose balance may change.
-        """
-        ctx = self._ctx
-        check.name(message_id, "a message id", C.invalid_message_id)
-        t = ctx.cal.instant(at)
-        idem = check.idempotency(key, "respond", message_id, response_type, t)
-        status = ctx.policy.responses.get(response_type) if isinstance(response_type, str) else None
-        if status is None:
-            raise C.unknown_response_type(
-                f"unknown response type `{response_type}`; known: {', '.join(sorted(ctx.policy.responses))}",
-            )
-        return calls.respond(ctx, self._store, message_id, response_type, status, t, idem)
+        values = check.call_args(kind, args, ctx.policy)
+        for a in kind.args:  # an instant argument is read like `at`; "the call's instant" by default
+            if a.type == "instant" and values[a.name] is not None and values[a.name] != AT:
+                values[a.name] = ctx.cal.instant(values[a.name])
+        if at is None and ctx.clock is None:
+            raise C.invalid_argument(f"`{kind.method}` needs `at`: this engine was opened without a clock")
+        t = None if at is None else ctx.cal.instant(at)
+        idem = check.idempotency(key, kind, values)
+        return calls.SHAPES[kind.shape](ctx, self._store, kind, values, t, idem)
 
     # --- time and queries -------------------------------------------------------------------
 
@@ -402,7 +323,8 @@ class Engine:
     def log(self, account: str | None = None, since: At | None = None) -> list[LoggedCall]:
         """The event log: every decided call, denials included, oldest first (refused calls are not in it).
 
-        Each entry can be made again: ``getattr(engine, c.method)(**c.args, key=c.key)``; an
+        Each entry can be made again: ``engine.call(c.method, args, at=c.args["at"], key=c.key)``
+        with ``args`` the other entries of ``c.args``; an
         :meth:`advance` is logged once for each account it moved (``method`` "advance", ``args``
         ``{"to"}``), as ``inmail replay`` expects.
         ``account``: only that account's calls; ``since``: only calls at or after it.
@@ -420,9 +342,8 @@ class Engine:
         return self._store.log_complete()
 
     def recorded(self, key: str) -> Decision | None:
-        """The Decision first made under idempotency ``key``, or None: a read, for an edge that must
-        bind a retry to its first call (the HTTP service gives a retry without ``at`` the first
-        call's instant, not the clock's, so that it repeats the same call)."""
+        """The Decision first made under idempotency ``key``, or None: a read, for an app that wants
+        to know whether a request was made before making it (:meth:`call` itself replays it)."""
         k = check.key(key)
         if k is None:
             raise C.invalid_key("an idempotency key is needed")

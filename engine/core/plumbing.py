@@ -8,6 +8,7 @@ building the one :class:`~engine.model.Decision` the caller receives.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -19,23 +20,33 @@ from engine.core.context import Context
 from engine.core.effects import Act, carry_out
 from engine.ledger.state import AccountState, Cause, MsgRec
 from engine.model import Decision, Verdict
-from engine.rules.catalog import PAYMENT_STATUSES
 from engine.store.base import Unit
 
 
-def first(u: Unit, idem: check.Idempotency | None) -> Decision | None:
-    """The Decision already made under this call's key; a key used by another call is refused."""
-    if idem is None:
-        return None
-    found = u.recorded(idem.key)
-    if found is None:
-        return None
-    request, decision = found
-    if request is not None and request != idem.request:
-        raise C.idempotency_key_reused(
-            f"the idempotency key `{idem.key}` was used for another call ({request.split(' ', 1)[0]})",
-        )
-    return decision
+def begin(
+    ctx: Context, u: Unit, at: dt.datetime | None, idem: check.Idempotency | None
+) -> tuple[dt.datetime, Decision | None]:
+    """The call's instant, and the Decision already made under its key (None: a new call).
+
+    A retry under a known key repeats the first call: without ``at`` it takes the first call's
+    instant, not the clock's, so that it is the same call and gets the first answer. A key used
+    for another call is refused. A new call without ``at`` happens at the engine's clock, read
+    here, inside the transaction, after the key was found unused.
+    """
+    if idem is not None:
+        found = u.recorded(idem.key)
+        if found is not None:
+            request, decision = found
+            t = at if at is not None else decision.at
+            if request is not None and request != idem.request(t):
+                used = request.split(" ", 1)[0]
+                raise C.idempotency_key_reused(
+                    f"the idempotency key `{idem.key}` was used for another call ({used})"
+                )
+            return t, dataclasses.replace(decision, replayed=True)
+    if at is not None:
+        return at, None
+    return ctx.now(), None
 
 
 def acting(ctx: Context, u: Unit, name: str, t: dt.datetime) -> AccountState:
@@ -52,17 +63,6 @@ def check_clock(acct: AccountState, t: dt.datetime) -> None:
             f"`{t.isoformat()}` is before the last instant of account `{acct.name}` "
             f"({acct.clock.isoformat()}); events must not go back in time",
         )
-
-
-def check_plan(ctx: Context, plan: Any) -> None:
-    plans = ctx.policy.plans
-    if not isinstance(plan, str) or plan not in plans:
-        raise C.unknown_plan(f"unknown plan `{plan}`; plans: {', '.join(plans)}")
-
-
-def check_payment(status: Any) -> None:
-    if not isinstance(status, str) or status not in PAYMENT_STATUSES:
-        raise C.invalid_payment_status(f"payment status must be `valid` or `expired`, got `{status}`")
 
 
 def apply(
@@ -140,7 +140,7 @@ def apply(
     )
     u.save(acct)
     if idem is not None:
-        u.remember(idem.key, acct.name, idem.request, decision)
+        u.remember(idem.key, acct.name, idem.request(t), decision)
     return decision
 
 

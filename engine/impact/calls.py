@@ -1,16 +1,23 @@
-"""Where the calls of an impact report come from: a scenario, a store's event log, or a seeded year."""
+"""Where the calls of an impact report come from: a scenario, a store's event log, or a seeded year.
+
+Each source is turned into :class:`Call` records by kind; how a logged call
+or a scenario step reads as one comes from the kind's declaration in
+:mod:`engine.events`, so a new kind needs nothing here.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
-from engine.impact.synthetic import Call
+from engine.events import KINDS
+from engine.impact.synthetic import ADVANCE, Call
 from engine.model import LoggedCall, once_per_advance
 from engine.policy import Policy
 from engine.scenario.model import Account, Scenario
-from engine.scenario.run import agenda, event_call
+from engine.scenario.run import agenda
 
 
 def scenario_calls(scenario: Scenario, display: str | None = None) -> list[Call]:
@@ -19,20 +26,27 @@ def scenario_calls(scenario: Scenario, display: str | None = None) -> list[Call]
     out: list[Call] = []
     connected: set[frozenset[str]] = set()
     for item in agenda(scenario.accounts, scenario.steps):
-        if isinstance(item, Account):
+        if isinstance(item, Account):  # a set-up: the account subscribes, then connects
             where = f"{name}:{item.loc.line}"
-            setup = {"at": item.since, "billing_anchor": item.billing_anchor, "payment": item.payment}
-            out.append(Call("subscribe", (item.name, item.plan), setup, where))
+            setup = {
+                "account": item.name,
+                "plan": item.plan,
+                "billing_anchor": item.billing_anchor,
+                "payment": item.payment,
+            }
+            out.append(Call("subscribe", setup, item.since, where=where))
             for other in item.connections:
                 pair = frozenset((item.name, other))
                 if pair not in connected:
                     connected.add(pair)
-                    out.append(Call("connect", (item.name, other), {"at": item.since}, where))
-        elif item.event is not None:
-            method, args, kwargs = event_call(item.event, item.at)
-            out.append(Call(method, args, kwargs, f"{name}:{item.line}"))
+                    out.append(
+                        Call("connect", {"account": item.name, "other": other}, item.since, where=where)
+                    )
+        elif item.event is not None:  # the step's call, with the arguments the reader checked
+            event = item.event
+            out.append(Call(event.kind.name, dict(event.args), item.at, where=f"{name}:{item.line}"))
         else:  # a checkpoint: what falls due by then happens, on both sides
-            out.append(Call("advance", (item.at,), {}, f"{name}:{item.line}"))
+            out.append(Call(ADVANCE, {}, item.at, where=f"{name}:{item.line}"))
     return out
 
 
@@ -44,25 +58,22 @@ def synthetic_calls(accounts: int, policy: Policy) -> Iterator[Call]:
     return year_of_events(accounts, policy=policy)
 
 
-#: Each logged method's positional arguments, in order (the rest are keyword arguments).
-POSITIONAL = {
-    "subscribe": ("account", "plan"),
-    "send": ("sender", "recipient"),
-    "respond": ("message_id", "response_type"),
-    "purchase": ("account", "credits"),
-    "cancel": ("account",),
-    "change_plan": ("account", "plan"),
-    "set_payment": ("account", "status"),
-    "connect": ("account", "other"),
-}
-
-
 def logged_calls(log: Iterable[LoggedCall]) -> Iterator[Call]:
-    """A store's event log as calls to play again (an advance once per instant, not per account)."""
+    """A store's event log as calls to play again (an advance once per instant, not per account).
+
+    A logged call keeps its arguments by name with its ``at``, and its method, which names its
+    kind (:meth:`~engine.events.Registry.by_method`).
+    """
     for c in once_per_advance(log):
-        if c.method == "advance":
-            yield Call("advance", (dt.datetime.fromisoformat(c.args["to"]),), {}, f"log #{c.seq}")
+        where = f"log #{c.seq}"
+        if c.method == ADVANCE:
+            yield Call(ADVANCE, {}, _instant(c.args["to"]), where=where)
             continue
-        names = POSITIONAL[c.method]
-        rest = {k: v for k, v in c.args.items() if k not in names}
-        yield Call(c.method, tuple(c.args[n] for n in names), {**rest, "key": c.key}, f"log #{c.seq}")
+        kind = KINDS.by_method(c.method)
+        args = {k: v for k, v in c.args.items() if k != "at"}
+        yield Call(kind.name, args, _instant(c.args["at"]), c.key, where)
+
+
+def _instant(value: Any) -> dt.datetime:
+    """A logged instant (UTC ISO text; a datetime as some stores read it) as a datetime."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)

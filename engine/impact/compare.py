@@ -22,6 +22,7 @@ from typing import Any
 from engine.codes import C
 from engine.core.engine import Engine
 from engine.errors import EngineError
+from engine.events import CALLS, EventKind
 from engine.impact.synthetic import Call
 from engine.model import Decision
 
@@ -203,15 +204,14 @@ def _divergence(d: Divergence | None) -> dict[str, Any] | None:
     return {"where": d.where, "at": d.at.isoformat(), "call": d.call, "base": d.base, "new": d.new}
 
 
-def _answer(eng: Engine, call: Call) -> Decision | EngineError:
+def _answer(eng: Engine, kind: EventKind, call: Call) -> Decision | EngineError:
     """The call's decision, or the refusal of a call that is not applicable on this side.
 
     The catalog says which codes are a call refused whole (:attr:`~engine.codes.C.refused_call`),
     whatever class raised them; any other error (a store failing, a bug) stops the report.
     """
     try:
-        answer: Decision = getattr(eng, call.method)(*call.args, **call.kwargs)
-        return answer
+        return eng.call(kind, call.args, at=call.at, key=call.key)
     except EngineError as exc:
         code = C.lookup(exc.code)
         if code is None or not code.refused_call:
@@ -225,9 +225,44 @@ def _shown(answer: Decision | EngineError) -> dict[str, Any]:
     return {"outcome": answer.outcome, "reason": answer.reason, "rule": answer.rule}
 
 
-def _describe(call: Call) -> str:
-    args = ", ".join(str(a) for a in call.args)
-    return f"{call.method}({args})"
+def _describe(kind: EventKind, call: Call) -> str:
+    """The call as the typed method it stands for, with its required arguments: ``send(alice, bob)``."""
+    args = ", ".join(str(call.args.get(a.name)) for a in kind.positional)
+    return f"{kind.method}({args})"
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """Which arguments of a kind's calls the report reads, as the kind declares them.
+
+    ``acting`` names the account (for a ``message``-typed one, ``via_message``: the
+    account is the message's sender); ``plan`` is the plan a call that starts or
+    moves a subscription puts the account on; ``new_message`` the id of the
+    message a call creates. So a new kind is attributed and totalled without a
+    line here.
+    """
+
+    acting: str
+    via_message: bool
+    plan: str | None
+    new_message: str | None
+
+    @classmethod
+    def of(cls, kind: EventKind) -> _Reads:
+        def typed(type_: str) -> str | None:
+            return next((a.name for a in kind.args if a.type == type_), None)
+
+        moves = kind.subscription in ("start", "move")
+        return cls(
+            kind.acting.name,
+            kind.acting.type == "message",
+            typed("plan") if moves else None,
+            typed("new_message"),
+        )
+
+
+#: What the report reads of each call kind, by name (worked out once, not per call).
+_READS = {k.name: _Reads.of(k) for k in CALLS}
 
 
 class _Plans:
@@ -237,18 +272,19 @@ class _Plans:
         self.of: dict[str, str] = {}
         self.senders: dict[str, str] = {}  # message id -> its sender, to attribute a response
 
-    def account(self, call: Call) -> str:
-        if call.method == "respond":
-            return self.senders.get(str(call.args[0]), "?")
-        return str(call.args[0])
+    def account(self, kind: EventKind, call: Call) -> str:
+        reads = _READS[kind.name]
+        acting = str(call.args.get(reads.acting))
+        return self.senders.get(acting, "?") if reads.via_message else acting
 
-    def note(self, call: Call, answer: Decision | EngineError) -> None:
+    def note(self, kind: EventKind, call: Call, answer: Decision | EngineError) -> None:
         if isinstance(answer, EngineError):
             return
-        if call.method in ("subscribe", "change_plan"):
-            self.of[str(call.args[0])] = str(call.args[1])
-        if call.method == "send" and answer.message is not None:
-            self.senders.setdefault(answer.message, str(call.args[0]))
+        reads = _READS[kind.name]
+        if reads.plan is not None:
+            self.of[str(call.args[reads.acting])] = str(call.args[reads.plan])
+        if reads.new_message is not None and answer.message is not None:
+            self.senders.setdefault(answer.message, str(call.args[reads.acting]))
 
 
 def partition_of(account: str, parts: int) -> int:
@@ -268,10 +304,16 @@ def _mine(calls: Iterable[Call], part: tuple[int, int] | None) -> Iterator[tuple
         if part is None:
             yield n, call, True
             continue
-        if call.method == "send" and call.kwargs.get("message_id") is not None:
-            owner[str(call.kwargs["message_id"])] = str(call.args[0])
-        account = owner.get(str(call.args[0]), "") if call.method == "respond" else str(call.args[0])
-        yield n, call, call.method == "advance" or partition_of(account, part[1]) == part[0]
+        kind = call.kind
+        if kind is None:  # an advance: time moves on for every share
+            yield n, call, True
+            continue
+        reads = _READS[kind.name]
+        acting = str(call.args.get(reads.acting))
+        if reads.new_message is not None and call.args.get(reads.new_message) is not None:
+            owner[str(call.args[reads.new_message])] = acting
+        account = owner.get(acting, "") if reads.via_message else acting
+        yield n, call, partition_of(account, part[1]) == part[0]
 
 
 def impact(
@@ -293,20 +335,18 @@ def impact(
     end: dt.datetime | None = None
     for n, call, mine in _mine(calls, part):
         if not mine:  # another share's call: only its instant counts, for the common end
-            at = call.kwargs.get("at")
-            if isinstance(at, dt.datetime):
-                end = at if end is None else max(end, at)
+            end = call.at if end is None else max(end, call.at)
             continue
-        if call.method == "advance":  # a checkpoint: time moves on for everyone, nothing to compare
-            to: dt.datetime = call.args[0]  # an instant already read (a scenario's step time)
-            report.base.count(base.advance(to), plans_b.of)
-            report.new.count(new.advance(to), plans_n.of)
-            end = to if end is None else max(end, to)
+        kind = call.kind
+        if kind is None:  # a checkpoint: time moves on for everyone, nothing to compare
+            report.base.count(base.advance(call.at), plans_b.of)
+            report.new.count(new.advance(call.at), plans_n.of)
+            end = call.at if end is None else max(end, call.at)
             continue
-        a, b = _answer(base, call), _answer(new, call)
-        plans_b.note(call, a)
-        plans_n.note(call, b)
-        account = plans_b.account(call)
+        a, b = _answer(base, kind, call), _answer(new, kind, call)
+        plans_b.note(kind, call, a)
+        plans_n.note(kind, call, b)
+        account = plans_b.account(kind, call)
         seen.setdefault(account, None)
         if isinstance(a, Decision):
             report.base.count([a], plans_b.of)
@@ -314,7 +354,7 @@ def impact(
         if isinstance(b, Decision):
             report.new.count([b], plans_n.of)
             end = b.at if end is None else max(end, b.at)
-        _compare(report, n, call, account, a, b)
+        _compare(report, n, kind, call, account, a, b)
         if progress is not None:
             progress(n)
     if end is not None:
@@ -330,6 +370,7 @@ def impact(
 def _compare(
     report: ImpactReport,
     index: int,
+    kind: EventKind,
     call: Call,
     account: str,
     a: Decision | EngineError,
@@ -347,11 +388,11 @@ def _compare(
         if both:
             report.changed += 1
         report.transitions[pair] += 1
-        report.examples.setdefault(pair, (index, call.where or _describe(call)))
+        report.examples.setdefault(pair, (index, call.where or _describe(kind, call)))
     same = isinstance(a, Decision) and isinstance(b, Decision) and pair[0] == pair[1] and a.rule == b.rule
     if not same and account not in report.divergences:
         decided = a if isinstance(a, Decision) else b  # one side at least decided (see the top)
         assert isinstance(decided, Decision)
         report.divergences[account] = Divergence(
-            call.where or _describe(call), decided.at, _describe(call), _shown(a), _shown(b)
+            call.where or _describe(kind, call), decided.at, _describe(kind, call), _shown(a), _shown(b)
         )

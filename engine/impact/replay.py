@@ -17,6 +17,7 @@ from pathlib import Path
 from engine.codes import C
 from engine.core.engine import Engine
 from engine.errors import InvalidCall
+from engine.events import KINDS
 from engine.model import LoggedCall, once_per_advance
 from engine.policy.load import policy_from_texts
 from engine.store.base import Store, open_store
@@ -66,8 +67,9 @@ def _replay(store: Store, calls: list[LoggedCall], progress: Callable[..., None]
                 if call.method == "advance":
                     eng.advance(call.args["to"])
                     continue
-                try:
-                    d = getattr(eng, call.method)(**call.args, key=call.key)
+                try:  # the log keeps the method, which names the kind, and the arguments by name
+                    args = {k: v for k, v in call.args.items() if k != "at"}
+                    d = eng.call(KINDS.by_method(call.method), args, at=call.args["at"], key=call.key)
                 except InvalidCall as exc:
                     return _differs(
                         calls, revisions, f"call {call.seq} ({call.method}) is refused now: {exc}"

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.events import KINDS, EventKind
 from engine.policy import Policy, load_policy
 
 #: How many accounts in a hundred take each Premium plan, in the policy's order (the first
@@ -47,17 +48,32 @@ class Mix:
         )
 
 
+#: The ``event`` of a :class:`Call` that is not a call but a checkpoint: time moves on to ``at``.
+ADVANCE = "advance"
+
+
 @dataclass(frozen=True)
 class Call:
-    """One API call to replay: method name, positional args, keyword args (``at`` included).
+    """One call to play, as data: what an impact report or a replay hands to :meth:`Engine.call`.
 
+    ``event`` is the kind's name (``"payment"``, not the method ``set_payment``),
+    or :data:`ADVANCE` for a checkpoint (``args`` empty: everything due by ``at``
+    happens). ``args`` are the kind's arguments by :attr:`~engine.events.Arg.name`
+    (an optional one may be left out), without ``at`` and ``key``: a call is
+    data, so the kind's declaration, not a per-method table, says how to read it.
     ``where`` says where it came from, for a report (a scenario's ``file:line``), if anywhere.
     """
 
-    method: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
+    event: str
+    args: dict[str, Any]
+    at: dt.datetime
+    key: str | None = None
     where: str | None = field(default=None, compare=False)
+
+    @property
+    def kind(self) -> EventKind | None:
+        """The call's event kind (``unknown_event`` if there is none); None for an advance."""
+        return None if self.event == ADVANCE else KINDS.call(self.event)
 
 
 _START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -79,52 +95,54 @@ class _Member:
     def __init__(self, idx: int, accounts: int, seed: int, sends_per_month: float, mix: Mix) -> None:
         rng = self.rng = random.Random(seed * 1_000_003 + idx)
         self.idx, self.accounts, self.name, self.mix = idx, accounts, f"a{idx}", mix
-        self.pending: list[tuple[int, int, str, tuple[Any, ...]]] = []
+        self.pending: list[tuple[int, int, str, dict[str, Any]]] = []
         self.seq = 0
         plan = rng.choices(mix.plans, mix.weights)[0]
         since = rng.uniform(0, 30 * 24 * 3600)
-        self._add(since, "subscribe", (self.name, plan))
+        self._add(since, "subscribe", {"account": self.name, "plan": plan})
         if rng.random() < 0.3:
-            self._add(since + 1, "connect", (self.name, f"c{idx}"))
+            self._add(since + 1, "connect", {"account": self.name, "other": f"c{idx}"})
         self.left = int(rng.expovariate(1 / sends_per_month) * 12)
         self.last = since + 60
         self._next_send()
         if plan in mix.purchasable and rng.random() < 0.1:
-            self._add(rng.uniform(since + 60, _YEAR), "purchase", (self.name, rng.choice((5, 10, 25))))
+            t = rng.uniform(since + 60, _YEAR)  # drawn before the credits, as ever: same seed, same year
+            self._add(t, "purchase", {"account": self.name, "credits": rng.choice((5, 10, 25))})
         if rng.random() < 0.05:
             t = rng.uniform(since + 60, _YEAR)
-            self._add(t, "set_payment", (self.name, "expired"))
-            self._add(t + 7 * 86400, "set_payment", (self.name, "valid"))
+            self._add(t, "payment", {"account": self.name, "status": "expired"})
+            self._add(t + 7 * 86400, "payment", {"account": self.name, "status": "valid"})
         if rng.random() < 0.05:
             t = rng.uniform(since + 86400, _YEAR)
-            self._add(t, "cancel", (self.name,))
+            self._add(t, "cancel", {"account": self.name})
             if rng.random() < 0.5:
-                self._add(t + 20 * 86400, "subscribe", (self.name, plan))
+                self._add(t + 20 * 86400, "subscribe", {"account": self.name, "plan": plan})
 
-    def _add(self, t: float, method: str, args: tuple[Any, ...]) -> None:
-        self.seq += 1
-        heapq.heappush(self.pending, (int(t), self.seq, method, args))
+    def _add(self, t: float, event: str, args: dict[str, Any]) -> None:
+        self.seq += 1  # unique per account: the heap never compares two events' arguments
+        heapq.heappush(self.pending, (int(t), self.seq, event, args))
 
     def _next_send(self) -> None:
         if self.left <= 0:
             return
         self.last += (_YEAR - self.last) * (1 - self.rng.random() ** (1 / self.left))
         self.left -= 1
-        self._add(self.last, "send", ())
+        self._add(self.last, "send", {})
 
     def pop(self) -> Call:
         """The account's next call; a send schedules its response (60 %) and draws the next send."""
-        t, _, method, args = heapq.heappop(self.pending)
+        t, _, event, args = heapq.heappop(self.pending)
         at = _START + dt.timedelta(seconds=t)
-        if method != "send":
-            return Call(method, args, {"at": at})
+        if event != "send":
+            return Call(event, args, at)
         rng = self.rng
         mid = f"{self.name}-m{self.seq}"
         recipient = f"c{self.idx}" if rng.random() < 0.1 else f"r{rng.randrange(self.accounts * 20)}"
         if rng.random() < 0.6:
-            self._add(t + rng.choice(_DELAYS), "respond", (mid, rng.choice(self.mix.responses)))
+            due = t + rng.choice(_DELAYS)  # drawn before the response type: same seed, same year
+            self._add(due, "respond", {"message_id": mid, "response_type": rng.choice(self.mix.responses)})
         self._next_send()
-        return Call("send", (self.name, recipient), {"message_id": mid, "at": at})
+        return Call("send", {"sender": self.name, "recipient": recipient, "message_id": mid}, at)
 
 
 def year_of_events(

@@ -41,6 +41,7 @@ from typing import Any, NamedTuple
 
 from engine.codes import C
 from engine.rules import catalog
+from engine.rules.conditions import OPS
 from engine.rules.reader import All, AnyOf, Cmp, Cond, RuleFile, Scalar, leaves
 from engine.source.diagnostics import Diagnostic
 
@@ -50,7 +51,6 @@ MAX_GROUPS = 15
 MAX_COMPARISONS = 400
 MAX_RULES = 100
 TOUCH_FIELD = "touch__"
-_OPS = {"ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 
 
 def field_name(fact: str) -> str:
@@ -64,9 +64,10 @@ def discriminator(event: str) -> str:
 
 def _expr(cond: Cond) -> dict[str, Any]:
     if isinstance(cond, Cmp):
-        if cond.op == "eq":
+        durable = OPS[cond.op].durable
+        if durable is None:  # equality is a plain match
             return {field_name(cond.fact): cond.value}
-        return {_OPS[cond.op]: {field_name(cond.fact): cond.value}}
+        return {durable: {field_name(cond.fact): cond.value}}
     if isinstance(cond, All):
         return {"$and": [_expr(c) for c in cond.items]}
     assert isinstance(cond, AnyOf)

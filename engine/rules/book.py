@@ -29,10 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from engine.codes import C
 from engine.errors import EngineError, InvalidCall, InvalidRules
+from engine.events.base import FACT_TYPES
 from engine.model import Verdict
 from engine.policy import Policy
 from engine.rules import catalog
 from engine.rules._durable import field_name, limit_problems
+from engine.rules.conditions import fact_problem
 from engine.rules.lint import lint_file
 from engine.rules.reader import Rule, RuleFile, read_rule_file, resolve_choices
 from engine.source.diagnostics import Diagnostic, Diagnostics, Location, hint
@@ -45,7 +47,6 @@ if TYPE_CHECKING:
 
 #: Distinct fact combinations remembered per event kind before the oldest are dropped.
 MEMO_SIZE = 4096
-_TYPES: dict[str, type] = {"bool": bool, "int": int, "str": str}
 
 
 def memo_default() -> bool:
@@ -172,7 +173,7 @@ class _EventTable:
         self.nread = len(read)
         getter = itemgetter(*self.names)
         self.get = getter if self.n > 1 else (lambda facts: (getter(facts),))
-        self.types = tuple(_TYPES[specs[n].type] for n in self.names)
+        self.types = tuple(FACT_TYPES[specs[n].type][0] for n in self.names)
         #: the memo key straight from a facts mapping (the values of the facts the rules read)
         self.key: Callable[[Mapping[str, Any]], tuple[Any, ...]] = _tuple_getter(read)
         self.fields = tuple(field_name(n) for n in read)
@@ -326,17 +327,10 @@ class RuleBook:
             if name not in facts:
                 problems.append(f"fact `{name}` is missing")
                 continue
-            v = facts[name]
-            if type(v) is not _TYPES[spec.type]:
-                problems.append(f"fact `{name}` must be {spec.type}, got {type(v).__name__} `{v!r}`")
-                continue
-            if isinstance(v, int) and abs(v) > catalog.MAX_FACT_INT:
-                bound = f"{catalog.MAX_FACT_INT:,}"
-                problems.append(f"fact `{name}` is out of range (at most {bound} either way)")
-                continue
-            allowed = resolve_choices(spec, self.policy)
-            if allowed is not None and v not in allowed:
-                problems.append(f"fact `{name}` cannot be `{v}` ({hint(str(v), allowed)})")
+            problem = fact_problem(name, facts[name], spec, self.policy)
+            if problem is not None:
+                said, help_ = problem
+                problems.append(said if help_ is None else f"{said} ({help_})")
         return C.invalid_fact("; ".join(problems) or "invalid facts")
 
     def memo_info(self) -> dict[str, int]:

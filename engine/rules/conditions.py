@@ -11,11 +11,14 @@ linter see only comparisons of one fact with one typed literal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from engine.codes import C
+from engine.events.base import FACT_TYPES, fact_type_of
 from engine.policy import PLAN_KEYS, Policy, known_paths
 from engine.rules import catalog
 from engine.source.diagnostics import Diagnostics, Location, hint
@@ -27,11 +30,39 @@ Scalar = bool | int | str
 #: How many values an ``in`` / ``not_in`` list may hold; longer lists belong in policies.yaml.
 MAX_IN_LIST = 20
 
-#: Surface operator -> AST operator. ``in`` / ``not_in`` expand into several comparisons.
-OPERATORS = {"is": "eq", "not": "ne", "below": "lt", "at_most": "le", "above": "gt", "at_least": "ge"}
+
+@dataclass(frozen=True)
+class Op:
+    """A comparison, once: its name in the condition tree, the word a rules file writes, the symbol
+    a reader sees, what it means in Python (the reference evaluator and the linter), its negation,
+    and its durable_rules operator (None for equality, which durable writes as a plain match)."""
+
+    name: str
+    word: str
+    symbol: str
+    test: Callable[[Any, Any], bool]
+    negated: str
+    durable: str | None
+    ordering: bool  # only for whole-number facts
+
+
+#: Every comparison a condition may make. ``in`` / ``not_in`` expand into several of them.
+OPS: dict[str, Op] = {
+    op.name: op
+    for op in (
+        Op("eq", "is", "==", operator.eq, "ne", None, False),
+        Op("ne", "not", "!=", operator.ne, "eq", "$neq", False),
+        Op("lt", "below", "<", operator.lt, "ge", "$lt", True),
+        Op("le", "at_most", "<=", operator.le, "gt", "$lte", True),
+        Op("gt", "above", ">", operator.gt, "le", "$gt", True),
+        Op("ge", "at_least", ">=", operator.ge, "lt", "$gte", True),
+    )
+}
+#: Surface operator -> AST operator.
+OPERATORS = {op.word: op.name for op in OPS.values()}
 LIST_OPERATORS = ("in", "not_in")
-COMPARISONS = ("below", "at_most", "above", "at_least")
-NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "le": "gt", "gt": "le"}
+COMPARISONS = tuple(op.word for op in OPS.values() if op.ordering)
+NEGATED = {op.name: op.negated for op in OPS.values()}
 COMBINATORS = ("all", "any", "not")
 
 
@@ -47,9 +78,8 @@ class Cmp:
     value: Scalar
 
     def __str__(self) -> str:
-        sym = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}[self.op]
         shown = str(self.value).lower() if isinstance(self.value, bool) else str(self.value)
-        return f"{self.fact} {sym} {shown}"
+        return f"{self.fact} {OPS[self.op].symbol} {shown}"
 
 
 @dataclass(frozen=True)
@@ -97,19 +127,7 @@ def holds(cond: Cond | None, facts: Mapping[str, Any]) -> bool:
     if cond is None:
         return True
     if isinstance(cond, Cmp):
-        v = facts[cond.fact]
-        op = cond.op
-        if op == "eq":
-            return bool(v == cond.value)
-        if op == "ne":
-            return bool(v != cond.value)
-        if op == "lt":
-            return bool(v < cond.value)
-        if op == "le":
-            return bool(v <= cond.value)
-        if op == "gt":
-            return bool(v > cond.value)
-        return bool(v >= cond.value)
+        return bool(OPS[cond.op].test(facts[cond.fact], cond.value))
     if isinstance(cond, All):
         return all(holds(c, facts) for c in cond.items)
     return any(holds(c, facts) for c in cond.items)
@@ -135,6 +153,25 @@ def resolve_choices(spec: catalog.FactSpec, policy: Policy) -> tuple[str, ...] |
     return None
 
 
+def fact_problem(
+    name: str, value: object, spec: catalog.FactSpec, policy: Policy
+) -> tuple[str, str | None] | None:
+    """What is wrong with ``value`` for the fact ``name``, and a ``did you mean``; None if nothing.
+
+    The one check of a fact given from outside the engine (``inmail decide``, ``POST /v1/decide``,
+    an app asking the rule book with ``checked=True``), so a mistake reads the same at every door.
+    """
+    python, words = FACT_TYPES[spec.type]
+    if type(value) is not python:
+        return f"fact `{name}` must be {words}, not {json.dumps(value, default=str)[:80]}", None
+    if isinstance(value, int) and abs(value) > catalog.MAX_FACT_INT:
+        return f"fact `{name}` is out of range (at most {catalog.MAX_FACT_INT:,} either way)", None
+    allowed = resolve_choices(spec, policy)
+    if allowed is not None and value not in allowed:
+        return f"fact `{name}` cannot be `{value}`", hint(str(value), allowed)
+    return None
+
+
 def plan_fact(event: str) -> str | None:
     """The fact naming the acting account's plan, which ``plan.<field>`` references expand over."""
     for name, spec in catalog.CATALOG[event].items():
@@ -143,17 +180,8 @@ def plan_fact(event: str) -> str | None:
     return None
 
 
-_TYPE_WORDS = {"bool": "true or false", "int": "a whole number", "str": "text"}
-
-
-def _value_type(v: Any) -> str | None:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, str):
-        return "str"
-    return None
+_TYPE_WORDS = {name: words for name, (_, words) in FACT_TYPES.items()}
+_value_type = fact_type_of
 
 
 # --- the reader ---------------------------------------------------------------------------

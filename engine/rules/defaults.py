@@ -12,7 +12,6 @@ those defaults: :data:`DEFAULTS_TEXT` (shown by ``--help`` and in
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from engine.codes import C
 from engine.policy import Policy
 from engine.rules import catalog
-from engine.rules.reader import resolve_choices
+from engine.rules.conditions import fact_problem
 from engine.source.diagnostics import hint
 
 if TYPE_CHECKING:
@@ -139,29 +138,11 @@ def given_facts(event: str, data: Mapping[str, Any], policy: Policy, where: str 
     for name, value in data.items():
         if name not in specs:
             raise C.unknown_fact(f"`{event}` has no fact `{name}`{where}", help=hint(name, specs))
-        want: type = {"bool": bool, "int": int, "str": str}[specs[name].type]
-        if type(value) is not want:
-            raise C.invalid_fact(
-                f"fact `{name}`{where} must be {_type_words(specs[name].type)}, "
-                f"not {json.dumps(value, default=str)[:80]}",
-            )
-        checked = cast(Value, value)
-        if isinstance(value, str):
-            checked = check_text(name, value, specs[name], policy)
-        out[name] = checked
+        problem = fact_problem(f"{name}`{where}`" if where else name, value, specs[name], policy)
+        if problem is not None:
+            raise C.invalid_fact(problem[0], help=problem[1])
+        out[name] = cast(Value, value)
     return out
-
-
-def check_text(name: str, value: str, spec: catalog.FactSpec, policy: Policy) -> str:
-    """A text fact's value, if it is one of the fact's choices (plans, response types, ...)."""
-    choices = resolve_choices(spec, policy)
-    if choices is not None and value not in choices:
-        raise C.invalid_fact(f"fact `{name}` cannot be `{value}`", help=hint(value, choices))
-    return value
-
-
-def _type_words(type_: str) -> str:
-    return {"bool": "true or false", "int": "a whole number", "str": "text"}[type_]
 
 
 def what_if(

@@ -22,6 +22,7 @@ from typing import Any
 from engine.codes import C
 from engine.policy import Policy
 from engine.rules import catalog
+from engine.rules.conditions import OPS
 from engine.rules.reader import All, AnyOf, Cmp, Cond, Rule, RuleFile, Scalar, leaves, resolve_choices
 from engine.source.diagnostics import Diagnostics
 
@@ -172,20 +173,7 @@ def value3(cond: Cond, assign: Mapping[str, Scalar]) -> bool | None:
     if isinstance(cond, Cmp):
         if cond.fact not in assign:
             return None
-        v: Any = assign[cond.fact]
-        c: Any = cond.value
-        op = cond.op
-        if op == "eq":
-            return bool(v == c)
-        if op == "ne":
-            return bool(v != c)
-        if op == "lt":
-            return bool(v < c)
-        if op == "le":
-            return bool(v <= c)
-        if op == "gt":
-            return bool(v > c)
-        return bool(v >= c)
+        return bool(OPS[cond.op].test(assign[cond.fact], cond.value))
     if isinstance(cond, All):
         result: bool | None = True
         for item in cond.items:

@@ -12,24 +12,38 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from engine.events import AT, KINDS, Arg
 from engine.model import LoggedCall, once_per_advance
-
-#: How a logged call's arguments are written as a scenario event: (event key, (field, argument)...).
-_EVENTS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
-    "send": ("send", (("from", "sender"), ("to", "recipient"))),
-    "respond": ("respond", (("message", "message_id"), ("with", "response_type"))),
-    "purchase": ("purchase", (("account", "account"), ("credits", "credits"))),
-    "cancel": ("cancel", (("account", "account"),)),
-    "subscribe": ("subscribe", (("account", "account"), ("plan", "plan"))),
-    "change_plan": ("change_plan", (("account", "account"), ("plan", "plan"))),
-    "set_payment": ("payment", (("account", "account"), ("status", "status"))),
-    "connect": ("connect", (("account", "account"), ("with", "other"))),
-}
 
 
 def _value(v: object) -> str:
     """A YAML scalar that reads back as the same text or number (JSON is valid YAML flow)."""
     return json.dumps(v, ensure_ascii=False)
+
+
+_OMIT = object()
+
+
+def _field(arg: Arg, c: LoggedCall) -> object:
+    """What a step writes for one argument of a logged call; ``_OMIT``: nothing.
+
+    The step writes what the call was given, in the kind's scenario keys, with
+    two exceptions. A new message is always named (``<account>/log-<n>`` when
+    the log has no id), so that none is numbered by the engine: a send denied
+    here may go out under an edited policy, and must not take a later send's
+    number. And an instant whose default is the call's own (a billing anchor)
+    is written only when it differs from ``at``.
+    """
+    if arg.scenario is None:
+        return _OMIT
+    value = c.args.get(arg.name)
+    if arg.type == "new_message":
+        return c.message or value or f"{c.account}/log-{c.seq}"
+    if arg.required:
+        return c.args[arg.name]
+    if value is None or value == arg.default or (arg.default == AT and value == c.args["at"]):
+        return _OMIT
+    return value
 
 
 def log_to_scenario(calls: Iterable[LoggedCall], title: str, revision: str | None = None) -> str:
@@ -43,16 +57,11 @@ def log_to_scenario(calls: Iterable[LoggedCall], title: str, revision: str | Non
         if c.method == "subscribe" and c.account not in accounts:
             accounts[c.account] = c
             continue
-        key, fields = _EVENTS[c.method]
-        parts = [f"{name}: {_value(c.args[arg])}" for name, arg in fields]
-        if c.method == "send":  # every send named, so that none is numbered by the engine (a send denied
-            # here may go out under an edited policy, and must not take a later send's number)
-            parts.append(f"id: {_value(c.message or c.args.get('message_id') or f'{c.account}/log-{c.seq}')}")
-        if c.method == "subscribe" and c.args.get("billing_anchor") not in (None, c.args["at"]):
-            parts.append(f"billing_anchor: {_value(c.args['billing_anchor'])}")
+        kind = KINDS.by_method(c.method)
+        parts = [f"{a.scenario}: {_value(v)}" for a in kind.args if (v := _field(a, c)) is not _OMIT]
         expect = f"outcome: {c.outcome}" + (f", reason: {c.reason}" if c.reason else "")
         steps.append(
-            f"  - at: {_value(c.args['at'])}\n    {key}: {{{', '.join(parts)}}}\n"
+            f"  - at: {_value(c.args['at'])}\n    {kind.name}: {{{', '.join(parts)}}}\n"
             f"    expect: {{{expect}}}      # log #{c.seq}"
         )
     lines = [

@@ -22,22 +22,7 @@ from engine.codes import C
 from engine.errors import InvalidInput, InvalidScenario
 from engine.policy import Policy, load_policy
 from engine.scenario.check import Checker, Context, parse_instant, payment_status
-from engine.scenario.model import (
-    EVENT_FIELDS,
-    Account,
-    Cancel,
-    ChangePlan,
-    Check,
-    Connect,
-    Event,
-    Purchase,
-    Respond,
-    Scenario,
-    Send,
-    SetPayment,
-    Step,
-    Subscribe,
-)
+from engine.scenario.model import EVENT_FIELDS, Account, Check, Event, EventCall, Scenario, Step
 from engine.scenario.steps import EXPECT_KEYS, read_timeline
 from engine.source.diagnostics import Diagnostics
 from engine.source.marked import YMap, read_file
@@ -48,18 +33,11 @@ __all__ = [
     "EXPECT_KEYS",
     "TOP_KEYS",
     "Account",
-    "Cancel",
-    "ChangePlan",
     "Check",
-    "Connect",
     "Event",
-    "Purchase",
-    "Respond",
+    "EventCall",
     "Scenario",
-    "Send",
-    "SetPayment",
     "Step",
-    "Subscribe",
     "load_scenario",
 ]
 

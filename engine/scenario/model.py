@@ -7,109 +7,66 @@ the shape of a scenario without pulling in YAML handling.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from types import MappingProxyType
+from typing import Any
 
+from engine.events import CALLS, EventKind
 from engine.policy import Policy
 from engine.source.diagnostics import Location
 from engine.source.marked import YMap
 
 
 @dataclass(frozen=True)
-class Send:
-    kind: ClassVar[str] = "send"
-    sender: str
-    recipient: str
-    message: str | None = None
+class EventCall:
+    """A step's one event: a call of ``kind`` with its checked arguments.
+
+    One record for every kind, because what a kind takes is declared once in
+    :mod:`engine.events`: the reader fills ``args`` from the step by each
+    argument's type, and the runner hands them to :meth:`Engine.call` as they
+    are. ``args`` is keyed by :attr:`~engine.events.Arg.name` and holds every
+    argument of the kind: an optional one the step leaves out is None (the
+    call's own default then applies) or, if it is not written in scenarios at
+    all, its declared default.
+    """
+
+    kind: EventKind
+    args: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        # read-only, so that a frozen step cannot have its call changed under it
+        object.__setattr__(self, "args", MappingProxyType(dict(self.args)))
+
+    def __hash__(self) -> int:  # the kind holds mappings: hash by its name and the values instead
+        return hash((self.kind.name, *self.args.items()))
+
+    @property
+    def name(self) -> str:
+        """The kind's name: the scenario step key, a decision's ``event``."""
+        return self.kind.name
+
+    @property
+    def acting(self) -> Any:
+        """The value of the kind's acting argument (the account, or for a response the message)."""
+        return self.args[self.kind.acting.name]
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        """The other accounts the call changes (``connect``'s ``with``), whose balances a step shows."""
+        return tuple(self.args[a.name] for a in self.kind.args if a.party and self.args[a.name] is not None)
 
     def describe(self) -> str:
-        named = f" ({self.message})" if self.message else ""
-        return f"send {self.sender} → {self.recipient}{named}"
+        """The call in a line, as the scenario table shows it."""
+        return self.kind.text(self.args)
 
 
-@dataclass(frozen=True)
-class Respond:
-    kind: ClassVar[str] = "respond"
-    message: str
-    response: str
+Event = EventCall
 
-    def describe(self) -> str:
-        return f"respond {self.message}: {self.response}"
-
-
-@dataclass(frozen=True)
-class Purchase:
-    kind: ClassVar[str] = "purchase"
-    account: str
-    credits: int
-
-    def describe(self) -> str:
-        return f"purchase {self.account} +{self.credits}"
-
-
-@dataclass(frozen=True)
-class Cancel:
-    kind: ClassVar[str] = "cancel"
-    account: str
-
-    def describe(self) -> str:
-        return f"cancel {self.account}"
-
-
-@dataclass(frozen=True)
-class Subscribe:
-    kind: ClassVar[str] = "subscribe"
-    account: str
-    plan: str
-    billing_anchor: dt.datetime | None = None
-
-    def describe(self) -> str:
-        return f"subscribe {self.account} {self.plan}"
-
-
-@dataclass(frozen=True)
-class ChangePlan:
-    kind: ClassVar[str] = "change_plan"
-    account: str
-    plan: str
-
-    def describe(self) -> str:
-        return f"change_plan {self.account} → {self.plan}"
-
-
-@dataclass(frozen=True)
-class SetPayment:
-    kind: ClassVar[str] = "payment"
-    account: str
-    status: str
-
-    def describe(self) -> str:
-        return f"payment {self.account}: {self.status}"
-
-
-@dataclass(frozen=True)
-class Connect:
-    kind: ClassVar[str] = "connect"
-    account: str
-    other: str
-
-    def describe(self) -> str:
-        return f"connect {self.account} ↔ {self.other}"
-
-
-Event = Send | Respond | Purchase | Cancel | Subscribe | ChangePlan | SetPayment | Connect
-
-#: Event key -> (required fields, optional fields), as written in a scenario.
+#: Event key -> (required fields, optional fields), as written in a scenario: every call kind's.
 EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "send": (("from", "to"), ("id",)),
-    "respond": (("message", "with"), ()),
-    "purchase": (("account", "credits"), ()),
-    "cancel": (("account",), ()),
-    "subscribe": (("account", "plan"), ("billing_anchor",)),
-    "change_plan": (("account", "plan"), ()),
-    "payment": (("account", "status"), ()),
-    "connect": (("account", "with"), ()),
+    k.name: k.scenario_fields() for k in CALLS
 }
 STEP_KEYS = ("at", *EVENT_FIELDS, "expect")
 

@@ -27,7 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.codes import C
-from engine.scenario.load import Send, Subscribe
+from engine.scenario.load import Event
 from engine.scenario.run import ScenarioResult, StepResult, SystemEvent, show
 
 
@@ -122,7 +122,8 @@ def _table(result: ScenarioResult, narrow: bool = False) -> Table:
             min_width={"outcome": 13}.get(name),
         )
     for step in result.steps:
-        own_first = not isinstance(step.step.event, Subscribe)  # a start grant follows its subscribe
+        event = step.step.event  # a start grant follows the subscribe that brought it about
+        own_first = event is None or event.kind.subscription != "start"
         for ev in (*step.system_events, *(step.own_events if own_first else ())):
             for row in _system_rows(ev, tz):
                 table.add_row(*row, style="dim")
@@ -154,8 +155,8 @@ def _step_rows(table: Table, step: StepResult, tz: str) -> None:
     """The step's row; a failed expectation is written into the cell it is about, in red."""
     event = step.step.event
     text = event.describe() if event is not None else "checkpoint"
-    if isinstance(event, Send) and event.message is None and step.message:
-        text += f" ({step.message})"
+    if event is not None and step.message and _unnamed_new_message(event):
+        text += f" ({step.message})"  # the id the engine numbered the message with
     cells = {
         "event": Text(text),
         "outcome": Text(step.outcome or ""),
@@ -185,6 +186,11 @@ def _step_rows(table: Table, step: StepResult, tz: str) -> None:
         cells["balance"],
         step.rule or "",
     )
+
+
+def _unnamed_new_message(event: Event) -> bool:
+    """The step makes a message it did not name (a send without ``id``), so the table names it."""
+    return any(a.type == "new_message" and event.args[a.name] is None for a in event.kind.args)
 
 
 def _system_rows(ev: SystemEvent, tz: str) -> list[tuple[str, ...]]:

@@ -20,21 +20,7 @@ from typing import TYPE_CHECKING, Any
 from engine.codes import C
 from engine.errors import InvalidCall, InvalidScenario
 from engine.model import Decision, LedgerEntry
-from engine.scenario.load import (
-    Account,
-    Cancel,
-    ChangePlan,
-    Check,
-    Connect,
-    Event,
-    Purchase,
-    Respond,
-    Scenario,
-    Send,
-    SetPayment,
-    Step,
-    Subscribe,
-)
+from engine.scenario.load import Account, Check, Event, Scenario, Step
 from engine.source.diagnostics import Diagnostics, Location
 
 if TYPE_CHECKING:
@@ -159,7 +145,7 @@ class StepResult:
         return {
             "line": self.step.line,
             "at": local_iso(self.step.at, tz),
-            "event": self.step.event.kind if self.step.event else None,
+            "event": self.step.event.name if self.step.event else None,
             "outcome": self.outcome,
             "reason": self.reason,
             "status": self.status,
@@ -307,8 +293,8 @@ class Runner:
     def _step(self, step: Step) -> StepResult:
         d = self._apply(step.event, step.at) if step.event is not None else None
         own = tuple(_system_events(d.system_events)) if d is not None else ()
-        if isinstance(step.event, Subscribe):
-            self.started.setdefault(step.event.account, step.at)
+        if step.event is not None and step.event.kind.subscription == "start":
+            self.started.setdefault(step.event.acting, step.at)
         # Only the accounts this step touched or names: a step costs the same however many accounts exist.
         touched = _touched(step, d, (*self.pending, *own))
         balances: dict[str, int] = {}
@@ -342,29 +328,8 @@ class Runner:
         return result
 
     def _apply(self, event: Event, at: dt.datetime) -> Decision:
-        method, args, kwargs = event_call(event, at)
-        decision: Decision = getattr(self.eng, method)(*args, **kwargs)
-        return decision
-
-
-def event_call(event: Event, at: dt.datetime) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
-    """The :class:`Engine` call a scenario event stands for: (method, positional args, keyword args)."""
-    if isinstance(event, Send):
-        return "send", (event.sender, event.recipient), {"at": at, "message_id": event.message}
-    if isinstance(event, Respond):
-        return "respond", (event.message, event.response), {"at": at}
-    if isinstance(event, Purchase):
-        return "purchase", (event.account, event.credits), {"at": at}
-    if isinstance(event, Cancel):
-        return "cancel", (event.account,), {"at": at}
-    if isinstance(event, Subscribe):
-        return "subscribe", (event.account, event.plan), {"at": at, "billing_anchor": event.billing_anchor}
-    if isinstance(event, ChangePlan):
-        return "change_plan", (event.account, event.plan), {"at": at}
-    if isinstance(event, SetPayment):
-        return "set_payment", (event.account, event.status), {"at": at}
-    assert isinstance(event, Connect)
-    return "connect", (event.account, event.other), {"at": at}
+        """The step's call, as the kind declares it: its arguments go to :meth:`Engine.call` as read."""
+        return self.eng.call(event.kind, event.args, at=at)
 
 
 #: Help for refusals only a run can reveal (everything else is caught when the file is loaded).
@@ -394,8 +359,8 @@ def _touched(step: Step, d: Decision | None, events: Sequence[SystemEvent]) -> l
     names: list[str] = []
     if d is not None and d.account:
         names.append(d.account)
-    if isinstance(step.event, Connect):
-        names.append(step.event.other)
+    if step.event is not None:
+        names.extend(step.event.parties)
     names.extend(e.account for e in events if e.account)
     names.extend(c.account for c in step.checks if c.account is not None)
     return list(dict.fromkeys(names))
@@ -406,8 +371,8 @@ def _involved(step: Step, d: Decision | None, balances: Mapping[str, int]) -> tu
     names: list[str] = []
     if d is not None and d.account:
         names.append(d.account)
-    if isinstance(step.event, Connect) and step.event.other in balances:
-        names.append(step.event.other)
+    if step.event is not None:
+        names.extend(p for p in step.event.parties if p in balances)
     if not names:
         names = [c.account for c in step.checks if c.account is not None] or list(balances)
     return tuple(dict.fromkeys(n for n in names if n in balances))

@@ -8,30 +8,17 @@ messages defined by an earlier ``send``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.codes import C
+from engine.events import AT, KINDS, REQUIRED, Arg, EventKind
 from engine.policy import RESPONSE_STATUSES
 from engine.rules.catalog import OUTCOMES, REASONS
 from engine.scenario.check import Checker, Context, parse_instant, payment_status
-from engine.scenario.model import (
-    EVENT_FIELDS,
-    STEP_KEYS,
-    Cancel,
-    ChangePlan,
-    Check,
-    Connect,
-    Event,
-    Purchase,
-    Respond,
-    Send,
-    SetPayment,
-    Step,
-    Subscribe,
-)
+from engine.scenario.model import EVENT_FIELDS, STEP_KEYS, Check, Event, EventCall, Step
 from engine.source.diagnostics import Location, hint
-from engine.source.marked import YMap, YScalar, YSeq
+from engine.source.marked import YMap, YNode, YScalar, YSeq
 
 EXPECT_KEYS = ("outcome", "reason", "status", "balance", "reminded")
 
@@ -82,70 +69,72 @@ def read_timeline(ctx: Context, root: YMap, file: str) -> list[Step]:
 
 def _event(ctx: Context, sm: YMap, at: dt.datetime | None) -> Event | None:
     c = ctx.c
-    kinds = [k for k in sm.items if k in EVENT_FIELDS]
-    if len(kinds) > 1:
-        second = kinds[1]
+    names = [k for k in sm.items if k in EVENT_FIELDS]
+    if len(names) > 1:
+        second = names[1]
         c.d.error(
             C.multiple_events,
-            f"a step has at most one event, found `{kinds[0]}` and `{second}`",
+            f"a step has at most one event, found `{names[0]}` and `{second}`",
             sm.key_loc(second),
             help="split them into two steps (they may share the same `at`)",
         )
         return None
-    if not kinds:
+    if not names:
         return None
-    kind = kinds[0]
-    em = c.mapping(sm.items[kind], f"`{kind}`")
+    name = names[0]
+    em = c.mapping(sm.items[name], f"`{name}`")
     if em is None:
         return None
-    required, optional = EVENT_FIELDS[kind]
-    c.unknown_keys(em, (*required, *optional), f"`{kind}`")
-    if not c.require(em, required, f"`{kind}`", optional):
+    required, optional = EVENT_FIELDS[name]
+    c.unknown_keys(em, (*required, *optional), f"`{name}`")
+    if not c.require(em, required, f"`{name}`", optional):
         return None
-    f = em.items
-    if kind == "send":
-        sender = ctx.account(f["from"], "`from`", at)
-        recipient = c.text(f["to"], "`to`")
-        mid = _new_message(ctx, em)
-        if sender is not None and recipient == sender:
-            c.d.error(C.self_connection, f"`{sender}` cannot send an InMail to itself", f["to"].loc)
+    kind = KINDS[name]
+    args = {a.name: _arg(ctx, em, a, at) for a in kind.args}  # in the kind's order: so are the diagnostics
+    if kind.distinct is not None:
+        first, other, says = kind.distinct
+        if args[first] is not None and args[other] == args[first]:
+            c.d.error(C.self_connection, f"`{args[first]}` {says}", _field(em, kind, other).loc)
             return None
-        return Send(sender, recipient, mid) if sender and recipient else None
-    if kind == "respond":
-        mid = ctx.message(f["message"], "`message`")
-        response = _response(ctx, f["with"])
-        return Respond(mid, response) if mid and response else None
-    if kind == "purchase":
-        account = ctx.account(f["account"], "`account`", at)
-        credits = c.positive_int(f["credits"], "`credits`")
-        return Purchase(account, credits) if account and credits else None
-    if kind == "subscribe":
-        return _subscribe(ctx, em, at)
-    account = ctx.account(f["account"], "`account`", at)
-    if kind == "cancel":
-        if account is not None:
-            ctx.canceled.add(account)
-        return Cancel(account) if account else None
-    if kind == "change_plan":
-        plan = ctx.plan(f["plan"], "`plan`")
-        if account is not None and plan is not None:
-            ctx.track_plan(account, plan)
-        return ChangePlan(account, plan) if account and plan else None
-    if kind == "payment":
-        status = payment_status(c, f["status"])
-        return SetPayment(account, status) if account and status else None
-    other = c.text(f["with"], "`with`")
-    if account is not None and other == account:
-        c.d.error(C.self_connection, f"account `{account}` cannot be connected to itself", f["with"].loc)
+    if not _track(ctx, kind, em, args, at):
         return None
-    return Connect(account, other) if account and other else None
+    # an optional argument that failed has its diagnostic; the event stands, so `expect` is still checked
+    return EventCall(kind, args) if all(args[a.name] is not None for a in kind.positional) else None
 
 
-def _new_message(ctx: Context, em: YMap) -> str | None:
-    node = em.get("id")
+#: How a scenario reads an argument of each type: (ctx, node, what, at) -> the checked value or None.
+_READ: dict[str, Callable[[Context, YNode, str, dt.datetime | None], Any]] = {
+    "account": lambda ctx, node, what, at: ctx.account(node, what, at),
+    "name": lambda ctx, node, what, at: ctx.c.text(node, what),
+    "message": lambda ctx, node, what, at: ctx.message(node, what),
+    "new_message": lambda ctx, node, what, at: _new_message(ctx, node, what),
+    "plan": lambda ctx, node, what, at: ctx.plan(node, what),
+    "payment": lambda ctx, node, what, at: payment_status(ctx.c, node),
+    "response": lambda ctx, node, what, at: _response(ctx, node, what),
+    "credits": lambda ctx, node, what, at: ctx.c.positive_int(node, what),
+    "instant": lambda ctx, node, what, at: parse_instant(ctx.c, node, ctx.tz, what),
+}
+
+
+def _arg(ctx: Context, em: YMap, arg: Arg, at: dt.datetime | None) -> Any:
+    """One argument of a step's call: read from its field by its type, or its value when left out.
+
+    Left out, an argument whose default is the call's own instant (a billing anchor) is None,
+    which the engine reads the same way; one a scenario cannot write takes its declared default.
+    """
+    node = em.get(arg.scenario) if arg.scenario else None
     if node is None:
-        return None
-    mid = ctx.c.text(node, "`id`")
+        return None if arg.default is REQUIRED or arg.default == AT else arg.default
+    return _READ[arg.type](ctx, node, f"`{arg.scenario}`", at)
+
+
+def _field(em: YMap, kind: EventKind, arg: str) -> YNode:
+    """The node a step wrote an argument in (one that has a value, so it was written)."""
+    return em.items[next(str(a.scenario) for a in kind.args if a.name == arg)]
+
+
+def _new_message(ctx: Context, node: YNode, what: str) -> str | None:
+    mid = ctx.c.text(node, what)
     if mid is None:
         return None
     if mid in ctx.messages:
@@ -160,12 +149,30 @@ def _new_message(ctx: Context, em: YMap) -> str | None:
     return mid
 
 
-def _response(ctx: Context, node: Any) -> str | None:
+def _response(ctx: Context, node: YNode, what: str) -> str | None:
     responses = ctx.policy.responses if ctx.policy else None
-    return ctx.named(node, "`with`", responses, C.unknown_response_type, "response type")
+    return ctx.named(node, what, responses, C.unknown_response_type, "response type")
 
 
-def _subscribe(ctx: Context, em: YMap, at: dt.datetime | None) -> Subscribe | None:
+def _track(ctx: Context, kind: EventKind, em: YMap, args: Mapping[str, Any], at: dt.datetime | None) -> bool:
+    """Follow what the call does to a subscription, so later steps are checked against it.
+
+    Only a subscription's start can be refused here (see :func:`_subscribe`); False then.
+    """
+    account = args[kind.acting.name]
+    plan = next((args[a.name] for a in kind.args if a.type == "plan"), None)
+    if kind.subscription == "end" and account is not None:
+        ctx.canceled.add(account)
+    elif kind.subscription == "move" and account is not None and plan is not None:
+        ctx.track_plan(account, plan)
+    elif kind.subscription == "start":
+        return _subscribe(ctx, _field(em, kind, kind.acting.name), account, plan, at)
+    return True
+
+
+def _subscribe(
+    ctx: Context, name_node: YNode, name: str | None, plan: str | None, at: dt.datetime | None
+) -> bool:
     """A subscribe step opens a new account (from its time on) or restarts a canceled one.
 
     Like the engine, it refuses an account whose Premium subscription is still
@@ -173,12 +180,6 @@ def _subscribe(ctx: Context, em: YMap, at: dt.datetime | None) -> Subscribe | No
     here keeps a run from stopping half-way.
     """
     c = ctx.c
-    name_node = em.items["account"]
-    name = c.text(name_node, "`account`")
-    plan = ctx.plan(em.items["plan"], "`plan`")
-    anchor = None
-    if "billing_anchor" in em:
-        anchor = parse_instant(c, em.items["billing_anchor"], ctx.tz, "`billing_anchor`")
     if name is not None and at is not None:
         start = ctx.starts.get(name)
         if start is not None and start > at:
@@ -188,7 +189,7 @@ def _subscribe(ctx: Context, em: YMap, at: dt.datetime | None) -> Subscribe | No
                 name_node.loc,
                 help=f"remove `{name}` from `accounts:` or subscribe it after its start",
             )
-            return None
+            return False
         if start is not None and name not in ctx.canceled and name not in ctx.on_basic:
             c.d.error(
                 C.account_exists,
@@ -196,12 +197,12 @@ def _subscribe(ctx: Context, em: YMap, at: dt.datetime | None) -> Subscribe | No
                 name_node.loc,
                 help="cancel it in an earlier step, or use `change_plan` to move it",
             )
-            return None
+            return False
         ctx.starts[name] = at
         ctx.canceled.discard(name)
         if plan is not None:
             ctx.track_plan(name, plan)
-    return Subscribe(name, plan, anchor) if name and plan else None
+    return True
 
 
 def _expect(ctx: Context, sm: YMap, event: Event | None, at: dt.datetime | None) -> tuple[Check, ...]:
@@ -213,7 +214,7 @@ def _expect(ctx: Context, sm: YMap, event: Event | None, at: dt.datetime | None)
     if em is None:
         return ()
     c.unknown_keys(em, EXPECT_KEYS, "`expect`")
-    kind = event.kind if event is not None else None
+    kind = event.name if event is not None else None
     has_event = any(k in EVENT_FIELDS for k in sm.items)
     checks: list[Check] = []
     for key in ("outcome", "reason", "status"):

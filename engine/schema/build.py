@@ -18,13 +18,13 @@ import re
 from dataclasses import fields
 from typing import Any
 
+from engine.events import CALLS, ArgType
 from engine.policy import model as policy_model
 from engine.policy.load import NAME_PATTERN, PLAN_KNOBS, SECTIONS
 from engine.rules import catalog
 from engine.rules.conditions import COMBINATORS, LIST_OPERATORS, OPERATORS
 from engine.rules.reader import REQUIREMENTS_FILE, RULE_ID
 from engine.scenario.load import ACCOUNT_KEYS
-from engine.scenario.model import EVENT_FIELDS
 from engine.scenario.steps import EXPECT_KEYS
 from engine.source.paths import packaged_policy_path
 from engine.source.requirements import ID_FORM
@@ -351,17 +351,28 @@ def rules_schema(event: str | None = None) -> dict[str, Any]:
 
 # --- scenarios ------------------------------------------------------------------------------
 
-_FIELD_TYPES: dict[str, dict[str, Any]] = {
+#: A scenario field by its argument's type (engine.events.ArgType); any other is a name.
+_ARG_TYPES: dict[ArgType, dict[str, Any]] = {
     "credits": {"type": "integer", "minimum": 1, "maximum": policy_model.MAX_COUNT},
-    "billing_anchor": {"type": "string", "description": _TIME},
-    "status": {"type": "string", "enum": list(catalog.PAYMENT_STATUSES)},
+    "instant": {"type": "string", "description": _TIME},
+    "payment": {"type": "string", "enum": list(catalog.PAYMENT_STATUSES)},
 }
 
 
-def _event(name: str) -> dict[str, Any]:
-    required, optional = EVENT_FIELDS[name]
-    props = {f: _FIELD_TYPES.get(f, {"type": "string", "minLength": 1}) for f in (*required, *optional)}
-    return {"type": "object", "additionalProperties": False, "required": list(required), "properties": props}
+def _events() -> dict[str, dict[str, Any]]:
+    """Each call kind's step: its scenario keys (required first), each typed by its argument."""
+    out = {}
+    for kind in CALLS:
+        required, optional = kind.scenario_fields()
+        types = {a.scenario: _ARG_TYPES.get(a.type, {"type": "string", "minLength": 1}) for a in kind.args}
+        props = {f: types[f] for f in (*required, *optional)}
+        out[kind.name] = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": list(required),
+            "properties": props,
+        }
+    return out
 
 
 def scenario_schema() -> dict[str, Any]:
@@ -412,13 +423,14 @@ def scenario_schema() -> dict[str, Any]:
         },
     }
     assert tuple(expect["properties"]) == EXPECT_KEYS  # type: ignore[arg-type]
-    names = list(EVENT_FIELDS)
+    events = _events()
+    names = list(events)
     step = {
         "type": "object",
         "additionalProperties": False,
         "required": ["at"],
         "description": "one moment of the timeline: at most one event, and what to expect after it",
-        "properties": {"at": time, **{name: _event(name) for name in names}, "expect": expect},
+        "properties": {"at": time, **events, "expect": expect},
         "not": {"anyOf": [{"required": [a, b]} for i, a in enumerate(names) for b in names[i + 1 :]]},
         # what `expect` may say depends on the step's event: its own outcomes and reasons
         "allOf": [

@@ -5,13 +5,18 @@ refuses, and :mod:`engine.service.problems` turns a refusal into its status.
 What is HTTP's alone is here: the ``Idempotency-Key`` header (a replay
 answers ``Idempotent-Replayed: true``), the bearer token, the body limits
 (:mod:`engine.service.guard`), and the default ``at`` (the server's clock).
+
+The call routes are not written out here: each event kind of :mod:`engine.events`
+declares its route, summary and arguments, and :func:`_calls` makes a route of each.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hmac
-from collections.abc import AsyncIterator, Callable
+import inspect
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -19,11 +24,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
+from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
 from engine import __version__
+from engine.events import AT, CALLS, KINDS, Arg, EventKind
 from engine.model import Decision
-from engine.rules import catalog
 from engine.rules.defaults import check_event, given_facts, what_if
 from engine.service import models as m
 from engine.service.guard import GuardRules, RequestGuard
@@ -197,10 +203,9 @@ def _api_docs(app: FastAPI) -> None:
 
 
 #: operationIds for client generators: a method name per route (`client.send(...)`), not FastAPI's
-#: `send_v1_accounts__account__send_post`. Routes not named here get their function's name in camelCase.
+#: `send_v1_accounts__account__send_post`. Routes not named here get their name in camelCase; a call's
+#: route is named by its event kind's `operation_id` (`send`, `changePlan`, `setPayment`).
 OPERATION_IDS = {
-    "change_plan": "changePlan",
-    "payment": "setPayment",
     "balance": "getBalance",
     "history": "getHistory",
     "plans": "getPlans",
@@ -235,127 +240,79 @@ def from_environment() -> FastAPI:
 
 
 def _calls(r: APIRouter, svc: Service) -> None:
-    def answer(decision: Decision, replayed: bool) -> Response:
+    """A POST route per call kind, all read from :mod:`engine.events`: its path, summary and
+    operationId, its URL parameter and its body (:data:`engine.service.models.BODIES`)."""
+    for kind in CALLS:
+        r.add_api_route(
+            kind.route,
+            _call_endpoint(svc, kind),
+            methods=["POST"],
+            name=kind.operation_id,
+            summary=kind.summary,
+            response_model=m.DecisionOut,
+            tags=["calls"],
+            responses=_POST_PROBLEMS,
+        )
+
+
+#: The URL parameters every route of an account shares, described once (a call's own
+#: description of the argument says what the member does, not how the URL names it).
+_PATH_DOCS = {"account": "The member's account name (any text, e.g. `alice`)."}
+
+
+def _call_endpoint(svc: Service, kind: EventKind) -> Callable[..., Awaitable[Response]]:
+    """The endpoint of ``kind``'s route: the URL's parameter and the body's fields are the
+    call's arguments; what the body leaves out takes the default the typed method has.
+
+    FastAPI reads an endpoint's parameters from its signature, so this one gets a made-up
+    ``__signature__``: the URL parameter (named as in ``kind.route``, ``{message:path}`` for
+    respond: a default message id, ``<sender>/<n>``, holds a slash), the body (optional when
+    it has no required field, as cancel's) and the ``Idempotency-Key`` header.
+    """
+    in_url = next(a for a in kind.args if a.http == "path")
+    found = re.search(r"\{(\w+)(?::\w+)?\}", kind.route)
+    if found is None:
+        raise RuntimeError(f"the route of `{kind.name}` has no parameter for `{in_url.name}`")
+    param = found.group(1)
+    body_model = m.BODIES[kind.name]
+    body_optional = not any(a.required for a in m.body_fields(kind))
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    signature = inspect.Signature(
+        [
+            inspect.Parameter(
+                param, keyword, annotation=Annotated[str, Path(description=_PATH_DOCS.get(param, in_url.doc))]
+            ),
+            inspect.Parameter("body", keyword, annotation=body_model | None, default=None)
+            if body_optional
+            else inspect.Parameter("body", keyword, annotation=body_model),
+            inspect.Parameter("key", keyword, annotation=IdempotencyKey, default=None),
+        ],
+        return_annotation=Response,
+    )
+
+    async def endpoint(**given: Any) -> Response:
+        # no docstring: it would be the operation's description in the OpenAPI document
+        body: BaseModel | None = given["body"]
+        fields = body.model_dump(exclude={"at"}) if body is not None else {}
+        args = {in_url.name: given[param]}
+        for a in kind.args:
+            if a is not in_url:
+                value = fields.get(a.name)
+                args[a.name] = _omitted(a) if value is None else value
+        decision, replayed = await svc.call(kind, args, getattr(body, "at", None), given["key"])
         headers = {"Idempotent-Replayed": "true"} if replayed else None
         return JSONResponse(decision_json(decision), headers=headers)
 
-    def route(path: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        return r.post(
-            path, response_model=m.DecisionOut, summary=summary, tags=["calls"], responses=_POST_PROBLEMS
-        )
+    endpoint.__signature__ = signature  # type: ignore[attr-defined]
+    endpoint.__name__ = endpoint.__qualname__ = kind.name
+    return endpoint
 
-    @route("/accounts/{account}/subscribe", "Start a subscription (opening the account if new)")
-    async def subscribe(account: AccountName, body: m.SubscribeBody, key: IdempotencyKey = None) -> Response:
-        args = {
-            "account": account,
-            "plan": body.plan,
-            "billing_anchor": body.billing_anchor,
-            "payment": body.payment or "valid",
-        }
-        return answer(
-            *await svc.call(
-                "subscribe",
-                args,
-                body.at,
-                key,
-                lambda e, at, k: e.subscribe(
-                    account,
-                    body.plan,
-                    at=at,
-                    billing_anchor=body.billing_anchor,
-                    payment=body.payment or "valid",
-                    key=k,
-                ),
-            )
-        )
 
-    @route("/accounts/{account}/send", "May this member InMail `to` now? If so, the message goes out")
-    async def send(account: AccountName, body: m.SendBody, key: IdempotencyKey = None) -> Response:
-        args = {"sender": account, "recipient": body.to, "message_id": body.message_id}
-        return answer(
-            *await svc.call(
-                "send",
-                args,
-                body.at,
-                key,
-                lambda e, at, k: e.send(account, body.to, at=at, message_id=body.message_id, key=k),
-            )
-        )
-
-    # `:path`: a default message id, `<sender>/<n>`, holds a slash (sent as `%2F`, decoded before routing)
-    @route("/messages/{message:path}/respond", "The recipient responds; the rules decide the credit back")
-    async def respond(
-        message: Annotated[str, Path(description="The message id a send returned.")],
-        body: m.RespondBody,
-        key: IdempotencyKey = None,
-    ) -> Response:
-        args = {"message_id": message, "response_type": body.with_}
-        return answer(
-            *await svc.call(
-                "respond", args, body.at, key, lambda e, at, k: e.respond(message, body.with_, at=at, key=k)
-            )
-        )
-
-    @route("/accounts/{account}/purchase", "Buy extra credits, if the plan may")
-    async def purchase(account: AccountName, body: m.PurchaseBody, key: IdempotencyKey = None) -> Response:
-        return answer(
-            *await svc.call(
-                "purchase",
-                {"account": account, "credits": body.credits},
-                body.at,
-                key,
-                lambda e, at, k: e.purchase(account, body.credits, at=at, key=k),
-            )
-        )
-
-    @route("/accounts/{account}/cancel", "Cancel the subscription (the rules forfeit the balance)")
-    async def cancel(
-        account: AccountName, body: m.AtBody | None = None, key: IdempotencyKey = None
-    ) -> Response:
-        at = body.at if body is not None else None
-        return answer(
-            *await svc.call(
-                "cancel", {"account": account}, at, key, lambda e, at, k: e.cancel(account, at=at, key=k)
-            )
-        )
-
-    @route("/accounts/{account}/change-plan", "Move to another plan")
-    async def change_plan(
-        account: AccountName, body: m.ChangePlanBody, key: IdempotencyKey = None
-    ) -> Response:
-        return answer(
-            *await svc.call(
-                "change_plan",
-                {"account": account, "plan": body.plan},
-                body.at,
-                key,
-                lambda e, at, k: e.change_plan(account, body.plan, at=at, key=k),
-            )
-        )
-
-    @route("/accounts/{account}/payment", "Record the card on file as valid or expired")
-    async def payment(account: AccountName, body: m.PaymentBody, key: IdempotencyKey = None) -> Response:
-        return answer(
-            *await svc.call(
-                "payment",
-                {"account": account, "status": body.status},
-                body.at,
-                key,
-                lambda e, at, k: e.set_payment(account, body.status, at=at, key=k),
-            )
-        )
-
-    @route("/accounts/{account}/connect", "Make two members 1st-degree connections")
-    async def connect(account: AccountName, body: m.ConnectBody, key: IdempotencyKey = None) -> Response:
-        return answer(
-            *await svc.call(
-                "connect",
-                {"account": account, "other": body.with_},
-                body.at,
-                key,
-                lambda e, at, k: e.connect(account, body.with_, at=at, key=k),
-            )
-        )
+def _omitted(arg: Arg) -> Any:
+    """What an optional argument is when the body leaves it out: its default as the typed Engine
+    method has it (``payment="valid"``), None where the engine works it out (a billing anchor is the
+    call's ``at``, a message id is generated)."""
+    return None if arg.default is None or arg.default == AT else arg.default
 
 
 # --- reads, what-if and the policy ----------------------------------------------------------------
@@ -381,7 +338,7 @@ def _reads(r: APIRouter, svc: Service) -> None:
 
     @r.post("/decide/{event}", response_model=m.VerdictOut, tags=["what-if"], responses=_POST_PROBLEMS)
     async def decide(
-        event: Annotated[str, Path(description=f"One of {', '.join(catalog.EVENT_KINDS)}.")],
+        event: Annotated[str, Path(description=f"One of {', '.join(KINDS)}.")],
         body: m.DecideBody | None = None,
         key: IdempotencyKey = None,
     ) -> Response:
@@ -410,7 +367,7 @@ def _reads(r: APIRouter, svc: Service) -> None:
             "plans": pol.plan_rows(),
             "settings": settings,
             "responses": dict(pol.responses),
-            "rules": {ev: [x.id for x in book.rules(ev)] for ev in catalog.EVENT_KINDS},
+            "rules": {ev: [x.id for x in book.rules(ev)] for ev in KINDS},
         }
 
     @r.post("/policy/reload", response_model=m.ReloadOut, tags=["policy"], responses=_POST_PROBLEMS)

@@ -3,7 +3,10 @@
 Request bodies are strict (``extra="forbid"``, no type coercion): a field the
 route does not know, or ``"credits": "5"``, is a 422 naming the field, not a
 guess. Values the engine checks itself (names, instants, plans, counts) are
-left to it, so a bad one gets the same code over HTTP as from the API.
+left to it, so a bad one gets the same code over HTTP as from the API. A
+call's body is not written out here: it is made from its event kind's
+arguments (:mod:`engine.events`), so a new kind, or a new argument, has its
+body without an edit to the service.
 
 The response models document what the routes return; the routes build the
 JSON from the engine's records directly (their ``to_dict``, and
@@ -16,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
 
 from engine.codes import C
+from engine.events import CALLS, Arg, EventKind
 from engine.policy import LOT_SOURCES, RESPONSE_STATUSES
 from engine.rules import catalog
 
@@ -48,60 +52,56 @@ class AtBody(_Body):
     at: str | None = _AT
 
 
-class SubscribeBody(_Body):
-    model_config = _example(plan="career")
-
-    plan: str = Field(description="A plan of the policy in force.", examples=["career"])
-    at: str | None = _AT
-    billing_anchor: str | None = Field(None, description="Fixes the renewal days; default `at`.")
-    payment: str | None = Field(None, description="`valid` (default) or `expired`.")
+#: A body example other than its required fields' own examples: recording a valid card is harmless
+#: to try on a store in use (the field's own example shows the value that matters, ``expired``).
+_BODY_EXAMPLES: dict[str, dict[str, Any]] = {"payment": {"status": "valid"}}
 
 
-class SendBody(_Body):
-    model_config = _example(to="carol")
+def _field(arg: Arg) -> tuple[Any, Any]:
+    """A body field of ``arg``: named by the argument, spelled in JSON as its ``http`` name.
 
-    to: str = Field(description="The recipient.", examples=["carol"])
-    at: str | None = _AT
-    message_id: str | None = Field(
-        None, description="Names the message for its response; default `<sender>/<n>`.", examples=["m1"]
+    An optional one is ``null`` by default whatever the engine's default is (the route fills
+    that in, so the schema does not repeat it); a credit count is a whole number, the rest text
+    (instants, plans and names are the engine's to check).
+    """
+    python: Any = int if arg.type == "credits" else str
+    examples = None if arg.example is None else [arg.example]
+    alias = arg.http if arg.http != arg.name else None
+    if arg.required:
+        return python, Field(description=arg.doc or None, examples=examples, alias=alias)
+    return python | None, Field(None, description=arg.doc or None, examples=examples, alias=alias)
+
+
+def body_fields(kind: EventKind) -> tuple[Arg, ...]:
+    """The arguments of ``kind`` a request body carries (not the URL's, not the ones HTTP leaves out)."""
+    return tuple(a for a in kind.args if a.http not in (None, "path"))
+
+
+def _body(kind: EventKind) -> type[BaseModel]:
+    """The request body of a call: its required fields, ``at``, then its optional ones.
+
+    Named ``<Kind>Body`` (``ChangePlanBody``), as the generated clients know them; a kind
+    whose arguments all sit in the URL takes :class:`AtBody`.
+    """
+    fields = body_fields(kind)
+    if not fields:
+        return AtBody
+    required = [a for a in fields if a.required]
+    definitions: dict[str, Any] = {
+        **{a.name: _field(a) for a in required},
+        "at": (str | None, _AT),
+        **{a.name: _field(a) for a in fields if not a.required},
+    }
+    example = _BODY_EXAMPLES.get(kind.name) or {str(a.http): a.example for a in required}
+    name = "".join(part.capitalize() for part in kind.name.split("_")) + "Body"
+    model: type[BaseModel] = create_model(
+        name, __config__=_example(**example), __module__=__name__, **definitions
     )
+    return model
 
 
-class RespondBody(_Body):
-    model_config = _example(**{"with": "interested"})
-
-    with_: str = Field(
-        alias="with", description="The response type (the policy's `responses`).", examples=["interested"]
-    )
-    at: str | None = _AT
-
-
-class PurchaseBody(_Body):
-    model_config = _example(credits=10)
-
-    credits: int = Field(description="Whole credits to buy, 1 to 1,000,000.", examples=[10])
-    at: str | None = _AT
-
-
-class ChangePlanBody(_Body):
-    model_config = _example(plan="business")
-
-    plan: str = Field(examples=["business"])
-    at: str | None = _AT
-
-
-class PaymentBody(_Body):
-    model_config = _example(status="valid")
-
-    status: str = Field(description="`valid` or `expired`.", examples=["expired"])
-    at: str | None = _AT
-
-
-class ConnectBody(_Body):
-    model_config = _example(**{"with": "bob"})
-
-    with_: str = Field(alias="with", description="The member to connect with (both ways).", examples=["bob"])
-    at: str | None = _AT
+#: Each call's request body, by event kind (the route reads the arguments by their names).
+BODIES: dict[str, type[BaseModel]] = {kind.name: _body(kind) for kind in CALLS}
 
 
 class DecideBody(_Body):

@@ -26,13 +26,14 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.codes import C
 from engine.core.engine import Engine
 from engine.errors import EngineError, StoreUnavailable
+from engine.events import EventKind
 from engine.model import Decision
 from engine.service.revisions import Accepted, Revisions, Stamp, read_files
 from engine.source.paths import resolve_policy, resolve_rules
@@ -129,12 +130,12 @@ class Service:
         create = self._revisions is None
         if found is None:
             self.engine = Engine.open(
-                db=config.db, policy=self.policy_path, rules=self.rules_dir, create=create
+                db=config.db, policy=self.policy_path, rules=self.rules_dir, create=create, clock=clock
             )
         else:
             pointer, accepted = found
             policy, book = accepted.load(self.policy_path, self.rules_dir)
-            self.engine = Engine.open(db=config.db, policy=policy, rules=book, create=create)
+            self.engine = Engine.open(db=config.db, policy=policy, rules=book, create=create, clock=clock)
             self._applied = pointer.snapshot
         self.decisions = DecisionLog(config.decision_log)
         # imported here, not above: prometheus-client picks its way of counting when first imported,
@@ -225,33 +226,24 @@ class Service:
     # --- calls ----------------------------------------------------------------------------------
 
     async def call(
-        self,
-        event: str,
-        arguments: dict[str, Any],
-        at: str | None,
-        key: str | None,
-        run: Callable[[Engine, Any, str | None], Decision],
+        self, kind: EventKind, args: Mapping[str, Any], at: str | None, key: str | None
     ) -> tuple[Decision, bool]:
-        """Make one engine call; return its Decision and whether it is an idempotent replay.
+        """Make one engine call of ``kind`` (``args`` by argument name, as :meth:`Engine.call` takes
+        them); return its Decision and whether it is an idempotent replay.
 
-        A retry under a known key without ``at`` takes the first call's instant, not the clock's:
-        it repeats the same call, so it gets the first answer (any other difference is still
-        ``idempotency_key_reused``). A transaction that clashed with another worker's is tried
-        again: the engine wrote nothing for it. So is a call without ``at`` that another worker's
-        call on the same account overtook (``time_went_back`` by a hair): it happens now, and now
-        is later than that call. And so is a call without ``at`` whose key another request took
-        while this one read the clock (concurrent retries of one request, each with its own
-        instant): the key decides, not the clock, so the next try finds the first call under the
-        key, takes its instant and replays its answer; a key taken by a *different* request is
-        still refused on that try.
+        The engine owns a call without ``at`` (it was opened with this service's clock): a retry
+        under a known key happens at the first call's instant and gets the first answer, a new
+        call at the clock's, read once the key is known unused; one read of the key per try. A
+        transaction that clashed with another worker's is tried again: the engine wrote nothing
+        for it. That covers concurrent retries of one request too: both find the key unused, one
+        commits it, the other's insert clashes, and its next try finds the first call and replays
+        it. So is a call without ``at`` that another worker's call on the same account overtook
+        (``time_went_back`` by a hair): it happens now, and now is later than that call.
         """
         started = time.perf_counter_ns()
         for attempt in range(_TRIES):
-            first = None
             try:
-                first = self.engine.recorded(key) if key is not None else None
-                when: Any = at if at is not None else (first.at if first is not None else self.clock())
-                decision = run(self.engine, when, key)
+                decision = self.engine.call(kind, args, at=at, key=key)
                 break
             except StoreUnavailable as exc:
                 if exc.code != C.store_conflict or attempt == _TRIES - 1:
@@ -259,23 +251,20 @@ class Service:
                     raise
                 await asyncio.sleep(0.005 * 2**attempt)
             except EngineError as exc:
-                raced = (
-                    at is None and first is None and exc.code in (C.time_went_back, C.idempotency_key_reused)
-                )
-                if not raced or attempt == _TRIES - 1:
+                if at is not None or exc.code != C.time_went_back or attempt == _TRIES - 1:
                     raise
         latency = (time.perf_counter_ns() - started) // 1000
-        replayed = first is not None
+        replayed = decision.replayed
         if replayed:
             self.metrics.replays.inc()
         else:
-            self.metrics.decisions.labels(event, decision.outcome, decision.reason or "").inc()
+            self.metrics.decisions.labels(kind.name, decision.outcome, decision.reason or "").inc()
         self.decisions.write(
             {
                 "decision_id": decision.id,
                 "time": self.clock().isoformat(),
-                "event": event,
-                "arguments": {**arguments, "at": decision.at.isoformat()},
+                "event": kind.name,
+                "arguments": {**args, "at": decision.at.isoformat()},
                 "key": key,
                 "outcome": decision.outcome,
                 "reason": decision.reason,

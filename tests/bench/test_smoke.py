@@ -52,9 +52,9 @@ def test_workload_is_streamed_in_time_order_and_deterministic() -> None:
     from bench.workload import year_of_events
 
     calls = list(year_of_events(30))
-    assert [c.kwargs["at"] for c in calls] == sorted(c.kwargs["at"] for c in calls)
+    assert [c.at for c in calls] == sorted(c.at for c in calls)
     assert calls == list(year_of_events(30))
-    assert {c.method for c in calls} >= {"subscribe", "send", "respond"}
+    assert {c.event for c in calls} >= {"subscribe", "send", "respond"}
 
 
 def test_simulate_scaling_reports_both_sizes() -> None:

@@ -75,11 +75,17 @@ def test_a_synthetic_year_takes_the_plans_and_response_types_of_its_policy(tmp_p
     path = tmp_path / "other.yaml"
     path.write_text(OTHER_PRODUCT, encoding="utf-8")
     calls = list(year_of_events(80, policy=load_policy(path)))
-    plans = {c.args[1] for c in calls if c.method == "subscribe"}
+    plans = {c.args["plan"] for c in calls if c.event == "subscribe"}
     assert plans == {"free", "pro", "team"}
-    assert {c.args[1] for c in calls if c.method == "respond"} == {"answered", "keen", "no_thanks"}
-    plan_of = {c.args[0]: c.args[1] for c in calls if c.method == "subscribe"}
-    assert {plan_of[c.args[0]] for c in calls if c.method == "purchase"} == {"pro"}  # the one that may buy
+    assert {c.args["response_type"] for c in calls if c.event == "respond"} == {
+        "answered",
+        "keen",
+        "no_thanks",
+    }
+    plan_of = {c.args["account"]: c.args["plan"] for c in calls if c.event == "subscribe"}
+    assert {plan_of[c.args["account"]] for c in calls if c.event == "purchase"} == {
+        "pro"
+    }  # the one that may buy
 
     r = compare_policies(base_policy=path, new_policy=path, synthetic=80)
     assert r.decisions > 5_000 and (r.changed, r.not_applicable) == (0, 0)
@@ -278,9 +284,11 @@ def test_a_stores_event_log_is_a_source_and_gives_what_its_scenario_gives(tmp_pa
 
 def test_not_applicable_is_what_the_catalog_calls_a_refused_call() -> None:
     """A call one side refuses whole is not applicable there; any other engine error stops the report."""
+    import datetime as dt
     from typing import Any
 
     from engine.codes import C
+    from engine.events import KINDS
     from engine.impact.compare import _answer
     from engine.impact.synthetic import Call
 
@@ -288,14 +296,15 @@ def test_not_applicable_is_what_the_catalog_calls_a_refused_call() -> None:
         def __init__(self, code: C) -> None:
             self.code = code
 
-        def send(self, *args: Any, **kwargs: Any) -> Any:
+        def call(self, *args: Any, **kwargs: Any) -> Any:
             raise self.code("refused")
 
-    call = Call("send", ("alice", "carol"), {})
+    call = Call("send", {"sender": "alice", "recipient": "carol"}, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    kind = KINDS["send"]
     for code in (C.unknown_message, C.invalid_argument, C.time_went_back):
         assert code.refused_call
-        assert _answer(Refusing(code), call).code == code
+        assert _answer(Refusing(code), kind, call).code == code
     for code in (C.store_unavailable, C.rule_engine_failure, C.store_not_found):
         assert not code.refused_call
         with pytest.raises(type(code("x"))):
-            _answer(Refusing(code), call)
+            _answer(Refusing(code), kind, call)

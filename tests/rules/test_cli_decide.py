@@ -62,8 +62,8 @@ def test_defaults_follow_given_facts(policy: Policy) -> None:
     ("args", "words"),
     [
         (["send", "--fact", "sender.premum=false"], "did you mean `sender.premium`?"),
-        (["send", "--fact", "sender.premium=yes"], "`sender.premium` is true or false, not `yes`"),
-        (["send", "--fact", "sender.balance=five"], "`sender.balance` is a whole number, not `five`"),
+        (["send", "--fact", "sender.premium=yes"], '`sender.premium` must be true or false, not "yes"'),
+        (["send", "--fact", "sender.balance=five"], '`sender.balance` must be a whole number, not "five"'),
         (["send", "--fact", "sender.plan=carrer"], "did you mean `career`?"),
         (["send", "--fact", "sender.premium"], "NAME=VALUE"),
         (["sned"], "did you mean `send`?"),

@@ -290,3 +290,24 @@ def test_a_call_without_at_overtaken_by_another_workers_call_happens_a_moment_la
         assert r.status_code == 200 and r.json()["at"] == (NOW + dt.timedelta(seconds=1)).isoformat()
         late = post(c, "/v1/accounts/alice/send", {"to": "dan", "at": "2026-01-01"})  # explicit: refused
         assert (late.status_code, late.json()["code"]) == (409, "time_went_back")
+
+
+def test_a_call_reads_its_idempotency_key_once(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine owns "no ``at``" (the first call's instant on a retry, else the clock's), so the
+    service does not look the key up before the call: one read of the key per HTTP call."""
+    from engine.store.memory import MemoryUnit
+
+    reads: list[str] = []
+    recorded = MemoryUnit.recorded
+    monkeypatch.setattr(MemoryUnit, "recorded", lambda self, key: reads.append(key) or recorded(self, key))
+    headers = {"Idempotency-Key": "s-1"}
+    assert (
+        client.post("/v1/accounts/alice/subscribe", json={"plan": "career"}, headers=headers).status_code
+        == 200
+    )
+    assert reads == ["s-1"]
+    first = client.post("/v1/accounts/alice/send", json={"to": "carol"}, headers={"Idempotency-Key": "k-1"})
+    again = client.post("/v1/accounts/alice/send", json={"to": "carol"}, headers={"Idempotency-Key": "k-1"})
+    assert reads == ["s-1", "k-1", "k-1"]
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
