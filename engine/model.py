@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 _R = TypeVar("_R")
 
@@ -143,21 +143,6 @@ class LoggedCall:
         return {**{f: getattr(self, f) for f in _LOGGED_FIELDS}, "at": self.at.isoformat()}
 
 
-_LOGGED_FIELDS = (
-    "seq",
-    "at",
-    "method",
-    "account",
-    "args",
-    "key",
-    "outcome",
-    "reason",
-    "rule",
-    "message",
-    "revision",
-)
-
-
 def once_per_advance(log: Iterable[LoggedCall]) -> Iterator[LoggedCall]:
     """The log as calls to make again: an ``advance`` is logged for each account it moved, and made
     again once (the first of a run of records with the same instant brings every account there)."""
@@ -172,13 +157,31 @@ def once_per_advance(log: Iterable[LoggedCall]) -> Iterator[LoggedCall]:
         yield c
 
 
+class LogRecord(NamedTuple):
+    """A decided call as the engine hands it to a store's event log: :class:`LoggedCall` but its
+    ``seq``, which the store gives. Instants (``at``, and any in the args) are datetimes here,
+    turned into text only when a store writes or shows them."""
+
+    at: dt.datetime
+    method: str
+    account: str
+    args: dict[str, Any]
+    key: str | None
+    outcome: str
+    reason: str | None
+    rule: str
+    message: str | None
+    revision: str
+
+
 #: The order of a call's fields as the engine hands them to a store's log: LoggedCall's, but ``seq``.
-LOG_RECORD = _LOGGED_FIELDS[1:]
+LOG_RECORD = LogRecord._fields
+_LOGGED_FIELDS = ("seq", *LOG_RECORD)
 
 
-def logged_call(seq: int, record: tuple[Any, ...]) -> LoggedCall:
-    """The record of a call as a store kept it (:data:`LOG_RECORD` order; instants may be datetimes)."""
-    fields = dict(zip(LOG_RECORD, record, strict=True))
+def logged_call(seq: int, record: LogRecord) -> LoggedCall:
+    """The record of a call as a store kept it (instants may be datetimes)."""
+    fields = record._asdict()
     args: Mapping[str, Any] = fields["args"]
     fields["args"] = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in args.items()}
     return build(LoggedCall, {**fields, "seq": seq})

@@ -30,7 +30,7 @@ from engine.core.arguments import Idempotency
 from engine.core.context import Context
 from engine.events import EventKind
 from engine.ledger.state import AccountState, MsgRec
-from engine.model import Decision
+from engine.model import Decision, LogRecord
 from engine.store.base import Store
 
 
@@ -218,11 +218,10 @@ def advance(ctx: Context, store: Store, t: dt.datetime) -> list[Decision]:
             if acct is not None:
                 u.save(acct)
             if settled and ctx.logging:  # logged too, so that a replay brings the account there
-                call.log(
-                    ctx,
-                    u,
-                    (t, "advance", name, {"to": t}, None, "advanced", None, "", None, ctx.book.revision),
+                record = LogRecord(
+                    t, "advance", name, {"to": t}, None, "advanced", None, "", None, ctx.revision
                 )
+                call.log(ctx, u, record)
             out.extend(settled)
     out.sort(key=_at)  # stable: at one instant, accounts by name, each in settle order
     return out

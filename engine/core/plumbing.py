@@ -19,7 +19,7 @@ from engine.core import timeline
 from engine.core.context import Context
 from engine.core.effects import Act, carry_out
 from engine.ledger.state import AccountState, Cause, MsgRec
-from engine.model import Decision, Verdict
+from engine.model import Decision, LogRecord, Verdict
 from engine.store.base import Unit
 
 
@@ -110,22 +110,19 @@ def apply(
         system = [*system, *timeline.settle(ctx, u, acct, t)]
     seq = None
     if logged is not None and ctx.logging:
-        seq = log(
-            ctx,
-            u,
-            (
-                t,
-                logged[0],
-                acct.name,
-                logged[1],
-                None if idem is None else idem.key,
-                verdict.outcome,
-                verdict.reason,
-                verdict.rule,
-                message_id,
-                ctx.book.revision,
-            ),
+        record = LogRecord(
+            at=t,
+            method=logged[0],
+            account=acct.name,
+            args=logged[1],
+            key=None if idem is None else idem.key,
+            outcome=verdict.outcome,
+            reason=verdict.reason,
+            rule=verdict.rule,
+            message=message_id,
+            revision=ctx.book.revision,
         )
+        seq = log(ctx, u, record)
     decision = ctx.decision(
         verdict,
         acct,
@@ -144,9 +141,9 @@ def apply(
     return decision
 
 
-def log(ctx: Context, u: Unit, record: tuple[Any, ...]) -> int | None:
-    """Append a call to the event log (a plain tuple in model.LOG_RECORD order; each store writes it
-    its own way), keeping the policy's and rules' texts with the first call under them."""
+def log(ctx: Context, u: Unit, record: LogRecord) -> int | None:
+    """Append a call to the event log (each store writes it its own way), keeping the policy's and
+    rules' texts with the first call under them."""
     if not ctx.revision_kept:
         policy_text, override_text = ctx.policy.texts
         u.keep_revision(

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from engine.ledger.state import AccountState, LotRec, MsgRec, reminder_heap
-from engine.model import LOG_RECORD, Decision
+from engine.model import Decision, LogRecord
 from engine.store._sql_exec import CoreExec, DriverExec, PgExec
 from engine.store._sql_schema import (
     ACCOUNT_COLS,
@@ -85,8 +85,8 @@ class SqlUnit:
         if self._c.one(HAS_REVISION, {"revision": revision}) is None:
             self._c.run(INSERT_REVISION, {"revision": revision, "texts": json.dumps(texts)})
 
-    def log(self, record: tuple[Any, ...]) -> int:  # the database numbers the log
-        fields = dict(zip(LOG_RECORD, record, strict=True))
+    def log(self, record: LogRecord) -> int:  # the database numbers the log
+        fields = record._asdict()
         rows = self._c.all(
             INSERT_CALL,
             {**fields, "at": utc_text(fields["at"]), "args": json.dumps(fields["args"], default=_iso)},

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from engine.codes import C
 from engine.ledger.state import AccountState, LotRec, MsgRec
-from engine.model import Decision, LedgerEntry, LoggedCall
+from engine.model import Decision, LedgerEntry, LoggedCall, LogRecord
 from engine.source.paths import PathProblem, path_kind
 from engine.store.batch import Batch
 
@@ -71,14 +71,9 @@ class Unit(Protocol):
     def keep_revision(self, revision: str, texts: dict[str, Any]) -> None:
         """Keep the texts of a policy-and-rules revision, once (``{"policy", "override", "rules"}``)."""
 
-    def log(self, record: tuple[Any, ...]) -> int | None:
+    def log(self, record: LogRecord) -> int | None:
         """Append a decided call to the event log in this transaction; return its ``seq`` (the store
-        numbers the log; None when it keeps none).
-
-        ``record`` holds :class:`~engine.model.LoggedCall`'s fields but ``seq``, in
-        :data:`~engine.model.LOG_RECORD` order; instants (``at``, and any in the args) are
-        datetimes, turned into text only when a store writes or shows them.
-        """
+        numbers the log; None when it keeps none)."""
 
 
 class Store(Protocol):

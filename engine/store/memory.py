@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import Any
 
 from engine.ledger.state import ACCOUNT_FIELDS, MSG_FIELDS, AccountState, LotRec, MsgRec, message_from_row
-from engine.model import Decision, LedgerEntry, LoggedCall, build, logged_call, usable_at
+from engine.model import Decision, LedgerEntry, LoggedCall, LogRecord, build, logged_call, usable_at
 from engine.store._rows import Rows
 from engine.store.batch import Batch
 
@@ -323,7 +323,7 @@ class MemoryUnit:
             self._note_key(self.s._revisions, revision)
             self.s._revisions[revision] = texts
 
-    def log(self, record: tuple[Any, ...]) -> int | None:
+    def log(self, record: LogRecord) -> int | None:
         if not self.s.logging:
             return None
         calls, shapes = self.s._calls, self.s._shapes
@@ -342,10 +342,10 @@ def _entry(account: str, row: tuple[Any, ...]) -> LedgerEntry:
     return build(LedgerEntry, {"account": account, **fields})
 
 
-def _record(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A stored log row as the record the engine gave (:data:`~engine.model.LOG_RECORD` order)."""
+def _record(row: tuple[Any, ...]) -> LogRecord:
+    """A stored log row as the record the engine gave."""
     (method, names, outcome, reason, rule, revision), at, account, key, message = row[:5]
-    return (
+    return LogRecord(
         at,
         method,
         account,
