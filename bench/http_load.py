@@ -10,20 +10,18 @@ and 2 workers, it starts ``inmail serve`` on loopback and measures:
   p99 latency from the scheduled send time, so a stall counts against it;
 - **throughput**: the same number of sends from 8 client threads as fast as the
   server answers (closed loop), in requests a second, three times on the same
-  server; the median counts (one PostgreSQL phase of a few seconds could lose
-  a third of its rate to a stall of the VM's disk).
+  server; the median counts (a stall of the machine's disk during one short
+  phase does not decide the row).
 
-The clients are keep-alive connections on bare sockets (:class:`_Conn`): httpx
-cost several hundred microseconds of the client's own CPU per request, and
-``http.client`` still tens, on the same two cores as the server, and that
-showed up as server latency.
+The clients are keep-alive connections on bare sockets (:class:`_Conn`): the
+client shares the machine's cores with the server, so whatever an HTTP client
+library spends per request shows up as server latency.
 
 Then the same sends as in-process ``Engine.send`` calls on the same kind of
 store. The accounts start with enough credits for every send of the run, so
-each one is granted and writes (runs before 2026-12-02 had 50 accounts, and
-most of their full-speed sends were denials: no credits left), and the
-benchmark checks afterwards that no account overspent. A
-fixed number of requests, then it stops: it is a measurement, not a soak.
+each one is granted and writes, and the benchmark checks afterwards that no
+account overspent. A fixed number of requests, then it stops: it is a
+measurement, not a soak.
 """
 
 from __future__ import annotations
@@ -56,10 +54,10 @@ CREDITS = 5 + 40  # the Career start grant + a purchase
 class _Conn:
     """One keep-alive connection on a bare socket: POSTs JSON, reads the status and the body.
 
-    ``http.client`` parses each response's headers with the ``email`` package, which cost the
-    client about as much CPU as the engine's decision; the client shares two cores with the
-    server, so what it spends counts against the server. This writes the request bytes and reads
-    up to ``Content-Length`` (the service always sends one), and nothing else.
+    ``http.client`` parses each response's headers with the ``email`` package; the client shares
+    the machine's cores with the server, so what it spends counts against the server. This writes
+    the request bytes and reads up to ``Content-Length`` (the service always sends one), and
+    nothing else.
     """
 
     def __init__(self, url: str) -> None:

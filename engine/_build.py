@@ -51,5 +51,5 @@ def check_compiled(here: Path = _HERE) -> bool:
     return bool(modules)
 
 
-#: Whether this is the optional compiled build (README, "Speed"); checked when ``engine`` is imported.
+#: Whether this is the optional compiled build (README, "Benchmarks"); checked when ``engine`` is imported.
 COMPILED = check_compiled()

@@ -1,13 +1,13 @@
 """The start of a bulk SQLite replay, and how much of it goes to commits: for profiling levers quickly.
 
-A full bulk year at 10,000 accounts takes about seven minutes; its first
-quarter of a million calls shows the same per-event cost within a minute,
-which is short enough to alternate a change with the code before it, or to
-run under ``py-spy record --native`` and see what SQLite does inside the
-statements. Calls go through ``Engine.batch`` (1,000 per commit) exactly as
-in ``bench/replay.py ACCOUNTS sqlite-bulk``.
+A full bulk year at 10,000 accounts is a long run; its first CALLS calls
+cost per event what the year's first quarter costs, in a fraction of the
+time: short enough to alternate a change with the code before it, or to run
+under ``py-spy record --native`` and see what SQLite does inside the
+statements. Calls go through ``Engine.batch`` (``bench.replay.BATCH`` per
+commit) exactly as in ``bench/replay.py ACCOUNTS sqlite-bulk``.
 
-    python bench/sqlite_bulk_part.py ACCOUNTS CALLS
+    python bench/experiments/sqlite_bulk_part.py ACCOUNTS CALLS
 
 Prints one JSON line: microseconds per event inside engine calls, and the
 share of that time spent committing (the batch's ``COMMIT``, with any WAL
@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.append(str(ROOT))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.append(str(ROOT))  # the installed engine first; ``bench`` from the source tree
 
 from bench.replay import BATCH  # noqa: E402
 from bench.workload import year_of_events  # noqa: E402

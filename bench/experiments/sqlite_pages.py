@@ -1,6 +1,6 @@
 """Pages a call writes on SQLite: WAL frames per commit, a transaction per call.
 
-    python bench/sqlite_pages.py [ACCOUNTS] [CALLS]
+    python bench/experiments/sqlite_pages.py [ACCOUNTS] [CALLS]
 
 The commit floor (``bench/sqlite_floor.py``) is priced by pages written; this
 says how many pages the engine's calls write, so the two can be put side by
@@ -20,8 +20,8 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.append(str(ROOT))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.append(str(ROOT))  # the installed engine first, the source tree as the fallback
 
 import engine  # noqa: E402
 from engine.events import KINDS  # noqa: E402

@@ -10,7 +10,7 @@ by account (where the scatter moves into the smaller index), on a table
 shaped like ``entries``, outside the engine; ``clustered/each`` is the
 store's layout written one statement per row instead of one ``executemany``.
 
-    python bench/sqlite_scatter.py [clustered|clustered/each|append+index|append ...]
+    python bench/experiments/sqlite_scatter.py [clustered|clustered/each|append+index|append ...]
 
 Prints one JSON line per layout: microseconds per inserted row, 1,000 rows
 per commit, after a million rows are in (WAL, ``synchronous = NORMAL``, as

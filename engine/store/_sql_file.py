@@ -8,8 +8,8 @@ each transaction the store compares the path with the file it opened (device
 and inode, and a size above zero): one ``os.stat``. It is checked again after
 a write commits, so that a call written into a file that went away meanwhile
 is not answered as stored. Two ``os.stat`` per write and one per read are a
-small share of a SQLite transaction (about 1 % when it was chosen, at
-``6cb0293``: bench/RESULTS.md, "Checking the store file").
+small share of a SQLite transaction (bench/RESULTS.md, "Checking the store
+file", has the measure).
 
 Once the path no longer holds that file, the store is *lost*: every call is
 ``store_unavailable`` and its connections are let go, until a valid inmail

@@ -9,8 +9,8 @@ On SQLite a commit costs by the pages it writes, so the lots, entries and
 messages keep their rows in their primary key's B-tree (``WITHOUT ROWID``:
 no second tree beside the table for the key; for ``accounts`` it saved
 nothing, measured), and the index of
-reminded messages holds only those (most are never reminded). A call wrote
-13.1 pages on average, now 10.8 (bench/RESULTS.md). A store made before
+reminded messages holds only those (most are never reminded): fewer pages
+per call (bench/RESULTS.md has the counts). A store made before
 keeps its rowid tables and works the same.
 """
 
