@@ -25,7 +25,13 @@ from engine.codes import C
 
 #: PostgreSQL's SQLSTATEs for "another transaction got in the way": serialization failure, deadlock,
 #: lock not available. Trying the call again will do.
-_PG_RETRY = {"40001", "40P01", "55P03"}
+#: Clashes with another transaction (serialization failure, deadlock, lock not available), and a
+#: prepared statement psycopg believes made but the server does not have (seen on the call after a
+#: pipeline failed on a clash: two retries of one request racing for their key). Either way nothing
+#: was written, and tried again (after a stale statement, on a fresh connection) the call goes through.
+_PG_RETRY = {"40001", "40P01", "55P03", "26000"}
+#: The error of a statement the driver believed prepared: the connection's own state is stale.
+PG_STALE_STATEMENT = "26000"
 
 
 class CoreExec:

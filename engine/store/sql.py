@@ -42,7 +42,15 @@ from engine.codes import C
 from engine.errors import StoreUnavailable
 from engine.store._sql_batch import CoreBatch, SqliteBatch
 from engine.store._sql_dialect import dialect_corner
-from engine.store._sql_exec import CoreExec, DriverExec, PgExec, pg_gone, store_error_code, store_errors
+from engine.store._sql_exec import (
+    PG_STALE_STATEMENT,
+    CoreExec,
+    DriverExec,
+    PgExec,
+    pg_gone,
+    store_error_code,
+    store_errors,
+)
 from engine.store._sql_file import StoreFile, watch
 from engine.store._sql_reads import SqlReads
 from engine.store._sql_schema import (
@@ -248,6 +256,8 @@ class SqlStore(SqlReads):
             pg = fairy.driver_connection
             if pg is None or pg.closed or pg.broken or _lost(exc):
                 self._broken()
+            elif _sqlstate(exc) == PG_STALE_STATEMENT:  # the driver's statement cache is out of step
+                self._drop_connection(fairy)
             raise
 
     @contextmanager
@@ -416,6 +426,13 @@ class SqlStore(SqlReads):
         self._fairies.clear()
         self._local = threading.local()
         self._engine.dispose()
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error, wrapped or not (None for anything else)."""
+    while exc is not None and not hasattr(exc, "sqlstate"):
+        exc = exc.__cause__ or getattr(exc, "orig", None)  # type: ignore[assignment]
+    return None if exc is None else getattr(exc, "sqlstate", None)
 
 
 def _lost(exc: BaseException) -> bool:
