@@ -334,14 +334,15 @@ def impact(
     seen: dict[str, None] = {}
     end: dt.datetime | None = None
     for n, call, mine in _mine(calls, part):
-        if not mine:  # another share's call: only its instant counts, for the common end
-            end = call.at if end is None else max(end, call.at)
+        # every call's instant counts for the common end, another share's or refused on both
+        # sides: so each share of a split report ends at the same instant as the whole report
+        end = call.at if end is None else max(end, call.at)
+        if not mine:
             continue
         kind = call.kind
         if kind is None:  # a checkpoint: time moves on for everyone, nothing to compare
             report.base.count(base.advance(call.at), plans_b.of)
             report.new.count(new.advance(call.at), plans_n.of)
-            end = call.at if end is None else max(end, call.at)
             continue
         a, b = _answer(base, kind, call), _answer(new, kind, call)
         plans_b.note(kind, call, a)
@@ -350,10 +351,8 @@ def impact(
         seen.setdefault(account, None)
         if isinstance(a, Decision):
             report.base.count([a], plans_b.of)
-            end = a.at if end is None else max(end, a.at)
         if isinstance(b, Decision):
             report.new.count([b], plans_n.of)
-            end = b.at if end is None else max(end, b.at)
         _compare(report, n, kind, call, account, a, b)
         if progress is not None:
             progress(n)
