@@ -1,7 +1,8 @@
 """Stage 1, the source: reading what people write.
 
 Safe YAML that keeps every value's line and column (:mod:`.marked`), the
-diagnostics that point back at that text (:mod:`.diagnostics`), and where the
-policy and rules files are found (:mod:`.paths`). Nothing here knows what a
+diagnostics that point back at that text (:mod:`.diagnostics`), where the
+policy and rules files are found (:mod:`.paths`), and the requirement ids the
+requirements file declares (:mod:`.requirements`). Nothing here knows what a
 policy or a rule means.
 """

@@ -214,33 +214,56 @@ def _syntax_help(exc: yaml.MarkedYAMLError) -> str | None:
     return None
 
 
-#: Texts parsed cleanly of late, by (text, name shown): every engine opened, every reload and every
-#: workbench click reads the same policy and rules texts again, and PyYAML's pure-Python composer
-#: was most of the cost of opening an engine. The marked values are frozen and no reader changes
-#: them, so one parse serves every caller. Only small texts that parsed without a problem are kept
-#: (a problem must be found, and reported, afresh), the most recent :data:`PARSED_KEPT`.
+#: Texts parsed cleanly of late: every engine opened, every reload and every workbench click
+#: reads the same policy and rules texts again (often a copy under another name), and PyYAML's
+#: pure-Python composer was most of the cost of opening an engine. The marked values are frozen
+#: and no reader changes them, so one parse serves every caller; the same text under another
+#: name is the same values at the same lines under that name (:func:`_renamed`). Only small
+#: texts that parsed without a problem are kept (a problem must be found, and reported, afresh),
+#: the most recent :data:`PARSED_KEPT`.
 PARSED_KEPT = 64
 _PARSED_MAX_CHARS = 64 * 1024
-_parsed: OrderedDict[tuple[str, str], YNode] = OrderedDict()
+_parsed: OrderedDict[str, YNode] = OrderedDict()
 _parsed_lock = threading.Lock()
 
 
 def parse_text(text: str, file: str, diags: Diagnostics) -> YNode | None:
     """Parse YAML text into marked values; problems go to ``diags``."""
-    key = (text, file)
     with _parsed_lock:
-        node = _parsed.get(key)
+        node = _parsed.get(text)
         if node is not None:
-            _parsed.move_to_end(key)
+            _parsed.move_to_end(text)
+    if node is not None:
+        if node.loc.file == file:
             return node
+        try:
+            node = _renamed(node, file)
+        except RecursionError:  # deeper than this stack allows now: read it again
+            node = None
     before = len(diags.items)
-    node = _parse(text, file, diags)
+    if node is None:
+        node = _parse(text, file, diags)
     if node is not None and len(diags.items) == before and len(text) <= _PARSED_MAX_CHARS:
         with _parsed_lock:
-            _parsed[key] = node
+            _parsed[text] = node
+            _parsed.move_to_end(text)
             while len(_parsed) > PARSED_KEPT:
                 _parsed.popitem(last=False)
     return node
+
+
+def _renamed(node: YNode, file: str) -> YNode:
+    """``node`` as read from ``file``: the same values at the same lines, under that name."""
+    loc = Location(file, node.loc.line, node.loc.column)
+    if isinstance(node, YScalar):
+        return YScalar(node.value, loc, node.raw)
+    if isinstance(node, YSeq):
+        return YSeq(tuple(_renamed(i, file) for i in node.items), loc)
+    return YMap(
+        {k: _renamed(v, file) for k, v in node.items.items()},
+        loc,
+        {k: Location(file, at.line, at.column) for k, at in node.key_locs.items()},
+    )
 
 
 def _parse(text: str, file: str, diags: Diagnostics) -> YNode | None:

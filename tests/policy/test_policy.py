@@ -262,3 +262,22 @@ class TestFiles:
         unix.write_bytes(MINIMAL.encode())
         windows.write_bytes(MINIMAL.replace("\n", "\r\n").encode())
         assert load_policy(unix).digest == load_policy(windows).digest
+
+
+def test_a_text_parsed_under_two_names_reads_as_each() -> None:
+    """The parse cache keys on the text alone: the same text under another name comes back with
+    that name in every location, and a problem is still found afresh."""
+    text = "plans:\n  career: {monthly_allotment: 5}\n"
+    a = parse_text(text, "a.yaml", Diagnostics())
+    b = parse_text(text, "b.yaml", Diagnostics())
+    assert isinstance(a, YMap) and isinstance(b, YMap)
+    inner_a, inner_b = a.items["plans"], b.items["plans"]
+    assert isinstance(inner_a, YMap) and isinstance(inner_b, YMap)
+    assert (a.loc.file, inner_a.items["career"].loc.file, inner_a.key_loc("career").file) == ("a.yaml",) * 3
+    assert (b.loc.file, inner_b.items["career"].loc.file, inner_b.key_loc("career").file) == ("b.yaml",) * 3
+    assert inner_b.items["career"].loc.line == inner_a.items["career"].loc.line == 2
+    bad = Diagnostics()
+    assert parse_text("plans: [\n", "c.yaml", bad) is None or bad.has_errors()
+    again = Diagnostics()
+    parse_text("plans: [\n", "d.yaml", again)
+    assert again.has_errors() and again.items[0].loc.file == "d.yaml"

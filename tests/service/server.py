@@ -63,6 +63,22 @@ def serve_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "engine.cli", "serve", *args]
 
 
+def side_by_side(
+    commands: list[tuple[list[str], Path]], env: dict[str, str] | None = None, timeout: float = 60
+) -> list[subprocess.CompletedProcess[str]]:
+    """Run each command in its folder, all at once, and wait for every one: a batch of refusals
+    takes about the time of one (each is a Python start, most of a second), not the sum."""
+    procs = [
+        subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for command, cwd in commands
+    ]
+    done = []
+    for command, proc in zip(commands, procs, strict=True):
+        out, err = proc.communicate(timeout=timeout)
+        done.append(subprocess.CompletedProcess(command[0], proc.returncode, out, err))
+    return done
+
+
 @contextmanager
 def running(
     folder: Path, *args: str, workers: int = 1, env: dict[str, str] | None = None

@@ -26,8 +26,8 @@ from .server import running, serve_command
 
 THREADS = 4
 ACCOUNTS_PER_THREAD = 2
-SENDS_PER_ACCOUNT = 30
-BOUGHT = 10  # each account: the start grant (5 on career) + 10 bought = 15 credits for 30 sends
+SENDS_PER_ACCOUNT = 20  # more than the credits, so an overspend would show
+BOUGHT = 10  # each account: the start grant (5 on career) + 10 bought = 15 credits for 20 sends
 
 
 def _call(c: httpx.Client, path: str, body: dict[str, Any], key: str) -> httpx.Response:

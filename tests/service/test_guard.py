@@ -443,16 +443,13 @@ def test_the_workbench_has_the_same_guard(
 
 
 def test_options_are_checked_before_the_server_starts(tmp_path: Path) -> None:
-    import subprocess
+    from .server import serve_command, side_by_side
 
-    from .server import serve_command
-
-    for args, code in (
+    cases = [
         (["--allowed-host", "evil.example/x"], "invalid_argument"),
         (["--cors-origin", "app.example"], "invalid_argument"),
         (["--cors-origin", "ftp://app.example"], "invalid_argument"),
-    ):
-        done = subprocess.run(
-            serve_command("--db", "memory", *args), cwd=tmp_path, capture_output=True, text=True, timeout=60
-        )
-        assert done.returncode == 2 and f"{code}:" in done.stderr, done.stderr
+    ]
+    done = side_by_side([(serve_command("--db", "memory", *args), tmp_path) for args, _ in cases])
+    for (_, code), proc in zip(cases, done, strict=True):
+        assert proc.returncode == 2 and f"{code}:" in proc.stderr, proc.stderr

@@ -10,9 +10,8 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
-from .server import free_port, fresh, running, serve_command
+from .server import free_port, fresh, running, serve_command, side_by_side
 
 ROOT = Path(__file__).resolve().parents[2]
 JSON = {"content-type": "application/json"}
@@ -86,43 +85,35 @@ def test_a_token_guards_a_server_on_every_v1_route(tmp_path: Path) -> None:
         assert fresh.get(server.url + "/healthz").status_code == 200
 
 
-@pytest.mark.parametrize(
-    ("args", "code"),
-    [
-        (["--host", "0.0.0.0"], "token_required"),
-        (["--host", "192.0.2.7"], "token_required"),
-        (["--workers", "2", "--db", "memory"], "memory_store_one_worker"),
-        (["--workers", "0"], "invalid_argument"),
-        (["--policy", "missing.yaml"], "file_not_found"),
-        (["--token-file", "nothing-here"], "invalid_token"),
-        (["--decision-log", "no/such/folder/d.jsonl"], "unwritable_output"),
-        (["--max-body", "10"], "invalid_argument"),
-    ],
-    ids=[
-        "any-host",
-        "lan-host",
-        "memory-workers",
-        "no-workers",
-        "no-policy",
-        "no-token-file",
-        "bad-log",
-        "tiny-body",
-    ],
-)
-def test_a_server_that_cannot_work_is_refused_before_it_listens(
-    tmp_path: Path, args: list[str], code: str
-) -> None:
-    proc = subprocess.run(
-        serve_command("--port", str(free_port()), *args),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin"},
-    )
-    assert proc.returncode == 2, proc.stderr
-    assert code in proc.stderr and "Traceback" not in proc.stderr
-    assert not (tmp_path / "inmail.db").exists()  # refused before anything was made
+#: (case, arguments, code): a server that cannot work, refused before it listens.
+CANNOT_WORK = [
+    ("any-host", ["--host", "0.0.0.0"], "token_required"),
+    ("lan-host", ["--host", "192.0.2.7"], "token_required"),
+    ("memory-workers", ["--workers", "2", "--db", "memory"], "memory_store_one_worker"),
+    ("no-workers", ["--workers", "0"], "invalid_argument"),
+    ("no-policy", ["--policy", "missing.yaml"], "file_not_found"),
+    ("no-token-file", ["--token-file", "nothing-here"], "invalid_token"),
+    ("bad-log", ["--decision-log", "no/such/folder/d.jsonl"], "unwritable_output"),
+    ("tiny-body", ["--max-body", "10"], "invalid_argument"),
+]
+
+
+def test_a_server_that_cannot_work_is_refused_before_it_listens(tmp_path: Path) -> None:
+    """Every case in its own process and folder, all started at once (:func:`side_by_side`)."""
+    folders = [tmp_path / case for case, _, _ in CANNOT_WORK]
+    for folder in folders:
+        folder.mkdir()
+    commands = [serve_command("--port", str(free_port()), *args) for _, args, _ in CANNOT_WORK]
+    done = side_by_side(list(zip(commands, folders, strict=True)), env={"PATH": "/usr/bin:/bin"})
+    wrong = [
+        f"{case}: exit {proc.returncode}\n{proc.stderr}"
+        for (case, _, code), proc, folder in zip(CANNOT_WORK, done, folders, strict=True)
+        if proc.returncode != 2
+        or code not in proc.stderr
+        or "Traceback" in proc.stderr
+        or (folder / "inmail.db").exists()  # refused before anything was made
+    ]
+    assert not wrong, "\n".join(wrong)
 
 
 def test_a_port_in_use_is_refused_plainly(tmp_path: Path) -> None:
