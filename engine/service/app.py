@@ -153,6 +153,7 @@ def create_app(
         add_workbench(app, svc, Folder(workbench), workbench_store)
 
     _api_docs(app)
+    _problems_as_problem_json(app)
 
     @app.get("/healthz", response_model=m.Health, tags=["health"])
     async def healthz() -> dict[str, Any]:
@@ -167,6 +168,30 @@ def create_app(
         return {"status": "ready", "revision": svc.engine.revision}
 
     return app
+
+
+_PROBLEM = {"schema": {"$ref": "#/components/schemas/Problem"}}
+
+
+def _problems_as_problem_json(app: FastAPI) -> None:
+    """Document each refusal under the media type it is sent with, ``application/problem+json``, with
+    the Problem schema. FastAPI files a response model under the route's own type
+    (``application/json``), which is not what a refusal is sent as, and a generated client then
+    types the error it receives as unknown: no ``code`` to branch on."""
+    make = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        doc = make()  # built once and kept by FastAPI; moving the schemas again changes nothing
+        for item in doc.get("paths", {}).values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status.startswith(("4", "5")) and content.get("application/json") == _PROBLEM:
+                        content.pop("application/problem+json", None)
+                        content["application/problem+json"] = content.pop("application/json")
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 #: Swagger UI and ReDoc, vendored from npm (swagger-ui-dist 5.36.0, redoc 2.5.2; licenses beside them).

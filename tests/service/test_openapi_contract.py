@@ -58,3 +58,21 @@ def test_a_token_is_in_the_schema_only_when_the_server_has_one(make_client: Make
     ops = _operations(doc)
     assert all(ops[name].get("security") == [{"bearer": []}] for name in CALLS + READS + ["getMetrics"])
     assert "security" not in ops["getHealth"] and "security" not in ops["getReadiness"]
+
+
+def test_every_refusal_is_documented_as_the_problem_json_it_is_sent_as(make_client: MakeClient) -> None:
+    """A generator types an error from the media type it arrives with: every 4xx/5xx of every
+    route is ``application/problem+json`` with the Problem schema (so a client sees ``code``),
+    and nothing says ``application/json`` for a refusal."""
+    doc = make_client().get("/openapi.json").json()
+    problem = {"$ref": "#/components/schemas/Problem"}
+    seen = 0
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            for status, response in op["responses"].items():
+                if not status.startswith(("4", "5")):
+                    continue
+                content = response.get("content", {})
+                assert content == {"application/problem+json": {"schema": problem}}, (path, method, status)
+                seen += 1
+    assert seen > 50
