@@ -63,6 +63,18 @@ from engine.codes import C
     metavar="ORIGIN",
     help="A web origin (https://app.example) whose pages may call the service; repeatable.",
 )
+@click.option(
+    "--access-log",
+    type=click.Choice(["off", "json"]),
+    default="off",
+    show_default=True,
+    help="`json`: one JSON line per request on standard error (time, client, route, status, code, ms).",
+)
+@click.option(
+    "--metrics-open",
+    is_flag=True,
+    help="Let /metrics answer without the token (for a scraper inside a trusted network).",
+)
 def serve(
     host: str,
     port: int,
@@ -75,6 +87,8 @@ def serve(
     max_body: int,
     allowed_hosts: tuple[str, ...],
     cors_origins: tuple[str, ...],
+    access_log: str,
+    metrics_open: bool,
 ) -> None:
     """Serve the engine over HTTP: OpenAPI at /openapi.json, interactive docs at /docs."""
     try:  # everything the server will import, so a missing package is said here, not as a traceback
@@ -103,6 +117,8 @@ def serve(
             host=host,
             allowed_hosts=allowed_hosts,
             cors_origins=cors_origins,
+            access_log=access_log == "json",
+            metrics_open=metrics_open,
         ),
         host=host,
         port=port,

@@ -102,7 +102,8 @@ def create_app(
     app.add_middleware(
         RequestGuard, rules=GuardRules.make(cfg.host, cfg.allowed_hosts, cfg.cors_origins, cfg.max_body)
     )
-    app.add_middleware(Measured, metrics=svc.metrics)  # outermost: the guard's refusals count too
+    # outermost: the guard's refusals are measured (and logged) too
+    app.add_middleware(Measured, metrics=svc.metrics, log_clock=svc.clock if cfg.access_log else None)
     install_handlers(app)
 
     async def token(request: Request) -> None:
@@ -128,7 +129,7 @@ def create_app(
     @app.get(
         "/metrics",
         tags=["health"],
-        dependencies=[Depends(token), *bearer],
+        dependencies=[] if cfg.metrics_open else [Depends(token), *bearer],
         response_class=Response,
         responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format."}},
     )

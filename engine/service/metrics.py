@@ -13,9 +13,12 @@ reasons from the rules, the route's template, never an account name).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -99,9 +102,13 @@ class Measured:
     never becomes a label. A problem's code is read from its (small) body.
     """
 
-    def __init__(self, app: Any, metrics: Metrics) -> None:
+    def __init__(
+        self, app: Any, metrics: Metrics, log_clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        #: with ``--access-log json``, the service's clock (the one place it reads the wall clock)
+        self.log_clock = log_clock
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -129,12 +136,36 @@ class Measured:
             m.latency.labels(route, scope["method"], f"{status // 100}xx").observe(
                 time.perf_counter() - started
             )
+            code = None
             if problem is not None:
                 try:
                     code = str(json.loads(b"".join(problem))["code"])
                 except (ValueError, KeyError, TypeError):
                     code = "unknown"
                 m.problems.labels(code, str(status)).inc()
+            if self.log_clock is not None:
+                _access_line(self.log_clock(), scope, route, status, code, time.perf_counter() - started)
+
+
+def _access_line(
+    now: dt.datetime, scope: Any, route: str, status: int, code: str | None, seconds: float
+) -> None:
+    """One JSON line per request on standard error (``--access-log json``), written whole in one call,
+    so that the lines of several workers do not mix: when, who, what, how it ended and how long."""
+    client = scope.get("client") or ("", 0)
+    line = {
+        "time": now.isoformat(timespec="milliseconds"),
+        "client": client[0],
+        "method": scope["method"],
+        "path": scope.get("path", ""),
+        "route": route,
+        "status": status,
+        "code": code,
+        "ms": round(seconds * 1000, 3),
+        "pid": os.getpid(),
+    }
+    sys.stderr.write(json.dumps(line, ensure_ascii=False) + "\n")
+    sys.stderr.flush()
 
 
 def worker_exited(pid: int) -> None:

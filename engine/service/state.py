@@ -64,6 +64,8 @@ class ServiceConfig:
     host: str = "127.0.0.1"  # the bind address: a Host the request guard accepts
     allowed_hosts: tuple[str, ...] = ()  # more names the server answers to (--allowed-host)
     cors_origins: tuple[str, ...] = ()  # origins whose pages may call it (--cors-origin)
+    access_log: bool = False  # one JSON line per request on standard error (--access-log json)
+    metrics_open: bool = False  # /metrics answers without the token (--metrics-open)
 
     def to_env(self) -> str:
         return json.dumps(dataclasses.asdict(self))

@@ -76,3 +76,13 @@ def test_every_refusal_is_documented_as_the_problem_json_it_is_sent_as(make_clie
                 assert content == {"application/problem+json": {"schema": problem}}, (path, method, status)
                 seen += 1
     assert seen > 50
+
+
+def test_the_document_is_valid_openapi(make_client: MakeClient) -> None:
+    """What a generator checks first, with and without a token: a valid OpenAPI 3.1 document."""
+    from openapi_spec_validator import validate
+
+    for config in ({}, {"token": "t0ken-for-tests"}):
+        doc = make_client(**config).get("/openapi.json").json()
+        assert doc["openapi"].startswith("3.1")
+        validate(doc)  # raises on the first thing wrong
