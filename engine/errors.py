@@ -98,6 +98,7 @@ class StoreUnavailable(EngineError):
 
 
 class PlotUnavailable(EngineError):
-    """``--plot`` cannot draw: matplotlib is not installed, or the chart cannot be written."""
+    """``--plot`` cannot write its chart (a missing matplotlib is ``missing_dependency``, as for
+    every optional package)."""
 
-    code = "plot_unavailable"
+    code = "unwritable_file"

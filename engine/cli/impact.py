@@ -213,7 +213,10 @@ def _plot(r: ImpactReport, path: Path) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise C.missing_dependency("--plot needs matplotlib: pip install -e '.[plot]'") from None
+        raise C.missing_dependency(
+            "--plot needs matplotlib, which is not installed",
+            help="pip install 'inmail-engine[plot]' (in a checkout: pip install -e '.[plot]')",
+        ) from None
     fig, ax = plt.subplots(figsize=(9, 4))
     for label, side in (("base", r.base), ("new", r.new)):
         points = side.daily()

@@ -168,7 +168,6 @@ class C(StrEnum):
     rule_engine_failure = _raised(
         "rule_engine_failure", RuleEngineFailure, "a bug: the rule engine failed on an event", 500
     )
-    plot_unavailable = _raised("plot_unavailable", PlotUnavailable, "--plot needs matplotlib")
     unwritable_file = _raised("unwritable_file", PlotUnavailable, "the chart cannot be written")
     address_unavailable = _error("address_unavailable", "the server cannot listen on this host and port")
     changed_on_disk = _error("changed_on_disk", "the file changed on disk since it was opened", 409)

@@ -37,9 +37,9 @@ def _matplotlib() -> tuple[Any, Any, Any]:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise C.plot_unavailable(
-            "--plot needs matplotlib, which is not installed; install the plot extra with "
-            "`pip install -e '.[plot]'` (or `pip install 'inmail-engine[plot]'`)"
+        raise C.missing_dependency(
+            "--plot needs matplotlib, which is not installed",
+            help="pip install 'inmail-engine[plot]' (in a checkout: pip install -e '.[plot]')",
         ) from None
     return Figure, FigureCanvasAgg, mdates
 

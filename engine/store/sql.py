@@ -129,8 +129,12 @@ class SqlStore(SqlReads):
                 f"`{_shown(url)}` holds no inmail store (run `inmail simulate FILE --db URL` first?)",
             ) from None
         except ImportError as exc:  # the URL names a driver that is not installed
-            extra = " (install the pg extra: pip install -e '.[pg]')" if "psycopg" in str(exc) else ""
-            raise C.database_unavailable(f"cannot open the database `{_shown(url)}`: {exc}{extra}") from None
+            if "psycopg" in str(exc):
+                raise C.missing_dependency(
+                    f"`{_shown(url)}` is a PostgreSQL store, and psycopg is not installed",
+                    help="pip install 'inmail-engine[pg]' (in a checkout: pip install -e '.[pg]')",
+                ) from None
+            raise C.database_unavailable(f"cannot open the database `{_shown(url)}`: {exc}") from None
         except sa.exc.SQLAlchemyError as exc:  # bad URL, unreadable file, no server
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise C.database_unavailable(f"cannot open the database `{_shown(url)}`: {reason}") from None
