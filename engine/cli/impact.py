@@ -81,7 +81,7 @@ SHOWN_ACCOUNTS = 10
     default=1,
     show_default=True,
     metavar="N",
-    help="With --synthetic: split the accounts over N worker processes (same report, faster).",
+    help="With --synthetic or --db: split the accounts over N worker processes (same report, faster).",
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when anything changed.")
@@ -109,8 +109,10 @@ def impact(
     """Compare the base policy with the new one over FILES (scenarios), --synthetic N or --db URL."""
     if sum((bool(files), synthetic is not None, db is not None)) != 1:
         raise click.UsageError("give scenario FILES, --synthetic N or --db URL (one of them)")
-    if jobs > 1 and synthetic is None:
-        raise click.UsageError("--jobs splits a --synthetic year; scenario files run in one process")
+    if jobs > 1 and synthetic is None and db is None:
+        raise click.UsageError(
+            "--jobs splits a --synthetic year or a --db history; scenario files run in one process"
+        )
     if plot_path is not None and Path(plot_path).suffix.lower() != ".png":
         raise click.BadParameter(
             f"the chart is a PNG image: name it `*.png`, not `{plot_path}`", param_hint="'--plot'"

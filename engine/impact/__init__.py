@@ -14,6 +14,7 @@ from engine.codes import C
 from engine.core.engine import Engine
 from engine.impact.calls import logged_calls, scenario_calls, synthetic_calls
 from engine.impact.compare import MOVEMENTS, Divergence, ImpactReport, Progress, Side, impact, merge
+from engine.impact.partition import Partitioning, assign
 from engine.impact.synthetic import Call
 from engine.model import LoggedCall
 from engine.scenario.load import load_scenario
@@ -47,9 +48,10 @@ def compare_policies(
     log: its real history), or ``calls``.
     ``None`` for the new policy or rules means the usual places (``./policies.yaml``,
     ``./rules``, else the packaged ones).
-    Both sides run in memory from empty stores. ``jobs`` > 1 splits a synthetic
-    year's accounts over that many worker processes (its accounts never message
-    or connect to each other, so the merged report is the same as with one).
+    Both sides run in memory from empty stores. ``jobs`` > 1 splits the accounts of
+    a synthetic year, a store's history or ``calls`` over that many worker processes:
+    accounts that message or connect to each other stay together
+    (:mod:`engine.impact.partition`), so the merged report is the same as with one.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
         raise C.invalid_argument("jobs is a number of worker processes from 1 to 64")
@@ -73,11 +75,13 @@ def compare_policies(
             ):
                 reports.append((label, impact(scenario_calls(s_base), b, n, progress)))
         return merge(reports)
-    if synthetic is not None:
-        if isinstance(synthetic, bool) or not isinstance(synthetic, int) or not 1 <= synthetic <= 1_000_000:
-            raise C.invalid_quantity("synthetic is a number of accounts from 1 to 1,000,000")
-        if jobs > 1:
-            return _in_parallel(synthetic, jobs, base_policy, new_path, base_rules, new_rules)
+    if synthetic is not None and (
+        isinstance(synthetic, bool) or not isinstance(synthetic, int) or not 1 <= synthetic <= 1_000_000
+    ):
+        raise C.invalid_quantity("synthetic is a number of accounts from 1 to 1,000,000")
+    if jobs > 1:
+        source: int | list[Call] = synthetic if synthetic is not None else list(calls or ())
+        return _in_parallel(source, jobs, base_policy, new_path, base_rules, new_rules)
     with (
         Engine.open(policy=base_policy, rules=base_rules, log=False) as b,
         Engine.open(policy=new_path, rules=new_rules, log=False) as n,
@@ -88,18 +92,23 @@ def compare_policies(
         return impact(calls, b, n, progress)
 
 
-def _share(task: tuple[int, int, int, PathLike, PathLike, PathLike | None, PathLike | None]) -> ImpactReport:
-    """One worker's share of a synthetic year (run in its own process)."""
-    accounts, index, parts, base_policy, new_policy, base_rules, new_rules = task
+Source = int | list[Call]  # a synthetic year's size (each worker makes the year again), or the calls
+Task = tuple[Source, int, Partitioning, PathLike, PathLike, PathLike | None, PathLike | None]
+
+
+def _share(task: Task) -> ImpactReport:
+    """One partition's report (run in its own process)."""
+    source, index, partitioning, base_policy, new_policy, base_rules, new_rules = task
     with (
         Engine.open(policy=base_policy, rules=base_rules, log=False) as b,
         Engine.open(policy=new_policy, rules=new_rules, log=False) as n,
     ):
-        return impact(synthetic_calls(accounts, b.policy), b, n, part=(index, parts))
+        calls = synthetic_calls(source, b.policy) if isinstance(source, int) else source
+        return impact(calls, b, n, part=(index, partitioning))
 
 
 def _in_parallel(
-    accounts: int,
+    source: Source,
     jobs: int,
     base_policy: PathLike,
     new_policy: PathLike,
@@ -111,9 +120,15 @@ def _in_parallel(
     from concurrent.futures.process import BrokenProcessPool
 
     # Check both sides here first, so a bad file is one clear error, not one per worker.
-    with Engine.open(policy=base_policy, rules=base_rules), Engine.open(policy=new_policy, rules=new_rules):
-        pass
-    tasks = [(accounts, i, jobs, base_policy, new_policy, base_rules, new_rules) for i in range(jobs)]
+    with (
+        Engine.open(policy=base_policy, rules=base_rules) as b,
+        Engine.open(policy=new_policy, rules=new_rules),
+    ):
+        calls = synthetic_calls(source, b.policy) if isinstance(source, int) else source
+        partitioning = assign(calls, jobs)
+    tasks: list[Task] = [
+        (source, i, partitioning, base_policy, new_policy, base_rules, new_rules) for i in range(jobs)
+    ]
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited rule-engine state
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:

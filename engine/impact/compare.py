@@ -13,7 +13,6 @@ existed) is ``not_applicable`` there, never an error.
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from engine.codes import C
 from engine.core.engine import Engine
 from engine.errors import EngineError
 from engine.events import CALLS, EventKind
+from engine.impact.partition import Partitioning, of_partition
 from engine.impact.synthetic import Call
 from engine.model import Decision
 
@@ -287,53 +287,29 @@ class _Plans:
             self.senders.setdefault(answer.message, str(call.args[reads.acting]))
 
 
-def partition_of(account: str, parts: int) -> int:
-    """Which of ``parts`` workers plays ``account`` (stable across processes and runs)."""
-    return zlib.crc32(account.encode("utf-8", "surrogatepass")) % parts
-
-
-def _mine(calls: Iterable[Call], part: tuple[int, int] | None) -> Iterator[tuple[int, Call, bool]]:
-    """Every call, numbered in the whole source, and whether it is of an account in ``part``.
-
-    ``part`` = (index, parts); None: all are. A response belongs to the sender of its message,
-    known from the send that named it. The others still pass by, so that every share ends at
-    the same instant as the whole.
-    """
-    owner: dict[str, str] = {}
-    for n, call in enumerate(calls, 1):
-        if part is None:
-            yield n, call, True
-            continue
-        kind = call.kind
-        if kind is None:  # an advance: time moves on for every share
-            yield n, call, True
-            continue
-        reads = _READS[kind.name]
-        acting = str(call.args.get(reads.acting))
-        if reads.new_message is not None and call.args.get(reads.new_message) is not None:
-            owner[str(call.args[reads.new_message])] = acting
-        account = owner.get(acting, "") if reads.via_message else acting
-        yield n, call, partition_of(account, part[1]) == part[0]
-
-
 def impact(
     calls: Iterable[Call],
     base: Engine,
     new: Engine,
     progress: Progress | None = None,
-    part: tuple[int, int] | None = None,
+    part: tuple[int, Partitioning] | None = None,
 ) -> ImpactReport:
     """Play ``calls`` on both engines (each on an empty store) and compare every answer.
 
-    ``part`` = (index, parts) plays only that share of the accounts (see :func:`partition_of`):
-    accounts are independent unless they connect to or message each other, so the shares'
-    reports, merged, are the whole one.
+    ``part`` = (index, partitioning) plays only the accounts of that partition
+    (:mod:`engine.impact.partition`: accounts that connect to or message each other are in
+    one), so the partitions' reports, merged, are the whole one.
     """
     report = ImpactReport(Side(base.revision), Side(new.revision))
     plans_b, plans_n = _Plans(), _Plans()
     seen: dict[str, None] = {}
     end: dt.datetime | None = None
-    for n, call, mine in _mine(calls, part):
+    numbered = (
+        ((n, c, True) for n, c in enumerate(calls, 1))
+        if part is None
+        else of_partition(calls, part[1], part[0])
+    )
+    for n, call, mine in numbered:
         # every call's instant counts for the common end, another share's or refused on both
         # sides: so each share of a split report ends at the same instant as the whole report
         end = call.at if end is None else max(end, call.at)

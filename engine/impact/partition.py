@@ -1,0 +1,141 @@
+"""Splitting a history into partitions that never share an account, for impact on many workers.
+
+Two accounts interact when one call names both: a send names its sender and
+its recipient, a connection both ends, and a response belongs to the sender of
+its message. Accounts are grouped into the connected components of that
+relation (union-find over the calls, which arguments name accounts being read
+from each event kind's declaration), and whole components are dealt to the
+partitions, largest first, each to the partition with the fewest events so far.
+Each partition then replays its accounts' calls in log order with the unchanged
+engine, so the merged per-partition reports are the report one process makes,
+whatever the number of partitions.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from engine.events import CALLS, EventKind
+from engine.impact.synthetic import Call
+
+#: Per call kind: the arguments naming accounts, the first being the acting one, and whether
+#: that one is a message (then its account is the message's sender), and the argument holding
+#: the id of a message the call creates.
+_NAMES: dict[str, tuple[tuple[str, ...], bool, str | None]] = {}
+
+
+def _names(kind: EventKind) -> tuple[tuple[str, ...], bool, str | None]:
+    found = _NAMES.get(kind.name)
+    if found is None:
+        named = tuple(a.name for a in kind.args if a.type in ("account", "name", "message"))
+        new = next((a.name for a in kind.args if a.type == "new_message"), None)
+        found = _NAMES[kind.name] = (named, kind.acting.type == "message", new)
+    return found
+
+
+for _kind in CALLS:
+    _names(_kind)
+
+
+class Owners:
+    """Which account each message belongs to, learnt from the sends as the calls go by."""
+
+    def __init__(self) -> None:
+        self.of: dict[str, str] = {}
+
+    def accounts(self, call: Call) -> list[str]:
+        """The accounts ``call`` names, the acting one first; [] for an advance."""
+        kind = call.kind
+        if kind is None:
+            return []
+        named, via_message, new = _names(kind)
+        out = [str(call.args[n]) for n in named if call.args.get(n) is not None]
+        if via_message and out:
+            out[0] = self.sender(out[0])
+        if new is not None and call.args.get(new) is not None and out:
+            self.of[str(call.args[new])] = out[0]
+        return out
+
+    def sender(self, message: str) -> str:
+        """The sender of ``message``: as its send named it, else the engine's default id's
+        ``<sender>/<n>`` form (a send without an id), else the id itself."""
+        known = self.of.get(message)
+        if known is not None:
+            return known
+        head, slash, tail = message.rpartition("/")
+        return head if slash and tail.isdigit() else message
+
+
+def _hash(account: str) -> int:
+    """A hash of an account name that is the same in every process and run."""
+    return zlib.crc32(account.encode("utf-8", "surrogatepass"))
+
+
+@dataclass(frozen=True)
+class Partitioning:
+    """Every account's partition (``of``), into ``parts`` partitions."""
+
+    parts: int
+    of: dict[str, int]
+    events: tuple[int, ...]
+
+    def part(self, account: str) -> int:
+        """An account's partition; one no call named (never played) by a stable hash."""
+        found = self.of.get(account)
+        return found if found is not None else _hash(account) % self.parts
+
+
+def assign(calls: Iterable[Call], parts: int) -> Partitioning:
+    """Group the accounts of ``calls`` into components and deal them to ``parts`` partitions."""
+    parent: dict[str, str] = {}
+
+    def root(a: str) -> str:
+        parent.setdefault(a, a)
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    owners = Owners()
+    events: Counter[str] = Counter()
+    for call in calls:
+        named = owners.accounts(call)
+        if not named:
+            continue
+        events[named[0]] += 1
+        first = root(named[0])
+        for other in named[1:]:
+            second = root(other)
+            if second != first:
+                parent[second] = first
+    members: dict[str, list[str]] = {}
+    for account in parent:
+        members.setdefault(root(account), []).append(account)
+    components = sorted(
+        members.values(),
+        key=lambda group: (
+            -sum(events[a] for a in group),
+            _hash(min(group)),
+        ),
+    )
+    loads = [0] * parts
+    of: dict[str, int] = {}
+    for group in components:
+        target = loads.index(min(loads))
+        loads[target] += sum(events[a] for a in group)
+        of.update(dict.fromkeys(group, target))
+    return Partitioning(parts, of, tuple(loads))
+
+
+def of_partition(
+    calls: Iterable[Call], partitioning: Partitioning, index: int
+) -> Iterator[tuple[int, Call, bool]]:
+    """Every call, numbered in the whole history, and whether partition ``index`` plays it (an
+    advance: every partition does). The others pass by, so that each partition ends where the whole does."""
+    owners = Owners()
+    for n, call in enumerate(calls, 1):
+        named = owners.accounts(call)
+        yield n, call, not named or partitioning.part(named[0]) == index
