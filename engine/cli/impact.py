@@ -83,6 +83,13 @@ SHOWN_ACCOUNTS = 10
     metavar="N",
     help="With --synthetic or --db: split the accounts over N worker processes (same report, faster).",
 )
+@click.option(
+    "--cluster",
+    default=None,
+    metavar="local[:N]|tcp://HOST:PORT",
+    help="Run the partitions on Dask: N local worker processes (--jobs N is local:N), or a running "
+    "scheduler (then --jobs partitions, 16 if not given). Needs: pip install -e '.[dask]'.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when anything changed.")
 @click.option(
@@ -102,6 +109,7 @@ def impact(
     synthetic: int | None,
     db: str | None,
     jobs: int,
+    cluster: str | None,
     fmt: str,
     fail_on_change: bool,
     plot_path: str | None,
@@ -109,9 +117,10 @@ def impact(
     """Compare the base policy with the new one over FILES (scenarios), --synthetic N or --db URL."""
     if sum((bool(files), synthetic is not None, db is not None)) != 1:
         raise click.UsageError("give scenario FILES, --synthetic N or --db URL (one of them)")
-    if jobs > 1 and synthetic is None and db is None:
+    if (jobs > 1 or cluster is not None) and synthetic is None and db is None:
         raise click.UsageError(
-            "--jobs splits a --synthetic year or a --db history; scenario files run in one process"
+            "--jobs and --cluster split a --synthetic year or a --db history; scenario files run in one "
+            "process"
         )
     if plot_path is not None and Path(plot_path).suffix.lower() != ".png":
         raise click.BadParameter(
@@ -119,7 +128,8 @@ def impact(
         )
     if not Path(base_policy).is_file():
         raise C.file_not_found(f"no policy file `{base_policy}`")
-    bar = ProgressBar("comparing", enabled=None if jobs == 1 else False)  # workers report to nobody
+    split = jobs > 1 or cluster is not None
+    bar = ProgressBar("comparing", enabled=False if split else None)  # workers report to nobody
     try:
         report = compare_policies(
             base_policy=base_policy,
@@ -131,6 +141,7 @@ def impact(
             db=db,
             progress=bar,
             jobs=jobs,
+            cluster=cluster,
         )
     finally:
         bar.close()

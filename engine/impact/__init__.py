@@ -7,18 +7,20 @@ calls come from scenario files, a seeded synthetic year, or any iterable of
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from engine.codes import C
 from engine.core.engine import Engine
 from engine.impact.calls import logged_calls, scenario_calls, synthetic_calls
+from engine.impact.cluster import check_cluster, run
 from engine.impact.compare import MOVEMENTS, Divergence, ImpactReport, Progress, Side, impact, merge
 from engine.impact.partition import Partitioning, assign
 from engine.impact.synthetic import Call
 from engine.model import LoggedCall
 from engine.scenario.load import load_scenario
-from engine.source.paths import resolve_policy
+from engine.source.paths import resolve_policy, resolve_rules
 
 __all__ = ["MOVEMENTS", "Call", "Divergence", "ImpactReport", "Side", "compare_policies"]
 
@@ -37,6 +39,7 @@ def compare_policies(
     calls: Iterable[Call] | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    cluster: str | None = None,
 ) -> ImpactReport:
     """Compare ``base_policy`` (and ``base_rules``) with ``new_policy`` (and ``new_rules``) over one source.
 
@@ -52,9 +55,21 @@ def compare_policies(
     a synthetic year, a store's history or ``calls`` over that many worker processes:
     accounts that message or connect to each other stay together
     (:mod:`engine.impact.partition`), so the merged report is the same as with one.
+    ``cluster`` runs the partitions on Dask (:mod:`engine.impact.cluster`): ``local:N`` (what
+    ``jobs=N`` means), or a running scheduler's ``tcp://HOST:PORT`` (then ``jobs`` partitions,
+    16 if not given).
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
         raise C.invalid_argument("jobs is a number of worker processes from 1 to 64")
+    if cluster is not None:
+        check_cluster(cluster if isinstance(cluster, str) else repr(cluster))
+        local = cluster.partition(":")
+        if local[0] == "local":
+            jobs = int(local[2]) if local[2] else (os.cpu_count() or 1)
+        elif jobs == 1:
+            jobs = 16
+    elif jobs > 1:
+        cluster = f"local:{jobs}"
     given = [bool(scenarios), synthetic is not None, db is not None, calls is not None]
     if sum(given) != 1:
         raise C.invalid_argument(
@@ -79,9 +94,9 @@ def compare_policies(
         isinstance(synthetic, bool) or not isinstance(synthetic, int) or not 1 <= synthetic <= 1_000_000
     ):
         raise C.invalid_quantity("synthetic is a number of accounts from 1 to 1,000,000")
-    if jobs > 1:
+    if cluster is not None and (synthetic is not None or calls is not None):
         source: int | list[Call] = synthetic if synthetic is not None else list(calls or ())
-        return _in_parallel(source, jobs, base_policy, new_path, base_rules, new_rules)
+        return _in_parallel(source, jobs, cluster, base_policy, new_path, base_rules, new_rules)
     with (
         Engine.open(policy=base_policy, rules=base_rules, log=False) as b,
         Engine.open(policy=new_path, rules=new_rules, log=False) as n,
@@ -110,15 +125,12 @@ def _share(task: Task) -> ImpactReport:
 def _in_parallel(
     source: Source,
     jobs: int,
+    cluster: str,
     base_policy: PathLike,
     new_policy: PathLike,
     base_rules: PathLike | None,
     new_rules: PathLike | None,
 ) -> ImpactReport:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
     # Check both sides here first, so a bad file is one clear error, not one per worker.
     with (
         Engine.open(policy=base_policy, rules=base_rules) as b,
@@ -126,15 +138,13 @@ def _in_parallel(
     ):
         calls = synthetic_calls(source, b.policy) if isinstance(source, int) else source
         partitioning = assign(calls, jobs)
+    # a worker runs elsewhere (another folder, another machine): every file by its absolute path
+    base_policy, new_policy = Path(base_policy).resolve(), Path(new_policy).resolve()
+    base_rules, new_rules = resolve_rules(base_rules).resolve(), resolve_rules(new_rules).resolve()
     tasks: list[Task] = [
         (source, i, partitioning, base_policy, new_policy, base_rules, new_rules) for i in range(jobs)
     ]
-    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited rule-engine state
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
-            return merge([(None, r) for r in pool.map(_share, tasks)])
-    except BrokenProcessPool:
-        raise C.worker_failed("a worker process died (out of memory?); try fewer --jobs") from None
+    return merge([(None, r) for r in run(_share, tasks, cluster)])
 
 
 def _read_log(db: str) -> list[LoggedCall]:

@@ -1,0 +1,101 @@
+"""Partitions run on a Dask cluster: ``local:N`` on this machine, or a running scheduler's address.
+
+``--jobs N`` and ``--cluster local:N`` are the same thing: a Dask ``LocalCluster`` of N
+worker processes (one thread each: a partition is Python that holds the GIL) listening on
+loopback only, with no dashboard. ``tcp://HOST:PORT`` hands the partitions to a running
+scheduler (``dask scheduler``, with ``dask worker tcp://HOST:PORT`` on each machine); each
+worker needs this package installed and read access to the policy and rules files named.
+A partition is retried once on another worker if its worker dies; one that fails twice, or
+raises, fails the run with its number, and no report is made.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from engine.codes import C
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_LOCAL = re.compile(r"local(?::(\d{1,3}))?")
+_REMOTE = re.compile(r"tcp://[A-Za-z0-9.\-\[\]:]+:\d{1,5}")
+
+
+def check_cluster(spec: str) -> str:
+    """``local``, ``local:N`` (1 to 64 workers) or ``tcp://HOST:PORT``; ``invalid_argument`` else."""
+    local = _LOCAL.fullmatch(spec)
+    if local is not None and (local[1] is None or 1 <= int(local[1]) <= 64):
+        return spec
+    if _REMOTE.fullmatch(spec):
+        return spec
+    raise C.invalid_argument(
+        f"--cluster must be `local`, `local:N` (N from 1 to 64) or `tcp://HOST:PORT`, got `{spec}`"
+    )
+
+
+def _reachable(address: str) -> None:
+    """A scheduler that is not listening is said at once, not after the client's connect timeout."""
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise C.worker_failed(f"cannot reach the Dask scheduler at `{address}`: {exc}") from None
+
+
+def run(fn: Callable[[T], R], tasks: Sequence[T], cluster: str) -> list[R]:
+    """``fn`` over ``tasks`` on ``cluster``, results in task order."""
+    check_cluster(spec=cluster)
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise C.missing_dependency(
+            "running partitions on several processes needs Dask (dask.distributed)",
+            help="pip install 'inmail-engine[dask]' (in a checkout: pip install -e '.[dask]')",
+        ) from None
+    local: Any = None
+    if cluster.startswith("local"):
+        found = _LOCAL.fullmatch(cluster)
+        workers = int(found[1]) if found is not None and found[1] else len(tasks)
+        local = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        address: Any = local
+    else:
+        _reachable(cluster)
+        address = cluster
+    try:
+        try:
+            client = Client(address, timeout=20)
+        except OSError as exc:
+            raise C.worker_failed(f"cannot reach the Dask scheduler at `{cluster}`: {exc}") from None
+        try:
+            run_id = uuid.uuid4().hex[:8]
+            keys = [f"inmail-partition-{i}-{run_id}" for i in range(len(tasks))]
+            futures = client.map(fn, tasks, key=keys, retries=1, pure=False)
+            out: list[R] = []
+            for i, future in enumerate(futures):
+                try:
+                    out.append(future.result())
+                except Exception as exc:
+                    if getattr(exc, "code", None) is not None:  # an engine refusal: said as it is
+                        raise
+                    raise C.worker_failed(
+                        f"partition {i} of {len(tasks)} failed ({type(exc).__name__}: {exc}); no report made"
+                    ) from None
+            return out
+        finally:
+            client.close()
+    finally:
+        if local is not None:
+            local.close()

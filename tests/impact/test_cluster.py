@@ -1,0 +1,98 @@
+"""Impact on Dask: a real LocalCluster through the CLI, and a real scheduler with two workers on loopback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine import EngineError, compare_policies
+from engine.cli import main
+
+from .test_impact import POLICY, REPO, edited
+
+pytest.importorskip("distributed")
+
+
+def test_the_cli_on_a_local_cluster_gives_the_report_of_one_process(tmp_path: Path) -> None:
+    new = edited(tmp_path, "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10")
+    args = ["impact", "--base", str(POLICY), "--policy", str(new), "--synthetic", "40", "--format", "json"]
+    one = CliRunner().invoke(main, args)
+    two = CliRunner().invoke(main, [*args, "--cluster", "local:2"])
+    assert one.exit_code == two.exit_code == 0, two.output
+    assert json.loads(one.output) == json.loads(two.output) and json.loads(one.output)["changed"] > 0
+
+
+@pytest.mark.parametrize("spec", ["local:0", "local:99", "yarn", "tcp://", "http://127.0.0.1:8786"])
+def test_a_cluster_that_is_not_one_is_refused_before_anything_runs(spec: str) -> None:
+    with pytest.raises(EngineError) as err:
+        compare_policies(base_policy=POLICY, new_policy=POLICY, synthetic=5, cluster=spec)
+    assert err.value.code == "invalid_argument"
+
+
+def test_a_scheduler_that_is_not_there_is_a_worker_failure() -> None:
+    with pytest.raises(EngineError) as err:
+        compare_policies(base_policy=POLICY, new_policy=POLICY, synthetic=5, cluster="tcp://127.0.0.1:9")
+    assert err.value.code == "worker_failed" and "127.0.0.1:9" in err.value.message
+
+
+def test_a_real_scheduler_and_two_workers_give_the_report_of_one_process(tmp_path: Path) -> None:
+    """`dask scheduler` and two `dask worker` processes on loopback, started here, as an operator would."""
+    dask = str(Path(sys.executable).with_name("dask"))
+    scheduler = [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
+    worker_args = ["--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"]
+    address_file = tmp_path / "scheduler.json"
+    logs = (tmp_path / "dask.log").open("w")
+    procs = [
+        subprocess.Popen(
+            [*scheduler, "--scheduler-file", str(address_file)],
+            stdout=logs,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+    ]
+    # the workers start with the scheduler and find it through its file, as a batch system starts them
+    for _ in range(2):  # in another folder than the driver's: the tasks name files by absolute path
+        procs.append(
+            subprocess.Popen(
+                [dask, "worker", "--scheduler-file", str(address_file), *worker_args],
+                stdout=logs,
+                stderr=subprocess.STDOUT,
+                cwd=tmp_path,
+            )
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "}" not in (address_file.read_text() if address_file.exists() else ""):
+            assert time.monotonic() < deadline, (tmp_path / "dask.log").read_text()
+            time.sleep(0.05)
+        address = json.loads(address_file.read_text())["address"]
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        new = edited(tmp_path, "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10")
+        one = compare_policies(base_policy=POLICY, new_policy=new, synthetic=30, base_rules=REPO / "rules")
+        four = compare_policies(
+            base_policy=POLICY,
+            new_policy=new,
+            synthetic=30,
+            base_rules=REPO / "rules",
+            cluster=address,
+            jobs=4,
+        )
+        assert one.changed > 0 and one.to_dict() == four.to_dict()
+    finally:
+        for p in reversed(procs):
+            p.kill()  # nothing of theirs outlives the run: no need to wait for a graceful close
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        logs.close()
