@@ -190,7 +190,21 @@ def log(
 
 @click.command("replay")
 @db_option
-def replay(db: str) -> None:
+@click.option(
+    "--cluster",
+    default=None,
+    metavar="local[:N]|tcp://HOST:PORT",
+    help="Replay partitions of the accounts on Dask: N local worker processes, or a running scheduler "
+    "(its workers open the store themselves). Needs: pip install -e '.[dask]'.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    metavar="N",
+    help="How many partitions (default: N of local:N, 16 on a scheduler); alone, it means local:N.",
+)
+def replay(db: str, cluster: str | None, jobs: int | None) -> None:
     """Rebuild the store's ledger from its event log, in memory, and check it is the stored one.
 
     Every logged call is made again, under the policy and rules it was decided
@@ -200,7 +214,10 @@ def replay(db: str) -> None:
     """
     from engine.impact.replay import replay_store
 
-    report = replay_store(db)  # a store that is not there is refused, and never created
+    if jobs is not None and jobs > 1 and cluster is None:
+        cluster = f"local:{jobs}"
+    # a store that is not there is refused, and never created
+    report = replay_store(db, cluster=cluster, parts=jobs or 0)
     if report.same:
 
         def n(count: int, word: str) -> str:

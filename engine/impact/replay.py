@@ -18,6 +18,9 @@ from engine.codes import C
 from engine.core.engine import Engine
 from engine.errors import InvalidCall
 from engine.events import KINDS
+from engine.impact.calls import logged_calls
+from engine.impact.cluster import check_cluster, run
+from engine.impact.partition import Owners, Partitioning, assign
 from engine.model import LoggedCall, once_per_advance
 from engine.policy.load import policy_from_texts
 from engine.store.base import Store, open_store
@@ -32,14 +35,27 @@ class ReplayReport:
     entries: int
     revisions: int
     difference: str | None
+    #: where the difference is: the log ``seq`` of the call that decides otherwise now, or the
+    #: account whose ledger differs (a partitioned replay reports the first in log order)
+    seq: int | None = None
+    account: str | None = None
 
     @property
     def same(self) -> bool:
         return self.difference is None
 
 
-def replay_store(db: str, progress: Callable[..., None] | None = None) -> ReplayReport:
-    """Replay the event log of the store at ``db`` (which must exist) and compare the ledgers."""
+def replay_store(
+    db: str, progress: Callable[..., None] | None = None, cluster: str | None = None, parts: int = 0
+) -> ReplayReport:
+    """Replay the event log of the store at ``db`` (which must exist) and compare the ledgers.
+
+    ``cluster`` (``local:N`` or ``tcp://HOST:PORT``, :mod:`engine.impact.cluster`) replays
+    ``parts`` partitions of the accounts (default: N, or 16 on a scheduler) on Dask workers, each
+    opening the store itself; accounts that a call names together stay in one partition, so
+    each partition's answer is the single run's for its accounts, and the first difference
+    reported is the one the single run finds.
+    """
     if not isinstance(db, str) or db == "memory":
         raise C.invalid_database("replay reads a database: give a file or a URL")
     store = open_store(db, create=False)
@@ -49,12 +65,67 @@ def replay_store(db: str, progress: Callable[..., None] | None = None) -> Replay
                 "this store was made before the event log: its earlier calls are not in it, "
                 "so its ledger cannot be rebuilt from the log",
             )
-        return _replay(store, store.calls(), progress)
+        calls = store.calls()
+        if cluster is None:
+            return _replay(store, calls, progress)
+        return _on_cluster(db, store, calls, cluster, parts)
     finally:
         store.close()
 
 
-def _replay(store: Store, calls: list[LoggedCall], progress: Callable[..., None] | None) -> ReplayReport:
+def _on_cluster(db: str, store: Store, calls: list[LoggedCall], cluster: str, parts: int) -> ReplayReport:
+
+    check_cluster(cluster)
+    if parts == 0:
+        count = cluster.partition(":")[2]
+        parts = int(count) if cluster.startswith("local") and count else 16
+    if not 1 <= parts <= 1024:
+        raise C.invalid_argument("a replay is split into 1 to 1,024 partitions")
+    where = str(Path(db).resolve()) if Path(db).exists() else db  # a worker runs in another folder
+    partitioning = assign(logged_calls(calls), parts)
+    reports = run(_replay_part, [(where, i, partitioning) for i in range(parts)], cluster)
+    revisions, last = 0, None  # counted as the single run counts them: each change along the log
+    for c in once_per_advance(calls):
+        if c.revision != last:
+            revisions, last = revisions + 1, c.revision
+    found = [r for r in reports if r.difference is not None]
+    if found:
+        order = {name: i for i, name in enumerate(store.accounts())}
+        first = min(found, key=lambda r: (r.seq is None, r.seq or 0, order.get(r.account or "", len(order))))
+        return ReplayReport(len(calls), 0, 0, revisions, first.difference, first.seq, first.account)
+    accounts, entries = sum(r.accounts for r in reports), sum(r.entries for r in reports)
+    return ReplayReport(len(calls), accounts, entries, revisions, None)
+
+
+def _replay_part(task: tuple[str, int, Partitioning]) -> ReplayReport:
+    """One partition of a replay (on a worker): its accounts' calls, its accounts' ledgers."""
+    db, index, partitioning = task
+
+    store = open_store(db, create=False)
+    try:
+        owners = Owners()
+        mine: list[LoggedCall] = []
+        for c in store.calls():
+            if c.method == "advance":  # logged once per account it moved: each goes with its account
+                keep = partitioning.part(c.account) == index
+            else:
+                named = owners.accounts(next(iter(logged_calls([c]))))
+                keep = not named or partitioning.part(named[0]) == index
+            if keep:
+                mine.append(c)
+        accounts = {a for a in store.accounts() if partitioning.part(a) == index}
+        return _replay(store, mine, None, accounts)
+    finally:
+        store.close()
+
+
+def _replay(
+    store: Store,
+    calls: list[LoggedCall],
+    progress: Callable[..., None] | None,
+    only: set[str] | None = None,
+) -> ReplayReport:
+    """Replay ``calls`` and compare the ledgers of every stored account (``only`` those: a partition)."""
     revisions: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         eng: Engine | None = None
@@ -72,7 +143,10 @@ def _replay(store: Store, calls: list[LoggedCall], progress: Callable[..., None]
                     d = eng.call(KINDS.by_method(call.method), args, at=call.args["at"], key=call.key)
                 except InvalidCall as exc:
                     return _differs(
-                        calls, revisions, f"call {call.seq} ({call.method}) is refused now: {exc}"
+                        calls,
+                        revisions,
+                        f"call {call.seq} ({call.method}) is refused now: {exc}",
+                        seq=call.seq,
                     )
                 if (d.outcome, d.reason, d.rule) != (call.outcome, call.reason, call.rule):
                     return _differs(
@@ -81,10 +155,11 @@ def _replay(store: Store, calls: list[LoggedCall], progress: Callable[..., None]
                         f"call {call.seq} ({call.method}) decides {d.outcome}"
                         f"/{d.reason} by {d.rule} now; the log says {call.outcome}/{call.reason} "
                         f"by {call.rule}",
+                        seq=call.seq,
                     )
                 if progress is not None:
                     progress()
-            stored = store.accounts()
+            stored = [a for a in store.accounts() if only is None or a in only]
             again = [] if eng is None else eng.accounts()
             if stored != again:
                 missing = sorted(set(stored) ^ set(again))
@@ -98,12 +173,14 @@ def _replay(store: Store, calls: list[LoggedCall], progress: Callable[..., None]
                             calls,
                             revisions,
                             f"account {name}, entry {a.seq}: stored {_shown(a)}, replayed {_shown(b)}",
+                            account=name,
                         )
                 if len(mine) != len(theirs):
                     return _differs(
                         calls,
                         revisions,
                         f"account {name} has {len(mine)} entries stored and {len(theirs)} replayed",
+                        account=name,
                     )
                 entries += len(mine)
             return ReplayReport(len(calls), len(stored), entries, len(revisions), None)
@@ -130,8 +207,14 @@ def _under(store: Store, revision: str, folder: Path, eng: Engine | None) -> Eng
     return eng
 
 
-def _differs(calls: list[LoggedCall], revisions: list[str], what: str) -> ReplayReport:
-    return ReplayReport(len(calls), 0, 0, len(revisions), what)
+def _differs(
+    calls: list[LoggedCall],
+    revisions: list[str],
+    what: str,
+    seq: int | None = None,
+    account: str | None = None,
+) -> ReplayReport:
+    return ReplayReport(len(calls), 0, 0, len(revisions), what, seq, account)
 
 
 def _shown(e: object) -> str:

@@ -96,3 +96,54 @@ def test_a_real_scheduler_and_two_workers_give_the_report_of_one_process(tmp_pat
             except subprocess.TimeoutExpired:
                 p.kill()
         logs.close()
+
+
+def test_replay_on_a_local_cluster_agrees_and_finds_the_same_first_difference(tmp_path: Path) -> None:
+    """`inmail replay --cluster` on two workers says what the single run says: all the same on a good
+    store; on a tampered one, the same first difference, a decision before a ledger entry."""
+    import logging
+    import sqlite3
+
+    from distributed import LocalCluster
+
+    from .test_partition import interacting_store
+
+    db = str(tmp_path / "history.db")
+    interacting_store(db)
+    run = CliRunner()
+    # one cluster for the three runs, reached by its address as a real one would be
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+
+    try:
+
+        def both() -> tuple[str, str]:
+            one = run.invoke(main, ["replay", "--db", db])
+            two = run.invoke(
+                main, ["replay", "--db", db, "--cluster", cluster.scheduler_address, "--jobs", "3"]
+            )
+            assert one.exit_code == two.exit_code, (one.output, two.output)
+            return one.output, two.output
+
+        one, two = both()
+        assert one == two and "all the same as stored" in one, (one, two)
+        con = sqlite3.connect(db)
+        con.execute("UPDATE entries SET amount = amount - 1 WHERE kind = 'consume' AND account = 'm9'")
+        con.commit()
+        one, two = both()
+        assert one == two and one.startswith("difference: account m9, entry"), (one, two)
+        last_send = con.execute(
+            "SELECT max(seq) FROM calls WHERE method = 'send' AND account = 'm2'"
+        ).fetchone()[0]
+        con.execute("UPDATE calls SET outcome = 'denied', reason = 'no_credits' WHERE seq = ?", (last_send,))
+        con.commit()
+        con.close()
+        one, two = both()
+        assert one == two and one.startswith(f"difference: call {last_send} (send) decides"), (one, two)
+    finally:
+        cluster.close()
