@@ -2,7 +2,7 @@
 
 ``--jobs N`` and ``--cluster local:N`` are the same thing: a Dask ``LocalCluster`` of N
 worker processes (one thread each: a partition is Python that holds the GIL) listening on
-loopback only, with no dashboard. ``tcp://HOST:PORT`` hands the partitions to a running
+loopback only, its HTTP endpoints too. ``tcp://HOST:PORT`` hands the partitions to a running
 scheduler (``dask scheduler``, with ``dask worker tcp://HOST:PORT`` on each machine); each
 worker needs this package installed and read access to the policy and rules files named.
 A partition is retried once on another worker if its worker dies; one that fails twice, or
@@ -67,7 +67,10 @@ def run(fn: Callable[[T], R], tasks: Sequence[T], cluster: str) -> list[R]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            # Dask's HTTP endpoints cannot be switched off; they listen on loopback, on ports the
+            # system picks (the default :8787 means every interface, and clashes with another run)
+            dashboard_address="127.0.0.1:0",
+            worker_dashboard_address="127.0.0.1:0",
             silence_logs=logging.ERROR,
         )
         address: Any = local

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from click.testing import CliRunner
 
@@ -44,8 +45,9 @@ def test_a_scheduler_that_is_not_there_is_a_worker_failure() -> None:
 def test_a_real_scheduler_and_two_workers_give_the_report_of_one_process(tmp_path: Path) -> None:
     """`dask scheduler` and two `dask worker` processes on loopback, started here, as an operator would."""
     dask = str(Path(sys.executable).with_name("dask"))
-    scheduler = [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
-    worker_args = ["--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"]
+    loopback = ["--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0"]  # nothing on other interfaces
+    scheduler = [dask, "scheduler", "--port", "0", "--no-dashboard", *loopback]
+    worker_args = ["--nworkers", "1", "--nthreads", "1", "--no-dashboard", *loopback]
     address_file = tmp_path / "scheduler.json"
     logs = (tmp_path / "dask.log").open("w")
     procs = [
@@ -116,7 +118,8 @@ def test_replay_on_a_local_cluster_agrees_and_finds_the_same_first_difference(tm
         n_workers=2,
         threads_per_worker=1,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
+        worker_dashboard_address="127.0.0.1:0",
         silence_logs=logging.ERROR,
     )
 
@@ -132,6 +135,13 @@ def test_replay_on_a_local_cluster_agrees_and_finds_the_same_first_difference(tm
 
         one, two = both()
         assert one == two and "all the same as stored" in one, (one, two)
+        listening = [  # the scheduler, the workers and every HTTP endpoint of theirs: loopback only
+            c.laddr
+            for p in [psutil.Process(), *psutil.Process().children(recursive=True)]
+            for c in p.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN
+        ]
+        assert len(listening) >= 3 and all(a.ip == "127.0.0.1" for a in listening), listening
         con = sqlite3.connect(db)
         con.execute("UPDATE entries SET amount = amount - 1 WHERE kind = 'consume' AND account = 'm9'")
         con.commit()
