@@ -1,0 +1,107 @@
+"""Impact of a policy edit over a synthetic year: one process against Dask partitions, side by side.
+
+    python bench/impact_scale.py ACCOUNTS [CLUSTER ...]     # e.g. 10000 local:2
+
+For each way of running (``one`` process, then each CLUSTER given) it times
+``engine.compare_policies`` over the same seeded year (the shipped policy
+against one with another Career allotment), checks the reports are identical,
+and samples the peak RSS of the driver and of every process it started (the
+Dask workers), every 50 ms. One JSON line per way on standard output; the
+figures go to bench/RESULTS.md, not into code.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.append(str(ROOT))
+
+from engine import compare_policies  # noqa: E402
+
+
+class PeakRss:
+    """The largest RSS seen, in MB, for this process and for each of its descendants."""
+
+    def __init__(self) -> None:
+        self.driver = 0.0
+        self.children: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.05):
+            try:
+                self.driver = max(self.driver, me.memory_info().rss / 2**20)
+                for child in me.children(recursive=True):
+                    try:
+                        rss = child.memory_info().rss / 2**20
+                    except psutil.Error:
+                        continue
+                    self.children[child.pid] = max(self.children.get(child.pid, 0.0), rss)
+            except psutil.Error:
+                continue
+
+
+def main(argv: list[str]) -> int:
+    if not argv or not argv[0].isdigit():
+        print(__doc__, file=sys.stderr)
+        return 2
+    accounts, clusters = int(argv[0]), argv[1:]
+    with tempfile.TemporaryDirectory() as tmp:
+        text = (ROOT / "policies.yaml").read_text()
+        edited = text.replace("monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10")
+        if edited == text:
+            raise SystemExit("the Career allotment line was not found in policies.yaml")
+        new = Path(tmp) / "policies.yaml"
+        new.write_text(edited)
+        first: dict[str, Any] | None = None
+        for way in ["one", *clusters]:
+            with PeakRss() as rss:
+                started = time.perf_counter()
+                report = compare_policies(
+                    base_policy=ROOT / "policies.yaml",
+                    new_policy=new,
+                    base_rules=ROOT / "rules",
+                    new_rules=ROOT / "rules",
+                    synthetic=accounts,
+                    cluster=None if way == "one" else way,
+                )
+                seconds = time.perf_counter() - started
+            data = report.to_dict()
+            if first is None:
+                first = data
+            line = {
+                "accounts": accounts,
+                "way": way,
+                "seconds": round(seconds, 2),
+                "decisions": report.decisions,
+                "decisions_per_s": round(report.decisions / seconds),
+                "same_report": data == first,
+                "driver_peak_rss_mb": round(rss.driver, 1),
+                "largest_child_peak_rss_mb": round(max(rss.children.values(), default=0.0), 1),
+                "children": len(rss.children),
+            }
+            print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
