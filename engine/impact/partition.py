@@ -1,10 +1,14 @@
-"""Splitting a history into partitions that never share an account, for impact on many workers.
+"""Splitting a history into partitions that never share an account's state, for many workers.
 
-Two accounts interact when one call names both: a send names its sender and
-its recipient, a connection both ends, and a response belongs to the sender of
-its message. Accounts are grouped into the connected components of that
-relation (union-find over the calls, which arguments name accounts being read
-from each event kind's declaration), and whole components are dealt to the
+A call changes its acting account (a response: its message's sender), and
+the state of the accounts its kind declares as a ``party`` (a connection is
+both ways, so it changes the other end too). A send does not change its
+recipient: what it records (the message, the pair awaiting an answer) is
+the sender's, so sends between members do not tie them, and neither do
+responses. One more thing is shared: message ids, so two senders who choose
+the same id are tied. Accounts are grouped into the connected components of
+"a call ties them" (union-find over the calls, which arguments do so being
+read from each event kind's declaration), and whole components are dealt to the
 partitions, largest first, each to the partition with the fewest events so far.
 Each partition then replays its accounts' calls in log order with the unchanged
 engine, so the merged per-partition reports are the report one process makes,
@@ -21,16 +25,16 @@ from dataclasses import dataclass
 from engine.events import CALLS, EventKind
 from engine.impact.synthetic import Call
 
-#: Per call kind: the arguments naming accounts, the first being the acting one, and whether
-#: that one is a message (then its account is the message's sender), and the argument holding
-#: the id of a message the call creates.
+#: Per call kind: the acting argument and the ``party`` ones (the accounts a call ties), whether
+#: the acting one is a message (then its account is the message's sender), and the argument
+#: holding the id of a message the call creates.
 _NAMES: dict[str, tuple[tuple[str, ...], bool, str | None]] = {}
 
 
 def _names(kind: EventKind) -> tuple[tuple[str, ...], bool, str | None]:
     found = _NAMES.get(kind.name)
     if found is None:
-        named = tuple(a.name for a in kind.args if a.type in ("account", "name", "message"))
+        named = (kind.acting.name, *(a.name for a in kind.args[1:] if a.party))
         new = next((a.name for a in kind.args if a.type == "new_message"), None)
         found = _NAMES[kind.name] = (named, kind.acting.type == "message", new)
     return found
@@ -47,7 +51,7 @@ class Owners:
         self.of: dict[str, str] = {}
 
     def accounts(self, call: Call) -> list[str]:
-        """The accounts ``call`` names, the acting one first; [] for an advance."""
+        """The accounts ``call`` ties, the acting one first; [] for an advance."""
         kind = call.kind
         if kind is None:
             return []
@@ -55,8 +59,14 @@ class Owners:
         out = [str(call.args[n]) for n in named if call.args.get(n) is not None]
         if via_message and out:
             out[0] = self.sender(out[0])
-        if new is not None and call.args.get(new) is not None and out:
-            self.of[str(call.args[new])] = out[0]
+        message = call.args.get(new) if new is not None else None
+        if message is not None and out:
+            first = self.of.setdefault(str(message), out[0])
+            if first != out[0]:  # another sender chose this id first: the second send is refused
+                out.append(first)
+            shaped = _default_sender(str(message))
+            if shaped is not None and shaped != out[0]:  # another's default id: it skips this one
+                out.append(shaped)
         return out
 
     def sender(self, message: str) -> str:
@@ -65,8 +75,14 @@ class Owners:
         known = self.of.get(message)
         if known is not None:
             return known
-        head, slash, tail = message.rpartition("/")
-        return head if slash and tail.isdigit() else message
+        shaped = _default_sender(message)
+        return shaped if shaped is not None else message
+
+
+def _default_sender(message: str) -> str | None:
+    """The sender a message id names if it has the engine's default form ``<sender>/<n>``."""
+    head, slash, tail = message.rpartition("/")
+    return head if slash and head and tail.isdigit() else None
 
 
 def _hash(account: str) -> int:

@@ -59,16 +59,23 @@ def test_no_call_crosses_partitions_and_every_account_is_in_one(calls: list[Call
     assert sum(p.events) == sum(1 for c in calls if c.kind is not None)
 
 
-def test_a_sender_and_its_recipient_share_a_partition_through_a_response(tmp_path: Path) -> None:
+def test_what_ties_accounts_is_what_they_share() -> None:
+    """A connection ties both ends; a send does not tie its recipient (what it records is the
+    sender's), nor does a response; two senders of one message id are tied, and so is a sender
+    whose chosen id has another account's default form."""
     calls = [
         Call("send", {"sender": "x", "recipient": "y", "message_id": None}, T0),
         Call("respond", {"message_id": "x/1", "response_type": "interested"}, T0),
         Call("connect", {"account": "z", "other": "y"}, T0),
-        Call("purchase", {"account": "w", "credits": 2}, T0),
+        Call("send", {"sender": "u", "recipient": "y", "message_id": "m1"}, T0),
+        Call("send", {"sender": "v", "recipient": "q", "message_id": "m1"}, T0),
+        Call("send", {"sender": "w", "recipient": "q", "message_id": "s/7"}, T0),
+        Call("purchase", {"account": "s", "credits": 2}, T0),
     ]
-    p = assign(calls, 4)
-    assert p.part("x") == p.part("y") == p.part("z") != p.part("w")
-    assert sorted(p.events, reverse=True)[:2] == [3, 1]
+    p = assign(calls, 8)
+    assert p.part("z") == p.part("y") and p.part("u") == p.part("v") and p.part("w") == p.part("s")
+    assert len({p.part("x"), p.part("y"), p.part("u"), p.part("w")}) == 4
+    assert sorted(p.events, reverse=True)[:4] == [2, 2, 2, 1]
 
 
 def test_a_history_of_accounts_that_interact_gives_the_same_report_on_two_workers(tmp_path: Path) -> None:
