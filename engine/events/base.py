@@ -199,6 +199,20 @@ class EventKind:
         return self.args[0]
 
     @property
+    def via_message(self) -> bool:
+        """Whether the call acts on a message (then on the account that sent it), not an account."""
+        return self.acting.type == "message"
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        """The arguments naming other accounts whose state the call changes (a connection's other end)."""
+        return tuple(a.name for a in self.args[1:] if a.party)
+
+    def arg_of(self, type_: ArgType) -> str | None:
+        """The name of the kind's first argument of ``type_`` (its plan, its new message's id), if any."""
+        return next((a.name for a in self.args if a.type == type_), None)
+
+    @property
     def operation_id(self) -> str:
         """The HTTP operation's name for client generators: the method in camelCase."""
         head, *rest = self.method.split("_")

@@ -7,14 +7,13 @@ calls come from scenario files, a seeded synthetic year, or any iterable of
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from engine.codes import C
 from engine.core.engine import Engine
 from engine.impact.calls import logged_calls, scenario_calls, synthetic_calls
-from engine.impact.cluster import check_cluster, run
+from engine.impact.cluster import check_cluster, default_partitions, run
 from engine.impact.compare import MOVEMENTS, Divergence, ImpactReport, Progress, Side, impact, merge
 from engine.impact.partition import Partitioning, assign
 from engine.impact.synthetic import Call
@@ -62,12 +61,9 @@ def compare_policies(
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
         raise C.invalid_argument("jobs is a number of worker processes from 1 to 64")
     if cluster is not None:
-        check_cluster(cluster if isinstance(cluster, str) else repr(cluster))
-        local = cluster.partition(":")
-        if local[0] == "local":
-            jobs = int(local[2]) if local[2] else (os.cpu_count() or 1)
-        elif jobs == 1:
-            jobs = 16
+        check_cluster(cluster)
+        if cluster.startswith("local") or jobs == 1:
+            jobs = default_partitions(cluster)
     elif jobs > 1:
         cluster = f"local:{jobs}"
     given = [bool(scenarios), synthetic is not None, db is not None, calls is not None]

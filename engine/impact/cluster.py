@@ -12,6 +12,7 @@ raises, fails the run with its number, and no report is made.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import socket
 import uuid
@@ -27,8 +28,10 @@ _LOCAL = re.compile(r"local(?::(\d{1,3}))?")
 _REMOTE = re.compile(r"tcp://[A-Za-z0-9.\-\[\]:]+:\d{1,5}")
 
 
-def check_cluster(spec: str) -> str:
+def check_cluster(spec: object) -> str:
     """``local``, ``local:N`` (1 to 64 workers) or ``tcp://HOST:PORT``; ``invalid_argument`` else."""
+    if not isinstance(spec, str):
+        raise C.invalid_argument(f"--cluster must be text such as `local:2`, got {type(spec).__name__}")
     local = _LOCAL.fullmatch(spec)
     if local is not None and (local[1] is None or 1 <= int(local[1]) <= 64):
         return spec
@@ -37,6 +40,15 @@ def check_cluster(spec: str) -> str:
     raise C.invalid_argument(
         f"--cluster must be `local`, `local:N` (N from 1 to 64) or `tcp://HOST:PORT`, got `{spec}`"
     )
+
+
+def default_partitions(spec: str) -> int:
+    """How many partitions a run makes when not told: one per worker of ``local:N``, one per core
+    for ``local``, 16 for a scheduler (whose workers this side does not know)."""
+    found = _LOCAL.fullmatch(spec)
+    if found is None:
+        return 16
+    return int(found[1]) if found[1] else (os.cpu_count() or 1)
 
 
 def _reachable(address: str) -> None:
@@ -60,10 +72,8 @@ def run(fn: Callable[[T], R], tasks: Sequence[T], cluster: str) -> list[R]:
         ) from None
     local: Any = None
     if cluster.startswith("local"):
-        found = _LOCAL.fullmatch(cluster)
-        workers = int(found[1]) if found is not None and found[1] else len(tasks)
         local = LocalCluster(
-            n_workers=workers,
+            n_workers=default_partitions(cluster),
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",

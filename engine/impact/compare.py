@@ -249,15 +249,12 @@ class _Reads:
 
     @classmethod
     def of(cls, kind: EventKind) -> _Reads:
-        def typed(type_: str) -> str | None:
-            return next((a.name for a in kind.args if a.type == type_), None)
-
         moves = kind.subscription in ("start", "move")
         return cls(
             kind.acting.name,
-            kind.acting.type == "message",
-            typed("plan") if moves else None,
-            typed("new_message"),
+            kind.via_message,
+            kind.arg_of("plan") if moves else None,
+            kind.arg_of("new_message"),
         )
 
 
@@ -297,8 +294,8 @@ def impact(
     """Play ``calls`` on both engines (each on an empty store) and compare every answer.
 
     ``part`` = (index, partitioning) plays only the accounts of that partition
-    (:mod:`engine.impact.partition`: accounts that connect to or message each other are in
-    one), so the partitions' reports, merged, are the whole one.
+    (:mod:`engine.impact.partition`: accounts whose state a call ties are in one), so the
+    partitions' reports, merged, are the whole one.
     """
     report = ImpactReport(Side(base.revision), Side(new.revision))
     plans_b, plans_n = _Plans(), _Plans()

@@ -22,26 +22,24 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from engine.events import CALLS, EventKind
+from engine.events import EventKind
 from engine.impact.synthetic import Call
 
-#: Per call kind: the acting argument and the ``party`` ones (the accounts a call ties), whether
-#: the acting one is a message (then its account is the message's sender), and the argument
-#: holding the id of a message the call creates.
+#: Per call kind, worked out once: the acting argument and the ``party`` ones (the accounts a
+#: call ties), whether the acting one is a message (then its account is the message's sender),
+#: and the argument holding the id of a message the call creates.
 _NAMES: dict[str, tuple[tuple[str, ...], bool, str | None]] = {}
 
 
 def _names(kind: EventKind) -> tuple[tuple[str, ...], bool, str | None]:
     found = _NAMES.get(kind.name)
     if found is None:
-        named = (kind.acting.name, *(a.name for a in kind.args[1:] if a.party))
-        new = next((a.name for a in kind.args if a.type == "new_message"), None)
-        found = _NAMES[kind.name] = (named, kind.acting.type == "message", new)
+        found = _NAMES[kind.name] = (
+            (kind.acting.name, *kind.parties),
+            kind.via_message,
+            kind.arg_of("new_message"),
+        )
     return found
-
-
-for _kind in CALLS:
-    _names(_kind)
 
 
 class Owners:

@@ -19,7 +19,7 @@ from engine.core.engine import Engine
 from engine.errors import InvalidCall
 from engine.events import KINDS
 from engine.impact.calls import logged_calls
-from engine.impact.cluster import check_cluster, run
+from engine.impact.cluster import check_cluster, default_partitions, run
 from engine.impact.partition import Owners, Partitioning, assign
 from engine.model import LoggedCall, once_per_advance
 from engine.policy.load import policy_from_texts
@@ -77,8 +77,7 @@ def _on_cluster(db: str, store: Store, calls: list[LoggedCall], cluster: str, pa
 
     check_cluster(cluster)
     if parts == 0:
-        count = cluster.partition(":")[2]
-        parts = int(count) if cluster.startswith("local") and count else 16
+        parts = default_partitions(cluster)
     if not 1 <= parts <= 1024:
         raise C.invalid_argument("a replay is split into 1 to 1,024 partitions")
     where = str(Path(db).resolve()) if Path(db).exists() else db  # a worker runs in another folder

@@ -55,7 +55,7 @@ class EventCall:
     @property
     def parties(self) -> tuple[str, ...]:
         """The other accounts the call changes (``connect``'s ``with``), whose balances a step shows."""
-        return tuple(self.args[a.name] for a in self.kind.args if a.party and self.args[a.name] is not None)
+        return tuple(self.args[n] for n in self.kind.parties if self.args[n] is not None)
 
     def describe(self) -> str:
         """The call in a line, as the scenario table shows it."""

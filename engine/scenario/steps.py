@@ -160,7 +160,8 @@ def _track(ctx: Context, kind: EventKind, em: YMap, args: Mapping[str, Any], at:
     Only a subscription's start can be refused here (see :func:`_subscribe`); False then.
     """
     account = args[kind.acting.name]
-    plan = next((args[a.name] for a in kind.args if a.type == "plan"), None)
+    plan_arg = kind.arg_of("plan")
+    plan = None if plan_arg is None else args[plan_arg]
     if kind.subscription == "end" and account is not None:
         ctx.canceled.add(account)
     elif kind.subscription == "move" and account is not None and plan is not None:
