@@ -16,6 +16,7 @@ import click
 
 from engine.cli._common import display_path, policy_option, rules_option
 from engine.policy import Policy, load_policy
+from engine.policy.words import PLAN_COLUMNS
 from engine.rules.book import RuleBook
 from engine.source.diagnostics import Diagnostic, render_all
 from engine.source.paths import resolve_policy, resolve_rules
@@ -87,15 +88,18 @@ def _print_table(policy: Policy, shown: str) -> None:
     # rich is imported here so that other commands do not pay for it.
     from rich import box
     from rich.console import Console
+    from rich.measure import Measurement
     from rich.table import Table
 
     table = Table(title=f"Plans in {shown}", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("plan", style="bold", no_wrap=True)
-    table.add_column("premium", no_wrap=True)
-    table.add_column("per month", justify="right", no_wrap=True)
-    table.add_column("cap", justify="right", no_wrap=True)
-    table.add_column("credits last", justify="right", no_wrap=True)
-    table.add_column("can buy more", no_wrap=True)
+    numbers = {"monthly_allotment", "cap", "credit_lifetime_days"}
+    for name in PLAN_FIELDS:
+        table.add_column(
+            PLAN_COLUMNS[name],
+            style="bold" if name == "plan" else None,
+            justify="right" if name in numbers else "left",
+            no_wrap=name == "plan",  # a long title wraps onto a second line in a narrow terminal
+        )
     for row in policy.plan_rows():
         table.add_row(
             row["plan"],
@@ -106,12 +110,16 @@ def _print_table(policy: Policy, shown: str) -> None:
             _yes(row["purchasable"]),
         )
     table.caption = (
-        "per month: granted at each renewal; cap: the most credits one can hold.\n"
+        f"{PLAN_COLUMNS['monthly_allotment']}: granted at each renewal; "
+        f"{PLAN_COLUMNS['cap']}: the most credits one can hold.\n"
         f"Bought credits last {policy.purchase.credit_lifetime_days} days and do not count toward the cap."
     )
     table.caption_justify = "left"
     console = Console(highlight=False)
-    if console.width < MIN_WIDTH:  # rich would squeeze columns away; let the terminal wrap instead
+    if not console.is_terminal:  # a file or a pipe has no width to fit: the table is printed whole
+        whole = Measurement.get(console, console.options.update(max_width=1_000), table).maximum
+        console = Console(highlight=False, width=max(console.width, whole))
+    elif console.width < MIN_WIDTH:  # rich would squeeze columns away; let the terminal wrap instead
         console = Console(highlight=False, width=MIN_WIDTH)
     console.print(table)
 

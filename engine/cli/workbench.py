@@ -43,6 +43,7 @@ def workbench(folder: str, port: int, db: str | None, allowed_hosts: tuple[str, 
         from engine.service.guard import PARSER_LIMIT
         from engine.service.run import check_guard, check_port
         from engine.service.state import Service, ServiceConfig
+        from engine.service.workbench import MAX_BODY
     except ImportError as exc:
         raise C.missing_dependency(
             f"the workbench needs its extra packages ({exc.name} is missing)",
@@ -66,6 +67,7 @@ def workbench(folder: str, port: int, db: str | None, allowed_hosts: tuple[str, 
         rules=str(resolve_rules(None, cwd=root)),
         host=host,
         allowed_hosts=allowed_hosts,
+        max_body=MAX_BODY,
     )
     check_guard(config)
     try:

@@ -220,6 +220,7 @@ class C(StrEnum):
     file_too_large = _file("file_too_large", "the file is larger than the loaders read")
     forbidden_tag = _file("forbidden_tag", "a YAML tag or merge key, which are refused")
     invalid_choice = _file("invalid_choice", "a value that is not one of the allowed names")
+    invalid_edit = _file("invalid_edit", "a workbench edit whose path or value does not fit the YAML text")
     invalid_operator = _file("invalid_operator", "a test that does not apply to the fact's type")
     invalid_reference = _file("invalid_reference", "a `policy.` reference to something not a single value")
     invalid_requirement = _file("invalid_requirement", "a requirement id its requirements file does not list")

@@ -32,6 +32,7 @@ from engine.docs.sources import (
 )
 from engine.model import Decision
 from engine.policy import Policy, load_policy
+from engine.policy.words import PLAN_COLUMNS
 from engine.rules.book import load_rule_files
 from engine.rules.reader import Rule, RuleFile
 from engine.scenario.load import load_scenario
@@ -239,10 +240,13 @@ def plans_page(src: Sources) -> str:
         f"<td>{p.monthly_allotment}</td><td>{p.cap}</td><td>{'yes' if p.purchasable else 'no'}</td></tr>"
         for name, p in src.policy.plans.items()
     )
+    heads = "".join(
+        f"<th>{_e(PLAN_COLUMNS[k])}</th>"
+        for k in ("plan", "premium", "monthly_allotment", "cap", "purchasable")
+    )
     body = (
         "<h1>Plans</h1><p>From the policy in force (<code>policies.yaml</code>).</p>"
-        "<table><tr><th>plan</th><th>Premium</th><th>credits a month</th><th>cap</th>"
-        "<th>may buy credits</th></tr>"
+        f"<table><tr>{heads}</tr>"
         f"{rows}</table>"
     )
     return _page("Plans", body)

@@ -4,29 +4,29 @@ An editor with yaml-language-server completes keys, shows what each means
 and underlines a wrong value while the file is typed, before ``inmail
 validate`` runs. Every key, type, range and choice below comes from the same
 tables the loaders use (``engine.policy.load.SECTIONS``, the fact catalog, the
-rules reader's keys, the scenario's keys), and every description from the
+rules reader's keys, the scenario's keys), every description from the
 words the project already shows people (the header of ``policies.yaml``, the
-fact catalog, the effect table), so a schema cannot say something the loader
-does not. What a schema cannot express (a cap at least the allotment, a
+fact catalog, the effect table) and every policy key's title from the titles
+every door shows (``engine.policy.words``), so a schema cannot say something
+the loader does not. What a schema cannot express (a cap at least the allotment, a
 shadowed rule, names that must exist) is said in its description and left to
 ``inmail validate``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import fields
 from typing import Any
 
 from engine.events import CALLS, ArgType
 from engine.policy import model as policy_model
 from engine.policy.load import NAME_PATTERN, PLAN_KNOBS, SECTIONS
+from engine.policy.words import TITLES, key_help
 from engine.rules import catalog
 from engine.rules.conditions import COMBINATORS, LIST_OPERATORS, OPERATORS
 from engine.rules.reader import REQUIREMENTS_FILE, RULE_ID
 from engine.scenario.load import ACCOUNT_KEYS
 from engine.scenario.steps import EXPECT_KEYS
-from engine.source.paths import packaged_policy_path
 from engine.source.requirements import ID_FORM
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -42,52 +42,16 @@ _TIME = (
 # --- the policy -----------------------------------------------------------------------------
 
 
-def key_descriptions(header: str) -> dict[str, str]:
-    """The plain-words list in the header of ``policies.yaml``: dotted key -> what it means.
-
-    ``#   key   words`` starts an entry; deeper-indented lines continue it, and
-    under ``plans`` a ``word   words`` line describes a plan key (``plans.cap``).
-    """
-    out: dict[str, str] = {}
-    last: str | None = None
-    started = False
-    for line in header.splitlines():
-        if not line.startswith("#"):
-            if started:
-                break
-            continue
-        body = line[1:]
-        if "in plain words" in body:
-            started = True
-            continue
-        if not started:
-            continue
-        entry = re.match(r"^ {3}(\S+)\s{2,}(.*)$", body)
-        if entry:
-            last = entry.group(1)
-            out[last] = entry.group(2).strip()
-            continue
-        more = re.match(r"^ {4,}(\S.*)$", body)
-        if more is None or last is None:
-            continue
-        sub = re.match(r"^(\w+)\s{2,}(.*)$", more.group(1))
-        if last == "plans" and sub:
-            out[f"plans.{sub.group(1)}"] = sub.group(2).strip()
-        else:
-            before, text = out.get(last, ""), " ".join(more.group(1).split())
-            out[last] = f"{before} {text}" if before.endswith(":") else f"{before}; {text}".strip("; ")
-    return out
-
-
-def _knob(kind: str, arg: Any, description: str | None, default: Any) -> dict[str, Any]:
+def _knob(kind: str, arg: Any, title: str, description: str | None, default: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": title}
     if kind == "bool":
-        out: dict[str, Any] = {"type": "boolean"}
+        out["type"] = "boolean"
     elif kind == "int":
-        out = {"type": "integer", "minimum": arg[0], "maximum": arg[1]}
+        out.update({"type": "integer", "minimum": arg[0], "maximum": arg[1]})
     elif kind == "enum":
-        out = {"type": "string", "enum": list(arg)}
+        out.update({"type": "string", "enum": list(arg)})
     else:  # enum_list
-        out = {"type": "array", "items": {"type": "string", "enum": list(arg)}, "uniqueItems": True}
+        out.update({"type": "array", "items": {"type": "string", "enum": list(arg)}, "uniqueItems": True})
     if description:
         out["description"] = description
     if default is not None:
@@ -101,9 +65,10 @@ def _defaults(cls: type) -> dict[str, Any]:
 
 def policy_schema(*, partial: bool = False) -> dict[str, Any]:
     """``policies.yaml``; ``partial``: a scenario's ``policy:`` overrides (nothing is required)."""
-    words = key_descriptions(packaged_policy_path().read_text(encoding="utf-8"))
+    words = key_help()
     props: dict[str, Any] = {
         "timezone": {
+            "title": TITLES["timezone"],
             "type": "string",
             "default": "UTC",
             "examples": ["UTC", "Europe/Paris", "America/New_York"],
@@ -115,15 +80,19 @@ def policy_schema(*, partial: bool = False) -> dict[str, Any]:
     for section, (cls, knobs) in SECTIONS.items():
         defaults = _defaults(cls)
         props[section] = {
+            "title": TITLES[section],
             "type": "object",
             "additionalProperties": False,
             "description": f"leave out any key (or the whole `{section}` section) for its default",
             "properties": {
-                key: _knob(kind, arg, words.get(f"{section}.{key}"), defaults.get(key))
+                key: _knob(
+                    kind, arg, TITLES[f"{section}.{key}"], words.get(f"{section}.{key}"), defaults.get(key)
+                )
                 for key, (kind, arg) in knobs.items()
             },
         }
     props["responses"] = {
+        "title": TITLES["responses"],
         "type": "object",
         "minProperties": 1,
         "description": words.get("responses", ""),
@@ -136,12 +105,14 @@ def policy_schema(*, partial: bool = False) -> dict[str, Any]:
         "description": "one account type; `inmail validate` also checks that `cap` is at least "
         "`monthly_allotment`",
         "properties": {
-            key: _knob(kind, arg, words.get(f"plans.{key}"), None) for key, (kind, arg) in PLAN_KNOBS.items()
+            key: _knob(kind, arg, TITLES[f"plans.{key}"], words.get(f"plans.{key}"), None)
+            for key, (kind, arg) in PLAN_KNOBS.items()
         },
     }
     if not partial:
         plan["required"] = list(PLAN_KNOBS)
     props["plans"] = {
+        "title": TITLES["plans"],
         "type": "object",
         "description": words.get("plans", "one entry per account type"),
         "propertyNames": {"pattern": NAME_PATTERN, "description": "lowercase letters, digits and _"},

@@ -33,6 +33,7 @@ from engine.codes import C
 from engine.errors import InvalidInput
 from engine.policy import Policy, load_policy
 from engine.rules.book import load_rule_files
+from engine.rules.reader import RuleFile
 from engine.source.diagnostics import Diagnostic, Location
 from engine.source.paths import packaged_policy_path, packaged_rules_dir
 
@@ -107,16 +108,29 @@ class Folder:
         except FileNotFoundError:
             return None
 
+    def scenarios(self) -> dict[str, Path]:
+        """The folder's scenario files: ``scenarios/*.yaml`` and ``examples/scenarios/*.yaml``, by name."""
+        found: dict[str, Path] = {}
+        for sub in ("scenarios", "examples/scenarios"):
+            for p in sorted((self.root / sub).glob("*.yaml")):
+                if p.is_file() and not p.is_symlink():
+                    found.setdefault(f"{sub}/{p.name}", p)
+        return found
+
     # --- drafts ---------------------------------------------------------------------------------
+
+    def draft_texts(self, changed: Mapping[str, str]) -> None:
+        """``invalid_file`` unless every draft text names a file the workbench edits and is not too long."""
+        for name, text in changed.items():
+            self.path(name)
+            if not isinstance(text, str) or len(text) > MAX_TEXT:
+                raise C.invalid_file(f"`{name}` must be text of at most {MAX_TEXT:,} characters")
 
     @contextmanager
     def draft(self, changed: Mapping[str, str]) -> Iterator[tuple[Path, Path]]:
         """The folder's files with ``changed`` texts in place, written to a temporary folder: (policy
         file, rules folder), for the loaders. Nothing in the real folder is touched."""
-        for name, text in changed.items():
-            self.path(name)
-            if not isinstance(text, str) or len(text) > MAX_TEXT:
-                raise C.invalid_file(f"`{name}` must be text of at most {MAX_TEXT:,} characters")
+        self.draft_texts(changed)
         with tempfile.TemporaryDirectory(prefix="inmail-draft-") as tmp:
             base = Path(tmp)
             (base / "rules").mkdir()
@@ -139,6 +153,18 @@ class Folder:
                 return policy, revision, _renamed(warnings, prefix)
             except InvalidInput as exc:
                 return policy, None, _renamed(exc.diagnostics, prefix)
+
+    def rule_files(self, changed: Mapping[str, str]) -> tuple[Policy, dict[str, RuleFile]]:
+        """The draft's policy and its rules files, read and checked (not compiled); ``InvalidInput``
+        with diagnostics naming the folder's files when either does not load."""
+        with self.draft(changed) as (policy_path, rules_dir):
+            prefix = str(policy_path.parent) + os.sep
+            try:
+                policy = load_policy(policy_path, display=POLICY)
+                files, _, _ = load_rule_files(rules_dir, policy)
+            except InvalidInput as exc:
+                raise InvalidInput(_renamed(exc.diagnostics, prefix)) from None
+            return policy, files
 
     # --- saving ---------------------------------------------------------------------------------
 

@@ -12,12 +12,11 @@ network.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 
@@ -29,54 +28,23 @@ from engine.impact import compare_policies
 from engine.model import LedgerEntry, Lot
 from engine.policy import Policy, load_policy
 from engine.rules import catalog
-from engine.rules.book import RuleBook
-from engine.rules.conditions import resolve_choices
-from engine.rules.defaults import check_event, complete_facts, given_facts, what_if
 from engine.scenario.load import load_scenario
 from engine.scenario.run import Runner
+from engine.service import workbench_models as wm
 from engine.service.folder import POLICY, Folder, token
 from engine.service.problems import diagnostics
 from engine.service.state import Service, log
+from engine.service.workbench_views import add_views
 from engine.source.paths import resolve_policy, resolve_rules
 
 STATIC = Path(__file__).with_name("static")
 MAX_SCENARIO = 1_000_000
+_BAD = wm.problem_responses(400, 403, 404, 409, 413, 415, 422)
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class DraftBody(_Body):
-    files: dict[str, str] = Field(default_factory=dict, description="Texts being edited, by file name.")
-
-
-class SaveBody(_Body):
-    file: str
-    text: str
-    token: str = Field(description="The file's token when it was opened (`GET /wb/api/files`).")
-    dry_run: bool = False
-
-
-class FileBody(_Body):
-    file: str
-
-
-class DecideDraft(DraftBody):
-    event: str
-    facts: dict[str, bool | int | str] = Field(default_factory=dict)
-
-
-class RunBody(DraftBody):
-    scenario: str = Field(description="The scenario's YAML text.")
-    name: str = "scenario.yaml"
-
-
-class ImpactBody(DraftBody):
-    scenarios: list[str] = Field(
-        default_factory=list, description="Names of the folder's scenarios (`GET /wb/api/scenarios`)."
-    )
-    store: bool = Field(False, description="Replay the store given at start (`--db`) instead.")
+#: The largest request body the workbench takes: a draft of every file, or a scenario of
+#: :data:`MAX_SCENARIO` characters, with room to spare (the service's own default is 64 KiB).
+MAX_BODY = 4 * 1024 * 1024
 
 
 def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None = None) -> None:
@@ -84,12 +52,12 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
     event log the impact page may replay."""
     r = APIRouter(prefix="/wb/api", tags=["workbench"])
 
-    @r.get("/files")
-    async def files() -> dict[str, Any]:
+    @r.get("/files", response_model=wm.FilesOut)
+    def files() -> dict[str, Any]:
         return {"folder": str(folder.root), "files": folder.files(), "store": store is not None}
 
-    @r.post("/check")
-    async def check(body: DraftBody) -> dict[str, Any]:
+    @r.post("/check", response_model=wm.CheckOut, responses=_BAD)
+    def check(body: wm.DraftBody) -> dict[str, Any]:
         """Diagnostics of the draft; the plans of its policy when it loads."""
         policy, revision, found = folder.check(body.files)
         try:  # the saved file, which may itself be broken (opened here to be fixed)
@@ -104,21 +72,25 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
             "saved_plans": saved,
         }
 
-    @r.post("/save")
-    async def save(body: SaveBody) -> Response:
+    @r.post(
+        "/save",
+        response_model=wm.SavedOut | wm.DiffOut,
+        responses=_BAD,
+    )
+    def save(body: wm.SaveBody) -> Response:
         """Write one file if the folder stays valid (``dry_run``: only the diff); then reload the service."""
         folder.path(body.file)
         if body.dry_run:
             return JSONResponse({"file": body.file, "diff": folder.diff(body.file, body.text)})
         found = folder.save(body.file, body.text, body.token)
         if found:
-            return JSONResponse({"code": "invalid_draft", "diagnostics": diagnostics(found)}, status_code=422)
+            raise InvalidInput(found)  # a problem with every diagnostic; nothing was written
         return JSONResponse(
             {"file": body.file, "token": _token(folder, body.file), "revision": _reload(svc, folder)}
         )
 
-    @r.post("/undo")
-    async def undo(body: FileBody) -> Response:
+    @r.post("/undo", response_model=wm.UndoneOut, responses=_BAD)
+    def undo(body: wm.FileBody) -> Response:
         if not folder.undo(body.file):
             raise C.nothing_to_undo(f"no save of `{body.file}` to undo")
         return JSONResponse(
@@ -130,49 +102,16 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
             }
         )
 
-    @r.get("/catalog")
-    async def facts() -> dict[str, Any]:
-        """Each event's facts: type, choices (under the saved policy), default, meaning."""
-        policy = svc.engine.policy
-        out = {}
-        for event in catalog.EVENT_KINDS:
-            defaults = complete_facts(event, {}, policy)
-            out[event] = [
-                {
-                    "name": s.name,
-                    "type": s.type,
-                    "doc": s.doc,
-                    "default": defaults[s.name],
-                    "choices": resolve_choices(s, policy),
-                }
-                for s in catalog.CATALOG[event].values()
-            ]
-        return {"events": out}
-
-    @r.post("/decide")
-    async def decide(body: DecideDraft) -> dict[str, Any]:
-        check_event(body.event)
-        with folder.draft(body.files) as (policy_path, rules_dir):
-            policy = _load(policy_path)
-            with RuleBook.load(rules_dir, policy, memo=False) as book:
-                answer, rule = what_if(book, policy, body.event, given_facts(body.event, body.facts, policy))
-                return {
-                    **answer,
-                    "read": book.facts_read(body.event),
-                    "file": _rule_file(rule.loc.file),
-                    "line": rule.loc.line,
-                }
-
-    @r.get("/scenarios")
-    async def scenarios() -> dict[str, Any]:
+    @r.get("/scenarios", response_model=wm.ScenariosOut)
+    def scenarios() -> dict[str, Any]:
         return {
             "scenarios": [
-                {"name": n, "text": p.read_text(encoding="utf-8")} for n, p in _scenarios(folder).items()
+                {"name": n, "text": p.read_text(encoding="utf-8")} for n, p in folder.scenarios().items()
             ]
         }
 
-    @r.post("/run")
-    async def run(body: RunBody) -> dict[str, Any]:
+    @r.post("/run", response_model=wm.RunOut, responses=_BAD)
+    def run(body: wm.RunBody) -> dict[str, Any]:
         """Run a scenario text against the draft: its steps, expectations and the ledger behind the chart."""
         if len(body.scenario) > MAX_SCENARIO:
             raise C.invalid_file(f"a scenario may hold at most {MAX_SCENARIO:,} characters")
@@ -199,10 +138,10 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
                 "lots": {a: _lots(entries, live[a]) for a, entries in result.history.items()},
             }
 
-    @r.post("/impact")
-    async def impact(body: ImpactBody) -> dict[str, Any]:
+    @r.post("/impact", response_model=wm.JsonOut, responses=_BAD)
+    def impact(body: wm.ImpactBody) -> dict[str, Any]:
         """The saved policy and rules vs the draft, over the chosen scenarios of the folder."""
-        known = _scenarios(folder)
+        known = folder.scenarios()
         unknown = [n for n in body.scenarios if n not in known]
         if body.store and store is None:
             raise C.no_store("no store was given: start the workbench with --db URL")
@@ -223,8 +162,8 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
             )
         return report.to_dict()
 
-    @r.get("/spec")
-    async def spec() -> dict[str, Any]:
+    @r.get("/spec", response_model=wm.SpecOut)
+    def spec() -> dict[str, Any]:
         """Requirements -> their feature scenarios (the folder's ``features/``, when it has them) ->
         the rules citing them, with their descriptions (the saved rules)."""
         book = svc.engine.rulebook
@@ -249,6 +188,7 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
                     )
         return {"features": features.is_dir(), "requirements": dict(sorted(out.items()))}
 
+    add_views(r, svc, folder, store)
     app.include_router(r)
     app.mount("/wb/static", StaticFiles(directory=STATIC), name="workbench-static")
 
@@ -283,16 +223,6 @@ def _existing(path: Path) -> Path | None:
 
 def _rule_file(file: str) -> str:
     return "rules/" + Path(file).name
-
-
-def _scenarios(folder: Folder) -> Mapping[str, Path]:
-    """The folder's scenario files: ``scenarios/*.yaml`` and ``examples/scenarios/*.yaml``, by name."""
-    found: dict[str, Path] = {}
-    for sub in ("scenarios", "examples/scenarios"):
-        for p in sorted((folder.root / sub).glob("*.yaml")):
-            if p.is_file() and not p.is_symlink():
-                found.setdefault(f"{sub}/{p.name}", p)
-    return found
 
 
 def _lots(entries: Sequence[LedgerEntry], live: Sequence[Lot]) -> list[dict[str, Any]]:

@@ -191,7 +191,14 @@ class TestPlans:
         no_traceback(result)
         assert result.exit_code == 0, result.output
         out = result.stdout
-        for header in ("plan", "premium", "per month", "cap", "credits last", "can buy more"):
+        for header in (
+            "Plan",
+            "Premium",
+            "Monthly allotment",
+            "Cap",
+            "Credit lifetime (days)",
+            "May buy credits",
+        ):
             assert header in out
         rows = {
             cells[0]: cells[1:]

@@ -60,7 +60,7 @@ def _policy(c: TestClient) -> dict[str, Any]:
 def test_the_page_and_its_assets_are_served_from_the_package(wb: TestClient) -> None:
     page = wb.get("/")
     assert page.status_code == 200 and "inmail workbench" in page.text
-    for asset in ("workbench.js", "workbench.css"):
+    for asset in ("wb/main.js", "workbench.css"):
         assert wb.get(f"/wb/static/{asset}").status_code == 200
     assert "http" not in page.text.replace("http://www.w3.org", "")  # nothing from another host
 

@@ -1,0 +1,1 @@
+"""Source-stage tests (a package, so test module names cannot clash with other areas)."""
