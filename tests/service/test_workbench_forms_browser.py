@@ -138,7 +138,7 @@ def test_a_product_manager_changes_business_through_the_form_and_saves(
     expect(page.locator("td:has([aria-label='business monthly_allotment']) .was")).to_have_text("was 15")
     expect(page.locator("td:has([aria-label='business cap']) .was")).to_have_text("was 45")
     expect(page.locator("#check")).to_contain_text("Draft valid")
-    page.screenshot(path=str(shots / "wb-policy.png"), full_page=True)
+    page.screenshot(path=str(shots / "wb-policy-form.png"), full_page=True)
 
     # save from the Policy tab itself: the diff first, then the file
     page.click("#policy-save")
@@ -261,7 +261,7 @@ def test_a_rules_file_as_a_decision_table_edited_in_place(page: Any, shots: Path
     assert "usable credits" in header[column]
     # a rule that does not read a fact says "any" there
     expect(table.locator("tr[data-rule='free-to-connections'] td.any").first).to_have_text("any")
-    page.screenshot(path=str(shots / "wb-rules.png"), full_page=True)
+    page.screenshot(path=str(shots / "wb-rules-table.png"), full_page=True)
 
     # the linter's findings show on their row (the renderer, on a table the folder does not have)
     note = page.evaluate(
@@ -325,7 +325,7 @@ def test_try_a_decision_shows_the_defaults_following_the_plan_and_the_rows_that_
         failed = above.nth(i).locator("td.failed")
         assert failed.count() >= 1 and "no match" in failed.first.inner_text()
     expect(page.locator(".try-table tr[data-rule='no-credits-can-buy'] td.failed")).to_contain_text("is true")
-    page.screenshot(path=str(shots / "wb-try.png"), full_page=True)
+    page.screenshot(path=str(shots / "wb-try-decided.png"), full_page=True)
 
     page.get_by_role("button", name="Reset to defaults").click()
     expect(purchasable).to_be_checked()

@@ -27,7 +27,6 @@ let live = new Map();   // key -> {said, err, input, line, upto, show(entry)}: e
 let seq = 0;
 let edits = Promise.resolve();
 let focusNext = null;   // the key to focus once drawn (a new plan's first value)
-let scenarioTexts = null;
 
 const visible = () => section && section.getClientRects().length > 0;
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -250,15 +249,18 @@ function addPlanForm(keys) {
 }
 
 async function removePlan(name) {
-  if (scenarioTexts === null) {
-    try { scenarioTexts = (await api("scenarios")).scenarios; } catch (e) { if (!(e instanceof Problem)) throw e; scenarioTexts = []; }
-  }
-  const mention = new RegExp(`\\bplan:\\s*["']?${name}["']?(?![\\w])`);
-  const users = scenarioTexts.filter((s) => mention.test(s.text)).map((s) => s.name);
+  // where the plan is used: the folder's scenarios, and the bound store's accounts (`GET usage`)
+  let use = { store: false, plans: {} };
+  try { use = await api("usage"); } catch (e) { if (!(e instanceof Problem)) throw e; }
+  const here = use.plans[name] || { scenarios: [], account: null };
+  const users = here.scenarios;
   const warn = users.length ? ` Scenarios of this folder that use it will stop loading until they are changed: ${users.join(", ")}.`
     : " No scenario of this folder uses it.";
+  const store = here.account
+    ? ` The bound store has accounts on it (${here.account}, maybe others): a policy without it would not open that store.`
+    : use.store ? " No account of the bound store is on it." : "";
   const sure = await ask(`Remove the plan ${name}?`, [{ label: "Remove the plan", value: true, danger: true }],
-    `Accounts on this plan would have no plan any more; the draft is only saved when you save it.${warn}`);
+    `The draft is only saved when you save it.${warn}${store}`);
   if (sure) await edit([{ path: ["plans", name], remove: true }], `plan ${name}`);
 }
 
