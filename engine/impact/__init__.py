@@ -15,13 +15,24 @@ from engine.core.engine import Engine
 from engine.impact.calls import logged_calls, scenario_calls, synthetic_calls
 from engine.impact.cluster import check_cluster, default_partitions, run
 from engine.impact.compare import MOVEMENTS, Divergence, ImpactReport, Progress, Side, impact, merge
+from engine.impact.ledgers import LedgerDifference
+from engine.impact.markdown import to_markdown
 from engine.impact.partition import Partitioning, assign
 from engine.impact.synthetic import Call
 from engine.model import LoggedCall
 from engine.scenario.load import load_scenario
 from engine.source.paths import resolve_policy, resolve_rules
 
-__all__ = ["MOVEMENTS", "Call", "Divergence", "ImpactReport", "Side", "compare_policies"]
+__all__ = [
+    "MOVEMENTS",
+    "Call",
+    "Divergence",
+    "ImpactReport",
+    "LedgerDifference",
+    "Side",
+    "compare_policies",
+    "to_markdown",
+]
 
 PathLike = str | Path
 

@@ -5,9 +5,12 @@ the same order. Each call's two answers are compared as they come (nothing
 is kept per call, so a year of 10,000 accounts fits in memory): the
 decisions compared and changed, the transitions between outcomes, the rules
 fired, the credits per plan by kind of movement, and, per account, the first
-step where the two sides part and the final balances. A call one side
-refuses (a response to a send the new policy denies: that message never
-existed) is ``not_applicable`` there, never an error.
+step where the two sides part, the sends that went out, the credits granted
+and the final balances. At the end each account's two ledgers are compared
+entry by entry: an edit that grants more and forfeits it all again on a
+cancel changes no decision and no final balance, yet it is a change. A call
+one side refuses (a response to a send the new policy denies: that message
+never existed) is ``not_applicable`` there, never an error.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from engine.codes import C
 from engine.core.engine import Engine
 from engine.errors import EngineError
 from engine.events import CALLS, EventKind
+from engine.impact.ledgers import LedgerDifference
 from engine.impact.partition import Partitioning, of_partition
 from engine.impact.synthetic import Call
+from engine.impact.words import REPLAY, REPLAY_NOTE, decision_words, headline, losses
 from engine.model import Decision
 
 #: Ledger entry kinds -> the movement the report totals (amounts summed as positive credits).
@@ -36,6 +41,12 @@ MOVEMENTS = {
     "expire": "expired",
     "purchase": "purchased",
 }
+
+#: The outcomes of a send that went out (with a credit, or free to a connection).
+SENT = frozenset({"sent", "sent_free"})
+
+#: Why an account counts as changed, in the order the JSON lists them.
+REASONS = ("ledger", "decisions", "balance")
 
 Progress = Callable[[int], None]
 
@@ -61,6 +72,8 @@ class Side:
     rules: Counter[str] = field(default_factory=Counter)
     totals: dict[str, Counter[str]] = field(default_factory=dict)  # plan -> movement -> credits
     balances: dict[str, int] = field(default_factory=dict)
+    sends: Counter[str] = field(default_factory=Counter)  # account -> sends that went out
+    granted: Counter[str] = field(default_factory=Counter)  # account -> credits granted
     #: the change in all accounts' credits on each day something moved (an account's renewals may be
     #: settled at its next call, after other accounts' later events, so days add up, they do not overwrite)
     moved: Counter[dt.date] = field(default_factory=Counter)
@@ -80,6 +93,8 @@ class Side:
                 self.rules[f"{d.event}/{d.rule}"] += 1
                 for e in d.entries:
                     plan = plans.get(e.account, "?")
+                    if e.kind == "grant":
+                        self.granted[e.account] += e.amount
                     self.totals.setdefault(plan, Counter())[MOVEMENTS[e.kind]] += abs(e.amount)
                     self.moved[e.at.date()] += e.balance_after - self._held.get(e.account, 0)
                     self._held[e.account] = e.balance_after
@@ -94,6 +109,7 @@ class Divergence:
     call: str
     base: dict[str, Any]
     new: dict[str, Any]
+    event: str = ""  # the call's kind, for the words
 
 
 @dataclass
@@ -109,20 +125,46 @@ class ImpactReport:
     #: the first call (its place in the source, and where it came from) of each transition
     examples: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     divergences: dict[str, Divergence] = field(default_factory=dict)
+    #: per account whose ledgers differ, the first entry that does
+    ledgers: dict[str, LedgerDifference] = field(default_factory=dict)
     accounts: list[str] = field(default_factory=list)
+    plans: dict[str, str] = field(default_factory=dict)  # account -> its plan at the end (base side)
+
+    def reasons(self, account: str) -> list[str]:
+        """Why ``account`` counts as changed (``ledger``, ``decisions``, ``balance``); [] if it does not."""
+        found = {
+            "ledger": account in self.ledgers,
+            "decisions": account in self.divergences,
+            "balance": self.base.balances.get(account) != self.new.balances.get(account),
+        }
+        return [r for r in REASONS if found[r]]
 
     @property
     def changed_accounts(self) -> list[str]:
-        """Accounts whose decisions or final balance differ, most affected first."""
-        names = {
-            a
-            for a in self.accounts
-            if a in self.divergences or self.base.balances.get(a) != self.new.balances.get(a)
-        }
-        return sorted(names, key=lambda a: (-abs(self.delta(a)), a))
+        """Accounts whose ledger, decisions or final balance differ, the largest change first."""
+        names = [a for a in self.accounts if self.reasons(a)]
+        return sorted(names, key=lambda a: (-self.size(a), a))
 
     def delta(self, account: str) -> int:
         return (self.new.balances.get(account) or 0) - (self.base.balances.get(account) or 0)
+
+    def size(self, account: str) -> int:
+        """How much an account's replay changed: sends, credits granted and final credits that differ,
+        added up (a send is a credit, so the three share a unit)."""
+        sends = self.new.sends[account] - self.base.sends[account]
+        granted = self.new.granted[account] - self.base.granted[account]
+        return abs(sends) + abs(granted) + abs(self.delta(account))
+
+    @property
+    def totals_differ(self) -> bool:
+        """Whether any plan's credits moved differently (by any kind of movement)."""
+        none: Counter[str] = Counter()
+        plans = set(self.base.totals) | set(self.new.totals)
+        return any(
+            self.base.totals.get(p, none)[m] != self.new.totals.get(p, none)[m]
+            for p in plans
+            for m in MOVEMENTS.values()
+        )
 
     def ranked_transitions(self) -> list[tuple[tuple[str, str], int]]:
         """The transitions, most frequent first (ties: in the order they first happened)."""
@@ -130,14 +172,25 @@ class ImpactReport:
 
     @property
     def anything_changed(self) -> bool:
-        return bool(self.changed or self.not_applicable or self.changed_accounts)
+        """What ``--fail-on-change`` gates on: a decision, a call, an account or a plan's total."""
+        return bool(self.changed or self.not_applicable or self.changed_accounts or self.totals_differ)
+
+    def first_divergence(self, account: str) -> dict[str, Any] | None:
+        """The first call answered differently, else the first ledger entry that differs."""
+        d = self.divergences.get(account)
+        if d is not None:
+            return _divergence(d)
+        diff = self.ledgers.get(account)
+        return None if diff is None else diff.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON contract; ``headline`` is worked out from the rest, so a merged report's is its own."""
         plans = sorted(set(self.base.totals) | set(self.new.totals))
         rules = sorted(set(self.base.rules) | set(self.new.rules))
-        return {
+        doc: dict[str, Any] = {
             "base": {"revision": self.base.revision},
             "new": {"revision": self.new.revision},
+            "headline": [],
             "decisions": self.decisions,
             "changed": self.changed,
             "not_applicable": self.not_applicable,
@@ -148,23 +201,32 @@ class ImpactReport:
             "rules": {r: {"base": self.base.rules[r], "new": self.new.rules[r]} for r in rules},
             "totals": {
                 p: {
-                    m: {
-                        "base": self.base.totals.get(p, Counter())[m],
-                        "new": self.new.totals.get(p, Counter())[m],
-                    }
+                    m: _pair(self.base.totals.get(p, Counter())[m], self.new.totals.get(p, Counter())[m])
                     for m in MOVEMENTS.values()
                 }
                 for p in plans
             },
             "accounts": {
                 a: {
+                    "plan": self.plans.get(a, "?"),
                     "base": self.base.balances.get(a),
                     "new": self.new.balances.get(a),
-                    "first_divergence": _divergence(self.divergences.get(a)),
+                    "changed": self.reasons(a),
+                    "sends": {"base": self.base.sends[a], "new": self.new.sends[a]},
+                    "granted": {"base": self.base.granted[a], "new": self.new.granted[a]},
+                    "first_divergence": self.first_divergence(a),
                 }
                 for a in self.changed_accounts
             },
+            "replay": {"kind": REPLAY, "text": REPLAY_NOTE},
         }
+        doc["losses"] = losses(doc["accounts"])
+        doc["headline"] = headline(doc)
+        return doc
+
+
+def _pair(base: int, new: int) -> dict[str, int]:
+    return {"base": base, "new": new, "change": new - base}
 
 
 def merge(reports: Sequence[tuple[str | None, ImpactReport]]) -> ImpactReport:
@@ -193,15 +255,25 @@ def merge(reports: Sequence[tuple[str | None, ImpactReport]]) -> ImpactReport:
             for plan, moved in theirs.totals.items():
                 mine.totals.setdefault(plan, Counter()).update(moved)
             mine.balances.update({name(a): v for a, v in theirs.balances.items()})
+            mine.sends.update({name(a): v for a, v in theirs.sends.items()})
+            mine.granted.update({name(a): v for a, v in theirs.granted.items()})
         out.divergences.update({name(a): d for a, d in r.divergences.items()})
+        out.ledgers.update({name(a): d for a, d in r.ledgers.items()})
+        out.plans.update({name(a): p for a, p in r.plans.items()})
         out.accounts.extend(name(a) for a in r.accounts)
     return out
 
 
-def _divergence(d: Divergence | None) -> dict[str, Any] | None:
-    if d is None:
-        return None
-    return {"where": d.where, "at": d.at.isoformat(), "call": d.call, "base": d.base, "new": d.new}
+def _divergence(d: Divergence) -> dict[str, Any]:
+    return {
+        "step": "decision",
+        "where": d.where,
+        "at": d.at.isoformat(),
+        "call": d.call,
+        "base": d.base,
+        "new": d.new,
+        "text": decision_words(d.event, d.at, d.base, d.new),
+    }
 
 
 def _answer(eng: Engine, kind: EventKind, call: Call) -> Decision | EngineError:
@@ -321,11 +393,14 @@ def impact(
         plans_b.note(kind, call, a)
         plans_n.note(kind, call, b)
         account = plans_b.account(kind, call)
+        if account == "?":  # a response to a message only the new side sent is that sender's
+            account = plans_n.account(kind, call)
         seen.setdefault(account, None)
-        if isinstance(a, Decision):
-            report.base.count([a], plans_b.of)
-        if isinstance(b, Decision):
-            report.new.count([b], plans_n.of)
+        for side, answer, plans in ((report.base, a, plans_b), (report.new, b, plans_n)):
+            if isinstance(answer, Decision):
+                side.count([answer], plans.of)
+                if answer.event == "send" and answer.outcome in SENT:
+                    side.sends[account] += 1
         _compare(report, n, kind, call, account, a, b)
         if progress is not None:
             progress(n)
@@ -335,8 +410,22 @@ def impact(
         for side, eng in ((report.base, base), (report.new, new)):
             for name in eng.accounts():
                 side.balances[name] = eng.balance(name, at=end).credits
+        _compare_ledgers(report, base, new)
     report.accounts = [a for a in seen if a != "?"]
+    report.plans = {a: plans_b.of.get(a) or plans_n.of.get(a, "?") for a in report.accounts}
     return report
+
+
+def _compare_ledgers(report: ImpactReport, base: Engine, new: Engine) -> None:
+    """Each account's two ledgers, entry by entry (an account one side never opened has none)."""
+    held = set(base.accounts()), set(new.accounts())
+    for name in sorted(held[0] | held[1]):
+        diff = LedgerDifference.first(
+            base.history(name) if name in held[0] else [],
+            new.history(name) if name in held[1] else [],
+        )
+        if diff is not None:
+            report.ledgers[name] = diff
 
 
 def _compare(
@@ -366,5 +455,10 @@ def _compare(
         decided = a if isinstance(a, Decision) else b  # one side at least decided (see the top)
         assert isinstance(decided, Decision)
         report.divergences[account] = Divergence(
-            call.where or _describe(kind, call), decided.at, _describe(kind, call), _shown(a), _shown(b)
+            call.where or _describe(kind, call),
+            decided.at,
+            _describe(kind, call),
+            _shown(a),
+            _shown(b),
+            kind.name,
         )

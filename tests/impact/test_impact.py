@@ -112,12 +112,19 @@ def test_career_5_to_8(tmp_path: Path) -> None:
     # credited back as L2, L3 (1 each): 7. 02-15: L4 +8 -> 15, at the cap. 03-15: L5 +8 -> 23,
     # over by 8: forfeit L1 5, L2 1, L3 1, L4 1 -> 15. 04-15: L1 is empty, nothing expires;
     # L6 +8 -> 23, forfeit L4 7, L5 1 -> 15. Every decision is the same (the sends never lacked a
-    # credit), and alice ends at the cap either way: 15.
+    # credit), and alice ends at the cap either way: 15. Her ledger differs from the first grant on
+    # (8, not 5), so she is changed, for that reason alone.
     # Base (the file's comments): granted 4 x 5 = 20, forfeited 2, expired 2 (L1 at 04-15).
     new = edited(tmp_path, "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10")
     r = compare_policies(base_policy=POLICY, new_policy=new, scenarios=[CAREER])
     assert (r.decisions, r.changed, r.not_applicable, r.transitions) == (10, 0, 0, {})
-    assert r.changed_accounts == [] and r.base.balances == r.new.balances == {"alice": 15}
+    assert r.base.balances == r.new.balances == {"alice": 15}
+    assert r.changed_accounts == ["alice"] and r.reasons("alice") == ["ledger"]
+    first = r.ledgers["alice"]
+    assert (first.base, first.new) == (
+        ("grant", 5, 1, first.at, "renew"),
+        ("grant", 8, 1, first.at, "renew"),
+    )
     assert _moved(r, "career") == {
         "granted": (20, 32),
         "consumed": (3, 3),
@@ -135,6 +142,7 @@ def test_cap_forfeit_oldest_to_trim_new(tmp_path: Path) -> None:
     new = edited(tmp_path, "on_overflow: forfeit_oldest", "on_overflow: trim_new")
     r = compare_policies(base_policy=POLICY, new_policy=new, scenarios=[CAREER])
     assert r.changed == 0 and r.changed_accounts == ["alice"]
+    assert r.reasons("alice") == ["ledger", "balance"]
     assert (r.base.balances["alice"], r.new.balances["alice"]) == (15, 13)
     assert r.divergences == {}  # no call was answered differently: only the renewal's grant
     assert _moved(r, "career") == {
@@ -220,9 +228,10 @@ def test_the_command_reports_in_json_and_gates_on_change(tmp_path: Path) -> None
     done = run.invoke(main, [*args, "--format", "json"])
     assert done.exit_code == 0, done.output
     doc = json.loads(done.stdout)
-    assert list(doc) == [
+    assert list(doc) == [  # the contract's keys in its order, then the additions
         "base",
         "new",
+        "headline",
         "decisions",
         "changed",
         "not_applicable",
@@ -230,6 +239,17 @@ def test_the_command_reports_in_json_and_gates_on_change(tmp_path: Path) -> None
         "rules",
         "totals",
         "accounts",
+        "replay",
+        "losses",
+    ]
+    assert list(doc["accounts"]["alice"]) == [
+        "plan",
+        "base",
+        "new",
+        "changed",
+        "sends",
+        "granted",
+        "first_divergence",
     ]
     first = doc["transitions"][0]
     assert (first["from"], first["to"], first["count"]) == ("credited_back", "not_credited/late_response", 2)

@@ -18,10 +18,41 @@ function table(caption, heads, rows) {
   );
 }
 
+// The first different step, in the words the report gives it (where it is in the source, if known).
 function divergence(fd) {
-  if (!fd) return "balance only";
-  const side = (s) => (s ? s.outcome + (s.reason ? " / " + s.reason : "") : "-");
-  return `${fd.where || ""} ${fd.call || ""}: ${side(fd.base)} -> ${side(fd.new)}`.trim();
+  if (!fd) return "-";
+  return fd.text + (fd.where ? ` (${fd.where})` : "");
+}
+
+const pair = (p) => (p.base === p.new ? String(p.new ?? "-") : `${p.base ?? "-"} \u2192 ${p.new ?? "-"}`);
+const cell = (v) => (v.base === v.new ? String(v.new) : `${v.base} \u2192 ${v.new} (${v.new > v.base ? "+" : ""}${v.new - v.base})`);
+const title = (plan) => (plan === "?" ? "unattributed" : plan.replace(/_/g, " ").replace(/\b\w/g, (c) => c.toUpperCase()));
+const MEASURES = {
+  granted: "granted",
+  consumed: "consumed",
+  credited_back: "credited back",
+  forfeited_cap: "forfeited (cap)",
+  forfeited_cancel: "forfeited (cancel)",
+  expired: "expired",
+  purchased: "purchased",
+};
+
+// The size of an account's change, as the report ranks them (sends, credits granted and final
+// credits that differ, added up): sorted here too, since an object keeps integer-like names first.
+function size(a) {
+  const d = (p) => Math.abs((p.new ?? 0) - (p.base ?? 0));
+  return d(a.sends) + d(a.granted) + d({ base: a.base, new: a.new });
+}
+
+function perPlan(totals) {
+  const plans = Object.entries(totals || {});
+  const measures = Object.keys(MEASURES).filter((m) => plans.some(([, t]) => t[m] && (t[m].base || t[m].new)));
+  if (!plans.length) return el("p", { class: "muted" }, "No credits moved under either policy.");
+  return table(
+    "Credits per plan (saved \u2192 draft)",
+    ["plan", ...measures.map((m) => MEASURES[m])],
+    plans.map(([plan, t]) => el("tr", {}, el("td", {}, title(plan)), ...measures.map((m) => el("td", { class: "num" }, cell(t[m]))))),
+  );
 }
 
 const compare = guarded(async () => {
@@ -42,28 +73,23 @@ const compare = guarded(async () => {
     report(err);
     return;
   }
-  const accounts = Object.entries(data.accounts || {});
+  const accounts = Object.entries(data.accounts || {}).sort(([n1, a1], [n2, a2]) => size(a2) - size(a1) || (n1 < n2 ? -1 : n1 > n2 ? 1 : 0));
   const rules = Object.entries(data.rules || {}).filter(([, r]) => r.base !== r.new);
+  const lost = data.losses && data.losses.accounts > 0;
+  const nothing = !accounts.length && !data.changed && !data.not_applicable;
   fill(
     out,
     el("p", { class: "muted" }, changed.length ? `The draft changes ${changed.join(", ")}.` : "The draft has no changes: the saved policy on both sides."),
+    // the headline: red only when some account sends fewer InMails or ends with fewer credits
+    el("ul", { id: "impact-headline", class: lost ? "bad" : nothing ? "ok" : "" }, ...(data.headline || []).map((s) => el("li", {}, s))),
     el(
       "p",
-      { class: data.changed || accounts.length ? "bad" : "ok" },
+      {},
       `${data.decisions} decisions compared, ${data.changed} changed, ${data.not_applicable} no longer apply; ` +
         `${accounts.length} account${accounts.length === 1 ? "" : "s"} differ`,
     ),
     data.transitions.length
       ? el("ul", {}, ...data.transitions.map((t) => el("li", {}, `${t.from} -> ${t.to}: ${t.count} (first: ${t.example})`)))
-      : null,
-    accounts.length
-      ? table(
-          "Accounts that differ",
-          ["account", "balance (saved)", "balance (draft)", "first different step"],
-          accounts.map(([name, a]) =>
-            el("tr", {}, el("td", {}, name), el("td", { class: "num" }, a.base ?? "-"), el("td", { class: "num" }, a.new ?? "-"), el("td", {}, divergence(a.first_divergence))),
-          ),
-        )
       : null,
     rules.length
       ? table(
@@ -72,6 +98,27 @@ const compare = guarded(async () => {
           rules.map(([rule, r]) => el("tr", {}, el("td", {}, rule), el("td", { class: "num" }, r.base), el("td", { class: "num" }, r.new))),
         )
       : null,
+    perPlan(data.totals),
+    accounts.length
+      ? table(
+          "Accounts that differ, the largest change first",
+          ["account", "plan", "sends", "credits granted", "balance (saved \u2192 draft)", "what differs", "first different step"],
+          accounts.map(([name, a]) =>
+            el(
+              "tr",
+              {},
+              el("td", {}, name),
+              el("td", {}, title(a.plan || "?")),
+              el("td", { class: "num" }, pair(a.sends)),
+              el("td", { class: "num" }, pair(a.granted)),
+              el("td", { class: "num" }, pair({ base: a.base, new: a.new })),
+              el("td", {}, (a.changed || []).join(", ")),
+              el("td", {}, divergence(a.first_divergence)),
+            ),
+          ),
+        )
+      : null,
+    data.replay ? el("p", { class: "muted" }, `Replay: ${data.replay.text}.`) : null,
   );
 });
 
