@@ -2,18 +2,19 @@
 
 The same calls (scenario files, or a seeded synthetic year) are played
 under the base policy and the new one, each from an empty store, and the
-report says what moved: decisions that changed and how, rules fired, the
-credits per plan, and the accounts that end differently, with the first
-step where each one's history parts. Exit 0 when the report is made; with
-``--fail-on-change``, 1 when anything changed (a gate for a policy
-repository); 2 for invalid input.
+report says what moved, headline sentences first: decisions that changed
+and how, rules fired, the credits per plan, and the accounts whose ledger,
+decisions or final balance differ, with the first step where each one's
+history parts. ``--format markdown`` is the same report as a pull-request
+comment. Exit 0 when the report is made; with ``--fail-on-change``, 1 when
+any account or any plan's total changed (a gate for a policy repository);
+2 for invalid input.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 import click
@@ -21,9 +22,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from engine.cli._common import stdout_console
+from engine.cli._gitbase import base_side
 from engine.cli._progress import ProgressBar
 from engine.codes import C
-from engine.impact import MOVEMENTS, ImpactReport, compare_policies
+from engine.impact import ImpactReport, compare_policies, to_markdown
+from engine.impact.words import plan_title
 
 #: How many of the most affected accounts the table lists (JSON lists them all).
 SHOWN_ACCOUNTS = 10
@@ -36,15 +39,17 @@ SHOWN_ACCOUNTS = 10
     "base_policy",
     required=True,
     type=click.Path(dir_okay=False),
-    metavar="OLD.yaml",
-    help="The policy before the edit.",
+    metavar="OLD.yaml|git:REV",
+    help="The policy before the edit: a file, or git:REV for the --policy file (./policies.yaml) as it "
+    "was at a git revision (then the rules too, unless --base-rules says otherwise).",
 )
 @click.option(
     "--base-rules",
     type=click.Path(file_okay=False),
     default=None,
-    metavar="DIR",
-    help="The rules before the edit (default: the same rules as the new side).",
+    metavar="DIR|git:REV",
+    help="The rules before the edit: a folder, or git:REV for the --rules folder (./rules) at a git "
+    "revision (default: --base's revision when it is git:REV, else the same rules as the new side).",
 )
 @click.option(
     "--policy",
@@ -90,8 +95,19 @@ SHOWN_ACCOUNTS = 10
     help="Run the partitions on Dask: N local worker processes (--jobs N is local:N), or a running "
     "scheduler (then --jobs partitions, 16 if not given). Needs: pip install -e '.[dask]'.",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--fail-on-change", is_flag=True, help="Exit 1 when anything changed.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="markdown: a pull-request comment (headline, per-plan table, accounts collapsed).",
+)
+@click.option(
+    "--fail-on-change",
+    is_flag=True,
+    help="Exit 1 when any account changed (ledger, decisions or final balance) or any plan's total differs.",
+)
 @click.option(
     "--plot",
     "plot_path",
@@ -126,8 +142,8 @@ def impact(
         raise click.BadParameter(
             f"the chart is a PNG image: name it `*.png`, not `{plot_path}`", param_hint="'--plot'"
         )
-    if not Path(base_policy).is_file():
-        raise C.file_not_found(f"no policy file `{base_policy}`")
+    base = base_side(base_policy, base_rules, new_policy, new_rules)  # git:REV: files kept until the end
+    base_policy, base_rules = base.policy, base.rules
     split = jobs > 1 or cluster is not None
     bar = ProgressBar("comparing", enabled=False if split else None)  # workers report to nobody
     try:
@@ -145,8 +161,11 @@ def impact(
         )
     finally:
         bar.close()
+    base.announce(fmt)
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2))
+    elif fmt == "markdown":
+        click.echo(to_markdown(report.to_dict()), nl=False)
     else:
         _table(report)
     if plot_path is not None:
@@ -155,12 +174,17 @@ def impact(
 
 
 def _table(r: ImpactReport) -> None:
+    """The report for a person at a terminal, in the order of the JSON: the headline first."""
     console = stdout_console()
-    accounts = r.changed_accounts
+    doc = r.to_dict()
+    accounts = doc["accounts"]
+    tone = "red" if doc["losses"]["accounts"] else "green" if not r.anything_changed else ""
+    for sentence in doc["headline"]:
+        console.print(escape(sentence), style=tone or None)
     console.print(
         f"base {r.base.revision} -> new {r.new.revision}: {r.decisions} decisions compared, "
         f"{r.changed} changed, {r.not_applicable} not applicable; "
-        f"{len(accounts)} account{'s' if len(accounts) != 1 else ''} end differently"
+        f"{len(accounts)} account{'s' if len(accounts) != 1 else ''} changed"
     )
     if r.transitions:
         t = Table(title="How decisions changed")
@@ -168,22 +192,6 @@ def _table(r: ImpactReport) -> None:
             t.add_column(col, justify="right" if col == "count" else "left")
         for (a, b), n in r.ranked_transitions():
             t.add_row(escape(a), escape(b), str(n), escape(r.examples[(a, b)][1]))
-        console.print(t)
-    plans = sorted(set(r.base.totals) | set(r.new.totals))
-    none: Counter[str] = Counter()
-    moved = [
-        (p, m)
-        for p in plans
-        for m in MOVEMENTS.values()
-        if r.base.totals.get(p, none)[m] or r.new.totals.get(p, none)[m]
-    ]
-    if moved:
-        t = Table(title="Credits per plan")
-        for col in ("plan", "movement", "base", "new", "change"):
-            t.add_column(col, justify="left" if col in ("plan", "movement") else "right")
-        for p, m in moved:
-            was, now = r.base.totals.get(p, none)[m], r.new.totals.get(p, none)[m]
-            t.add_row(p, m.replace("_", " "), str(was), str(now), f"{now - was:+d}" if now != was else "")
         console.print(t)
     rules = sorted(k for k in set(r.base.rules) | set(r.new.rules) if r.base.rules[k] != r.new.rules[k])
     if rules:
@@ -193,26 +201,37 @@ def _table(r: ImpactReport) -> None:
         for k in rules:
             t.add_row(k, str(r.base.rules[k]), str(r.new.rules[k]))
         console.print(t)
+    moved = [(p, m, v) for p, ms in doc["totals"].items() for m, v in ms.items() if v["base"] or v["new"]]
+    if moved:
+        t = Table(title="Credits per plan")
+        for col in ("plan", "movement", "base", "new", "change"):
+            t.add_column(col, justify="left" if col in ("plan", "movement") else "right")
+        for p, m, v in moved:
+            change = f"{v['change']:+d}" if v["change"] else ""
+            t.add_row(escape(plan_title(p)), m.replace("_", " "), str(v["base"]), str(v["new"]), change)
+        console.print(t)
     if accounts:
         t = Table(title=f"Most affected accounts ({min(len(accounts), SHOWN_ACCOUNTS)} of {len(accounts)})")
-        for col in ("account", "base", "new", "change", "first divergence"):
-            t.add_column(col, justify="right" if col in ("base", "new", "change") else "left")
-        for a in accounts[:SHOWN_ACCOUNTS]:
-            d = r.divergences.get(a)
-            where = "" if d is None else (f"{d.where}: {_said(d.base)} -> {_said(d.new)}")
+        for col in ("account", "plan", "sends", "granted", "balance", "changed", "first different step"):
+            t.add_column(col, justify="right" if col in ("sends", "granted", "balance") else "left")
+        for name, a in list(accounts.items())[:SHOWN_ACCOUNTS]:
+            first = a["first_divergence"] or {}
+            step = str(first.get("text", "")) + (f" ({first['where']})" if first.get("where") else "")
             t.add_row(
-                escape(a),
-                _n(r.base.balances.get(a)),
-                _n(r.new.balances.get(a)),
-                f"{r.delta(a):+d}",
-                escape(where),
+                escape(name),
+                escape(plan_title(a["plan"])),
+                _pair(a["sends"]["base"], a["sends"]["new"]),
+                _pair(a["granted"]["base"], a["granted"]["new"]),
+                _pair(a["base"], a["new"]),
+                ", ".join(a["changed"]),
+                escape(step),
             )
         console.print(t)
+    console.print(f"Replay: {escape(doc['replay']['text'])}.", style="dim")
 
 
-def _said(side: dict[str, object]) -> str:
-    text = str(side["outcome"]) + (f"/{side['reason']}" if side.get("reason") else "")
-    return text + (f" ({side['rule']})" if side.get("rule") else "")
+def _pair(base: int | None, new: int | None) -> str:
+    return _n(new) if base == new else f"{_n(base)} -> {_n(new)}"
 
 
 def _n(value: int | None) -> str:

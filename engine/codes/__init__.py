@@ -172,6 +172,9 @@ class C(StrEnum):
     address_unavailable = _error("address_unavailable", "the server cannot listen on this host and port")
     changed_on_disk = _error("changed_on_disk", "the file changed on disk since it was opened", 409)
     database_unavailable = _error("database_unavailable", "the database cannot be opened")
+    git_unavailable = _error(
+        "git_unavailable", "`git:REV` given, but git is not installed or the folder is in no git work tree"
+    )
     internal_error = _error("internal_error", "a bug: the service failed on the request (logged)", 500)
     invalid_database = _error("invalid_database", "the store's name or URL is not one")
     invalid_docs_source = _error("invalid_docs_source", "a documentation source file lacks an entry")
@@ -197,6 +200,7 @@ class C(StrEnum):
         "a server reachable from other machines needs a token",
         help="give --token-file FILE, or set INMAIL_TOKEN",
     )
+    unknown_revision = _error("unknown_revision", "the git repository has no commit of this name")
     unknown_scenario = _error("unknown_scenario", "the workbench folder has no scenario of this name", 404)
     worker_failed = _error("worker_failed", "a worker process died (out of memory?)")
     engine_error = _error("engine_error", "reserved: an EngineError raised without a code")

@@ -320,6 +320,11 @@ class Engine(Calls):
         """Every account the store holds, by name."""
         return self._store.accounts()
 
+    def plan_counts(self, examples: int = 3) -> dict[str, tuple[int, tuple[str, ...]]]:
+        """Each plan some account is on: how many accounts, and the first ``examples`` by name (what
+        a policy editor is told before removing a plan in use, which :meth:`reload` would refuse)."""
+        return self._store.plan_counts(check.size(examples, "examples", 1000))
+
     def log(self, account: str | None = None, since: At | None = None) -> list[LoggedCall]:
         """The event log: every decided call, denials included, oldest first (refused calls are not in it).
 

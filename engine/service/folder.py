@@ -25,7 +25,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -179,9 +179,14 @@ class Folder:
             )
         )
 
-    def save(self, name: str, text: str, opened: str) -> list[Diagnostic]:
+    def save(
+        self, name: str, text: str, opened: str, vet: Callable[[Policy], None] | None = None
+    ) -> list[Diagnostic]:
         """Write ``text`` to ``name`` if the whole folder is then valid and nobody changed the file
-        since it was opened (``opened``: its token then); return the problems, or [] once written."""
+        since it was opened (``opened``: its token then); return the problems, or [] once written.
+
+        ``vet(policy)``, given the folder's policy as it would be, may refuse the save by raising
+        (``plan_in_use``); it runs under the folder's lock, just before the write."""
         path = self.path(name)
         with self._lock:
             if token(self.on_disk(name)) != opened:
@@ -189,20 +194,31 @@ class Folder:
             policy, revision, found = self.check({name: text})
             if policy is None or revision is None:
                 return found
+            if vet is not None:
+                vet(policy)
             if name.startswith("rules/") and not (self.root / "rules").is_dir():
                 self._copy_packaged_rules()
             self._previous.setdefault(name, []).append(self.on_disk(name))
             _write_atomically(path, text)
             return []
 
-    def undo(self, name: str) -> bool:
-        """Put back the text the last save of ``name`` replaced (False when there is none to undo)."""
+    def undo(self, name: str, vet: Callable[[Policy], None] | None = None) -> bool:
+        """Put back the text the last save of ``name`` replaced (False when there is none to undo).
+
+        ``vet`` as for :meth:`save`, given the policy the undo would bring back (undoing the save of
+        ``policies.yaml`` that added a plan some account is on since is refused, and kept to undo)."""
         path = self.path(name)
         with self._lock:
             stack = self._previous.get(name)
             if not stack:
                 return False
-            before = stack.pop()
+            before = stack[-1]
+            if vet is not None and name == POLICY:
+                back = before if before is not None else packaged_policy_path().read_text(encoding="utf-8")
+                policy, _, _ = self.check({name: back})
+                if policy is not None:
+                    vet(policy)
+            stack.pop()
             if before is None:
                 path.unlink(missing_ok=True)
             else:

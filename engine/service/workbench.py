@@ -30,6 +30,7 @@ from engine.policy import Policy, load_policy
 from engine.rules import catalog
 from engine.scenario.load import load_scenario
 from engine.scenario.run import Runner
+from engine.service import prechecks
 from engine.service import workbench_models as wm
 from engine.service.folder import POLICY, Folder, token
 from engine.service.problems import diagnostics
@@ -51,6 +52,10 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
     """Mount the page at ``/`` and its JSON routes under ``/wb/api``; ``store``: a store URL whose
     event log the impact page may replay."""
     r = APIRouter(prefix="/wb/api", tags=["workbench"])
+
+    def vet(policy: Policy) -> None:
+        """Refuse a save (or an undo) that leaves an account of either store on a plan it drops."""
+        prechecks.refuse_plans_in_use(prechecks.plans_in_use(policy, svc.engine, store))
 
     @r.get("/files", response_model=wm.FilesOut)
     def files() -> dict[str, Any]:
@@ -78,11 +83,20 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
         responses=_BAD,
     )
     def save(body: wm.SaveBody) -> Response:
-        """Write one file if the folder stays valid (``dry_run``: only the diff); then reload the service."""
+        """Write one file if the folder stays valid and no account is on a plan it drops
+        (``plan_in_use``); then reload the service. ``dry_run``: write nothing; the diff and the
+        checks before save (:mod:`engine.service.prechecks`)."""
         folder.path(body.file)
         if body.dry_run:
-            return JSONResponse({"file": body.file, "diff": folder.diff(body.file, body.text)})
-        found = folder.save(body.file, body.text, body.token)
+            return JSONResponse(
+                {
+                    "file": body.file,
+                    "diff": folder.diff(body.file, body.text),
+                    "checks": _checks(folder, svc, store, body.file, body.text),
+                }
+            )
+
+        found = folder.save(body.file, body.text, body.token, vet)
         if found:
             raise InvalidInput(found)  # a problem with every diagnostic; nothing was written
         return JSONResponse(
@@ -91,7 +105,7 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
 
     @r.post("/undo", response_model=wm.UndoneOut, responses=_BAD)
     def undo(body: wm.FileBody) -> Response:
-        if not folder.undo(body.file):
+        if not folder.undo(body.file, vet):
             raise C.nothing_to_undo(f"no save of `{body.file}` to undo")
         return JSONResponse(
             {
@@ -197,6 +211,26 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
         return FileResponse(STATIC / "workbench.html")
 
 
+def _checks(folder: Folder, svc: Service, store: str | None, file: str, text: str) -> dict[str, Any]:
+    """The checks before save of ``text`` as ``file`` (:mod:`engine.service.prechecks`); the scenarios
+    run only when the folder loads with it and it differs from the saved text."""
+    changed = {file: text}
+    policy, revision, _ = folder.check(changed)
+    loads = policy is not None and revision is not None
+    plans = prechecks.plans_in_use(policy, svc.engine, store) if policy is not None else []
+    runs = (
+        prechecks.expectation_changes(folder, changed)
+        if loads and text != folder.read(file)
+        else {"expectations": [], "broken": [], "scenarios": 0}
+    )
+    return {
+        "loads": loads,
+        "plans_in_use": [p.to_dict() for p in plans],
+        **runs,
+        "features": prechecks.features(folder),
+    }
+
+
 def _token(folder: Folder, name: str) -> str:
     return token(folder.on_disk(name))
 
@@ -204,8 +238,9 @@ def _token(folder: Folder, name: str) -> str:
 def _reload(svc: Service, folder: Folder) -> str:
     """The service follows the folder's saved files (its own, else the packaged ones); the revision.
 
-    The file is written already; should the service refuse it (``plan_in_use``: an account made
-    through ``/v1`` is on a plan the edit removed), it keeps its policy and says so in the log."""
+    The file is written already; should the service refuse it (``plan_in_use``: the save checked
+    that no account is on a plan it drops, but one may have been made through ``/v1`` since), it
+    keeps its policy and says so in the log."""
     try:
         return svc.engine.reload(resolve_policy(None, cwd=folder.root), resolve_rules(None, cwd=folder.root))
     except EngineError as exc:

@@ -10,7 +10,7 @@ module that builds them being their single statement.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -103,9 +103,60 @@ class CheckOut(BaseModel):
     saved_plans: list[dict[str, JsonValue]] | None
 
 
+class PlanInUseOut(BaseModel):
+    plan: str = Field(description="A plan the edited policy no longer has.")
+    store: Literal["store", "service"] = Field(
+        description="Whose accounts: `store`, the store given at start (`--db`); `service`, the "
+        "workbench's own `/v1`."
+    )
+    accounts: int = Field(description="How many accounts of that store are on the plan.")
+    examples: list[str] = Field(description="The first few of them, by name.")
+    message: str
+
+
+class ExpectationOut(BaseModel):
+    scenario: str = Field(description="The scenario file, e.g. `examples/scenarios/plans-compared.yaml`.")
+    line: int = Field(description="The line of the expectation in that file.")
+    column: int
+    step_line: int = Field(description="The line of its step.")
+    key: str = Field(description="What is checked: `outcome`, `reason`, `status`, `balance.<account>`, …")
+    what: str = Field(description="The same, in words (`balance of bill`).")
+    expected: JsonValue = Field(description="What the scenario expects (it held on the saved files).")
+    now: JsonValue = Field(description="What the step gives after the save.")
+    text: str
+
+
+class BrokenScenarioOut(BaseModel):
+    scenario: str
+    line: int | None = Field(description="Where in the scenario, when the problem is in it.")
+    code: str
+    message: str
+
+
+class ChecksOut(BaseModel):
+    """The checks before save: what the save would break (refused) and what it changes (listed)."""
+
+    loads: bool = Field(
+        description="Whether the folder loads with this file: else the scenarios are not run (and the "
+        "save is refused with the diagnostics)."
+    )
+    plans_in_use: list[PlanInUseOut] = Field(
+        description="Accounts on plans the policy would no longer have: the save is refused (`plan_in_use`)."
+    )
+    expectations: list[ExpectationOut] = Field(
+        description="Scenario expectations that hold on the saved files and fail after the save."
+    )
+    broken: list[BrokenScenarioOut] = Field(
+        description="Scenarios that ran on the saved files and do not load or run after the save."
+    )
+    scenarios: int = Field(description="How many of the folder's scenarios were run on both sides.")
+    features: int = Field(description="The folder's BDD feature files (`features/*.feature`): not run here.")
+
+
 class DiffOut(BaseModel):
     file: str
     diff: str = Field(description="A unified diff, saved -> draft.")
+    checks: ChecksOut
 
 
 class SavedOut(BaseModel):

@@ -48,6 +48,21 @@ class SqlReads:
         with self._read() as c:
             return {plan: name for plan, name in c.execute(q)}
 
+    def plan_counts(self, examples: int = 3) -> dict[str, tuple[int, tuple[str, ...]]]:
+        """One GROUP BY for the counts; the examples by each plan's row numbers in name order."""
+        a = accounts_t.c
+        counted = sa.select(a.plan, sa.func.count()).group_by(a.plan)
+        order = sa.func.row_number().over(partition_by=a.plan, order_by=a.name).label("n")
+        ranked = sa.select(a.plan, a.name, order).subquery()
+        first = sa.select(ranked.c.plan, ranked.c.name).where(ranked.c.n <= examples)
+        with self._read() as c:
+            counts = {plan: int(n) for plan, n in c.execute(counted)}
+            rows = c.execute(first.order_by(ranked.c.plan, ranked.c.n)).all() if examples > 0 else []
+        names: dict[str, list[str]] = {}
+        for plan, name in rows:
+            names.setdefault(plan, []).append(name)
+        return {plan: (n, tuple(names.get(plan, ()))) for plan, n in counts.items()}
+
     def due_accounts(self, to: dt.datetime) -> list[str]:
         a = accounts_t.c
         q = sa.select(a.name).where(a.next_due <= utc_text(to)).order_by(a.name)

@@ -96,6 +96,11 @@ class Store(Protocol):
         """Each plan some account is on, with one such account (for the message)."""
         ...
 
+    def plan_counts(self, examples: int = 3) -> dict[str, tuple[int, tuple[str, ...]]]:
+        """Each plan some account is on: how many accounts, and the first ``examples`` of them by name
+        (what a person is told before a plan they are on is removed)."""
+        ...
+
     def due_accounts(self, to: dt.datetime) -> list[str]:
         """Accounts whose next renewal, expiry or reminder falls at or before ``to``."""
 

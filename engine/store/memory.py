@@ -112,6 +112,18 @@ class MemoryStore:
                 found.setdefault(self._accounts[name].plan, name)
             return found
 
+    def plan_counts(self, examples: int = 3) -> dict[str, tuple[int, tuple[str, ...]]]:
+        with self._lock:
+            counts: dict[str, int] = {}
+            first: dict[str, list[str]] = {}
+            for name in sorted(self._accounts):
+                plan = self._accounts[name].plan
+                counts[plan] = counts.get(plan, 0) + 1
+                names = first.setdefault(plan, [])
+                if len(names) < examples:
+                    names.append(name)
+            return {plan: (n, tuple(first[plan])) for plan, n in counts.items()}
+
     def due_accounts(self, to: dt.datetime) -> list[str]:
         """Looks only at the front of the due queue: the cost is the number of accounts due."""
         with self._lock:

@@ -110,13 +110,14 @@ def running(
 
 
 @contextmanager
-def workbench(folder: Path) -> Iterator[str]:
-    """``inmail workbench FOLDER`` on a free port: its base URL once the page answers; stopped afterwards."""
+def workbench(folder: Path, *options: str) -> Iterator[str]:
+    """``inmail workbench FOLDER`` on a free port (``options``: more of its options, e.g. ``--db``, URL):
+    its base URL once the page answers; stopped afterwards."""
     port = free_port()
     log = folder.parent / f"workbench-{port}.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "workbench", str(folder), "--port", str(port)],
+            [sys.executable, "-m", "engine.cli", "workbench", str(folder), "--port", str(port), *options],
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import threading
 from pathlib import Path
@@ -14,6 +13,8 @@ from fastapi.testclient import TestClient
 from engine.service.app import create_app
 from engine.service.state import Service, ServiceConfig
 from engine.source.paths import resolve_policy, resolve_rules
+
+from .folders import policy_folder, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPO = ("monthly_allotment: 5", "monthly_alotment: 5")
@@ -33,24 +34,13 @@ def _client(folder: Path) -> TestClient:
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    shutil.copy(ROOT / "policies.yaml", tmp_path / "policies.yaml")
-    shutil.copytree(ROOT / "rules", tmp_path / "rules")
-    shutil.copytree(ROOT / "examples" / "scenarios", tmp_path / "examples" / "scenarios")
-    return tmp_path
+    return policy_folder(tmp_path, features=False)
 
 
 @pytest.fixture
 def wb(folder: Path) -> TestClient:
     with _client(folder) as c:
         yield c
-
-
-def _snapshot(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _policy(c: TestClient) -> dict[str, Any]:
@@ -134,7 +124,7 @@ def test_save_shows_the_diff_writes_a_valid_file_and_can_be_undone(wb: TestClien
 
 
 def test_an_invalid_save_leaves_the_folder_byte_for_byte_unchanged(wb: TestClient, folder: Path) -> None:
-    before = _snapshot(folder)
+    before = snapshot(folder)
     opened = _policy(wb)
     r = wb.post(
         "/wb/api/save",
@@ -148,7 +138,7 @@ def test_an_invalid_save_leaves_the_folder_byte_for_byte_unchanged(wb: TestClien
         ).status_code
         == 422
     )
-    assert _snapshot(folder) == before
+    assert snapshot(folder) == before
 
 
 def test_a_file_changed_on_disk_since_it_was_opened_is_not_overwritten(wb: TestClient, folder: Path) -> None:
@@ -185,13 +175,13 @@ def test_save_writes_only_the_folders_policy_and_rules(folder: Path, name: str) 
     inner.mkdir()
     for part in ("policies.yaml", "rules"):
         (folder / part).rename(inner / part)
-    before = _snapshot(folder)
+    before = snapshot(folder)
     with _client(inner) as wb:
         r = wb.post("/wb/api/save", json={"file": name, "text": "plans: {}\n", "token": ""})
         assert (r.status_code, r.json()["code"]) == (422, "invalid_file")
         r = wb.post("/wb/api/check", json={"files": {name: "x"}})
         assert r.json()["code"] == "invalid_file"
-    assert _snapshot(folder) == before
+    assert snapshot(folder) == before
 
 
 def test_concurrent_saves_of_one_file_write_one_and_refuse_the_other(folder: Path) -> None:
@@ -312,7 +302,9 @@ def test_impact_over_the_history_of_a_store_given_at_start(folder: Path, tmp_pat
         assert c.get("/wb/api/files").json()["store"] is True
         text = _policy(c)["text"].replace(*EIGHT, 1).replace("cap: 15", "cap: 24", 1)
         r = c.post("/wb/api/impact", json={"files": {"policies.yaml": text}, "store": True}).json()
-        assert r["accounts"]["zoe"] == {"base": 15, "new": 24, "first_divergence": None}, r
+        zoe = r["accounts"]["zoe"]
+        assert (zoe["base"], zoe["new"], zoe["changed"]) == (15, 24, ["ledger", "balance"]), r
+        assert zoe["first_divergence"]["text"] == "1 Jan 2026: a renewal's grant is 8 credits, was 5"
     with _client(folder) as c:
         assert c.post("/wb/api/impact", json={"store": True}).json()["code"] == "no_store"
 

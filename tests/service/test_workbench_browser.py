@@ -12,8 +12,6 @@ text back; a problem answer of the server is said in the status line, never thro
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import pytest
 
 from tests.browser import CHROMIUM, FLAGS, needs_chromium
 
+from .folders import artifacts, policy_folder
 from .server import workbench
 
 pytestmark = needs_chromium
@@ -35,13 +34,7 @@ POLICY = "Text of policies.yaml"  # the accessible name of policies.yaml's edito
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    work = tmp_path / "policy"
-    work.mkdir()
-    shutil.copy(ROOT / "policies.yaml", work / "policies.yaml")
-    shutil.copytree(ROOT / "rules", work / "rules")
-    shutil.copytree(ROOT / "examples" / "scenarios", work / "examples" / "scenarios")
-    shutil.copytree(ROOT / "features", work / "features")
-    return work
+    return policy_folder(tmp_path)
 
 
 @pytest.fixture
@@ -52,9 +45,7 @@ def url(folder: Path) -> Iterator[str]:
 
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
-    out = Path(os.environ.get("INMAIL_ARTIFACTS") or tmp_path / "shots")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    return artifacts(tmp_path)
 
 
 class Browser:

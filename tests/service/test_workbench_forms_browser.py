@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
-import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import pytest
 
 from tests.browser import CHROMIUM, FLAGS, needs_chromium
 
+from .folders import artifacts, policy_folder
 from .server import workbench
 
 pytestmark = needs_chromium
@@ -34,13 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    work = tmp_path / "policy"
-    work.mkdir()
-    shutil.copy(ROOT / "policies.yaml", work / "policies.yaml")
-    shutil.copytree(ROOT / "rules", work / "rules")
-    shutil.copytree(ROOT / "examples" / "scenarios", work / "examples" / "scenarios")
-    shutil.copytree(ROOT / "features", work / "features")
-    return work
+    return policy_folder(tmp_path)
 
 
 @pytest.fixture
@@ -51,13 +45,11 @@ def url(folder: Path) -> Iterator[str]:
 
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
-    out = Path(os.environ.get("INMAIL_ARTIFACTS") or tmp_path / "shots")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    return artifacts(tmp_path)
 
 
-@pytest.fixture
-def page(url: str) -> Iterator[Any]:
+@contextmanager
+def opened(url: str) -> Iterator[Any]:
     """The page, opened on the landing tab; no console error nor uncaught exception on the way."""
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -70,6 +62,12 @@ def page(url: str) -> Iterator[Any]:
         yield tab
         browser.close()
         assert errors == []
+
+
+@pytest.fixture
+def page(url: str) -> Iterator[Any]:
+    with opened(url) as tab:
+        yield tab
 
 
 def draft_text(page: Any, name: str) -> str | None:
@@ -341,3 +339,73 @@ def test_try_a_decision_shows_the_defaults_following_the_plan_and_the_rows_that_
     page.get_by_role("tab", name="Try a decision").click()
     page.get_by_label("sender.plan", exact=True).select_option("team")
     expect(page.get_by_label("plan.monthly_allotment", exact=True)).to_have_value("5")
+
+
+def _set(page: Any, label: str, value: str) -> None:
+    box = page.get_by_label(label)
+    box.fill(value)
+    box.press("Enter")
+
+
+def test_the_save_dialog_lists_the_expectations_that_assume_the_old_numbers(
+    page: Any, folder: Path, shots: Path
+) -> None:
+    _set(page, "business monthly_allotment", "20")
+    wait_draft(page, "policies.yaml", "  business:\n    premium: true\n    monthly_allotment: 20 ")
+    _set(page, "business cap", "60")
+    wait_draft(
+        page,
+        "policies.yaml",
+        "  business:\n    premium: true\n    monthly_allotment: 20       # R10\n    cap: 60 ",
+    )
+    expect(page.locator("#check")).to_contain_text("Draft valid")
+    page.click("#policy-save")
+    checks = page.locator("#save-checks")
+    expect(checks).to_contain_text("expectations assume the old numbers", timeout=60_000)
+    compared = "examples/scenarios/plans-compared.yaml"
+    lines = (folder / compared).read_text().splitlines()
+    first = next(i for i, line in enumerate(lines, 1) if "bill: 15," in line)
+    row = checks.locator("tr", has=page.get_by_role("button", name=f"{compared}:{first}", exact=True))
+    expect(row.locator("td")).to_have_text([f"{compared}:{first}", "balance of bill", "15", "20"])
+    expect(checks).to_contain_text("pytest tests/bdd")
+    expect(checks.locator("section.refused")).to_have_count(0)
+    expect(page.locator("#confirm-save")).to_be_enabled()  # listed, not refused
+    assert "+    monthly_allotment: 20" in page.inner_text("#diff")
+    page.screenshot(path=str(shots / "wb-save-checks.png"))
+
+    # each one opens its scenario in the Scenarios tab, at its line; the draft stays
+    row.get_by_role("button").click()
+    expect(page.locator("#save-dialog")).to_be_hidden()
+    expect(page.get_by_role("tab", name="Scenarios")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#scenario-select")).to_have_value(compared)
+    page.click("#run")
+    expect(page.locator("#run-summary")).to_contain_text(f"line {first}")
+    business = "  business:\n    premium: true\n    monthly_allotment: 20 "
+    assert business in (draft_text(page, "policies.yaml") or "")
+    assert business not in (folder / "policies.yaml").read_text()
+
+
+def test_the_save_dialog_refuses_removing_a_plan_the_bound_store_uses(
+    folder: Path, tmp_path: Path, shots: Path
+) -> None:
+    from engine import Engine
+
+    db = str(tmp_path / "store.db")
+    with Engine.open(db=db) as eng:
+        for i in range(4):
+            eng.subscribe(f"jobseeker-{i}", "career", at="2026-01-05")
+    before = (folder / "policies.yaml").read_text()
+    with workbench(folder, "--db", db) as base, opened(base) as page:
+        page.get_by_role("button", name="Remove the plan career").click()
+        page.get_by_role("dialog").get_by_role("button", name="Remove the plan").click()
+        wait_draft(page, "policies.yaml", "  career:", present=False)
+        expect(page.locator("#check")).to_contain_text("Draft valid")
+        page.click("#policy-save")
+        refused = page.locator("#save-checks section.refused")
+        expect(refused).to_contain_text("Cannot save", timeout=60_000)
+        expect(refused).to_contain_text("4 accounts of the store are on career (jobseeker-0, jobseeker-1")
+        expect(page.locator("#confirm-save")).to_be_disabled()
+        expect(page.locator("#save-checks")).to_contain_text("career-first-quarter.yaml")  # no longer loads
+        page.screenshot(path=str(shots / "wb-save-refused.png"))
+        page.click("#cancel-save")
+    assert (folder / "policies.yaml").read_text() == before

@@ -8,15 +8,14 @@ The folder is compared byte for byte before and after the whole table.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from .folders import policy_folder, snapshot
 from .server import workbench
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,26 +24,13 @@ REBOUND = ["evil.example", "localhost.evil.example", "127.0.0.1.nip.io:{port}"]
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("wb-guard") / "policy"
-    work.mkdir()
-    shutil.copy(ROOT / "policies.yaml", work / "policies.yaml")
-    shutil.copytree(ROOT / "rules", work / "rules")
-    shutil.copytree(ROOT / "examples" / "scenarios", work / "examples" / "scenarios")
-    return work
+    return policy_folder(tmp_path_factory.mktemp("wb-guard"), features=False)
 
 
 @pytest.fixture(scope="module")
 def base(folder: Path) -> Iterator[str]:
     with workbench(folder) as url:
         yield url
-
-
-def _snapshot(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _routes(base: str) -> list[tuple[str, str]]:
@@ -77,7 +63,7 @@ def _body(base: str, path: str) -> bytes:
 def test_every_route_refuses_rebound_hosts_and_other_sites_and_nothing_is_written(
     base: str, folder: Path
 ) -> None:
-    before = _snapshot(folder)
+    before = snapshot(folder)
     port = base.rsplit(":", 1)[1]
     routes = _routes(base)
     assert ("POST", "/wb/api/save") in routes and ("POST", "/wb/api/edit") in routes
@@ -102,7 +88,7 @@ def test_every_route_refuses_rebound_hosts_and_other_sites_and_nothing_is_writte
             r = httpx.request(method, base + path, headers=site, content=body)
             assert r.status_code == 403, (path, r.text)
             assert "access-control-allow-origin" not in r.headers
-    assert _snapshot(folder) == before
+    assert snapshot(folder) == before
     assert len(refused) >= 3 * 15
     # and the same save from the page itself goes through: the refusals above were the guard's
     r = httpx.post(
@@ -111,4 +97,4 @@ def test_every_route_refuses_rebound_hosts_and_other_sites_and_nothing_is_writte
         headers={"Content-Type": "application/json"},
     )
     assert r.status_code == 200, r.text
-    assert _snapshot(folder) != before
+    assert snapshot(folder) != before

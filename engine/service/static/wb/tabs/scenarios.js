@@ -9,6 +9,8 @@ import { openInYaml } from "../main.js";
 let editor = null;
 const texts = new Map(); // scenario name -> its text as edited here (kept while the page is open)
 let chosen = "";
+let loaded = null;
+const ready = new Promise((resolve) => (loaded = resolve)); // the folder's scenarios are listed
 
 function fileName() {
   return (chosen.startsWith("upload:") ? chosen.slice(7) : chosen || "scenario.yaml").split("/").pop();
@@ -19,6 +21,16 @@ function choose(name) {
   $("scenario-select").value = name;
   editor.setText(texts.get(name) ?? "");
   editor.setDiagnostics([]);
+}
+
+/** Choose the folder's scenario `name` (e.g. "examples/scenarios/plans-compared.yaml") and, with
+ *  `line`, put the cursor there; the caller shows the tab (the save dialog's "open" buttons). */
+export async function open(name, line) {
+  await ready;
+  if (!texts.has(name)) return false;
+  choose(name);
+  if (line) editor.goTo(line, 1);
+  return true;
 }
 
 const upload = guarded(async (e) => {
@@ -261,6 +273,7 @@ export default {
     } catch (err) {
       report(err);
     }
+    loaded();
   },
 
   show() {

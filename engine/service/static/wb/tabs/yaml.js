@@ -10,6 +10,7 @@ let current = null;
 let schemas = null;
 const editors = new Map(); // name -> Promise of {pane, editor}
 let pending = null; // the save being confirmed: {name, text}
+let asking = 0; // the latest Save… asked: an older dry run's answer arriving late is dropped
 
 function schemaFor(name) {
   if (!schemas) return null;
@@ -149,20 +150,162 @@ function showChecked(result) {
 
 // --- save, undo, discard -------------------------------------------------------------------------------
 /** Save `name` (the diff first, in the save dialog): the YAML tab's Save…, and the Policy and Rules
- * tabs' own Save… buttons, so a person who edits through a form never has to open the YAML. */
+ * tabs' own Save… buttons, so a person who edits through a form never has to open the YAML. The
+ * dialog opens once the dry run answers, with the diff and under it the checks before save (a plan
+ * in use refuses the save; scenario expectations the change breaks are listed); meanwhile the
+ * status line says what is being checked. */
 export const saveFile = guarded(async (name) => {
   if (!draft.changed().includes(name)) {
     say(`${name} has no unsaved changes.`);
     return;
   }
   const text = draft.text(name);
+  const asked = ++asking;
+  say(`Checking the change to ${name}: running the folder's scenarios on the saved files and on it\u2026`);
   const data = await api("save", { file: name, text, token: draft.token(name), dry_run: true });
+  if (asked !== asking) return; // another Save… was asked since: its answer opens the dialog
+  say("");
   pending = { name, text };
   $("save-title").textContent = `Save ${name}?`;
   showDiff($("diff"), data.diff || "(no change)");
+  const refused = showChecks($("save-checks"), data.checks);
   $("save-problems").replaceChildren();
-  $("confirm-save").disabled = false;
-  $("save-dialog").showModal();
+  $("confirm-save").disabled = refused;
+  $("confirm-save").title = refused ? "Refused: see the checks below the diff" : "";
+  if (!$("save-dialog").open) $("save-dialog").showModal();
+});
+
+/** The checks before save, under the diff; true when the save would be refused. */
+function showChecks(box, checks) {
+  box.replaceChildren();
+  if (!checks) return false;
+  const inUse = checks.plans_in_use || [];
+  if (inUse.length) {
+    const plans = [...new Set(inUse.map((p) => p.plan))];
+    box.append(
+      el(
+        "section",
+        { class: "check refused", role: "alert", "aria-labelledby": "check-plans" },
+        el("h3", { id: "check-plans" }, `Cannot save: ${plans.length === 1 ? "a plan" : "plans"} in use would be removed`),
+        el("ul", {}, ...inUse.map((p) => el("li", { "data-plan": p.plan }, code(p.message)))),
+        el(
+          "p",
+          { class: "help" },
+          "Those accounts could no longer be decided (",
+          el("code", {}, "plan_in_use"),
+          "). Keep ",
+          code(plans.map((p) => "`" + p + "`").join(", ")),
+          " in the policy, or move the accounts to another plan first.",
+        ),
+      ),
+    );
+  }
+  if (!checks.loads) {
+    box.append(
+      el("p", { class: "check muted" }, "The folder does not load with this change, so its scenarios were not run; Save says why."),
+    );
+  } else {
+    const changed = checks.expectations || [];
+    const broken = checks.broken || [];
+    if (changed.length) {
+      const n = changed.length;
+      box.append(
+        el(
+          "section",
+          { class: "check changes", "aria-labelledby": "check-expectations" },
+          el("h3", { id: "check-expectations" }, n === 1 ? "This expectation assumes the old numbers" : `These ${n} expectations assume the old numbers`),
+          el("p", { class: "muted" }, "They held on the saved files and fail after this change. Saving is allowed: update them if the new numbers are meant."),
+          checkTable(
+            ["Where", "Expectation", "Expected", "Now"],
+            changed.map((x) => [
+              whereButton(x.scenario, x.line),
+              x.what,
+              el("span", { class: "num" }, shown(x.expected)),
+              el("span", { class: "num now" }, shown(x.now)),
+            ]),
+            "check-expectations",
+          ),
+        ),
+      );
+    } else if (broken.length) {
+      const left = Math.max(0, (checks.scenarios || 0) - broken.length);
+      box.append(el("p", { class: "check muted none" }, `No expectation changes in the ${left} scenario${left === 1 ? "" : "s"} that still run.`));
+    } else {
+      const ran = checks.scenarios || 0;
+      box.append(el("p", { class: "check ok none" }, `No scenario expectation changes (${ran} scenario${ran === 1 ? "" : "s"} run before and after).`));
+    }
+    if (broken.length) {
+      box.append(
+        el(
+          "section",
+          { class: "check changes", "aria-labelledby": "check-broken" },
+          el("h3", { id: "check-broken" }, broken.length === 1 ? "This scenario no longer runs" : `These ${broken.length} scenarios no longer run`),
+          el("p", { class: "muted" }, "They ran on the saved files; after this change they stop here:"),
+          checkTable(
+            ["Where", "Why"],
+            broken.map((b) => [whereButton(b.scenario, b.line), el("span", { title: b.code }, code(b.message))]),
+            "check-broken",
+          ),
+        ),
+      );
+    }
+  }
+  const features = checks.features || 0;
+  box.append(
+    el(
+      "p",
+      { class: "check muted note" },
+      `The BDD features${features ? ` (${features} files in features/)` : ""} are not run here: run `,
+      el("code", {}, "pytest tests/bdd"),
+      " before merging.",
+    ),
+  );
+  return inUse.length > 0;
+}
+
+/** A table of findings in a scrolling box (its head stays in view). */
+function checkTable(heads, rows, labelledby) {
+  return el(
+    "div",
+    { class: "check-table" },
+    el(
+      "table",
+      { "aria-labelledby": labelledby },
+      el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((c) => el("td", {}, c))))),
+    ),
+  );
+}
+
+/** "file:line", a button that opens the scenario there in the Scenarios tab. */
+function whereButton(scenario, line) {
+  const where = line ? `${scenario}:${line}` : scenario;
+  return el("button", { type: "button", class: "link", onclick: () => openScenario(scenario, line), title: `Open ${where} in the Scenarios tab` }, where);
+}
+
+/** A value as a scenario writes it: null, a number, a word, a list. */
+function shown(v) {
+  if (v === null || v === undefined) return "null";
+  if (Array.isArray(v)) return "[" + v.join(", ") + "]";
+  return String(v);
+}
+
+/** A message with its `backticked` values as code. */
+function code(message) {
+  const span = el("span", {});
+  String(message).split(/(`[^`]*`)/).forEach((part) => {
+    if (part.startsWith("`") && part.endsWith("`") && part.length > 1) span.append(el("code", {}, part.slice(1, -1)));
+    else if (part) span.append(part);
+  });
+  return span;
+}
+
+/** Close the dialog (the change stays in the draft) and show the scenario in the Scenarios tab. */
+const openScenario = guarded(async (name, line) => {
+  $("save-dialog").close();
+  const [main, scenarios] = await Promise.all([import("../main.js"), import("./scenarios.js")]);
+  main.showTab("scenarios");
+  if (!(await scenarios.open(name, line))) say(`${name} is not among the folder's scenarios.`, true);
 });
 
 /** The unified diff, its added and removed lines marked (the text stays the diff's text). */
@@ -283,6 +426,7 @@ export default {
         el("h2", { id: "save-title" }, "Save this change?"),
         el("p", { class: "muted" }, "The change, as a diff of the saved file (+ added, - removed):"),
         el("pre", { id: "diff", tabindex: "0", "aria-label": "The diff" }),
+        el("div", { id: "save-checks", "aria-live": "polite", "aria-label": "Checks before save" }),
         el("div", { id: "save-problems", role: "alert" }),
         el(
           "div",
