@@ -396,7 +396,11 @@ def test_the_save_dialog_refuses_removing_a_plan_the_bound_store_uses(
             eng.subscribe(f"jobseeker-{i}", "career", at="2026-01-05")
     before = (folder / "policies.yaml").read_text()
     with workbench(folder, "--db", db) as base, opened(base) as page:
+        page.get_by_role("tab", name="Impact").click()
+        expect(page.locator("#impact-store")).to_be_checked()  # real accounts first, when a store is bound
+        page.get_by_role("tab", name="Policy").click()
         page.get_by_role("button", name="Remove the plan career").click()
+        expect(page.get_by_role("dialog")).to_contain_text("The bound store has accounts on it (jobseeker-0")
         page.get_by_role("dialog").get_by_role("button", name="Remove the plan").click()
         wait_draft(page, "policies.yaml", "  career:", present=False)
         expect(page.locator("#check")).to_contain_text("Draft valid")

@@ -135,12 +135,13 @@ export default {
       el("div", { id: "impact-report", "aria-live": "polite" }),
     );
     if (draft.store) {
-      box.after(
+      // real accounts first: with a store bound, its history is what the comparison is for
+      box.before(
         el(
           "p",
           { class: "check" },
-          el("input", { type: "checkbox", id: "impact-store" }),
-          el("label", { for: "impact-store" }, " instead, the history of the store given with --db"),
+          el("input", { type: "checkbox", id: "impact-store", checked: true }),
+          el("label", { for: "impact-store" }, " Over the real history of the store given with --db (untick to compare over the scenarios below)"),
         ),
       );
     }
