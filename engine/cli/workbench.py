@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from engine.cli.serve import _token
 from engine.codes import C
 from engine.errors import InvalidInput
 from engine.source.diagnostics import render_all
 from engine.source.paths import packaged_policy_path, packaged_rules_dir, resolve_policy, resolve_rules
+
+if TYPE_CHECKING:
+    from engine.service.publish import PublishTarget
 
 
 @click.command()
@@ -34,13 +39,34 @@ from engine.source.paths import packaged_policy_path, packaged_rules_dir, resolv
     metavar="NAME",
     help="Another name the page is opened by (besides 127.0.0.1 and localhost); repeatable.",
 )
-def workbench(folder: str, port: int, db: str | None, allowed_hosts: tuple[str, ...]) -> None:
+@click.option(
+    "--publish-to",
+    "publish_to",
+    default=None,
+    metavar="URL",
+    help="A running `inmail serve` on the same folder that the page's Publish reloads (http://HOST:PORT).",
+)
+@click.option(
+    "--publish-token-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A file holding the bearer token of the service given with --publish-to.",
+)
+def workbench(
+    folder: str,
+    port: int,
+    db: str | None,
+    allowed_hosts: tuple[str, ...],
+    publish_to: str | None,
+    publish_token_file: str | None,
+) -> None:
     """Open the policy workbench on FOLDER (default: here) at http://127.0.0.1:PORT/."""
     try:
         import uvicorn
 
         from engine.service.app import create_app
         from engine.service.guard import PARSER_LIMIT
+        from engine.service.publish import add_publish
         from engine.service.run import check_guard, check_port
         from engine.service.state import Service, ServiceConfig
         from engine.service.workbench import MAX_BODY
@@ -53,6 +79,7 @@ def workbench(folder: str, port: int, db: str | None, allowed_hosts: tuple[str, 
     if not root.is_dir():
         raise C.file_not_found(f"`{folder}` is not a folder")
     host = "127.0.0.1"  # the workbench writes files: it never listens beyond this machine
+    target = _publish_target(publish_to, publish_token_file)
     check_port(host, port)
     if db is not None:
         from engine.core.engine import Engine
@@ -82,7 +109,10 @@ def workbench(folder: str, port: int, db: str | None, allowed_hosts: tuple[str, 
         packaged = replace(config, policy=str(packaged_policy_path()), rules=str(packaged_rules_dir()))
         service = Service(packaged)
     app = create_app(service=service, workbench=root, workbench_store=db)
+    add_publish(app, target)
     click.echo(f"inmail workbench: http://{host}:{port}/ (folder {root})", err=True)
+    if target is not None:
+        click.echo(f"inmail workbench: Publish reloads the service at {target.url}", err=True)
     uvicorn.run(
         app,
         host=host,
@@ -92,3 +122,14 @@ def workbench(folder: str, port: int, db: str | None, allowed_hosts: tuple[str, 
         server_header=False,
         h11_max_incomplete_event_size=PARSER_LIMIT,
     )
+
+
+def _publish_target(url: str | None, token_file: str | None) -> PublishTarget | None:
+    """The service Publish reloads: its URL checked and its token read now, once (never shown)."""
+    from engine.service.publish import PublishTarget, check_url
+
+    if url is None:
+        if token_file is not None:
+            raise C.invalid_argument("--publish-token-file is for --publish-to: give both")
+        return None
+    return PublishTarget(check_url(url), _token(token_file) if token_file is not None else None)

@@ -46,6 +46,7 @@ _TITLES = {
     422: "Unprocessable request",
     431: "Request header fields too large",
     500: "Internal error",
+    502: "Bad gateway",
     503: "Store unavailable",
 }
 
