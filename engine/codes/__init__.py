@@ -170,6 +170,9 @@ class C(StrEnum):
     )
     unwritable_file = _raised("unwritable_file", PlotUnavailable, "the chart cannot be written")
     address_unavailable = _error("address_unavailable", "the server cannot listen on this host and port")
+    commit_failed = _error(
+        "commit_failed", "git refused to commit a workbench save: the file was put back as it was", 409
+    )
     changed_on_disk = _error("changed_on_disk", "the file changed on disk since it was opened", 409)
     database_unavailable = _error("database_unavailable", "the database cannot be opened")
     git_unavailable = _error(
@@ -187,9 +190,14 @@ class C(StrEnum):
         "several workers cannot share an in-memory store",
         help="give --db FILE (SQLite) or --db postgresql://...",
     )
+    no_publish_target = _error("no_publish_target", "the workbench was started without --publish-to", 409)
     no_store = _error("no_store", "the workbench was started without a store", 409)
     not_an_inmail_store = _error("not_an_inmail_store", "the database belongs to another program")
     nothing_to_undo = _error("nothing_to_undo", "no save of this file to undo", 409)
+    publish_failed = _error("publish_failed", "the service to publish to did not answer, or not as one", 502)
+    publish_token_refused = _error(
+        "publish_token_refused", "the service to publish to refused the workbench's token", 502
+    )
     revision_busy = _error("revision_busy", "the published revision kept changing while it was read")
     revision_mismatch = _error("revision_mismatch", "a published revision's texts give another revision")
     revision_missing = _error("revision_missing", "the store keeps no texts for a revision it used")

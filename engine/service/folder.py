@@ -15,6 +15,10 @@ file beside it (``.<name>.<random>.inmail-tmp``), is flushed to disk and renamed
 the old one, so a reader sees the old file or the new one, never half; that
 file is created new under a random name, never opened through a path or link
 already there. The text it replaces is kept, so the save can be undone.
+
+In a git work tree a save (and an undo) is then a commit of exactly the files
+it wrote (:mod:`engine.service.versions`); should git refuse it, the files are
+put back, so the folder and its history agree.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import difflib
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -30,10 +35,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from engine.codes import C
-from engine.errors import InvalidInput
+from engine.errors import EngineError, InvalidInput
 from engine.policy import Policy, load_policy
 from engine.rules.book import load_rule_files
 from engine.rules.reader import RuleFile
+from engine.service import versions
 from engine.source.diagnostics import Diagnostic, Location
 from engine.source.paths import packaged_policy_path, packaged_rules_dir
 
@@ -119,15 +125,15 @@ class Folder:
 
     # --- drafts ---------------------------------------------------------------------------------
 
-    def draft_texts(self, changed: Mapping[str, str]) -> None:
+    def draft_texts(self, changed: Mapping[str, str | None]) -> None:
         """``invalid_file`` unless every draft text names a file the workbench edits and is not too long."""
         for name, text in changed.items():
             self.path(name)
-            if not isinstance(text, str) or len(text) > MAX_TEXT:
+            if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT):
                 raise C.invalid_file(f"`{name}` must be text of at most {MAX_TEXT:,} characters")
 
     @contextmanager
-    def draft(self, changed: Mapping[str, str]) -> Iterator[tuple[Path, Path]]:
+    def draft(self, changed: Mapping[str, str | None]) -> Iterator[tuple[Path, Path]]:
         """The folder's files with ``changed`` texts in place, written to a temporary folder: (policy
         file, rules folder), for the loaders. Nothing in the real folder is touched."""
         self.draft_texts(changed)
@@ -140,7 +146,7 @@ class Folder:
                     (base / name).write_text(content, encoding="utf-8")
             yield base / POLICY, base / "rules"
 
-    def check(self, changed: Mapping[str, str]) -> tuple[Policy | None, str | None, list[Diagnostic]]:
+    def check(self, changed: Mapping[str, str | None]) -> tuple[Policy | None, str | None, list[Diagnostic]]:
         """Load and compile the draft: (policy or None, revision or None, diagnostics with folder names)."""
         with self.draft(changed) as (policy_path, rules_dir):
             prefix = str(policy_path.parent) + os.sep
@@ -180,27 +186,75 @@ class Folder:
         )
 
     def save(
-        self, name: str, text: str, opened: str, vet: Callable[[Policy], None] | None = None
+        self,
+        name: str,
+        text: str,
+        opened: str,
+        vet: Callable[[Policy], None] | None = None,
+        note: str | None = None,
+        author: str | None = None,
     ) -> list[Diagnostic]:
         """Write ``text`` to ``name`` if the whole folder is then valid and nobody changed the file
         since it was opened (``opened``: its token then); return the problems, or [] once written.
 
         ``vet(policy)``, given the folder's policy as it would be, may refuse the save by raising
-        (``plan_in_use``); it runs under the folder's lock, just before the write."""
-        path = self.path(name)
+        (``plan_in_use``); it runs under the folder's lock, just before the write. In a git work
+        tree the save is then a commit of the file(s) written (``note`` its message)."""
+        self.path(name)
         with self._lock:
             if token(self.on_disk(name)) != opened:
                 raise C.changed_on_disk(f"`{name}` changed on disk since it was opened; reload it first")
-            policy, revision, found = self.check({name: text})
-            if policy is None or revision is None:
-                return found
-            if vet is not None:
-                vet(policy)
-            if name.startswith("rules/") and not (self.root / "rules").is_dir():
-                self._copy_packaged_rules()
-            self._previous.setdefault(name, []).append(self.on_disk(name))
-            _write_atomically(path, text)
+            return self._write({name: text}, vet, note or f"Edit {name} in the workbench", author)
+
+    def write(
+        self,
+        changed: Mapping[str, str | None],
+        vet: Callable[[Policy], None] | None = None,
+        note: str = "Edit in the workbench",
+        author: str | None = None,
+    ) -> list[Diagnostic]:
+        """Write several files at once (None: remove the file), checked as a save is; [] once written."""
+        with self._lock:
+            return self._write(changed, vet, note, author)
+
+    def _write(
+        self,
+        changed: Mapping[str, str | None],
+        vet: Callable[[Policy], None] | None,
+        note: str,
+        author: str | None,
+    ) -> list[Diagnostic]:
+        if not changed:
             return []
+        policy, revision, found = self.check(changed)
+        if policy is None or revision is None:
+            return found
+        if vet is not None:
+            vet(policy)
+        copied = any(n.startswith("rules/") for n in changed) and not (self.root / "rules").is_dir()
+        if copied:
+            self._copy_packaged_rules()
+        before = {n: self.on_disk(n) for n in changed}
+        for name, text in changed.items():
+            self._previous.setdefault(name, []).append(before[name])
+            self._put(name, text)
+        written = sorted((self.root / "rules").glob("*.yaml")) if copied else []
+        try:
+            versions.commit(self.root, [*written, *(self.path(n) for n in changed)], note, author)
+        except EngineError:
+            for name in changed:  # files and history agree: the save is taken back
+                self._previous[name].pop()
+                self._put(name, before[name])
+            if copied:
+                shutil.rmtree(self.root / "rules", ignore_errors=True)
+            raise
+        return []
+
+    def _put(self, name: str, text: str | None) -> None:
+        if text is None:
+            self.path(name).unlink(missing_ok=True)
+        else:
+            _write_atomically(self.path(name), text)
 
     def undo(self, name: str, vet: Callable[[Policy], None] | None = None) -> bool:
         """Put back the text the last save of ``name`` replaced (False when there is none to undo).
@@ -218,11 +272,15 @@ class Folder:
                 policy, _, _ = self.check({name: back})
                 if policy is not None:
                     vet(policy)
+            now = self.on_disk(name)
             stack.pop()
-            if before is None:
-                path.unlink(missing_ok=True)
-            else:
-                _write_atomically(path, before)
+            self._put(name, before)
+            try:
+                versions.commit(self.root, [path], f"Undo the last save of {name}", None)
+            except EngineError:
+                stack.append(before)
+                self._put(name, now)
+                raise
             return True
 
     def _copy_packaged_rules(self) -> None:

@@ -3,8 +3,9 @@
 Every route that takes a draft (``files``: the texts being edited, by name)
 works on a temporary copy of the folder with those texts in place
 (:meth:`Folder.draft`), so checking, trying a decision, running a scenario or
-an impact report never touches the folder; only ``save`` and ``undo`` write,
-and only the folder's policy and rule files. The page itself is static
+an impact report never touches the folder; only ``save``, ``undo`` and the
+History's ``restore`` and ``init`` write, and only the folder's policy and
+rule files (and, in git, commits of them). The page itself is static
 (``engine/service/static``): no build step, no CDN, nothing fetched from the
 network.
 """
@@ -35,6 +36,7 @@ from engine.service import workbench_models as wm
 from engine.service.folder import POLICY, Folder, token
 from engine.service.problems import diagnostics
 from engine.service.state import Service, log
+from engine.service.versions import add_versions
 from engine.service.workbench_views import add_views
 from engine.source.paths import resolve_policy, resolve_rules
 
@@ -96,7 +98,7 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
                 }
             )
 
-        found = folder.save(body.file, body.text, body.token, vet)
+        found = folder.save(body.file, body.text, body.token, vet, body.note, body.author)
         if found:
             raise InvalidInput(found)  # a problem with every diagnostic; nothing was written
         return JSONResponse(
@@ -203,6 +205,7 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
         return {"features": features.is_dir(), "requirements": dict(sorted(out.items()))}
 
     add_views(r, svc, folder, store)
+    add_versions(r, folder, lambda: _reload(svc, folder), vet)
     app.include_router(r)
     app.mount("/wb/static", StaticFiles(directory=STATIC), name="workbench-static")
 

@@ -37,6 +37,10 @@ class SaveBody(_Body):
     text: str
     token: str = Field(description="The file's token when it was opened (`GET /wb/api/files`).")
     dry_run: bool = False
+    note: str | None = Field(
+        None, max_length=2000, description="In a git work tree: the commit's message (the editor's note)."
+    )
+    author: str | None = Field(None, max_length=200, description="In a git work tree: `Name <email>`.")
 
 
 class FileBody(_Body):
@@ -255,3 +259,58 @@ class SpecOut(BaseModel):
 def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The problem answers a route may give, for its OpenAPI entry."""
     return {c: {"model": Problem, "content": {"application/problem+json": {}}} for c in codes}
+
+
+class CommitOut(BaseModel):
+    rev: str
+    short: str
+    author: str = Field(description="`Name <email>`.")
+    when: str = Field(description="The author date, ISO 8601.")
+    note: str = Field(description="The commit message's first line.")
+    files: list[str] = Field(description="The policy and rule files it changed, named from the folder.")
+
+
+class HistoryOut(BaseModel):
+    git: bool = Field(description="Whether the folder is in a git work tree (saves are commits).")
+    commits: list[CommitOut] = Field(description="Commits touching the policy or rules, newest first.")
+
+
+class VersionsDiffBody(_Body):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    from_: str = Field(alias="from", description="A commit id (7 to 40 hex digits).")
+    to: str = Field(description="A commit id (7 to 40 hex digits).")
+
+
+class VersionsDiffOut(BaseModel):
+    diff: str = Field(description="A unified diff of the policy and rules, `from` -> `to`.")
+    plans: dict[str, list[dict[str, JsonValue]] | None] = Field(
+        description="`from` and `to`: each revision's plan table, null when its policy does not load."
+    )
+    diagnostics: dict[str, list[ProblemDiagnostic]]
+
+
+class RestoreBody(_Body):
+    rev: str = Field(description="A commit id (7 to 40 hex digits).")
+    author: str | None = Field(None, max_length=200)
+
+
+class RestoredOut(BaseModel):
+    rev: str
+    files: list[str]
+    revision: str = Field(description="The policy revision the service answers with now.")
+
+
+class PublishBody(_Body):
+    """Nothing to give: the service reloads the files it was started with."""
+
+
+class PublishTargetOut(BaseModel):
+    configured: bool = Field(description="The workbench was started with `--publish-to`.")
+    url: str | None = Field(description="The base URL of the service it publishes to.")
+
+
+class PublishedOut(BaseModel):
+    revision: str = Field(description="The revision the service answers with now.")
+    previous: str = Field(description="The one it answered with before.")
+    changed: bool
+    url: str

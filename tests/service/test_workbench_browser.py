@@ -28,7 +28,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The tabs, in the page's order (the contract's); each is screenshot as ``wb-<id>.png``.
-TABS = ["policy", "rules", "yaml", "try", "scenarios", "impact", "spec"]
+TABS = ["policy", "rules", "yaml", "try", "scenarios", "impact", "history", "spec"]
 POLICY = "Text of policies.yaml"  # the accessible name of policies.yaml's editor
 
 
@@ -156,6 +156,7 @@ def test_an_editor_changes_career_checks_it_sees_its_effect_and_saves(
         "Try a decision",
         "Scenarios",
         "Impact",
+        "History",
         "Spec",
     ]
     assert page.get_attribute("#tab-policy", "aria-selected") == "true"

@@ -15,6 +15,7 @@ const ORDER = [
   ["try", "Try a decision"],
   ["scenarios", "Scenarios"],
   ["impact", "Impact"],
+  ["history", "History"],
   ["spec", "Spec"],
 ];
 

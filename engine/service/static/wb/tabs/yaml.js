@@ -5,6 +5,7 @@ import { $, ask, el, makeEditor, say } from "../dom.js";
 import { api, describe, getOnce, guarded, Problem } from "../api.js";
 import { draft } from "../draft.js";
 import { forEditor, latest, onChecked, renderProblems } from "../diagnostics.js";
+import { offerPublish } from "../publish.js";
 
 let current = null;
 let schemas = null;
@@ -172,7 +173,10 @@ export const saveFile = guarded(async (name) => {
   $("save-problems").replaceChildren();
   $("confirm-save").disabled = refused;
   $("confirm-save").title = refused ? "Refused: see the checks below the diff" : "";
-  if (!$("save-dialog").open) $("save-dialog").showModal();
+  if (!$("save-dialog").open) {
+    $("save-note").value = "";
+    $("save-dialog").showModal();
+  }
 });
 
 /** The checks before save, under the diff; true when the save would be refused. */
@@ -327,7 +331,8 @@ const confirmSave = guarded(async () => {
   $("confirm-save").disabled = true;
   let data;
   try {
-    data = await api("save", { file: name, text, token: draft.token(name) });
+    const note = $("save-note").value.trim();
+    data = await api("save", { file: name, text, token: draft.token(name), ...(note ? { note } : {}) });
   } catch (err) {
     $("confirm-save").disabled = false;
     const box = $("save-problems");
@@ -351,6 +356,7 @@ const confirmSave = guarded(async () => {
   $("save-dialog").close();
   draft.markSaved(name, text, data.token);
   say(`Saved ${name} (revision ${data.revision})`);
+  await offerPublish();
 });
 
 const undo = guarded(async () => {
@@ -363,6 +369,7 @@ const undo = guarded(async () => {
   const data = await api("undo", { file: name });
   draft.markSaved(name, data.text, data.token);
   say(`Undid the last save of ${name} (revision ${data.revision})`);
+  await offerPublish();
 });
 
 /** Drop the unsaved changes to `name` (asks first; offers all files when several are changed). */
@@ -428,6 +435,8 @@ export default {
         el("pre", { id: "diff", tabindex: "0", "aria-label": "The diff" }),
         el("div", { id: "save-checks", "aria-live": "polite", "aria-label": "Checks before save" }),
         el("div", { id: "save-problems", role: "alert" }),
+        el("label", { for: "save-note" }, "Note (in a git folder, the commit message): "),
+        el("input", { id: "save-note", type: "text", maxlength: "2000", placeholder: "Why this change?" }),
         el(
           "div",
           { class: "buttons" },
