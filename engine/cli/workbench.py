@@ -66,7 +66,6 @@ def workbench(
 
         from engine.service.app import create_app
         from engine.service.guard import PARSER_LIMIT
-        from engine.service.publish import add_publish
         from engine.service.run import check_guard, check_port
         from engine.service.state import Service, ServiceConfig
         from engine.service.workbench import MAX_BODY
@@ -108,8 +107,7 @@ def workbench(
         )
         packaged = replace(config, policy=str(packaged_policy_path()), rules=str(packaged_rules_dir()))
         service = Service(packaged)
-    app = create_app(service=service, workbench=root, workbench_store=db)
-    add_publish(app, target)
+    app = create_app(service=service, workbench=root, workbench_store=db, workbench_publish=target)
     click.echo(f"inmail workbench: http://{host}:{port}/ (folder {root})", err=True)
     if target is not None:
         click.echo(f"inmail workbench: Publish reloads the service at {target.url}", err=True)

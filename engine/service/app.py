@@ -19,7 +19,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.routing import APIRoute
@@ -36,6 +36,9 @@ from engine.service.guard import GuardRules, RequestGuard
 from engine.service.metrics import CONTENT_TYPE, Measured
 from engine.service.problems import Unauthorized, install_handlers
 from engine.service.state import Service, ServiceConfig
+
+if TYPE_CHECKING:
+    from engine.service.publish import PublishTarget
 
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -64,10 +67,12 @@ def create_app(
     service: Service | None = None,
     workbench: FilePath | None = None,
     workbench_store: str | None = None,
+    workbench_publish: PublishTarget | None = None,
 ) -> FastAPI:
     """The service's ASGI app (``config`` default: what ``inmail serve`` put in the environment);
     with ``workbench`` (a policy folder), also the workbench page and its routes on that folder
-    (``workbench_store``: a store its impact page may replay)."""
+    (``workbench_store``: a store its impact page may replay; ``workbench_publish``: the running
+    service its Publish reloads)."""
     svc = service or Service(config or ServiceConfig.from_env())
 
     @asynccontextmanager
@@ -151,7 +156,7 @@ def create_app(
         from engine.service.folder import Folder
         from engine.service.workbench import add_workbench
 
-        add_workbench(app, svc, Folder(workbench), workbench_store)
+        add_workbench(app, svc, Folder(workbench), workbench_store, workbench_publish)
 
     _api_docs(app)
     _problems_as_problem_json(app)

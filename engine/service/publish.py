@@ -73,7 +73,9 @@ def add_publish(app: FastAPI, target: PublishTarget | None) -> None:
     def where() -> dict[str, Any]:
         return {"configured": target is not None, "url": target.url if target else None}
 
-    @r.post("/publish", response_model=wm.PublishedOut, responses=wm.problem_responses(409, 422, 502))
+    refusals = wm.problem_responses(400, 403, 409, 413, 415, 422, 502)
+
+    @r.post("/publish", response_model=wm.PublishedOut, responses=refusals)
     def publish(body: wm.PublishBody) -> Response:
         """Reload the service started with ``--publish-to``; the revision it now answers with."""
         if target is None:

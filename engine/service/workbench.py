@@ -35,6 +35,7 @@ from engine.service import prechecks
 from engine.service import workbench_models as wm
 from engine.service.folder import POLICY, Folder, token
 from engine.service.problems import diagnostics
+from engine.service.publish import PublishTarget, add_publish
 from engine.service.state import Service, log
 from engine.service.versions import add_versions
 from engine.service.workbench_views import add_views
@@ -50,9 +51,12 @@ _BAD = wm.problem_responses(400, 403, 404, 409, 413, 415, 422)
 MAX_BODY = 4 * 1024 * 1024
 
 
-def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None = None) -> None:
+def add_workbench(
+    app: FastAPI, svc: Service, folder: Folder, store: str | None = None, publish: PublishTarget | None = None
+) -> None:
     """Mount the page at ``/`` and its JSON routes under ``/wb/api``; ``store``: a store URL whose
-    event log the impact page may replay."""
+    event log the impact page may replay; ``publish``: the service Publish reloads (else Publish
+    answers that none was given)."""
     r = APIRouter(prefix="/wb/api", tags=["workbench"])
 
     def vet(policy: Policy) -> None:
@@ -205,6 +209,7 @@ def add_workbench(app: FastAPI, svc: Service, folder: Folder, store: str | None 
         return {"features": features.is_dir(), "requirements": dict(sorted(out.items()))}
 
     add_views(r, svc, folder, store)
+    add_publish(app, publish)
     add_versions(r, folder, lambda: _reload(svc, folder), vet)
     app.include_router(r)
     app.mount("/wb/static", StaticFiles(directory=STATIC), name="workbench-static")

@@ -139,6 +139,11 @@ def test_zz_every_workbench_route_was_fuzzed() -> None:
     if not REQUESTS:
         pytest.skip("no fuzz test ran in this session (deselected)")
     routes = {r.split(" ", 1)[1] for r in REQUESTS}
-    assert {"/wb/api/form", "/wb/api/edit", "/wb/api/table", "/wb/api/decide", "/wb/api/save"} <= routes, (
-        REQUESTS
-    )
+    assert {
+        "/wb/api/form",
+        "/wb/api/edit",
+        "/wb/api/table",
+        "/wb/api/decide",
+        "/wb/api/save",
+        "/wb/api/publish",
+    } <= routes, REQUESTS
