@@ -121,28 +121,49 @@ def _facts(event: str) -> st.SearchStrategy[dict[str, bool | int | str]]:
     return names.flatmap(lambda ns: st.fixed_dictionaries({n: _fact_value(event, n) for n in ns}))
 
 
+def steer(draw: st.DrawFn, values: Mapping[str, Any], pools: Mapping[str, list[Any]]) -> dict[str, Any]:
+    """``values`` with each one that has a pool either kept or swapped for one of the pool's."""
+    return {
+        k: draw(st.sampled_from(pools[k])) if k in pools and draw(st.booleans()) else v
+        for k, v in values.items()
+    }
+
+
+def steer_body(
+    draw: st.DrawFn, body: Mapping[str, Any], pools: Mapping[str, list[Any]], event: object
+) -> Any:
+    """A JSON body steered like :func:`steer`, and its ``facts`` (if any) sometimes a few of ``event``'s."""
+    out = steer(draw, body, pools)
+    if "facts" in out and event in catalog.CATALOG and draw(st.booleans()):
+        out["facts"] = draw(_facts(str(event)))
+    return out
+
+
+#: How every operation is fuzzed: the same requests on every run (CI sees what a developer saw),
+#: no example database, no deadline (a draft is compiled on some routes), fixtures per operation.
+FUZZ = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
+
+
 @st.composite
 def _steered(draw: st.DrawFn, case: schemathesis.Case) -> schemathesis.Case:
     """The case, with each value that has a pool either kept or swapped for one of the pool's."""
-
-    def steer(values: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            k: draw(st.sampled_from(POOLS[k])) if k in POOLS and draw(st.booleans()) else v
-            for k, v in values.items()
-        }
-
     if case.path_parameters:
-        case.path_parameters = steer(case.path_parameters)
+        case.path_parameters = steer(draw, case.path_parameters, POOLS)
     if case.query:
-        case.query = steer(case.query)
+        case.query = steer(draw, case.query, POOLS)
     if case.headers:
-        case.headers.update(steer(case.headers))  # case-insensitive, as headers are
+        case.headers.update(steer(draw, case.headers, POOLS))  # case-insensitive, as headers are
     if isinstance(case.body, dict):
-        body = steer(case.body)
-        event = (case.path_parameters or {}).get("event")
-        if "facts" in body and event in catalog.CATALOG and draw(st.booleans()):
-            body["facts"] = draw(_facts(event))
-        case.body = body
+        case.body = steer_body(draw, case.body, POOLS, (case.path_parameters or {}).get("event"))
     return case
 
 
@@ -165,17 +186,7 @@ def app() -> Iterator[ASGIApp]:
 
 
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-    ],
-)
+@settings(FUZZ, max_examples=MAX_EXAMPLES)
 def test_every_answer_is_documented_and_none_is_a_server_error(case: schemathesis.Case, app: ASGIApp) -> None:
     REQUESTS[case.operation.label] += 1
     response = case.call(app=app)

@@ -21,7 +21,7 @@ from typing import Any
 import hypothesis.strategies as st
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from starlette.types import ASGIApp
 
 from engine.rules import catalog
@@ -29,7 +29,7 @@ from engine.service.app import create_app
 from engine.service.folder import Folder, token
 from engine.service.state import Service, ServiceConfig
 
-from .test_openapi_fuzz import CHECKS, _facts
+from .test_openapi_fuzz import CHECKS, FUZZ, steer, steer_body
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = 12
@@ -89,14 +89,8 @@ POOLS: dict[str, list[Any]] = {
 @st.composite
 def _steered(draw: st.DrawFn, case: schemathesis.Case) -> schemathesis.Case:
     if isinstance(case.body, dict):
-        body: dict[str, Any] = {
-            k: draw(st.sampled_from(POOLS[k])) if k in POOLS and draw(st.booleans()) else v
-            for k, v in case.body.items()
-        }
-        event = body.get("event")
-        if "facts" in body and event in catalog.CATALOG and draw(st.booleans()):
-            body["facts"] = draw(_facts(event))
-        case.body = body
+        body = steer(draw, case.body, POOLS)
+        case.body = steer_body(draw, body, {}, body.get("event"))  # the event the body names, once steered
     return case
 
 
@@ -116,17 +110,7 @@ def app() -> Iterator[ASGIApp]:
 
 
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-    ],
-)
+@settings(FUZZ, max_examples=MAX_EXAMPLES)
 def test_every_workbench_answer_is_documented_and_none_is_a_server_error(
     case: schemathesis.Case, app: ASGIApp
 ) -> None:
