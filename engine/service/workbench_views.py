@@ -24,7 +24,7 @@ from fastapi import APIRouter
 
 from engine.codes import C
 from engine.errors import InvalidInput
-from engine.policy import Policy, load_policy
+from engine.policy import Policy, load_policy, load_policy_text
 from engine.policy.form import apply_form_edits, policy_form
 from engine.rules import catalog
 from engine.rules.book import RuleBook
@@ -87,8 +87,9 @@ def add_views(r: APIRouter, svc: Service, folder: Folder, store: str | None = No
         """Every fact of the event under the draft policy: the given ones, the others their defaults,
         which follow the given ones (a Sales Navigator account may not buy credits by default)."""
         check_event(body.event)
-        with folder.draft(body.files) as (policy_path, _):
-            policy = _load(policy_path)
+        folder.draft_texts(body.files)
+        text = body.files[POLICY] if POLICY in body.files else folder.read(POLICY) or ""
+        policy = load_policy_text(text, POLICY)  # the policy alone: no draft folder to write
         return {"facts": complete_facts(body.event, given_facts(body.event, body.facts, policy), policy)}
 
     @r.post("/decide", response_model=wm.DecideOut, responses=_BAD)
