@@ -16,7 +16,7 @@ from engine.service.state import Service, ServiceConfig
 from engine.source.paths import resolve_policy, resolve_rules
 from tests.browser import CHROMIUM, FLAGS, needs_chromium
 
-from .folders import policy_folder
+from .folders import artifacts, policy_folder
 from .server import workbench
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -191,6 +191,7 @@ def test_the_history_tab_lists_a_save_compares_and_restores(repo: Path) -> None:
         page.locator("#history-list input[type=checkbox]").nth(1).check()
         sync_api.expect(page.locator("#history-diff pre")).to_contain_text("+    monthly_allotment: 9")
         sync_api.expect(page.locator("#history-diff table")).to_have_count(2)
+        page.screenshot(path=str(artifacts(repo.parent) / "wb-history-compare.png"), full_page=True)
         items.nth(1).locator("button.restore").click()
         page.locator("dialog.ask button", has_text="Restore").click()
         sync_api.expect(items).to_have_count(3)

@@ -32,6 +32,21 @@ function append(parent, children) {
 }
 
 /** The page's status line (role=status): what just happened, or what went wrong (`bad`). */
+/** A captioned table in its scrolling box: a header cell per heading, then the given rows (`<tr>`s). */
+export function table(caption, heads, rows) {
+  return el(
+    "div",
+    { class: "table-box" },
+    el(
+      "table",
+      {},
+      el("caption", {}, caption),
+      el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, ...rows),
+    ),
+  );
+}
+
 export function say(text, bad = false) {
   const s = $("status");
   if (!s) return;

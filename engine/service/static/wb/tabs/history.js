@@ -1,6 +1,6 @@
 // The History tab: in a git folder every save is a commit; list them (who, when, note, files),
 // compare two (the diff and both plan tables) and restore one as a new commit.
-import { $, el, fill, say, ask } from "../dom.js";
+import { $, el, fill, say, ask, table } from "../dom.js";
 import { api, describe, guarded } from "../api.js";
 import { draft } from "../draft.js";
 
@@ -10,17 +10,8 @@ function plansTable(caption, rows) {
   if (!rows) return el("p", { class: "bad" }, `${caption}: the policy does not load at this revision.`);
   if (!rows.length) return el("p", { class: "muted" }, `${caption}: no plans.`);
   const keys = Object.keys(rows[0]);
-  return el(
-    "div",
-    { class: "table-box" },
-    el(
-      "table",
-      {},
-      el("caption", {}, caption),
-      el("thead", {}, el("tr", {}, ...keys.map((k) => el("th", { scope: "col" }, k)))),
-      el("tbody", {}, ...rows.map((r) => el("tr", {}, ...keys.map((k) => el("td", {}, r[k] === null || r[k] === undefined ? "-" : String(r[k])))))),
-    ),
-  );
+  const cell = (v) => (v === null || v === undefined ? "-" : String(v));
+  return table(caption, keys, rows.map((r) => el("tr", {}, ...keys.map((k) => el("td", {}, cell(r[k]))))));
 }
 
 const compare = guarded(async () => {

@@ -1,22 +1,9 @@
 // The Impact tab: the saved policy and rules against the draft, over the chosen scenarios of the
 // folder or (workbench started with --db) over the store's history.
-import { $, el, fill } from "../dom.js";
+import { $, el, fill, table } from "../dom.js";
 import { api, describe, getOnce, guarded, report } from "../api.js";
 import { draft } from "../draft.js";
 
-function table(caption, heads, rows) {
-  return el(
-    "div",
-    { class: "table-box" },
-    el(
-      "table",
-      {},
-      el("caption", {}, caption),
-      el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))),
-      el("tbody", {}, ...rows),
-    ),
-  );
-}
 
 // The first different step, in the words the report gives it (where it is in the source, if known).
 function divergence(fd) {
