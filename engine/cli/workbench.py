@@ -26,6 +26,18 @@ if TYPE_CHECKING:
 @click.argument("folder", type=click.Path(file_okay=False), default=".")
 @click.option("--port", default=8710, show_default=True, type=int)
 @click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on; any but loopback needs --token-file (editors sign in with it).",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A file holding the token editors sign in with (one line); then every page and route needs it.",
+)
+@click.option(
     "--db",
     "db",
     default=None,
@@ -55,18 +67,23 @@ if TYPE_CHECKING:
 def workbench(
     folder: str,
     port: int,
+    host: str,
+    token_file: str | None,
     db: str | None,
     allowed_hosts: tuple[str, ...],
     publish_to: str | None,
     publish_token_file: str | None,
 ) -> None:
-    """Open the policy workbench on FOLDER (default: here) at http://127.0.0.1:PORT/."""
+    """Open the policy workbench on FOLDER (default: here) at http://HOST:PORT/ (default 127.0.0.1:8710).
+
+    Shared with others (--host 0.0.0.0 or a name), it needs --token-file: a sign-in page asks
+    each editor for the token and a name, the author of the versions they save."""
     try:
         import uvicorn
 
         from engine.service.app import create_app
         from engine.service.guard import PARSER_LIMIT
-        from engine.service.run import check_guard, check_port
+        from engine.service.run import check_guard, check_port, is_loopback
         from engine.service.state import Service, ServiceConfig
         from engine.service.workbench import MAX_BODY
     except ImportError as exc:
@@ -77,7 +94,13 @@ def workbench(
     root = Path(folder).resolve()
     if not root.is_dir():
         raise C.file_not_found(f"`{folder}` is not a folder")
-    host = "127.0.0.1"  # the workbench writes files: it never listens beyond this machine
+    token = _token(token_file) if token_file is not None else None
+    if token is None and not is_loopback(host):  # the page writes the policy: nobody unnamed may
+        raise C.token_required(
+            f"`{host}` is not a loopback address: a workbench others can reach needs --token-file"
+        )
+    if token is not None and len(token) > 4096:
+        raise C.invalid_token("the token must be 1 to 4,096 characters")
     target = _publish_target(publish_to, publish_token_file)
     check_port(host, port)
     if db is not None:
@@ -107,8 +130,13 @@ def workbench(
         )
         packaged = replace(config, policy=str(packaged_policy_path()), rules=str(packaged_rules_dir()))
         service = Service(packaged)
-    app = create_app(service=service, workbench=root, workbench_store=db, workbench_publish=target)
-    click.echo(f"inmail workbench: http://{host}:{port}/ (folder {root})", err=True)
+    app = create_app(
+        service=service, workbench=root, workbench_store=db, workbench_publish=target, workbench_token=token
+    )
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"inmail workbench: http://{shown}:{port}/ (folder {root})", err=True)
+    if token is not None:
+        click.echo("inmail workbench: shared; editors sign in with the token at /signin", err=True)
     if target is not None:
         click.echo(f"inmail workbench: Publish reloads the service at {target.url}", err=True)
     uvicorn.run(

@@ -297,6 +297,7 @@ class C(StrEnum):
     malformed_json = _http("malformed_json", 400, "the body is not valid JSON")
     method_not_allowed = _http("method_not_allowed", 405, "the route does not take this method")
     not_found = _http("not_found", 404, "no route at this path")
+    too_many_attempts = _http("too_many_attempts", 429, "too many wrong tokens in a minute: wait")
     unauthorized = _http("unauthorized", 401, "a missing or wrong bearer token")
     unsupported_media_type = _http("unsupported_media_type", 415, "a body that is not JSON")
     uri_too_long = _http("uri_too_long", 414, "the URL is too long")

@@ -68,11 +68,13 @@ def create_app(
     workbench: FilePath | None = None,
     workbench_store: str | None = None,
     workbench_publish: PublishTarget | None = None,
+    workbench_token: str | None = None,
 ) -> FastAPI:
     """The service's ASGI app (``config`` default: what ``inmail serve`` put in the environment);
     with ``workbench`` (a policy folder), also the workbench page and its routes on that folder
     (``workbench_store``: a store its impact page may replay; ``workbench_publish``: the running
-    service its Publish reloads)."""
+    service its Publish reloads; ``workbench_token``: every route but the sign-in page needs a
+    session made with it, :mod:`engine.service.signin`)."""
     svc = service or Service(config or ServiceConfig.from_env())
 
     @asynccontextmanager
@@ -94,6 +96,12 @@ def create_app(
     )
     app.state.service = svc
     cfg = svc.config
+    sessions = None
+    if workbench is not None and workbench_token is not None:  # inside the guard: Host is checked first
+        from engine.service.signin import Sessions, SignInGate
+
+        sessions = Sessions(workbench_token)
+        app.add_middleware(SignInGate, sessions=sessions)
     if cfg.cors_origins:  # inside the guard: only an origin named here gets CORS headers
         from starlette.middleware.cors import CORSMiddleware
 
@@ -154,8 +162,10 @@ def create_app(
     app.include_router(v1)
     if workbench is not None:
         from engine.service.folder import Folder
+        from engine.service.signin import add_signin
         from engine.service.workbench import add_workbench
 
+        add_signin(app, sessions)
         add_workbench(app, svc, Folder(workbench), workbench_store, workbench_publish)
 
     _api_docs(app)

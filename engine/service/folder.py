@@ -256,7 +256,9 @@ class Folder:
         else:
             _write_atomically(self.path(name), text)
 
-    def undo(self, name: str, vet: Callable[[Policy], None] | None = None) -> bool:
+    def undo(
+        self, name: str, vet: Callable[[Policy], None] | None = None, author: str | None = None
+    ) -> bool:
         """Put back the text the last save of ``name`` replaced (False when there is none to undo).
 
         ``vet`` as for :meth:`save`, given the policy the undo would bring back (undoing the save of
@@ -276,7 +278,7 @@ class Folder:
             stack.pop()
             self._put(name, before)
             try:
-                versions.commit(self.root, [path], f"Undo the last save of {name}", None)
+                versions.commit(self.root, [path], f"Undo the last save of {name}", author)
             except EngineError:
                 stack.append(before)
                 self._put(name, now)

@@ -44,6 +44,7 @@ _TITLES = {
     414: "URI too long",
     415: "Unsupported media type",
     422: "Unprocessable request",
+    429: "Too many requests",
     431: "Request header fields too large",
     500: "Internal error",
     502: "Bad gateway",

@@ -19,13 +19,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from engine.codes import C
 from engine.errors import InvalidInput
 from engine.policy import load_policy
 from engine.service import workbench_models as wm
 from engine.service.problems import diagnostics
+from engine.service.signin import editor_of
 from engine.source.diagnostics import Diagnostic
 
 POLICY = "policies.yaml"
@@ -245,14 +246,15 @@ def add_versions(r: APIRouter, folder: _Folder, reload: Callable[[], str], vet: 
         }
 
     @r.post("/history/restore", response_model=wm.RestoredOut, responses=bad)
-    def restore_route(body: wm.RestoreBody) -> dict[str, Any]:
+    def restore_route(body: wm.RestoreBody, request: Request) -> dict[str, Any]:
         rev = revision(folder.root, body.rev)
         old = texts_at(folder.root, rev)
         changed: dict[str, str | None] = {n: t for n, t in old.items() if folder.on_disk(n) != t}
         for name in folder.names():  # rule files made since: gone again
             if name not in old and name != POLICY and folder.on_disk(name) is not None:
                 changed[name] = None
-        found = folder.write(changed, vet, note=f"Restore {rev[:7]}", author=body.author)
+        author = editor_of(request) or body.author
+        found = folder.write(changed, vet, note=f"Restore {rev[:7]}", author=author)
         if found:
             raise InvalidInput(found)
         return {"rev": rev, "files": sorted(changed), "revision": reload()}

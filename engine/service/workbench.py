@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 
@@ -36,6 +36,7 @@ from engine.service import workbench_models as wm
 from engine.service.folder import POLICY, Folder, token
 from engine.service.problems import diagnostics
 from engine.service.publish import PublishTarget, add_publish
+from engine.service.signin import editor_of
 from engine.service.state import Service, log
 from engine.service.versions import add_versions
 from engine.service.workbench_views import add_views
@@ -88,7 +89,7 @@ def add_workbench(
         response_model=wm.SavedOut | wm.DiffOut,
         responses=_BAD,
     )
-    def save(body: wm.SaveBody) -> Response:
+    def save(body: wm.SaveBody, request: Request) -> Response:
         """Write one file if the folder stays valid and no account is on a plan it drops
         (``plan_in_use``); then reload the service. ``dry_run``: write nothing; the diff and the
         checks before save (:mod:`engine.service.prechecks`)."""
@@ -102,7 +103,8 @@ def add_workbench(
                 }
             )
 
-        found = folder.save(body.file, body.text, body.token, vet, body.note, body.author)
+        author = editor_of(request) or body.author  # a signed-in editor saves under their own name
+        found = folder.save(body.file, body.text, body.token, vet, body.note, author)
         if found:
             raise InvalidInput(found)  # a problem with every diagnostic; nothing was written
         return JSONResponse(
@@ -110,8 +112,8 @@ def add_workbench(
         )
 
     @r.post("/undo", response_model=wm.UndoneOut, responses=_BAD)
-    def undo(body: wm.FileBody) -> Response:
-        if not folder.undo(body.file, vet):
+    def undo(body: wm.FileBody, request: Request) -> Response:
+        if not folder.undo(body.file, vet, editor_of(request)):
             raise C.nothing_to_undo(f"no save of `{body.file}` to undo")
         return JSONResponse(
             {
@@ -216,7 +218,8 @@ def add_workbench(
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
-        return FileResponse(STATIC / "workbench.html")
+        # asked again every time (a shared workbench sends a signed-out browser to sign in)
+        return FileResponse(STATIC / "workbench.html", headers={"Cache-Control": "no-cache"})
 
 
 def _checks(folder: Folder, svc: Service, store: str | None, file: str, text: str) -> dict[str, Any]:

@@ -128,7 +128,7 @@ def workbench(folder: Path, *options: str) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"inmail workbench did not start:\n{log.read_text()}")
             try:
-                if fresh.get(base + "/wb/api/files", timeout=1).status_code == 200:
+                if fresh.get(base + "/wb/api/files", timeout=1).status_code in (200, 401):  # 401: shared
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)

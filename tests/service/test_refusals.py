@@ -288,8 +288,10 @@ def test_a_refusal_is_a_problem_with_the_engines_code(
 
 def test_every_status_in_the_table_is_a_client_store_or_upstream_status() -> None:
     assert all(
-        s in (400, 401, 403, 404, 405, 409, 413, 414, 415, 431, 500, 502, 503) for s in STATUS.values()
+        s in (400, 401, 403, 404, 405, 409, 413, 414, 415, 429, 431, 500, 502, 503) for s in STATUS.values()
     )
+    # 429: only a shared workbench's sign-in, after too many wrong tokens from one address
+    assert [c for c, s in STATUS.items() if s == 429] == ["too_many_attempts"]
     assert [c for c, s in STATUS.items() if s == 500] == ["rule_engine_failure", "internal_error"]
     # 502: only the workbench's publish, when the service it reloads does not take the call
     assert sorted(c for c, s in STATUS.items() if s == 502) == ["publish_failed", "publish_token_refused"]

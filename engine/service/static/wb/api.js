@@ -52,6 +52,11 @@ export async function api(path, body) {
     data = null;
   }
   if (r.ok && data !== null && typeof data === "object") return data;
+  if (r.status === 401 && path !== "signout") {
+    // a shared workbench whose session ended (expired, or the workbench restarted): sign in again;
+    // the draft is in this browser's storage and is restored after
+    location.assign("/signin?next=" + encodeURIComponent(location.pathname).replace(/%2F/g, "/") + location.hash);
+  }
   if (r.ok) {
     throw new Problem({ status: r.status, code: "bad_answer", detail: `${path}: the answer is not JSON`, data: raw });
   }

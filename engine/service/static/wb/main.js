@@ -2,7 +2,7 @@
 // checks the draft after every change and keeps the status bar up to date.
 // Plain ES modules, no build step, nothing from the network but this server.
 import { $, el, say } from "./dom.js";
-import { guarded, report } from "./api.js";
+import { api, guarded, report } from "./api.js";
 import { draft } from "./draft.js";
 import { onChecked, recheck } from "./diagnostics.js";
 import yaml from "./tabs/yaml.js";
@@ -87,6 +87,28 @@ function when(iso) {
   return sameDay ? time : `${t.toLocaleDateString()} ${time}`;
 }
 
+/** On a shared workbench: who is signed in (the author of their saves), and a way to sign out. */
+async function showEditor() {
+  let me;
+  try {
+    me = await api("me");
+  } catch {
+    return; // the header is all this costs
+  }
+  if (!me.shared) return;
+  const box = $("editor");
+  const out = el("button", { type: "button", class: "link" }, "Sign out");
+  out.addEventListener(
+    "click",
+    guarded(async () => {
+      await api("signout", {});
+      location.assign("/signin");
+    }),
+  );
+  box.replaceChildren(me.name ? `Signed in as ${me.name}` : "Signed in with the token", out);
+  box.hidden = false;
+}
+
 let timer = null;
 const checkSoon = () => {
   clearTimeout(timer);
@@ -103,6 +125,7 @@ async function start() {
     return;
   }
   $("folder").textContent = "Folder: " + draft.folder;
+  await showEditor();
 
   const nav = $("tabs");
   const main = $("panels");
