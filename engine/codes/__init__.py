@@ -178,6 +178,9 @@ class C(StrEnum):
     git_unavailable = _error(
         "git_unavailable", "`git:REV` given, but git is not installed or the folder is in no git work tree"
     )
+    impact_busy = _error(
+        "impact_busy", "the workbench is working out as many impact reports as it runs at once", 409
+    )
     internal_error = _error("internal_error", "a bug: the service failed on the request (logged)", 500)
     invalid_database = _error("invalid_database", "the store's name or URL is not one")
     invalid_docs_source = _error("invalid_docs_source", "a documentation source file lacks an entry")
@@ -209,6 +212,9 @@ class C(StrEnum):
         help="give --token-file FILE, or set INMAIL_TOKEN",
     )
     unknown_revision = _error("unknown_revision", "the git repository has no commit of this name")
+    unknown_job = _error(
+        "unknown_job", "no impact report of this id (finished ones are kept ten minutes)", 404
+    )
     unknown_scenario = _error("unknown_scenario", "the workbench folder has no scenario of this name", 404)
     worker_failed = _error("worker_failed", "a worker process died (out of memory?)")
     engine_error = _error("engine_error", "reserved: an EngineError raised without a code")

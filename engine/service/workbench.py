@@ -25,13 +25,12 @@ from engine.codes import C
 from engine.core.engine import Engine
 from engine.docs.sources import read_features, read_requirements
 from engine.errors import EngineError, InvalidInput
-from engine.impact import compare_policies
 from engine.model import LedgerEntry, Lot
 from engine.policy import Policy, load_policy
 from engine.rules import catalog
 from engine.scenario.load import load_scenario
 from engine.scenario.run import Runner
-from engine.service import prechecks
+from engine.service import impact_jobs, prechecks
 from engine.service import workbench_models as wm
 from engine.service.folder import POLICY, Folder, token
 from engine.service.problems import diagnostics
@@ -162,27 +161,10 @@ def add_workbench(
 
     @r.post("/impact", response_model=wm.JsonOut, responses=_BAD)
     def impact(body: wm.ImpactBody) -> dict[str, Any]:
-        """The saved policy and rules vs the draft, over the chosen scenarios of the folder."""
-        known = folder.scenarios()
-        unknown = [n for n in body.scenarios if n not in known]
-        if body.store and store is None:
-            raise C.no_store("no store was given: start the workbench with --db URL")
-        if not body.store and (unknown or not body.scenarios):
-            raise C.unknown_scenario(
-                f"choose scenarios of the folder (unknown: {', '.join(unknown)[:200] or '-'})",
-            )
-        source: dict[str, Any] = (
-            {"db": store} if body.store else {"scenarios": [known[n] for n in body.scenarios]}
-        )
-        with folder.draft(body.files) as (policy_path, rules_dir), folder.draft({}) as (saved, saved_rules):
-            report = compare_policies(
-                base_policy=saved,
-                base_rules=saved_rules,
-                new_policy=policy_path,
-                new_rules=rules_dir,
-                **source,
-            )
-        return report.to_dict()
+        """The saved policy and rules vs the draft, over the chosen scenarios of the folder (or the
+        store), answered when done; ``/impact/jobs`` does the same with progress and cancel."""
+        src = impact_jobs.source(folder, store, body.scenarios, body.store)
+        return impact_jobs.compare(folder, {}, body.files, src)
 
     @r.get("/spec", response_model=wm.SpecOut)
     def spec() -> dict[str, Any]:
@@ -211,6 +193,7 @@ def add_workbench(
         return {"features": features.is_dir(), "requirements": dict(sorted(out.items()))}
 
     add_views(r, svc, folder, store)
+    impact_jobs.add_impact_jobs(r, folder, store)
     add_publish(app, publish)
     add_versions(r, folder, lambda: _reload(svc, folder), vet)
     app.include_router(r)

@@ -252,6 +252,10 @@ def test_an_editor_changes_career_checks_it_sees_its_effect_and_saves(
     report = page.inner_text("#impact-report")
     assert "career-first-quarter/alice" in report and "accounts differ" in report
     assert "The draft changes policies.yaml" in report
+    # the chart: Career's credits, saved against draft, named in words for a screen reader too
+    chart = page.locator("#impact-report svg.impact-chart")
+    assert "Career: granted" in (chart.get_attribute("aria-label") or "")
+    assert chart.locator("rect.new").count() == chart.locator("rect.base").count() > 0
     page.screenshot(path=str(shots / "wb-impact-report.png"), full_page=True)
 
     # save: the diff first, then the file
@@ -260,6 +264,10 @@ def test_an_editor_changes_career_checks_it_sees_its_effect_and_saves(
     page.wait_for_selector("#save-dialog[open]")
     assert "+    monthly_allotment: 8" in page.inner_text("#diff")
     assert "-    monthly_allotment: 5" in page.inner_text("#diff")
+    # and what the save would change, in sentences, worked out while the diff is read
+    page.wait_for_selector("#save-impact-headline li")
+    assert "Career" in page.inner_text("#save-impact-headline")
+    assert "Impact over the folder's" in page.inner_text("#save-impact")
     page.screenshot(path=str(shots / "wb-save-diff.png"))
     page.click("#confirm-save")
     page.wait_for_selector("#status:has-text('Saved policies.yaml')")

@@ -191,6 +191,13 @@ def test_the_history_tab_lists_a_save_compares_and_restores(repo: Path) -> None:
         page.locator("#history-list input[type=checkbox]").nth(1).check()
         sync_api.expect(page.locator("#history-diff pre")).to_contain_text("+    monthly_allotment: 9")
         sync_api.expect(page.locator("#history-diff table")).to_have_count(2)
+        # the impact of one version against the other, over the folder's scenarios, with its chart
+        page.click("#history-run-impact")
+        sync_api.expect(page.locator("#history-impact #impact-headline li").first).to_be_visible(
+            timeout=30_000
+        )
+        assert "Career" in page.inner_text("#history-impact #impact-headline")
+        sync_api.expect(page.locator("#history-impact svg.impact-chart")).to_have_count(1)
         page.screenshot(path=str(artifacts(repo.parent) / "wb-history-compare.png"), full_page=True)
         items.nth(1).locator("button.restore").click()
         page.locator("dialog.ask button", has_text="Restore").click()

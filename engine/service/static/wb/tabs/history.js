@@ -1,8 +1,9 @@
 // The History tab: in a git folder every save is a commit; list them (who, when, note, files),
 // compare two (the diff and both plan tables) and restore one as a new commit.
 import { $, el, fill, say, ask, table } from "../dom.js";
-import { api, describe, guarded } from "../api.js";
+import { api, describe, getOnce, guarded } from "../api.js";
 import { draft } from "../draft.js";
+import { renderReport, runImpact } from "./impact.js";
 
 const chosen = []; // at most two revs, oldest choice first
 
@@ -29,6 +30,26 @@ const compare = guarded(async () => {
     el("h3", {}, `${from.slice(0, 7)} \u2192 ${to.slice(0, 7)}`),
     el("pre", { class: "diff", tabindex: "0", "aria-label": "The diff between the two commits" }, data.diff || "(no change to the policy or rules)"),
     el("div", { class: "side-by-side" }, plansTable(`Plans at ${from.slice(0, 7)}`, data.plans.from), plansTable(`Plans at ${to.slice(0, 7)}`, data.plans.to)),
+    el(
+      "div",
+      { class: "toolbar" },
+      el("button", { type: "button", id: "history-run-impact", onclick: () => impact(from, to) }, `Impact of ${to.slice(0, 7)} against ${from.slice(0, 7)}…`),
+    ),
+    el("div", { id: "history-impact", "aria-live": "polite" }),
+  );
+});
+
+/** The impact report of one version against another: over the bound store's history when there is
+ * one, else over every scenario of the folder (as the Impact tab does by default). */
+const impact = guarded(async (from, to) => {
+  const out = $("history-impact");
+  let over;
+  if (draft.store) over = { store: true };
+  else over = { scenarios: (await getOnce("scenarios")).scenarios.map((s) => s.name) };
+  const what = draft.store ? "the store's history" : `the ${over.scenarios.length} scenarios of the folder`;
+  const [a, b] = [from.slice(0, 7), to.slice(0, 7)];
+  await runImpact(out, "history/impact", { from, to, ...over }, (report) =>
+    renderReport(out, report, `${b} against ${a}, over ${what}.`, [a, b]),
   );
 });
 

@@ -31,42 +31,82 @@ function size(a) {
   return d(a.sends) + d(a.granted) + d({ base: a.base, new: a.new });
 }
 
-function perPlan(totals) {
+function perPlan(totals, arrow = "saved \u2192 draft") {
   const plans = Object.entries(totals || {});
   const measures = Object.keys(MEASURES).filter((m) => plans.some(([, t]) => t[m] && (t[m].base || t[m].new)));
   if (!plans.length) return el("p", { class: "muted" }, "No credits moved under either policy.");
   return table(
-    "Credits per plan (saved \u2192 draft)",
+    `Credits per plan (${arrow})`,
     ["plan", ...measures.map((m) => MEASURES[m])],
     plans.map(([plan, t]) => el("tr", {}, el("td", {}, title(plan)), ...measures.map((m) => el("td", { class: "num" }, cell(t[m]))))),
   );
 }
 
-const compare = guarded(async () => {
-  const out = $("impact-report");
-  const store = $("impact-store") && $("impact-store").checked;
-  const chosen = [...$("impact-scenarios").querySelectorAll("input:checked")].map((i) => i.value);
-  if (!store && !chosen.length) {
-    out.replaceChildren(el("p", { class: "bad" }, "Choose at least one scenario."));
-    return;
+// --- the chart: each plan's credits, one bar per side --------------------------------------------
+const CHARTED = ["granted", "consumed", "forfeited_cap", "expired"];
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs, ...children) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  e.append(...children);
+  return e;
+}
+
+/** Grouped bars: for each plan whose credits moved differently, each measure's saved and draft total
+ * side by side on one scale, the numbers written at the bar ends (the table below has them too). */
+export function chart(totals, sides = ["saved", "draft"]) {
+  const plans = Object.entries(totals || {}).filter(([, t]) => CHARTED.some((m) => t[m] && t[m].base !== t[m].new));
+  if (!plans.length) return null;
+  const most = Math.max(1, ...plans.flatMap(([, t]) => CHARTED.flatMap((m) => [t[m].base, t[m].new])));
+  const label = 150, width = 420, bar = 9, row = 2 * bar + 6, top = 26;
+  const rows = plans.flatMap(([plan, t]) => CHARTED.map((m) => [plan, m, t[m]]));
+  const height = top + rows.length * row + plans.length * 14 + 8;
+  const root = svg("svg", {
+    viewBox: `0 0 ${label + width + 60} ${height}`,
+    width: label + width + 60,
+    height,
+    role: "img",
+    class: "impact-chart",
+    "aria-label": `Credits per plan, ${sides[0]} against ${sides[1]}: ` +
+      plans.map(([plan, t]) => `${title(plan)}: ` + CHARTED.map((m) => `${MEASURES[m]} ${t[m].base} to ${t[m].new}`).join(", ")).join("; "),
+  });
+  root.append(
+    svg("rect", { x: label, y: 4, width: 12, height: 10, class: "base" }),
+    svg("text", { x: label + 16, y: 13 }, sides[0]),
+    svg("rect", { x: label + 80, y: 4, width: 12, height: 10, class: "new" }),
+    svg("text", { x: label + 96, y: 13 }, sides[1]),
+  );
+  let y = top;
+  let last = null;
+  for (const [plan, m, v] of rows) {
+    if (plan !== last) {
+      root.append(svg("text", { x: 0, y: y + 10, class: "plan" }, title(plan)));
+      y += 14;
+      last = plan;
+    }
+    root.append(svg("text", { x: label - 6, y: y + bar + 3, "text-anchor": "end" }, MEASURES[m]));
+    for (const [i, side] of [["base", v.base], ["new", v.new]].entries()) {
+      const w = Math.round((side[1] / most) * width);
+      const yy = y + i * (bar + 1);
+      root.append(svg("rect", { x: label, y: yy, width: Math.max(w, 1), height: bar, class: side[0] }));
+      root.append(svg("text", { x: label + w + 4, y: yy + bar - 1, class: "value" }, String(side[1])));
+    }
+    y += row;
   }
-  const changed = draft.changed();
-  out.replaceChildren(el("p", { class: "muted" }, "Comparing\u2026"));
-  let data;
-  try {
-    data = await api("impact", store ? { files: draft.files(), store: true } : { files: draft.files(), scenarios: chosen });
-  } catch (err) {
-    out.replaceChildren(el("p", { class: "bad" }, describe(err)));
-    report(err);
-    return;
-  }
+  return el("figure", { class: "chart" }, root, el("figcaption", { class: "muted" }, `Credits per plan where the two sides differ: ${sides[0]} (grey) and ${sides[1]} (blue).`));
+}
+
+/** The report in `out`: headline, counts, per-plan table and chart, the accounts that differ.
+ * `intro`: the sentence above it (what was compared); `sides`: the two sides' names. */
+export function renderReport(out, data, intro, sides = ["saved", "draft"]) {
   const accounts = Object.entries(data.accounts || {}).sort(([n1, a1], [n2, a2]) => size(a2) - size(a1) || (n1 < n2 ? -1 : n1 > n2 ? 1 : 0));
   const rules = Object.entries(data.rules || {}).filter(([, r]) => r.base !== r.new);
   const lost = data.losses && data.losses.accounts > 0;
   const nothing = !accounts.length && !data.changed && !data.not_applicable;
+  const arrow = `${sides[0]} \u2192 ${sides[1]}`;
   fill(
     out,
-    el("p", { class: "muted" }, changed.length ? `The draft changes ${changed.join(", ")}.` : "The draft has no changes: the saved policy on both sides."),
+    el("p", { class: "muted" }, intro),
     // the headline: red only when some account sends fewer InMails or ends with fewer credits
     el("ul", { id: "impact-headline", class: lost ? "bad" : nothing ? "ok" : "" }, ...(data.headline || []).map((s) => el("li", {}, s))),
     el(
@@ -81,15 +121,16 @@ const compare = guarded(async () => {
     rules.length
       ? table(
           "Rules that decide more or less often",
-          ["rule", "saved", "draft"],
+          ["rule", sides[0], sides[1]],
           rules.map(([rule, r]) => el("tr", {}, el("td", {}, rule), el("td", { class: "num" }, r.base), el("td", { class: "num" }, r.new))),
         )
       : null,
-    perPlan(data.totals),
+    chart(data.totals, sides),
+    perPlan(data.totals, arrow),
     accounts.length
       ? table(
           "Accounts that differ, the largest change first",
-          ["account", "plan", "sends", "credits granted", "balance (saved \u2192 draft)", "what differs", "first different step"],
+          ["account", "plan", "sends", "credits granted", `balance (${arrow})`, "what differs", "first different step"],
           accounts.map(([name, a]) =>
             el(
               "tr",
@@ -107,6 +148,73 @@ const compare = guarded(async () => {
       : null,
     data.replay ? el("p", { class: "muted" }, `Replay: ${data.replay.text}.`) : null,
   );
+}
+
+/** Start an impact job (`path`: "impact/jobs" or "history/impact") and follow it in `out`: the calls
+ * compared so far and a Cancel button, then `done(report)`; resolves to the report (null when
+ * cancelled or refused). `signal.cancelled`, set by the caller, cancels it too (a closed dialog). */
+export async function runImpact(out, path, body, done, signal = {}) {
+  let job;
+  try {
+    job = await api(path, body);
+  } catch (err) {
+    out.replaceChildren(el("p", { class: "bad" }, describe(err)));
+    return null;
+  }
+  const counted = el("span", {}, "Comparing\u2026");
+  const cancel = el("button", { type: "button", class: "cancel-impact" }, "Cancel");
+  let cancelling = false;
+  const stop = async () => {
+    if (cancelling) return;
+    cancelling = true;
+    cancel.disabled = true;
+    try {
+      await api(`impact/jobs/${job.job}/cancel`, {});
+    } catch {
+      /* already over */
+    }
+  };
+  cancel.addEventListener("click", stop);
+  out.replaceChildren(el("p", { class: "muted progress", role: "status" }, counted, " ", cancel));
+  for (;;) {
+    if (signal.cancelled) await stop();
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      job = await api(`impact/jobs/${job.job}`);
+    } catch (err) {
+      out.replaceChildren(el("p", { class: "bad" }, describe(err)));
+      return null;
+    }
+    if (job.state === "running") {
+      counted.textContent = `Comparing: ${job.calls.toLocaleString()} calls replayed on each side so far\u2026`;
+      continue;
+    }
+    if (job.state === "done") {
+      done(job.report);
+      return job.report;
+    }
+    if (job.state === "cancelled") {
+      out.replaceChildren(el("p", { class: "muted" }, `Cancelled after ${job.calls.toLocaleString()} calls.`));
+      return null;
+    }
+    const p = job.problem || {};
+    out.replaceChildren(el("p", { class: "bad" }, `${p.code || "failed"}: ${p.detail || "the comparison failed"}`));
+    return null;
+  }
+}
+
+const compare = guarded(async () => {
+  const out = $("impact-report");
+  const store = $("impact-store") && $("impact-store").checked;
+  const chosen = [...$("impact-scenarios").querySelectorAll("input:checked")].map((i) => i.value);
+  if (!store && !chosen.length) {
+    out.replaceChildren(el("p", { class: "bad" }, "Choose at least one scenario."));
+    return;
+  }
+  const changed = draft.changed();
+  const intro = changed.length ? `The draft changes ${changed.join(", ")}.` : "The draft has no changes: the saved policy on both sides.";
+  const body = store ? { files: draft.files(), store: true } : { files: draft.files(), scenarios: chosen };
+  await runImpact(out, "impact/jobs", body, (report) => renderReport(out, report, intro));
 });
 
 export default {

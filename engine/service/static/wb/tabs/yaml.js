@@ -6,6 +6,7 @@ import { api, describe, getOnce, guarded, Problem } from "../api.js";
 import { draft } from "../draft.js";
 import { forEditor, latest, onChecked, renderProblems } from "../diagnostics.js";
 import { offerPublish } from "../publish.js";
+import { showSaveImpact, stopSaveImpact } from "../saveimpact.js";
 
 let current = null;
 let schemas = null;
@@ -177,6 +178,7 @@ export const saveFile = guarded(async (name) => {
     $("save-note").value = "";
     $("save-dialog").showModal();
   }
+  showSaveImpact($("save-impact"), name, text); // not awaited: Save does not wait for it
 });
 
 /** The checks before save, under the diff; true when the save would be refused. */
@@ -433,6 +435,7 @@ export default {
         el("h2", { id: "save-title" }, "Save this change?"),
         el("p", { class: "muted" }, "The change, as a diff of the saved file (+ added, - removed):"),
         el("pre", { id: "diff", tabindex: "0", "aria-label": "The diff" }),
+        el("section", { id: "save-impact", class: "check", "aria-live": "polite", "aria-labelledby": "save-impact-title" }),
         el("div", { id: "save-checks", "aria-live": "polite", "aria-label": "Checks before save" }),
         el("div", { id: "save-problems", role: "alert" }),
         el("label", { for: "save-note" }, "Note (in a git folder, the commit message): "),
@@ -445,6 +448,7 @@ export default {
         ),
       ),
     );
+    $("save-dialog").addEventListener("close", stopSaveImpact); // a comparison nobody will read
     try {
       schemas = await getOnce("schemas");
     } catch {
