@@ -40,9 +40,9 @@ if TYPE_CHECKING:
 @click.option(
     "--db",
     "db",
-    default=None,
+    multiple=True,
     metavar="URL",
-    help="A store whose event log the impact page may replay (its real history).",
+    help="A store whose event log the impact page may replay (its real history); repeatable.",
 )
 @click.option(
     "--allowed-host",
@@ -69,7 +69,7 @@ def workbench(
     port: int,
     host: str,
     token_file: str | None,
-    db: str | None,
+    db: tuple[str, ...],
     allowed_hosts: tuple[str, ...],
     publish_to: str | None,
     publish_token_file: str | None,
@@ -103,11 +103,11 @@ def workbench(
         raise C.invalid_token("the token must be 1 to 4,096 characters")
     target = _publish_target(publish_to, publish_token_file)
     check_port(host, port)
-    if db is not None:
+    for url in db:
         from engine.core.engine import Engine
 
         with Engine.open(
-            db=db, create=False, policy=resolve_policy(None, cwd=root), rules=resolve_rules(None, cwd=root)
+            db=url, create=False, policy=resolve_policy(None, cwd=root), rules=resolve_rules(None, cwd=root)
         ):
             pass  # a store that is not there is refused now, not at the first impact report
     config = ServiceConfig(

@@ -16,7 +16,7 @@ import dataclasses
 import hmac
 import inspect
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Annotated, Any
@@ -66,7 +66,7 @@ def create_app(
     config: ServiceConfig | None = None,
     service: Service | None = None,
     workbench: FilePath | None = None,
-    workbench_store: str | None = None,
+    workbench_store: str | Sequence[str] | None = None,
     workbench_publish: PublishTarget | None = None,
     workbench_token: str | None = None,
 ) -> FastAPI:
@@ -163,10 +163,11 @@ def create_app(
     if workbench is not None:
         from engine.service.folder import Folder
         from engine.service.signin import add_signin
+        from engine.service.stores import bind
         from engine.service.workbench import add_workbench
 
         add_signin(app, sessions)
-        add_workbench(app, svc, Folder(workbench), workbench_store, workbench_publish)
+        add_workbench(app, svc, Folder(workbench), bind(workbench_store), workbench_publish)
 
     _api_docs(app)
     _problems_as_problem_json(app)

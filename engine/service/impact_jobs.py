@@ -36,6 +36,7 @@ from engine.service import versions
 from engine.service import workbench_models as wm
 from engine.service.folder import POLICY, Folder
 from engine.service.problems import diagnostics
+from engine.service.stores import BoundStore, pick
 from engine.source.paths import packaged_rules_dir
 
 _log = logging.getLogger("inmail.service")
@@ -159,15 +160,16 @@ class VersionsImpactBody(BaseModel):
     from_: str = Field(alias="from", description="The older commit (the base side).")
     to: str = Field(description="The newer commit (the new side).")
     scenarios: list[str] = Field(default_factory=list, description="Names of the folder's scenarios.")
-    store: bool = Field(False, description="Replay the store given at start (`--db`) instead.")
+    store: bool = Field(False, description="Replay a store given at start (`--db`) instead.")
+    db: int = Field(0, ge=0, le=1000, description="Which store given at start (its place in `stores`).")
 
 
-def source(folder: Folder, store: str | None, scenarios: Sequence[str], use_store: bool) -> dict[str, Any]:
-    """What a comparison replays: the store given at start, or the named scenarios of the folder."""
+def source(
+    folder: Folder, stores: Sequence[BoundStore], scenarios: Sequence[str], use_store: bool, index: int = 0
+) -> dict[str, Any]:
+    """What a comparison replays: a store given at start, or the named scenarios of the folder."""
     if use_store:
-        if store is None:
-            raise C.no_store("no store was given: start the workbench with --db URL")
-        return {"db": store}
+        return {"db": pick(stores, index).url}
     known = folder.scenarios()
     unknown = [n for n in scenarios if n not in known]
     if unknown or not scenarios:
@@ -213,7 +215,9 @@ def at_revision(folder: Folder, rev: str) -> dict[str, str | None]:
     return texts
 
 
-def add_impact_jobs(r: APIRouter, folder: Folder, store: str | None, jobs: Jobs | None = None) -> None:
+def add_impact_jobs(
+    r: APIRouter, folder: Folder, stores: Sequence[BoundStore], jobs: Jobs | None = None
+) -> None:
     """The job routes under ``/wb/api``."""
     running = jobs or Jobs()
     bad = wm.problem_responses(400, 403, 404, 409, 413, 415, 422)
@@ -224,7 +228,7 @@ def add_impact_jobs(r: APIRouter, folder: Folder, store: str | None, jobs: Jobs 
     @r.post("/impact/jobs", status_code=202, response_model=JobOut, responses=bad)
     def start_route(body: wm.ImpactBody) -> JSONResponse:
         """Start comparing the saved files with the draft; follow it with ``GET /impact/jobs/{job}``."""
-        src = source(folder, store, body.scenarios, body.store)
+        src = source(folder, stores, body.scenarios, body.store, body.db)
         folder.draft_texts(body.files)
         return started(lambda progress: compare(folder, {}, body.files, src, progress))
 
@@ -234,7 +238,7 @@ def add_impact_jobs(r: APIRouter, folder: Folder, store: str | None, jobs: Jobs 
         if not versions.tracked(folder.root):
             raise C.unknown_revision("this folder is not in a git work tree: it has no versions")
         a, b = versions.revision(folder.root, body.from_), versions.revision(folder.root, body.to)
-        src = source(folder, store, body.scenarios, body.store)
+        src = source(folder, stores, body.scenarios, body.store, body.db)
         base, new = at_revision(folder, a), at_revision(folder, b)
         return started(lambda progress: compare(folder, base, new, src, progress))
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +42,7 @@ from engine.policy import Policy
 from engine.scenario.load import load_scenario
 from engine.scenario.run import Failure, Runner
 from engine.service.folder import Folder
+from engine.service.stores import BoundStore
 from engine.source.diagnostics import Diagnostic
 from engine.store.base import open_store
 
@@ -56,13 +57,16 @@ class PlanInUse:
     """Accounts of one store on a plan the edited policy no longer has."""
 
     plan: str
-    store: str  # "store": the bound store (--db); "service": the workbench's own /v1
+    store: str  # "store": a bound store (--db); "service": the workbench's own /v1
     accounts: int
     examples: tuple[str, ...]
+    name: str | None = None  # which bound store, when the workbench has several
 
     def message(self) -> str:
         one = self.accounts == 1
-        place = "of the store" if self.store == "store" else "of the workbench's service (`/v1`)"
+        place = "of the workbench's service (`/v1`)"
+        if self.store == "store":
+            place = f"of the store `{self.name}`" if self.name else "of the store"
         names = ", ".join(self.examples) + (", …" if self.accounts > len(self.examples) else "")
         return (
             f"{self.accounts} account{'' if one else 's'} {place} {'is' if one else 'are'} on "
@@ -73,23 +77,24 @@ class PlanInUse:
         return {
             "plan": self.plan,
             "store": self.store,
+            "name": self.name,
             "accounts": self.accounts,
             "examples": list(self.examples),
             "message": self.message(),
         }
 
 
-def plans_in_use(policy: Policy, service: Engine, store: str | None) -> list[PlanInUse]:
-    """The plans some account of the bound store (``store``: its URL) or of the service is on that
-    ``policy`` does not have, with how many accounts and the first few by name."""
-    counted: list[tuple[str, dict[str, tuple[int, tuple[str, ...]]]]] = []
-    if store is not None:
-        with closing(open_store(store, create=False)) as db:
-            counted.append(("store", db.plan_counts(EXAMPLES)))
-    counted.append(("service", service.plan_counts(EXAMPLES)))
+def plans_in_use(policy: Policy, service: Engine, stores: Sequence[BoundStore]) -> list[PlanInUse]:
+    """The plans some account of a bound store or of the service is on that ``policy`` does not
+    have, with how many accounts and the first few by name."""
+    counted: list[tuple[str, str | None, dict[str, tuple[int, tuple[str, ...]]]]] = []
+    for store in stores:
+        with closing(open_store(store.url, create=False)) as db:
+            counted.append(("store", store.label if len(stores) > 1 else None, db.plan_counts(EXAMPLES)))
+    counted.append(("service", None, service.plan_counts(EXAMPLES)))
     return [
-        PlanInUse(plan, where, n, names)
-        for where, counts in counted
+        PlanInUse(plan, where, n, names, label)
+        for where, label, counts in counted
         for plan, (n, names) in sorted(counts.items())
         if plan not in policy.plans
     ]

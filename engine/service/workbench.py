@@ -37,6 +37,7 @@ from engine.service.problems import diagnostics
 from engine.service.publish import PublishTarget, add_publish
 from engine.service.signin import editor_of
 from engine.service.state import Service, log
+from engine.service.stores import BoundStore
 from engine.service.versions import add_versions
 from engine.service.workbench_views import add_views
 from engine.source.paths import resolve_policy, resolve_rules
@@ -52,20 +53,29 @@ MAX_BODY = 4 * 1024 * 1024
 
 
 def add_workbench(
-    app: FastAPI, svc: Service, folder: Folder, store: str | None = None, publish: PublishTarget | None = None
+    app: FastAPI,
+    svc: Service,
+    folder: Folder,
+    stores: Sequence[BoundStore] = (),
+    publish: PublishTarget | None = None,
 ) -> None:
-    """Mount the page at ``/`` and its JSON routes under ``/wb/api``; ``store``: a store URL whose
-    event log the impact page may replay; ``publish``: the service Publish reloads (else Publish
-    answers that none was given)."""
+    """Mount the page at ``/`` and its JSON routes under ``/wb/api``; ``stores``: the stores whose
+    event logs the impact page may replay and whose accounts a save must not strand; ``publish``:
+    the service Publish reloads (else Publish answers that none was given)."""
     r = APIRouter(prefix="/wb/api", tags=["workbench"])
 
     def vet(policy: Policy) -> None:
-        """Refuse a save (or an undo) that leaves an account of either store on a plan it drops."""
-        prechecks.refuse_plans_in_use(prechecks.plans_in_use(policy, svc.engine, store))
+        """Refuse a save (or an undo) that leaves an account of any store on a plan it drops."""
+        prechecks.refuse_plans_in_use(prechecks.plans_in_use(policy, svc.engine, stores))
 
     @r.get("/files", response_model=wm.FilesOut)
     def files() -> dict[str, Any]:
-        return {"folder": str(folder.root), "files": folder.files(), "store": store is not None}
+        return {
+            "folder": str(folder.root),
+            "files": folder.files(),
+            "store": bool(stores),
+            "stores": [s.label for s in stores],
+        }
 
     @r.post("/check", response_model=wm.CheckOut, responses=_BAD)
     def check(body: wm.DraftBody) -> dict[str, Any]:
@@ -98,7 +108,7 @@ def add_workbench(
                 {
                     "file": body.file,
                     "diff": folder.diff(body.file, body.text),
-                    "checks": _checks(folder, svc, store, body.file, body.text),
+                    "checks": _checks(folder, svc, stores, body.file, body.text),
                 }
             )
 
@@ -163,7 +173,7 @@ def add_workbench(
     def impact(body: wm.ImpactBody) -> dict[str, Any]:
         """The saved policy and rules vs the draft, over the chosen scenarios of the folder (or the
         store), answered when done; ``/impact/jobs`` does the same with progress and cancel."""
-        src = impact_jobs.source(folder, store, body.scenarios, body.store)
+        src = impact_jobs.source(folder, stores, body.scenarios, body.store, body.db)
         return impact_jobs.compare(folder, {}, body.files, src)
 
     @r.get("/spec", response_model=wm.SpecOut)
@@ -192,8 +202,8 @@ def add_workbench(
                     )
         return {"features": features.is_dir(), "requirements": dict(sorted(out.items()))}
 
-    add_views(r, svc, folder, store)
-    impact_jobs.add_impact_jobs(r, folder, store)
+    add_views(r, svc, folder, stores)
+    impact_jobs.add_impact_jobs(r, folder, stores)
     add_publish(app, publish)
     add_versions(r, folder, lambda: _reload(svc, folder), vet)
     app.include_router(r)
@@ -205,13 +215,15 @@ def add_workbench(
         return FileResponse(STATIC / "workbench.html", headers={"Cache-Control": "no-cache"})
 
 
-def _checks(folder: Folder, svc: Service, store: str | None, file: str, text: str) -> dict[str, Any]:
+def _checks(
+    folder: Folder, svc: Service, stores: Sequence[BoundStore], file: str, text: str
+) -> dict[str, Any]:
     """The checks before save of ``text`` as ``file`` (:mod:`engine.service.prechecks`); the scenarios
     run only when the folder loads with it and it differs from the saved text."""
     changed = {file: text}
     policy, revision, _ = folder.check(changed)
     loads = policy is not None and revision is not None
-    plans = prechecks.plans_in_use(policy, svc.engine, store) if policy is not None else []
+    plans = prechecks.plans_in_use(policy, svc.engine, stores) if policy is not None else []
     runs = (
         prechecks.expectation_changes(folder, changed)
         if loads and text != folder.read(file)

@@ -61,7 +61,8 @@ class ImpactBody(DraftBody):
     scenarios: list[str] = Field(
         default_factory=list, description="Names of the folder's scenarios (`GET /wb/api/scenarios`)."
     )
-    store: bool = Field(False, description="Replay the store given at start (`--db`) instead.")
+    store: bool = Field(False, description="Replay a store given at start (`--db`) instead.")
+    db: int = Field(0, ge=0, le=1000, description="Which store given at start (its place in `stores`).")
 
 
 class TableBody(DraftBody):
@@ -97,6 +98,10 @@ class FilesOut(BaseModel):
     folder: str
     files: list[FileOut]
     store: bool = Field(description="Whether a store was given at start (`--db`), for impact.")
+    stores: list[str] = Field(
+        default_factory=list,
+        description="The stores given at start, in order: paths, or URLs without passwords.",
+    )
 
 
 class CheckOut(BaseModel):
@@ -112,6 +117,9 @@ class PlanInUseOut(BaseModel):
     store: Literal["store", "service"] = Field(
         description="Whose accounts: `store`, the store given at start (`--db`); `service`, the "
         "workbench's own `/v1`."
+    )
+    name: str | None = Field(
+        None, description="Which store given at start, when there are several (its path or URL, no password)."
     )
     accounts: int = Field(description="How many accounts of that store are on the plan.")
     examples: list[str] = Field(description="The first few of them, by name.")

@@ -14,6 +14,7 @@ loop.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import closing
 from functools import cache
 from pathlib import Path
@@ -35,14 +36,15 @@ from engine.schema import schema
 from engine.service import workbench_models as wm
 from engine.service.folder import MAX_TEXT, POLICY, Folder
 from engine.service.state import Service
+from engine.service.stores import BoundStore
 from engine.source.roundtrip import EditRefused, apply_edits
 from engine.store.base import open_store
 
 _BAD = wm.problem_responses(400, 403, 404, 409, 413, 415, 422)
 
 
-def add_views(r: APIRouter, svc: Service, folder: Folder, store: str | None = None) -> None:
-    """Add the draft's views to the workbench's router (``/wb/api``); ``store``: the bound store."""
+def add_views(r: APIRouter, svc: Service, folder: Folder, stores: Sequence[BoundStore] = ()) -> None:
+    """Add the draft's views to the workbench's router (``/wb/api``); ``stores``: the bound stores."""
 
     @r.get("/usage", response_model=wm.UsageOut)
     def usage() -> dict[str, Any]:
@@ -52,11 +54,11 @@ def add_views(r: APIRouter, svc: Service, folder: Folder, store: str | None = No
         for name, path in folder.scenarios().items():
             for plan in _plans_named(path):
                 plans.setdefault(plan, {"scenarios": [], "account": None})["scenarios"].append(name)
-        if store is not None:
-            with closing(open_store(store, create=False)) as db:
+        for store in reversed(stores):  # the first store's example wins
+            with closing(open_store(store.url, create=False)) as db:
                 for plan, account in db.plans_in_use().items():
                     plans.setdefault(plan, {"scenarios": [], "account": None})["account"] = account
-        return {"store": store is not None, "plans": plans}
+        return {"store": bool(stores), "plans": plans}
 
     @r.get("/schemas", response_model=wm.SchemasOut)
     def schemas() -> dict[str, Any]:

@@ -325,3 +325,47 @@ def test_a_folder_whose_files_do_not_load_opens_to_be_fixed(folder: Path) -> Non
         )
         assert saved.status_code == 200
         assert httpx.get(base + "/v1/plans").json()["revision"] == saved.json()["revision"]
+
+
+def test_several_stores_each_replayed_on_demand_and_all_counted_before_a_save(
+    folder: Path, tmp_path: Path
+) -> None:
+    from engine import Engine
+    from engine.service.stores import bind, shown
+
+    dbs = [str(tmp_path / "eu.db"), str(tmp_path / "us.db")]
+    for db, who in zip(dbs, ("zoe", "yan"), strict=True):
+        with Engine.open(db=db) as eng:
+            eng.subscribe(who, "career", at="2026-01-01")
+            eng.advance("2026-03-01")
+    config = ServiceConfig(db="memory", policy=str(folder / "policies.yaml"), rules=str(folder / "rules"))
+    app = create_app(service=Service(config), workbench=folder, workbench_store=dbs)
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        assert c.get("/wb/api/files").json()["stores"] == dbs
+        text = _policy(c)["text"].replace(*EIGHT, 1)
+        for i, who in enumerate(("zoe", "yan")):
+            r = c.post(
+                "/wb/api/impact", json={"files": {"policies.yaml": text}, "store": True, "db": i}
+            ).json()
+            assert list(r["accounts"]) == [who], r
+        r = c.post("/wb/api/impact", json={"files": {"policies.yaml": text}, "store": True, "db": 2})
+        assert (r.status_code, r.json()["code"]) == (409, "no_store")
+        # removing career is refused, naming each store whose accounts are on it
+        no_career = _policy(c)["text"]
+        no_career = no_career.replace(
+            no_career[no_career.index("  career:") : no_career.index("  business:")], ""
+        )
+        checks = c.post(
+            "/wb/api/save",
+            json={"file": "policies.yaml", "text": no_career, "token": _policy(c)["token"], "dry_run": True},
+        ).json()["checks"]
+        said = [p["message"] for p in checks["plans_in_use"]]
+        assert said == [
+            f"1 account of the store `{dbs[0]}` is on `career` (zoe)",
+            f"1 account of the store `{dbs[1]}` is on `career` (yan)",
+        ]
+    assert bind(["a.db", "a.db", "b.db"]) == bind(["a.db", "b.db"])
+    assert shown("postgresql+psycopg://inmail:s3cret@db.internal:5432/credits") == (
+        "postgresql+psycopg://inmail:***@db.internal:5432/credits"
+    )
+    assert "s3cret" not in str(bind("postgresql://u:s3cret@h/d")[0].label)

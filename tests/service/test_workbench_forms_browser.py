@@ -394,10 +394,17 @@ def test_the_save_dialog_refuses_removing_a_plan_the_bound_store_uses(
     with Engine.open(db=db) as eng:
         for i in range(4):
             eng.subscribe(f"jobseeker-{i}", "career", at="2026-01-05")
+    other = str(tmp_path / "other.db")  # a second store: chosen in Impact, counted before a save
+    with Engine.open(db=other) as eng:
+        eng.subscribe("hiring-1", "business", at="2026-01-05")
     before = (folder / "policies.yaml").read_text()
-    with workbench(folder, "--db", db) as base, opened(base) as page:
+    with workbench(folder, "--db", db, "--db", other) as base, opened(base) as page:
         page.get_by_role("tab", name="Impact").click()
         expect(page.locator("#impact-store")).to_be_checked()  # real accounts first, when a store is bound
+        page.get_by_label(f"the real history of the store {other}").check()
+        page.click("#run-impact")
+        expect(page.locator("#impact-headline")).to_contain_text("No account", timeout=30_000)
+        assert "jobseeker" not in page.inner_text("#impact-report")
         page.get_by_role("tab", name="Policy").click()
         page.get_by_role("button", name="Remove the plan career").click()
         expect(page.get_by_role("dialog")).to_contain_text("The bound store has accounts on it (jobseeker-0")
@@ -407,7 +414,9 @@ def test_the_save_dialog_refuses_removing_a_plan_the_bound_store_uses(
         page.click("#policy-save")
         refused = page.locator("#save-checks section.refused")
         expect(refused).to_contain_text("Cannot save", timeout=60_000)
-        expect(refused).to_contain_text("4 accounts of the store are on career (jobseeker-0, jobseeker-1")
+        expect(refused).to_contain_text(
+            f"4 accounts of the store {db} are on career (jobseeker-0, jobseeker-1"
+        )
         expect(page.locator("#confirm-save")).to_be_disabled()
         expect(page.locator("#save-checks")).to_contain_text("career-first-quarter.yaml")  # no longer loads
         page.screenshot(path=str(shots / "wb-save-refused.png"))

@@ -83,6 +83,7 @@ def test_removing_a_plan_the_bound_store_uses_is_refused_with_how_many_accounts_
         {
             "plan": "career",
             "store": "store",
+            "name": None,  # one store: no need to say which
             "accounts": 4,
             "examples": ["jobseeker-0", "jobseeker-1", "jobseeker-2"],
             "message": "4 accounts of the store are on `career` (jobseeker-0, jobseeker-1, jobseeker-2, …)",

@@ -43,6 +43,8 @@ export const draft = {
   folder: null,
   /** Whether the workbench was started with a store (--db): impact can replay it. */
   store: false,
+  /** The stores given with --db, in order, as the page may show them (no passwords). */
+  stores: [],
 
   /** GET files, then restore the draft stored for this folder.
    *  -> {restored: bool, stale: [names whose saved text changed since the draft was made], names, at} */
@@ -50,6 +52,7 @@ export const draft = {
     const data = await api("files");
     this.folder = data.folder;
     this.store = !!data.store;
+    this.stores = Array.isArray(data.stores) ? data.stores : [];
     saved.clear();
     tokens.clear();
     packaged.clear();

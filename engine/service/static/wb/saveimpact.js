@@ -30,7 +30,7 @@ export async function showSaveImpact(box, name, text) {
     box.replaceChildren();
     return;
   }
-  const what = draft.store ? "the store's history" : `the folder's ${over.scenarios.length} scenarios`;
+  const what = draft.store ? `the history of ${draft.stores[0]}` : `the folder's ${over.scenarios.length} scenarios`;
   const body = el("div", {});
   box.replaceChildren(el("h3", { id: "save-impact-title" }, `Impact over ${what}`), body);
   await runImpact(

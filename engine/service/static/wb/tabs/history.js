@@ -46,7 +46,7 @@ const impact = guarded(async (from, to) => {
   let over;
   if (draft.store) over = { store: true };
   else over = { scenarios: (await getOnce("scenarios")).scenarios.map((s) => s.name) };
-  const what = draft.store ? "the store's history" : `the ${over.scenarios.length} scenarios of the folder`;
+  const what = draft.store ? `the history of ${draft.stores[0]}` : `the ${over.scenarios.length} scenarios of the folder`;
   const [a, b] = [from.slice(0, 7), to.slice(0, 7)];
   await runImpact(out, "history/impact", { from, to, ...over }, (report) =>
     renderReport(out, report, `${b} against ${a}, over ${what}.`, [a, b]),

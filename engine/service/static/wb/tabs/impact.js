@@ -205,7 +205,8 @@ export async function runImpact(out, path, body, done, signal = {}) {
 
 const compare = guarded(async () => {
   const out = $("impact-report");
-  const store = $("impact-store") && $("impact-store").checked;
+  const over = document.querySelector("input[name=impact-over]:checked");
+  const store = !!over && over.value !== "scenarios";
   const chosen = [...$("impact-scenarios").querySelectorAll("input:checked")].map((i) => i.value);
   if (!store && !chosen.length) {
     out.replaceChildren(el("p", { class: "bad" }, "Choose at least one scenario."));
@@ -213,7 +214,7 @@ const compare = guarded(async () => {
   }
   const changed = draft.changed();
   const intro = changed.length ? `The draft changes ${changed.join(", ")}.` : "The draft has no changes: the saved policy on both sides.";
-  const body = store ? { files: draft.files(), store: true } : { files: draft.files(), scenarios: chosen };
+  const body = store ? { files: draft.files(), store: true, db: Number(over.value) } : { files: draft.files(), scenarios: chosen };
   await runImpact(out, "impact/jobs", body, (report) => renderReport(out, report, intro));
 });
 
@@ -229,14 +230,19 @@ export default {
       el("div", { class: "toolbar" }, el("button", { type: "button", id: "run-impact", class: "primary", onclick: compare }, "Compare")),
       el("div", { id: "impact-report", "aria-live": "polite" }),
     );
-    if (draft.store) {
+    if (draft.stores.length) {
       // real accounts first: with a store bound, its history is what the comparison is for
+      const choice = (id, value, text, checked) =>
+        el("div", { class: "check" }, el("input", { type: "radio", name: "impact-over", id, value, checked }), el("label", { for: id }, " " + text));
       box.before(
         el(
-          "p",
-          { class: "check" },
-          el("input", { type: "checkbox", id: "impact-store", checked: true }),
-          el("label", { for: "impact-store" }, " Over the real history of the store given with --db (untick to compare over the scenarios below)"),
+          "fieldset",
+          { id: "impact-over" },
+          el("legend", {}, "Compare over"),
+          ...draft.stores.map((label, i) =>
+            choice(i ? `impact-store-${i}` : "impact-store", String(i), `the real history of the store ${label}`, i === 0),
+          ),
+          choice("impact-over-scenarios", "scenarios", "the scenarios below", false),
         ),
       );
     }
