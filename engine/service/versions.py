@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request
 from engine.codes import C
 from engine.errors import InvalidInput
 from engine.policy import load_policy
+from engine.policy.words import PLAN_COLUMNS
 from engine.service import workbench_models as wm
 from engine.service.problems import diagnostics
 from engine.service.signin import editor_of
@@ -242,6 +243,7 @@ def add_versions(r: APIRouter, folder: _Folder, reload: Callable[[], str], vet: 
         return {
             "diff": diff(folder.root, a, b),
             "plans": {"from": pa, "to": pb},
+            "columns": dict(PLAN_COLUMNS),
             "diagnostics": {"from": da, "to": db},
         }
 

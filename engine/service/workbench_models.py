@@ -294,6 +294,9 @@ class VersionsDiffOut(BaseModel):
     plans: dict[str, list[dict[str, JsonValue]] | None] = Field(
         description="`from` and `to`: each revision's plan table, null when its policy does not load."
     )
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="The plan table's columns and their titles, in order."
+    )
     diagnostics: dict[str, list[ProblemDiagnostic]]
 
 

@@ -191,6 +191,12 @@ def test_the_history_tab_lists_a_save_compares_and_restores(repo: Path) -> None:
         page.locator("#history-list input[type=checkbox]").nth(1).check()
         sync_api.expect(page.locator("#history-diff pre")).to_contain_text("+    monthly_allotment: 9")
         sync_api.expect(page.locator("#history-diff table")).to_have_count(2)
+        # coloured like the Save dialog's diff; the plan tables titled like the form, changes marked
+        sync_api.expect(page.locator("#history-diff pre span.add")).to_have_text(
+            "+    monthly_allotment: 9       # R10"
+        )
+        sync_api.expect(page.locator("#history-diff table").first).to_contain_text("Monthly allotment")
+        sync_api.expect(page.locator("#history-diff td.changed")).to_have_count(2)  # career's, on each side
         # the impact of one version against the other, over the folder's scenarios, with its chart
         page.click("#history-run-impact")
         sync_api.expect(page.locator("#history-impact #impact-headline li").first).to_be_visible(

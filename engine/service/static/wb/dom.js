@@ -127,3 +127,14 @@ function plainEditor(parent, { doc = "", label = "Editor", onChange = null, read
     focus: () => t.focus(),
   };
 }
+
+/** A unified diff in `pre`, its added and removed lines marked (the text stays the diff's text). */
+export function showDiff(pre, diff) {
+  pre.replaceChildren(
+    ...diff.replace(/\n$/, "").split("\n").map((line) => {
+      const kind = /^(\+\+\+|---) |^diff --git |^index [0-9a-f]/.test(line) ? "file" : line.startsWith("@@") ? "hunk"
+        : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "";
+      return el("span", { class: kind }, line);
+    }),
+  );
+}

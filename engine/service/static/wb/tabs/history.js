@@ -1,18 +1,31 @@
 // The History tab: in a git folder every save is a commit; list them (who, when, note, files),
 // compare two (the diff and both plan tables) and restore one as a new commit.
-import { $, el, fill, say, ask, table } from "../dom.js";
+import { $, el, fill, say, ask, showDiff, table } from "../dom.js";
 import { api, describe, getOnce, guarded } from "../api.js";
 import { draft } from "../draft.js";
 import { renderReport, runImpact } from "./impact.js";
 
 const chosen = []; // at most two revs, oldest choice first
 
-function plansTable(caption, rows) {
+/** A revision's plans, titled as the Policy form titles them; a value that differs from the other
+ * revision's (`other`, same plan) is marked. */
+function plansTable(caption, rows, columns, other) {
   if (!rows) return el("p", { class: "bad" }, `${caption}: the policy does not load at this revision.`);
   if (!rows.length) return el("p", { class: "muted" }, `${caption}: no plans.`);
   const keys = Object.keys(rows[0]);
-  const cell = (v) => (v === null || v === undefined ? "-" : String(v));
-  return table(caption, keys, rows.map((r) => el("tr", {}, ...keys.map((k) => el("td", {}, cell(r[k]))))));
+  const cell = (v) => (v === null || v === undefined ? "-" : v === true ? "yes" : v === false ? "no" : String(v));
+  const twin = (r) => (other || []).find((o) => o.plan === r.plan);
+  return table(
+    caption,
+    keys.map((k) => (columns && columns[k]) || k),
+    rows.map((r) =>
+      el("tr", {}, ...keys.map((k) => {
+        const o = twin(r);
+        const changed = k !== "plan" && (!o || o[k] !== r[k]);
+        return el("td", changed ? { class: "changed" } : {}, cell(r[k]));
+      })),
+    ),
+  );
 }
 
 const compare = guarded(async () => {
@@ -25,11 +38,19 @@ const compare = guarded(async () => {
   // older -> newer, whatever order they were ticked in
   const [from, to] = [...chosen].sort((a, b) => commits.indexOf(b) - commits.indexOf(a));
   const data = await api("history/diff", { from, to });
+  const diff = el("pre", { class: "diff", tabindex: "0", "aria-label": "The diff between the two commits" });
+  if (data.diff) showDiff(diff, data.diff);
+  else diff.textContent = "(no change to the policy or rules)";
   fill(
     out,
     el("h3", {}, `${from.slice(0, 7)} \u2192 ${to.slice(0, 7)}`),
-    el("pre", { class: "diff", tabindex: "0", "aria-label": "The diff between the two commits" }, data.diff || "(no change to the policy or rules)"),
-    el("div", { class: "side-by-side" }, plansTable(`Plans at ${from.slice(0, 7)}`, data.plans.from), plansTable(`Plans at ${to.slice(0, 7)}`, data.plans.to)),
+    diff,
+    el(
+      "div",
+      { class: "side-by-side" },
+      plansTable(`Plans at ${from.slice(0, 7)}`, data.plans.from, data.columns, data.plans.to),
+      plansTable(`Plans at ${to.slice(0, 7)}`, data.plans.to, data.columns, data.plans.from),
+    ),
     el(
       "div",
       { class: "toolbar" },

@@ -1,7 +1,7 @@
 // The YAML tab: every policy and rules file in the CodeMirror editor (completion, hover and lint from
 // the file kind's JSON Schema; the server's diagnostics inline), the Problems list of the whole draft,
 // Save (diff first), Undo last save and Discard draft. The editor's text is the draft.
-import { $, ask, el, makeEditor, say } from "../dom.js";
+import { $, ask, el, makeEditor, say, showDiff } from "../dom.js";
 import { api, describe, getOnce, guarded, Problem } from "../api.js";
 import { draft } from "../draft.js";
 import { forEditor, latest, onChecked, renderProblems } from "../diagnostics.js";
@@ -313,17 +313,6 @@ const openScenario = guarded(async (name, line) => {
   main.showTab("scenarios");
   if (!(await scenarios.open(name, line))) say(`${name} is not among the folder's scenarios.`, true);
 });
-
-/** The unified diff, its added and removed lines marked (the text stays the diff's text). */
-function showDiff(pre, diff) {
-  pre.replaceChildren(
-    ...diff.replace(/\n$/, "").split("\n").map((line) => {
-      const kind = /^(\+\+\+|---) /.test(line) ? "file" : line.startsWith("@@") ? "hunk"
-        : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "";
-      return el("span", { class: kind }, line);
-    }),
-  );
-}
 
 const startSave = () => saveFile(current);
 
