@@ -2,17 +2,20 @@
 
     python bench/impact_scale.py ACCOUNTS [CLUSTER ...]     # e.g. 10000 local:2
 
-For each way of running (``one`` process, then each CLUSTER given) it times
-``engine.compare_policies`` over the same seeded year (the shipped policy
-against one with another Career allotment), checks the reports are identical,
-and samples the peak RSS of the driver and of every process it started (the
-Dask workers), every 50 ms. One JSON line per way on standard output; the
-figures go to bench/RESULTS.md, not into code.
+For each way of running (``one`` process, then each CLUSTER given), each in a
+fresh process of its own (so the driver's peak RSS is not the previous way's),
+it times ``engine.compare_policies`` over the same seeded year (the shipped
+policy against one with another Career allotment), checks the reports are the
+same bytes (their JSON, as ``--format json`` prints it), and samples the peak
+RSS of the driver and of every process it started (the Dask workers), every
+50 ms. One JSON line per way on standard output; the figures go to
+bench/RESULTS.md, not into code.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import tempfile
 import threading
@@ -60,7 +63,38 @@ class PeakRss:
                 continue
 
 
+def one_way(accounts: int, way: str, policy: Path, report_to: Path) -> dict[str, Any]:
+    """One way of running, in this process (a fresh one, so the driver's RSS is its own): the
+    figures, and the report's JSON text written to ``report_to``."""
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        report = compare_policies(
+            base_policy=ROOT / "policies.yaml",
+            new_policy=policy,
+            base_rules=ROOT / "rules",
+            new_rules=ROOT / "rules",
+            synthetic=accounts,
+            cluster=None if way == "one" else way,
+        )
+        seconds = time.perf_counter() - started
+    report_to.write_text(json.dumps(report.to_dict(), indent=2))  # what `--format json` prints
+    return {
+        "accounts": accounts,
+        "way": way,
+        "seconds": round(seconds, 2),
+        "decisions": report.decisions,
+        "decisions_per_s": round(report.decisions / seconds),
+        "driver_peak_rss_mb": round(rss.driver, 1),
+        "largest_child_peak_rss_mb": round(max(rss.children.values(), default=0.0), 1),
+        "children": len(rss.children),
+    }
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--one-way"]:  # the parent's child: one way, one line
+        accounts, way, policy, report_to = int(argv[1]), argv[2], Path(argv[3]), Path(argv[4])
+        print(json.dumps(one_way(accounts, way, policy, report_to)), flush=True)
+        return 0
     if not argv or not argv[0].isdigit():
         print(__doc__, file=sys.stderr)
         return 2
@@ -72,33 +106,15 @@ def main(argv: list[str]) -> int:
             raise SystemExit("the Career allotment line was not found in policies.yaml")
         new = Path(tmp) / "policies.yaml"
         new.write_text(edited)
-        first: dict[str, Any] | None = None
-        for way in ["one", *clusters]:
-            with PeakRss() as rss:
-                started = time.perf_counter()
-                report = compare_policies(
-                    base_policy=ROOT / "policies.yaml",
-                    new_policy=new,
-                    base_rules=ROOT / "rules",
-                    new_rules=ROOT / "rules",
-                    synthetic=accounts,
-                    cluster=None if way == "one" else way,
-                )
-                seconds = time.perf_counter() - started
-            data = report.to_dict()
-            if first is None:
-                first = data
-            line = {
-                "accounts": accounts,
-                "way": way,
-                "seconds": round(seconds, 2),
-                "decisions": report.decisions,
-                "decisions_per_s": round(report.decisions / seconds),
-                "same_report": data == first,
-                "driver_peak_rss_mb": round(rss.driver, 1),
-                "largest_child_peak_rss_mb": round(max(rss.children.values(), default=0.0), 1),
-                "children": len(rss.children),
-            }
+        first: bytes | None = None
+        for n, way in enumerate(["one", *clusters]):
+            report_to = Path(tmp) / f"report-{n}.json"
+            args = [sys.executable, __file__, "--one-way", str(accounts), way, str(new), str(report_to)]
+            out = subprocess.run(args, check=True, stdout=subprocess.PIPE, text=True).stdout
+            line = json.loads(out.strip().splitlines()[-1])
+            data = report_to.read_bytes()
+            first = data if first is None else first
+            line["same_report"] = data == first  # byte for byte, as `--format json` prints it
             print(json.dumps(line), flush=True)
     return 0
 

@@ -1,4 +1,4 @@
-"""A progress bar on stderr for long runs (``simulate``, ``impact``), shown only where it helps.
+"""A progress bar on stderr for long runs (``simulate``, ``impact``, ``replay``), shown only where it helps.
 
 It appears after about a second, only when stderr is a terminal, and
 vanishes when done, so scripts and pipes see nothing. It is the only place
@@ -36,21 +36,36 @@ class ProgressBar:
         if not self.enabled:
             return
         if self.progress is None:
-            if time.monotonic() - self.started < PROGRESS_AFTER:
+            if not self._start():
                 return
-            self.progress = Progress(
-                TextColumn(self.label),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self.progress.start()
-            self.task = self.progress.add_task(self.label, total=self.total)
         elif self.done % 64 and self.done != self.total:  # a redraw costs more than a step
             return
+        assert self.progress is not None
         self.progress.update(self.task, completed=self.done)
+
+    def at(self, done: int, total: int) -> None:
+        """``done`` of ``total`` units so far: for work in a few long units (a cluster's partitions),
+        told as often as the caller looks, so the bar (and its clock) shows before the first is done."""
+        self.done, self.total = done, total
+        if self.enabled and (self.progress is not None or self._start()):
+            assert self.progress is not None
+            self.progress.update(self.task, completed=done, total=total)
+
+    def _start(self) -> bool:
+        """Show the bar once the run has taken :data:`PROGRESS_AFTER`; whether it shows."""
+        if time.monotonic() - self.started < PROGRESS_AFTER:
+            return False
+        self.progress = Progress(
+            TextColumn(self.label),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task(self.label, total=self.total)
+        return True
 
     def close(self) -> None:
         if self.progress is not None:

@@ -145,7 +145,7 @@ def impact(
     base = base_side(base_policy, base_rules, new_policy, new_rules)  # git:REV: files kept until the end
     base_policy, base_rules = base.policy, base.rules
     split = jobs > 1 or cluster is not None
-    bar = ProgressBar("comparing", enabled=False if split else None)  # workers report to nobody
+    bar = ProgressBar("partitions" if split else "comparing")  # split: workers tell only when they finish
     try:
         report = compare_policies(
             base_policy=base_policy,
@@ -155,9 +155,10 @@ def impact(
             scenarios=list(files),
             synthetic=synthetic,
             db=db,
-            progress=bar,
+            progress=None if split else bar,
             jobs=jobs,
             cluster=cluster,
+            partition_progress=bar.at if split else None,
         )
     finally:
         bar.close()

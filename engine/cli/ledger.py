@@ -212,12 +212,16 @@ def replay(db: str, cluster: str | None, jobs: int | None) -> None:
     ledger entry comes out the same, 1 with the first difference, 2 when the
     store cannot be replayed (no store, or one made before the event log).
     """
+    from engine.cli._progress import ProgressBar
     from engine.impact.replay import replay_store
 
     if jobs is not None and jobs > 1 and cluster is None:
         cluster = f"local:{jobs}"
-    # a store that is not there is refused, and never created
-    report = replay_store(db, cluster=cluster, parts=jobs or 0)
+    bar = ProgressBar("partitions", enabled=None if cluster is not None else False)
+    try:  # a store that is not there is refused, and never created
+        report = replay_store(db, cluster=cluster, parts=jobs or 0, partition_progress=bar.at)
+    finally:
+        bar.close()
     if report.same:
 
         def n(count: int, word: str) -> str:

@@ -7,19 +7,24 @@ calls come from scenario files, a seeded synthetic year, or any iterable of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.codes import C
 from engine.core.engine import Engine
 from engine.impact.calls import logged_calls, scenario_calls, synthetic_calls
-from engine.impact.cluster import check_cluster, default_partitions, run
-from engine.impact.compare import MOVEMENTS, Divergence, ImpactReport, Progress, Side, impact, merge
+from engine.impact.cluster import PartitionProgress, check_cluster, default_partitions, session
+from engine.impact.compare import MOVEMENTS, Divergence, ImpactReport, Progress, Side, impact, merge, play
 from engine.impact.ledgers import LedgerDifference
 from engine.impact.markdown import to_markdown
-from engine.impact.partition import Partitioning, assign
-from engine.impact.synthetic import Call
+from engine.impact.partition import Partitioning, assign, hashed
+from engine.impact.stored import Split, partition_calls, split_log, where
+from engine.impact.synthetic import Call, member_name, ordered_year, year_end
 from engine.model import LoggedCall
+from engine.policy import load_policy
 from engine.scenario.load import load_scenario
 from engine.source.paths import resolve_policy, resolve_rules
 
@@ -50,6 +55,7 @@ def compare_policies(
     progress: Progress | None = None,
     jobs: int = 1,
     cluster: str | None = None,
+    partition_progress: PartitionProgress | None = None,
 ) -> ImpactReport:
     """Compare ``base_policy`` (and ``base_rules``) with ``new_policy`` (and ``new_rules``) over one source.
 
@@ -67,7 +73,7 @@ def compare_policies(
     (:mod:`engine.impact.partition`), so the merged report is the same as with one.
     ``cluster`` runs the partitions on Dask (:mod:`engine.impact.cluster`): ``local:N`` (what
     ``jobs=N`` means), or a running scheduler's ``tcp://HOST:PORT`` (then ``jobs`` partitions,
-    16 if not given).
+    16 if not given); ``partition_progress`` is told (done, all) as partitions finish.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
         raise C.invalid_argument("jobs is a number of worker processes from 1 to 64")
@@ -82,8 +88,9 @@ def compare_policies(
         raise C.invalid_argument(
             "give exactly one source: scenario files, a synthetic size, a store, or calls"
         )
-    if db is not None:
-        calls = logged_calls(_read_log(db))
+    log = None if db is None else _read_log(db)
+    if log is not None:
+        calls = logged_calls(log)
     new_path = resolve_policy(new_policy)
     if scenarios:
         loaded = [
@@ -102,8 +109,17 @@ def compare_policies(
     ):
         raise C.invalid_quantity("synthetic is a number of accounts from 1 to 1,000,000")
     if cluster is not None and (synthetic is not None or calls is not None):
-        source: int | list[Call] = synthetic if synthetic is not None else list(calls or ())
-        return _in_parallel(source, jobs, cluster, base_policy, new_path, base_rules, new_rules)
+        sides = _Sides(base_policy, new_path, base_rules, new_rules)
+        split = None if log is None or db is None else split_log(log, jobs)
+        source: int | str | list[Call]
+        if synthetic is not None:
+            source = synthetic
+        elif split is not None and db is not None:
+            source = where(db)
+        else:
+            source = list(calls or ())
+        del log, calls  # the workers read their own accounts' calls: the driver holds none of them
+        return _in_parallel(source, jobs, cluster, sides, partition_progress, split)
     with (
         Engine.open(policy=base_policy, rules=base_rules, log=False) as b,
         Engine.open(policy=new_path, rules=new_rules, log=False) as n,
@@ -114,44 +130,101 @@ def compare_policies(
         return impact(calls, b, n, progress)
 
 
-Source = int | list[Call]  # a synthetic year's size (each worker makes the year again), or the calls
-Task = tuple[Source, int, Partitioning, PathLike, PathLike, PathLike | None, PathLike | None]
+@dataclass(frozen=True)
+class _Sides:
+    """The files of both sides, as a worker opens them."""
+
+    base_policy: PathLike
+    new_policy: PathLike
+    base_rules: PathLike | None
+    new_rules: PathLike | None
+
+    @contextmanager
+    def engines(self) -> Iterator[tuple[Engine, Engine]]:
+        with (
+            Engine.open(policy=self.base_policy, rules=self.base_rules, log=False) as b,
+            Engine.open(policy=self.new_policy, rules=self.new_rules, log=False) as n,
+        ):
+            yield b, n
 
 
-def _share(task: Task) -> ImpactReport:
-    """One partition's report (run in its own process)."""
-    source, index, partitioning, base_policy, new_policy, base_rules, new_rules = task
-    with (
-        Engine.open(policy=base_policy, rules=base_rules, log=False) as b,
-        Engine.open(policy=new_policy, rules=new_rules, log=False) as n,
-    ):
-        calls = synthetic_calls(source, b.policy) if isinstance(source, int) else source
-        return impact(calls, b, n, part=(index, partitioning))
+@dataclass(frozen=True)
+class _Share:
+    """One partition's task. ``source`` is a synthetic year's size (the worker makes its own members,
+    placed by a hash of their names), a store (the worker reads the calls of its ``accounts`` and
+    plays them with the whole log's ``advances``: :mod:`engine.impact.stored`), or the calls, which
+    ``partitioning`` splits. ``end`` is where the whole year or log ends."""
+
+    source: int | str | list[Call]
+    index: int
+    parts: int
+    sides: _Sides
+    partitioning: Partitioning | None = None
+    end: dt.datetime | None = None
+    accounts: tuple[str, ...] = ()
+    advances: tuple[tuple[int, dt.datetime], ...] = ()
+
+    def members(self) -> Callable[[int], bool]:
+        """Whether the year's member number ``idx`` is this partition's."""
+        return lambda idx: hashed(member_name(idx), self.parts) == self.index
+
+
+def _year_end(task: _Share) -> dt.datetime | None:
+    """Where this partition's members' year ends (on a worker): the first pass of a synthetic run."""
+    assert isinstance(task.source, int)
+    policy = load_policy(task.sides.base_policy)
+    return year_end(task.source, policy=policy, only=task.members())
+
+
+def _share(task: _Share) -> ImpactReport:
+    """One partition's report (on a worker)."""
+    with task.sides.engines() as (b, n):
+        if isinstance(task.source, int):
+            year = ordered_year(task.source, policy=b.policy, only=task.members())
+            return play(((order, call, True) for order, call in year), b, n, end=task.end)
+        if isinstance(task.source, str):
+            return play(partition_calls(task.source, task.accounts, task.advances), b, n, end=task.end)
+        assert task.partitioning is not None
+        return impact(task.source, b, n, part=(task.index, task.partitioning))
 
 
 def _in_parallel(
-    source: Source,
+    source: int | str | list[Call],
     jobs: int,
     cluster: str,
-    base_policy: PathLike,
-    new_policy: PathLike,
-    base_rules: PathLike | None,
-    new_rules: PathLike | None,
+    sides: _Sides,
+    progress: PartitionProgress | None,
+    split: Split | None = None,
 ) -> ImpactReport:
+    """A synthetic year's members never share anything, so its partitions are made by a hash of
+    their names, each on its worker (no pass over the year here); a store's log was split here
+    (``split``) and each worker reads its accounts' calls; other calls are split into the
+    components of what they tie (:func:`~engine.impact.partition.assign`) and handed out."""
     # Check both sides here first, so a bad file is one clear error, not one per worker.
     with (
-        Engine.open(policy=base_policy, rules=base_rules) as b,
-        Engine.open(policy=new_policy, rules=new_rules),
+        Engine.open(policy=sides.base_policy, rules=sides.base_rules),
+        Engine.open(policy=sides.new_policy, rules=sides.new_rules),
     ):
-        calls = synthetic_calls(source, b.policy) if isinstance(source, int) else source
-        partitioning = assign(calls, jobs)
+        partitioning = assign(source, jobs) if isinstance(source, list) else None
     # a worker runs elsewhere (another folder, another machine): every file by its absolute path
-    base_policy, new_policy = Path(base_policy).resolve(), Path(new_policy).resolve()
-    base_rules, new_rules = resolve_rules(base_rules).resolve(), resolve_rules(new_rules).resolve()
-    tasks: list[Task] = [
-        (source, i, partitioning, base_policy, new_policy, base_rules, new_rules) for i in range(jobs)
-    ]
-    return merge([(None, r) for r in run(_share, tasks, cluster)])
+    sides = _Sides(
+        Path(sides.base_policy).resolve(),
+        Path(sides.new_policy).resolve(),
+        resolve_rules(sides.base_rules).resolve(),
+        resolve_rules(sides.new_rules).resolve(),
+    )
+    tasks = [_Share(source, i, jobs, sides, partitioning) for i in range(jobs)]
+    if split is not None:
+        tasks = [
+            replace(t, end=split.end, accounts=split.accounts[t.index], advances=split.advances)
+            for t in tasks
+        ]
+    with session(cluster) as s:
+        if isinstance(source, int):  # every partition ends where the whole year does
+            ends = [e for e in s.map(_year_end, tasks) if e is not None]
+            tasks = [replace(t, end=max(ends, default=None)) for t in tasks]
+        reports = s.map(_share, tasks, progress)
+    return merge([(None, r) for r in reports])
 
 
 def _read_log(db: str) -> list[LoggedCall]:

@@ -5,8 +5,10 @@ worker processes (one thread each: a partition is Python that holds the GIL) lis
 loopback only, its HTTP endpoints too. ``tcp://HOST:PORT`` hands the partitions to a running
 scheduler (``dask scheduler``, with ``dask worker tcp://HOST:PORT`` on each machine); each
 worker needs this package installed and read access to the policy and rules files named.
-A partition is retried once on another worker if its worker dies; one that fails twice, or
-raises, fails the run with its number, and no report is made.
+A partition is tried once more if its worker dies or it raises; one that fails twice fails the
+run with its number, and no report is made. (On a scheduler of your own, how many deaths a task
+may see is its ``distributed.scheduler.allowed-failures``: set it to 1 for the same rule; Dask's
+default is 3.) The caller may be told how many partitions are done as they finish (a progress bar).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import logging
 import os
 import re
 import socket
+import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from engine.codes import C
@@ -60,10 +64,62 @@ def _reachable(address: str) -> None:
         raise C.worker_failed(f"cannot reach the Dask scheduler at `{address}`: {exc}") from None
 
 
-def run(fn: Callable[[T], R], tasks: Sequence[T], cluster: str) -> list[R]:
-    """``fn`` over ``tasks`` on ``cluster``, results in task order."""
+#: How often a run looks at its partitions, for the progress bar and to fail at the first failure.
+_POLL = 0.25
+
+#: (partitions done, partitions in all), told as the run goes.
+PartitionProgress = Callable[[int, int], None]
+
+
+class Session:
+    """A client on one cluster, for one run's passes (a synthetic year asks where it ends, then
+    plays): the local cluster is started once for them."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def map(
+        self, fn: Callable[[T], R], tasks: Sequence[T], progress: PartitionProgress | None = None
+    ) -> list[R]:
+        """``fn`` over ``tasks``, results in task order; ``worker_failed`` at the first partition that
+        fails for good (a worker that died twice under it, or an error it raised twice)."""
+        run_id = uuid.uuid4().hex[:8]
+        keys = [f"inmail-partition-{i}-{run_id}" for i in range(len(tasks))]
+        futures = self.client.map(fn, tasks, key=keys, retries=1, pure=False)
+        while True:
+            done = 0
+            for i, future in enumerate(futures):
+                if future.status in ("error", "cancelled"):
+                    _result(future, i, len(tasks))  # raises
+                done += future.status == "finished"
+            if progress is not None:
+                progress(done, len(tasks))
+            if done == len(tasks):
+                return [_result(f, i, len(tasks)) for i, f in enumerate(futures)]
+            time.sleep(_POLL)
+
+
+def _result(future: Any, i: int, parts: int) -> Any:
+    try:
+        return future.result()
+    except Exception as exc:
+        if getattr(exc, "code", None) is not None:  # an engine refusal: said as it is
+            raise
+        why = (
+            "each worker that ran it died"
+            if type(exc).__name__ == "KilledWorker"
+            else f"{type(exc).__name__}: {exc}"
+        )
+        raise C.worker_failed(f"partition {i} of {parts} failed ({why}); no report made") from None
+
+
+@contextmanager
+def session(cluster: str) -> Iterator[Session]:
+    """A :class:`Session` on ``cluster``: a ``LocalCluster`` started here (and stopped at the end),
+    or a running scheduler's."""
     check_cluster(spec=cluster)
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError:
         raise C.missing_dependency(
@@ -72,17 +128,20 @@ def run(fn: Callable[[T], R], tasks: Sequence[T], cluster: str) -> list[R]:
         ) from None
     local: Any = None
     if cluster.startswith("local"):
-        local = LocalCluster(
-            n_workers=default_partitions(cluster),
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            # Dask's HTTP endpoints cannot be switched off; they listen on loopback, on ports the
-            # system picks (the default :8787 means every interface, and clashes with another run)
-            dashboard_address="127.0.0.1:0",
-            worker_dashboard_address="127.0.0.1:0",
-            silence_logs=logging.ERROR,
-        )
+        # a task whose worker dies is tried once more, then fails the run: the scheduler (started
+        # in this process) reads how many deaths a task may see when it is made
+        with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+            local = LocalCluster(
+                n_workers=default_partitions(cluster),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                # Dask's HTTP endpoints cannot be switched off; they listen on loopback, on ports the
+                # system picks (the default :8787 means every interface, and clashes with another run)
+                dashboard_address="127.0.0.1:0",
+                worker_dashboard_address="127.0.0.1:0",
+                silence_logs=logging.CRITICAL,  # a failure is said once, by the run, as a typed error
+            )
         address: Any = local
     else:
         _reachable(cluster)
@@ -93,22 +152,17 @@ def run(fn: Callable[[T], R], tasks: Sequence[T], cluster: str) -> list[R]:
         except OSError as exc:
             raise C.worker_failed(f"cannot reach the Dask scheduler at `{cluster}`: {exc}") from None
         try:
-            run_id = uuid.uuid4().hex[:8]
-            keys = [f"inmail-partition-{i}-{run_id}" for i in range(len(tasks))]
-            futures = client.map(fn, tasks, key=keys, retries=1, pure=False)
-            out: list[R] = []
-            for i, future in enumerate(futures):
-                try:
-                    out.append(future.result())
-                except Exception as exc:
-                    if getattr(exc, "code", None) is not None:  # an engine refusal: said as it is
-                        raise
-                    raise C.worker_failed(
-                        f"partition {i} of {len(tasks)} failed ({type(exc).__name__}: {exc}); no report made"
-                    ) from None
-            return out
+            yield Session(client)
         finally:
             client.close()
     finally:
         if local is not None:
             local.close()
+
+
+def run(
+    fn: Callable[[T], R], tasks: Sequence[T], cluster: str, progress: PartitionProgress | None = None
+) -> list[R]:
+    """``fn`` over ``tasks`` on ``cluster``, results in task order."""
+    with session(cluster) as s:
+        return s.map(fn, tasks, progress)

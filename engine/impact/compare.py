@@ -50,6 +50,12 @@ REASONS = ("ledger", "decisions", "balance")
 
 Progress = Callable[[int], None]
 
+#: Where a call stands in the whole history, comparable across partitions made apart: ``(n,)`` for
+#: the n-th call of a list every partition walks, ``(seq,)`` for a store's log read by account
+#: (:mod:`engine.impact.stored`), a synthetic year's :data:`~engine.impact.synthetic.Order`.
+#: Only its order reaches the report (which call is a transition's example, ties between transitions).
+Order = tuple[int, ...]
+
 
 def _key(d: Decision | EngineError) -> str:
     """``outcome`` or ``outcome/reason``; ``not_applicable`` for a call this side refused."""
@@ -123,7 +129,7 @@ class ImpactReport:
     not_applicable: int = 0
     transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
     #: the first call (its place in the source, and where it came from) of each transition
-    examples: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    examples: dict[tuple[str, str], tuple[Order, str]] = field(default_factory=dict)
     divergences: dict[str, Divergence] = field(default_factory=dict)
     #: per account whose ledgers differ, the first entry that does
     ledgers: dict[str, LedgerDifference] = field(default_factory=dict)
@@ -241,14 +247,15 @@ def merge(reports: Sequence[tuple[str | None, ImpactReport]]) -> ImpactReport:
         def name(a: str, label: str | None = label) -> str:
             return a if label is None else f"{label}/{a}"
 
-        offset = 0 if label is None else position * 10**12  # a later file's calls come after
         out.decisions += r.decisions
         out.changed += r.changed
         out.not_applicable += r.not_applicable
         out.transitions.update(r.transitions)
         for pair, (index, where) in r.examples.items():
-            if pair not in out.examples or index + offset < out.examples[pair][0]:
-                out.examples[pair] = (index + offset, where)
+            if label is not None:  # a later file's calls come after
+                index = (position, *index)
+            if pair not in out.examples or index < out.examples[pair][0]:
+                out.examples[pair] = (index, where)
         for mine, theirs in ((out.base, r.base), (out.new, r.new)):
             mine.rules.update(theirs.rules)
             mine.moved.update(theirs.moved)
@@ -369,16 +376,29 @@ def impact(
     (:mod:`engine.impact.partition`: accounts whose state a call ties are in one), so the
     partitions' reports, merged, are the whole one.
     """
+    numbered = (
+        (((n,), c, True) for n, c in enumerate(calls, 1))
+        if part is None
+        else (((n,), c, mine) for n, c, mine in of_partition(calls, part[1], part[0]))
+    )
+    return play(numbered, base, new, progress)
+
+
+def play(
+    ordered: Iterable[tuple[Order, Call, bool]],
+    base: Engine,
+    new: Engine,
+    progress: Progress | None = None,
+    end: dt.datetime | None = None,
+) -> ImpactReport:
+    """:func:`impact` over calls already placed: each with its :data:`Order` in the whole history
+    and whether this report plays it. A partition made apart from the others (a synthetic year's
+    members by hash) gives ``end``, where the whole history ends, since its own calls end sooner."""
     report = ImpactReport(Side(base.revision), Side(new.revision))
     plans_b, plans_n = _Plans(), _Plans()
     seen: dict[str, None] = {}
-    end: dt.datetime | None = None
-    numbered = (
-        ((n, c, True) for n, c in enumerate(calls, 1))
-        if part is None
-        else of_partition(calls, part[1], part[0])
-    )
-    for n, call, mine in numbered:
+    played = 0
+    for n, call, mine in ordered:
         # every call's instant counts for the common end, another share's or refused on both
         # sides: so each share of a split report ends at the same instant as the whole report
         end = call.at if end is None else max(end, call.at)
@@ -402,8 +422,9 @@ def impact(
                 if answer.event == "send" and answer.outcome in SENT:
                     side.sends[account] += 1
         _compare(report, n, kind, call, account, a, b)
+        played += 1
         if progress is not None:
-            progress(n)
+            progress(played)
     if end is not None:
         report.base.count(base.advance(end), plans_b.of)
         report.new.count(new.advance(end), plans_n.of)
@@ -430,7 +451,7 @@ def _compare_ledgers(report: ImpactReport, base: Engine, new: Engine) -> None:
 
 def _compare(
     report: ImpactReport,
-    index: int,
+    index: Order,
     kind: EventKind,
     call: Call,
     account: str,

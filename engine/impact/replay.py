@@ -19,8 +19,9 @@ from engine.core.engine import Engine
 from engine.errors import InvalidCall
 from engine.events import KINDS
 from engine.impact.calls import logged_calls
-from engine.impact.cluster import check_cluster, default_partitions, run
+from engine.impact.cluster import PartitionProgress, check_cluster, default_partitions, run
 from engine.impact.partition import Owners, Partitioning, assign
+from engine.impact.stored import read_accounts, split_log, where
 from engine.model import LoggedCall, once_per_advance
 from engine.policy.load import policy_from_texts
 from engine.store.base import Store, open_store
@@ -46,7 +47,11 @@ class ReplayReport:
 
 
 def replay_store(
-    db: str, progress: Callable[..., None] | None = None, cluster: str | None = None, parts: int = 0
+    db: str,
+    progress: Callable[..., None] | None = None,
+    cluster: str | None = None,
+    parts: int = 0,
+    partition_progress: PartitionProgress | None = None,
 ) -> ReplayReport:
     """Replay the event log of the store at ``db`` (which must exist) and compare the ledgers.
 
@@ -54,7 +59,8 @@ def replay_store(
     ``parts`` partitions of the accounts (default: N, or 16 on a scheduler) on Dask workers, each
     opening the store itself; accounts that a call names together stay in one partition, so
     each partition's answer is the single run's for its accounts, and the first difference
-    reported is the one the single run finds.
+    reported is the one the single run finds; ``partition_progress`` is told (done, all) as
+    partitions finish.
     """
     if not isinstance(db, str) or db == "memory":
         raise C.invalid_database("replay reads a database: give a file or a URL")
@@ -68,21 +74,28 @@ def replay_store(
         calls = store.calls()
         if cluster is None:
             return _replay(store, calls, progress)
-        return _on_cluster(db, store, calls, cluster, parts)
+        return _on_cluster(db, store, calls, cluster, parts, partition_progress)
     finally:
         store.close()
 
 
-def _on_cluster(db: str, store: Store, calls: list[LoggedCall], cluster: str, parts: int) -> ReplayReport:
-
+def _on_cluster(
+    db: str,
+    store: Store,
+    calls: list[LoggedCall],
+    cluster: str,
+    parts: int,
+    progress: PartitionProgress | None,
+) -> ReplayReport:
     check_cluster(cluster)
     if parts == 0:
         parts = default_partitions(cluster)
     if not 1 <= parts <= 1024:
         raise C.invalid_argument("a replay is split into 1 to 1,024 partitions")
-    where = str(Path(db).resolve()) if Path(db).exists() else db  # a worker runs in another folder
-    partitioning = assign(logged_calls(calls), parts)
-    reports = run(_replay_part, [(where, i, partitioning) for i in range(parts)], cluster)
+    split = split_log(calls, parts)  # None: the workers read the whole log and keep their calls
+    partitioning = assign(logged_calls(calls), parts) if split is None else split.partitioning
+    tasks = [(where(db), i, partitioning, None if split is None else split.accounts[i]) for i in range(parts)]
+    reports = run(_replay_part, tasks, cluster, progress)
     revisions, last = 0, None  # counted as the single run counts them: each change along the log
     for c in once_per_advance(calls):
         if c.revision != last:
@@ -96,22 +109,25 @@ def _on_cluster(db: str, store: Store, calls: list[LoggedCall], cluster: str, pa
     return ReplayReport(len(calls), accounts, entries, revisions, None)
 
 
-def _replay_part(task: tuple[str, int, Partitioning]) -> ReplayReport:
-    """One partition of a replay (on a worker): its accounts' calls, its accounts' ledgers."""
-    db, index, partitioning = task
-
+def _replay_part(task: tuple[str, int, Partitioning, tuple[str, ...] | None]) -> ReplayReport:
+    """One partition of a replay (on a worker): its accounts' calls, its accounts' ledgers. The
+    calls are read by account when the driver could name them (:mod:`engine.impact.stored`), else
+    the whole log is read and each call kept by the account it changes."""
+    db, index, partitioning, logged = task
     store = open_store(db, create=False)
     try:
-        owners = Owners()
-        mine: list[LoggedCall] = []
-        for c in store.calls():
-            if c.method == "advance":  # logged once per account it moved: each goes with its account
-                keep = partitioning.part(c.account) == index
-            else:
-                named = owners.accounts(next(iter(logged_calls([c]))))
-                keep = not named or partitioning.part(named[0]) == index
-            if keep:
-                mine.append(c)
+        if logged is not None:
+            mine = read_accounts(store, logged)
+        else:
+            owners, mine = Owners(), []
+            for c in store.calls():
+                if c.method == "advance":  # logged once per account it moved: each goes with its account
+                    keep = partitioning.part(c.account) == index
+                else:
+                    named = owners.accounts(next(iter(logged_calls([c]))))
+                    keep = not named or partitioning.part(named[0]) == index
+                if keep:
+                    mine.append(c)
         accounts = {a for a in store.accounts() if partitioning.part(a) == index}
         return _replay(store, mine, None, accounts)
     finally:

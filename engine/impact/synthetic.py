@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,13 +90,13 @@ class _Member:
     send, pending responses, a card renewal, a comeback) instead of its year.
     """
 
-    __slots__ = ("accounts", "idx", "last", "left", "mix", "name", "pending", "rng", "seq")
+    __slots__ = ("accounts", "idx", "last", "left", "mix", "name", "pending", "popped", "rng", "seq")
 
     def __init__(self, idx: int, accounts: int, seed: int, sends_per_month: float, mix: Mix) -> None:
         rng = self.rng = random.Random(seed * 1_000_003 + idx)
-        self.idx, self.accounts, self.name, self.mix = idx, accounts, f"a{idx}", mix
+        self.idx, self.accounts, self.name, self.mix = idx, accounts, member_name(idx), mix
         self.pending: list[tuple[int, int, str, dict[str, Any]]] = []
-        self.seq = 0
+        self.seq = self.popped = 0
         plan = rng.choices(mix.plans, mix.weights)[0]
         since = rng.uniform(0, 30 * 24 * 3600)
         self._add(since, "subscribe", {"account": self.name, "plan": plan})
@@ -132,6 +132,7 @@ class _Member:
     def pop(self) -> Call:
         """The account's next call; a send schedules its response (60 %) and draws the next send."""
         t, _, event, args = heapq.heappop(self.pending)
+        self.popped += 1
         at = _START + dt.timedelta(seconds=t)
         if event != "send":
             return Call(event, args, at)
@@ -145,8 +146,23 @@ class _Member:
         return Call("send", {"sender": self.name, "recipient": recipient, "message_id": mid}, at)
 
 
+def member_name(idx: int) -> str:
+    """The name of the year's member number ``idx`` (its other ends are ``c<idx>`` and ``r<n>``)."""
+    return f"a{idx}"
+
+
+#: Where a call of the year stands in it: (its second of the year, its member's number, its place
+#: among its member's calls). The year is in this order, and any subset of its members makes the
+#: same keys for the same calls, so partitions made apart can be put back in the year's order.
+Order = tuple[int, int, int]
+
+
 def year_of_events(
-    accounts: int, seed: int = 11, sends_per_month: float = 6.0, policy: Policy | None = None
+    accounts: int,
+    seed: int = 11,
+    sends_per_month: float = 6.0,
+    policy: Policy | None = None,
+    only: Callable[[int], bool] | None = None,
 ) -> Iterator[Call]:
     """A realistic year under ``policy`` (default: the shipped one): subscriptions to its plans,
     sends, responses of each of its types, purchases, cards, cancels.
@@ -158,18 +174,60 @@ def year_of_events(
     Roughly 60 % of InMails get a response (some after 100 days, beyond the
     shipped policy's 90-day window), a few members of plans that may buy credits
     buy some, a few cards expire and are renewed, about 5 % cancel and some of
-    them come back.
+    them come back. ``only`` (a test of the member's number) makes only those members' calls:
+    each member draws from its own seed, so they are exactly their calls in the whole year.
     """
+    return (call for _, call in ordered_year(accounts, seed, sends_per_month, policy, only))
+
+
+def ordered_year(
+    accounts: int,
+    seed: int = 11,
+    sends_per_month: float = 6.0,
+    policy: Policy | None = None,
+    only: Callable[[int], bool] | None = None,
+) -> Iterator[tuple[Order, Call]]:
+    """:func:`year_of_events`, each call with its :data:`Order` in the whole year: a partition that
+    makes only its members' calls numbers them as the whole year does."""
     mix = Mix.of(policy if policy is not None else load_policy())
-    members = [_Member(i, accounts, seed, sends_per_month, mix) for i in range(accounts)]
-    heap = [(m.pending[0][0], i) for i, m in enumerate(members)]
+    members = {
+        i: _Member(i, accounts, seed, sends_per_month, mix)
+        for i in range(accounts)
+        if only is None or only(i)
+    }
+    heap = [(m.pending[0][0], i) for i, m in members.items()]
     heapq.heapify(heap)
     while heap:
-        _, i = heap[0]
+        t, i = heap[0]
         m = members[i]
         call = m.pop()
+        order = (t, i, m.popped)
         if m.pending:
             heapq.heapreplace(heap, (m.pending[0][0], i))
         else:
             heapq.heappop(heap)
-        yield call
+            del members[i]
+        yield order, call
+
+
+def year_end(
+    accounts: int,
+    seed: int = 11,
+    sends_per_month: float = 6.0,
+    policy: Policy | None = None,
+    only: Callable[[int], bool] | None = None,
+) -> dt.datetime | None:
+    """The instant of the last call of those members (None: no call), made one member at a time
+    (no heap across them, nothing kept): what tells every partition where the whole year ends."""
+    mix = Mix.of(policy if policy is not None else load_policy())
+    last: int | None = None
+    for i in range(accounts):
+        if only is not None and not only(i):
+            continue
+        m = _Member(i, accounts, seed, sends_per_month, mix)
+        t = m.pending[0][0]
+        while m.pending:  # in its own time order: the last one popped is its last
+            t = m.pending[0][0]
+            m.pop()
+        last = t if last is None else max(last, t)
+    return None if last is None else _START + dt.timedelta(seconds=last)
