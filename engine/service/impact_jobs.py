@@ -138,7 +138,7 @@ class Jobs:
         except Exception:  # a bug: said as one, in full in the log, never a hung page
             _log.exception("impact report %s failed", job.id)
             job.problem = {
-                "code": "internal_error",
+                "code": str(C.internal_error),
                 "detail": "the comparison failed: see the workbench's log",
             }
             job.state = "failed"
