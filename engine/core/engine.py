@@ -217,7 +217,10 @@ class Engine(Calls):
         process dies, the calls since the last commit are lost together, and
         ``b.committed`` says how many are safe, so a bulk job can go on from
         there. A read outside a call (``history``, ``log``, ``advance``'s list
-        of accounts ...) first commits what the batch holds. Meanwhile other
+        of accounts ...) runs inside the batch's transaction: it sees every
+        call made so far and commits nothing. On SQLite the batch holds its
+        accounts in memory while it owns the write lock, and writes what its
+        calls changed at commit, one ``executemany`` per table. Meanwhile other
         writers of the store wait (SQLite's write lock; on PostgreSQL the
         locks of the accounts written). The in-memory store applies each call
         at once, so there a batch changes nothing. Inside a batch, a batch

@@ -256,9 +256,7 @@ class Folder:
         else:
             _write_atomically(self.path(name), text)
 
-    def undo(
-        self, name: str, vet: Callable[[Policy], None] | None = None, author: str | None = None
-    ) -> bool:
+    def undo(self, name: str, vet: Callable[[Policy], None] | None = None, author: str | None = None) -> bool:
         """Put back the text the last save of ``name`` replaced (False when there is none to undo).
 
         ``vet`` as for :meth:`save`, given the policy the undo would bring back (undoing the save of

@@ -28,7 +28,7 @@ def dialect_corner(
     write lock, taken before any read, so two writers never interleave);
     reads start a plain ``BEGIN``. WAL lets readers work beside a writer and
     survives a killed process; ``busy_timeout`` makes a writer wait its turn;
-    temporary files (a batch's per-call savepoint journal) stay in memory.
+    temporary files (a savepoint's journal, a sort) stay in memory.
     PostgreSQL: the acting account's row is read ``FOR UPDATE``, so writers
     of one account serialise and others run side by side; schema creation
     takes an advisory lock so that two first-time processes do not race.
@@ -49,9 +49,8 @@ def dialect_corner(
             if ours == 2 or (create() and not tables):
                 cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
-            # A batch runs each call in a savepoint, whose journal (the pages as they were before
-            # the call) is a temporary file by default: in memory it holds one call's pages and
-            # costs no write system call per page.
+            # A savepoint's journal (the pages as they were before it) is a temporary file by
+            # default: in memory it costs no write system call per page.
             cur.execute("PRAGMA temp_store = MEMORY")
             cur.close()
 

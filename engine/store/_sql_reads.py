@@ -2,8 +2,9 @@
 
 They are a mixin of :class:`~engine.store.sql.SqlStore`, apart from its
 transactions so that each file stays readable; every one goes through the
-store's ``_read`` (which checks the store is still there, and commits an
-open batch first so that a read sees every call made before it).
+store's ``_read`` (which checks the store is still there, and inside a
+batch runs the read in the batch's transaction, so that it sees every call
+made before it without committing them).
 """
 
 from __future__ import annotations

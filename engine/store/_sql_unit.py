@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from engine.ledger.state import AccountState, LotRec, MsgRec, reminder_heap
-from engine.model import Decision, LogRecord
+from engine.model import Decision, LedgerEntry, LogRecord
 from engine.store._sql_exec import CoreExec, DriverExec, PgExec
 from engine.store._sql_schema import (
     ACCOUNT_COLS,
@@ -47,7 +47,7 @@ from engine.store._sql_schema import (
 _UPDATES: dict[tuple[str, str, tuple[str, ...]], str] = {}
 
 
-def _update(table: str, key: str, row: dict[str, Any], key_value: Any) -> tuple[str, dict[str, Any]]:
+def update_of(table: str, key: str, row: dict[str, Any], key_value: Any) -> tuple[str, dict[str, Any]]:
     """An UPDATE of just the changed columns in ``row`` (statement text built once per column set).
 
     Writing only what changed means an untouched indexed column costs no index write.
@@ -89,7 +89,7 @@ class SqlUnit:
         fields = record._asdict()
         rows = self._c.all(
             INSERT_CALL,
-            {**fields, "at": utc_text(fields["at"]), "args": json.dumps(fields["args"], default=_iso)},
+            {**fields, "at": utc_text(fields["at"]), "args": json.dumps(fields["args"], default=iso_json)},
         )
         return int(rows[0][0])
 
@@ -139,6 +139,10 @@ class SqlUnit:
         self._rows[name] = dict(zip(ACCOUNT_COLS, row, strict=True))
         return acct
 
+    def row(self, name: str) -> dict[str, Any]:
+        """The row of an account this unit loaded, as the database has it."""
+        return self._rows[name]
+
     def new_account(self, acct: AccountState) -> None:
         row = self._rows[acct.name] = account_row(acct)
         self._c.run(INSERT_ACCOUNT, row)
@@ -151,7 +155,7 @@ class SqlUnit:
         changed = {k: now[k] for k in ACCOUNT_COLS if before is None or before[k] != now[k]}
         self._rows[acct.name] = now
         if changed:  # only what changed: an unchanged next_due costs no index write
-            c.run(*_update("accounts", "name", changed, acct.name))
+            c.run(*update_of("accounts", "name", changed, acct.name))
         first_new = self._next_lot.get(acct.name, 1)
         new = [
             {
@@ -176,26 +180,7 @@ class SqlUnit:
         if spent:
             c.many(UPDATE_LOT, spent)
         if acct.entries:
-            c.many(
-                INSERT_ENTRY,
-                [
-                    {
-                        "account": e.account,
-                        "seq": e.seq,
-                        "at": utc_text(e.at),
-                        "kind": e.kind,
-                        "lot": e.lot,
-                        "amount": e.amount,
-                        "balance_after": e.balance_after,
-                        "event": e.event,
-                        "rule": e.rule,
-                        "requirements": ",".join(e.requirements),
-                        "message": e.message,
-                        "note": e.note,
-                    }
-                    for e in acct.entries
-                ],
-            )
+            c.many(INSERT_ENTRY, [entry_row(e) for e in acct.entries])
         self._next_lot[acct.name] = acct.next_lot
         acct.dirty.clear()
         acct.prior = {}
@@ -240,7 +225,7 @@ class SqlUnit:
         changed = {k: v for k, v in now.items() if before is None or before[k] != v}
         self._written[msg.id] = now
         if changed:
-            self._c.run(*_update("messages", "id", changed, msg.id))
+            self._c.run(*update_of("messages", "id", changed, msg.id))
 
     def send_facts(self, sender: str, recipient: str, new_id: str | None) -> tuple[bool, bool, bool]:
         queries: list[tuple[str, dict[str, Any]]] = [
@@ -262,7 +247,25 @@ class SqlUnit:
                 self._c.run(INSERT_CONNECTION, {"a": x, "b": y, "at": utc_text(at)})
 
 
-def _iso(value: Any) -> str:
+def entry_row(e: LedgerEntry) -> dict[str, Any]:
+    """The ``entries`` row of a ledger entry (its parameters for ``INSERT_ENTRY``)."""
+    return {
+        "account": e.account,
+        "seq": e.seq,
+        "at": utc_text(e.at),
+        "kind": e.kind,
+        "lot": e.lot,
+        "amount": e.amount,
+        "balance_after": e.balance_after,
+        "event": e.event,
+        "rule": e.rule,
+        "requirements": ",".join(e.requirements),
+        "message": e.message,
+        "note": e.note,
+    }
+
+
+def iso_json(value: Any) -> str:
     """Instants in a call's arguments, as the log writes them (JSON has no datetime)."""
     if isinstance(value, dt.datetime):
         return value.isoformat()

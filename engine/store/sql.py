@@ -28,6 +28,7 @@ connection the server is known to have ended is replaced before it is used.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import threading
@@ -346,7 +347,7 @@ class SqlStore(SqlReads):
         self._engine.dispose()
 
     def _batch_unit(self, conn: Any) -> SqlUnit:
-        return SqlUnit(DriverExec(conn) if self._sqlite else CoreExec(conn), self._select_account)
+        return SqlUnit(CoreExec(conn), self._select_account)
 
     @contextmanager
     def batch(self, every: int) -> Iterator[Batch]:
@@ -362,7 +363,9 @@ class SqlStore(SqlReads):
         generation = self._check_file()
         with store_errors():
             batch: SqliteBatch | CoreBatch = (
-                SqliteBatch(info, self._raw_connection()) if self._sqlite else CoreBatch(info, self._engine)
+                SqliteBatch(info, self._engine, self._select_account)
+                if self._sqlite
+                else CoreBatch(info, self._engine)
             )
         self._local.batch = batch
         try:
@@ -400,9 +403,10 @@ class SqlStore(SqlReads):
         """A read outside a call, through the pool (a connection that failed is not lent again)."""
         self._check_file()
         batch = getattr(self._local, "batch", None)
-        if batch is not None:  # another connection: it must see every call made so far
-            with store_errors():
-                batch.commit()
+        if batch is not None:  # inside the batch's transaction: it sees every call, commits none
+            with store_errors(), batch.reading() as conn:
+                yield conn
+            return
         with store_errors(), self._engine.connect() as conn:
             try:
                 conn.execution_options(inmail_read=True)
@@ -413,6 +417,16 @@ class SqlStore(SqlReads):
                     conn.invalidate()
                     self._broken()
                 raise
+
+    def due_accounts(self, to: dt.datetime) -> list[str]:
+        """Inside a SQLite batch, answered without writing what the batch holds (see
+        :meth:`SqliteBatch.due_accounts`): ``advance`` asks it before every step of a replay."""
+        batch = getattr(self._local, "batch", None)
+        if isinstance(batch, SqliteBatch):
+            self._check_file()
+            with store_errors():
+                return batch.due_accounts(to)
+        return super().due_accounts(to)
 
     def close(self) -> None:
         """Give every connection back; one that belongs to a lost file is closed for good (and,

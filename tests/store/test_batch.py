@@ -69,14 +69,16 @@ def test_reads_inside_a_batch_see_every_call_made_before_them(db: str) -> None:
             eng.send("bob", "carol", at=T0 + dt.timedelta(minutes=1), message_id="x1")
             assert eng.balance("bob").credits == 14  # a read unit inside the batch
             assert [e.kind for e in eng.history("bob")] == ["grant", "consume"]  # a read outside a call
-            assert b.pending == 0 and b.committed == 2  # ... which committed the batch so far
+            assert eng.accounts() == ["bob"] and [c.method for c in eng.log()] == ["subscribe", "send"]
+            assert eng.advance(T0 + dt.timedelta(days=1)) == []  # nothing due: the batch's own answer
+            assert b.pending == 2 and b.committed == 0  # ... none of which committed the batch
             with pytest.raises(InvalidCall) as refused:
                 eng.send("bob", "carol", at=T0 + dt.timedelta(minutes=2), message_id="x1")
             assert refused.value.code == "message_exists"
             with eng.batch(every=5) as inner:  # a batch inside a batch joins it
                 assert inner is b
                 eng.purchase("bob", 5, at=T0 + dt.timedelta(minutes=3))
-            assert b.pending == 1
+            assert b.pending == 3
         assert b.committed == 3 and eng.balance("bob").credits == 19
 
 
@@ -95,3 +97,40 @@ def test_a_batch_size_that_is_not_a_count_is_refused(every: object) -> None:
     with Engine.open() as eng, pytest.raises(InvalidCall) as exc:
         eng.batch(every)  # type: ignore[arg-type]
     assert exc.value.code == "invalid_argument"
+
+
+def test_a_batch_forgets_what_it_held_when_another_connection_wrote_between_its_commits(
+    tmp_path: Path,
+) -> None:
+    """SQLite: between two transactions of a batch the write lock is free; ``PRAGMA data_version``
+    tells the batch that another connection used it, and the accounts it held are read again."""
+    db = str(tmp_path / "held.db")
+    with Engine.open(db=db) as eng, Engine.open(db=db, create=False) as other:
+        with eng.batch(every=1) as b:
+            eng.subscribe("ann", "career", at=T0)  # committed: the lock is let go
+            assert other.send("ann", "x", at=T0 + dt.timedelta(hours=1)).balance == 4
+            assert eng.send("ann", "y", at=T0 + dt.timedelta(hours=2)).balance == 3
+            eng.send("ann", "z", at=T0 + dt.timedelta(hours=3))  # no one else wrote: held, not read
+        assert b.committed == 3
+        assert [e.balance_after for e in other.history("ann")] == [5, 4, 3, 2]
+
+
+@pytest.mark.parametrize(("accounts", "messages"), [(2, 10**9), (10**9, 3)])
+def test_a_batch_that_forgets_what_it_held_at_its_commits_gives_the_same_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, accounts: int, messages: int
+) -> None:
+    """Past its bounds a SQLite batch forgets its accounts, or its messages, at a commit (a long bulk
+    job's memory stays bounded) and reads them again: the ledger and log do not change."""
+    from engine.store._sql_batch import SqliteBatch
+
+    monkeypatch.setattr(SqliteBatch, "KEEP", accounts)
+    monkeypatch.setattr(SqliteBatch, "KEEP_MESSAGES", messages)
+    calls = workload(400)
+    with Engine.open() as ref, Engine.open(db=str(tmp_path / "forget.db")) as eng:
+        expected = _play(ref, calls)
+        with eng.batch(every=5):
+            assert _play(eng, calls) == expected
+        for name in ref.accounts():
+            assert eng.history(name) == ref.history(name)
+        assert [c.to_dict() for c in eng.log()] == [c.to_dict() for c in ref.log()]
+        assert eng.reminded() == ref.reminded()

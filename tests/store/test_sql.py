@@ -53,7 +53,8 @@ def test_a_new_store_keeps_the_rows_calls_write_in_their_key_order(tmp_path: Pat
 
 
 def test_a_batch_keeps_its_savepoint_journals_in_memory(tmp_path: Path) -> None:
-    """Each call of a batch is a savepoint; its journal in a temporary file cost a write per page."""
+    """A savepoint's journal in a temporary file cost a write per page (batches on SQLite once ran
+    each call in one; a batch now holds its calls in memory, and temporary files stay there too)."""
     from engine.store.sql import SqlStore
 
     store = SqlStore(f"sqlite:///{tmp_path / 'x.db'}")
