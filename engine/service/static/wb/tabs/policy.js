@@ -44,7 +44,7 @@ export default {
       el("p", { class: "muted intro" }, "Change a value and press Enter or move on: it is written into the draft of policies.yaml, "
         + "its comments kept, and checked at once. Nothing is saved until you save the draft."),
       el("div", { class: "toolbar" },
-        el("button", { type: "button", id: "policy-save", class: "primary", onclick: () => saveFile(FILE) }, "Save\u2026"),
+        el("button", { type: "button", id: "policy-save", class: "primary", onclick: saveAfterEdits }, "Save\u2026"),
         el("button", { type: "button", id: "policy-discard", onclick: () => discardFile(FILE) }, "Discard changes")),
       alert, body);
     draft.on((name) => { if (!name || name === FILE) later(); });
@@ -97,6 +97,13 @@ function tell(key, text) {
   const f = live.get(key);
   if (f) f.said.textContent = text;
   if (f && f.input) invalid(f.input, !!text);
+}
+
+/** Save… waits for the edits under way: the value typed last is sent when its input loses focus, just
+ * before the click, and the diff must include it. */
+async function saveAfterEdits() {
+  await edits;
+  return saveFile(FILE);
 }
 
 function edit(list, key) {

@@ -27,7 +27,10 @@ export default {
     out = el("div", { class: "rules-table", "aria-live": "off" });
     section.append(el("h2", {}, "Rules"),
       el("div", { class: "toolbar" }, el("label", { for: "rules-file" }, "Rules of the event"), select,
-        el("button", { type: "button", id: "rules-save", class: "primary", onclick: () => saveFile(file) }, "Save\u2026"),
+        el("button", { type: "button", id: "rules-save", class: "primary", onclick: async () => {
+          await edits; // a cell edited last is sent as it loses focus, just before this click
+          return saveFile(file);
+        } }, "Save\u2026"),
         el("button", { type: "button", id: "rules-discard", onclick: () => discardFile(file) }, "Discard changes")),
       el("p", { class: "muted intro" }, "Each row is a rule; a rule applies when every condition in its row holds. "
         + "Change a number, a switch or a choice in a cell to change the rule: it is written into the draft at once."),
