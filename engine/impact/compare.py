@@ -25,7 +25,7 @@ from engine.codes import C
 from engine.core.engine import Engine
 from engine.errors import EngineError
 from engine.events import CALLS, EventKind
-from engine.impact.ledgers import LedgerDifference
+from engine.impact.ledgers import LedgerDifference, usable
 from engine.impact.partition import Partitioning, of_partition
 from engine.impact.synthetic import Call
 from engine.impact.words import REPLAY, REPLAY_NOTE, decision_words, headline, losses
@@ -225,6 +225,7 @@ class ImpactReport:
                 for a in self.changed_accounts
             },
             "replay": {"kind": REPLAY, "text": REPLAY_NOTE},
+            "usable": usable(self.base.daily(), self.new.daily()),
         }
         doc["losses"] = losses(doc["accounts"])
         doc["headline"] = headline(doc)

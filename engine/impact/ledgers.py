@@ -61,3 +61,14 @@ class LedgerDifference:
             "new": new,
             "text": ledger_words(self.at, base, new),
         }
+
+
+def usable(base: list[tuple[dt.date, int]], new: list[tuple[dt.date, int]]) -> list[dict[str, Any]]:
+    """All accounts' usable credits at the end of each day either side moved some, both sides."""
+    held, out = {"base": 0, "new": 0}, []
+    days = {"base": dict(base), "new": dict(new)}
+    for day in sorted(days["base"].keys() | days["new"].keys()):
+        for side in held:
+            held[side] = days[side].get(day, held[side])
+        out.append({"day": day.isoformat(), **held})
+    return out

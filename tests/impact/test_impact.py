@@ -240,8 +240,12 @@ def test_the_command_reports_in_json_and_gates_on_change(tmp_path: Path) -> None
         "totals",
         "accounts",
         "replay",
+        "usable",
         "losses",
     ]
+    # usable credits over time: both sides, on each day either side moved some, in order
+    days = [d["day"] for d in doc["usable"]]
+    assert days == sorted(set(days)) and len(days) > 1
     assert list(doc["accounts"]["alice"]) == [
         "plan",
         "base",
@@ -330,3 +334,19 @@ def test_not_applicable_is_what_the_catalog_calls_a_refused_call() -> None:
         assert not code.refused_call
         with pytest.raises(type(code("x"))):
             _answer(Refusing(code), kind, call)
+
+
+def test_usable_credits_over_time_end_at_the_sum_of_the_final_balances() -> None:
+    """The series is built from every ledger entry as it is written; its last point must be what
+    every account holds at the end, on each side (a missed or doubled entry would show)."""
+    from engine.impact import compare_policies
+
+    report = compare_policies(
+        base_policy=POLICY,
+        new_policy=POLICY,
+        scenarios=sorted((REPO / "examples" / "scenarios").glob("*.yaml"))[:3],
+    )
+    doc = report.to_dict()
+    last = doc["usable"][-1]
+    assert last["base"] == sum(report.base.balances.values()) > 0
+    assert last["new"] == sum(report.new.balances.values())

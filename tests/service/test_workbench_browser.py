@@ -253,9 +253,13 @@ def test_an_editor_changes_career_checks_it_sees_its_effect_and_saves(
     assert "career-first-quarter/alice" in report and "accounts differ" in report
     assert "The draft changes policies.yaml" in report
     # the chart: Career's credits, saved against draft, named in words for a screen reader too
-    chart = page.locator("#impact-report svg.impact-chart")
+    chart = page.locator("#impact-report svg.per-plan")
     assert "Career: granted" in (chart.get_attribute("aria-label") or "")
     assert chart.locator("rect.new").count() == chart.locator("rect.base").count() > 0
+    # and the usable credits of all accounts over time, one line per side
+    over = page.locator("#impact-report svg.over-time")
+    assert "the widest gap is on" in (over.get_attribute("aria-label") or "")
+    assert over.locator("path.base-line").count() == over.locator("path.new-line").count() == 1
     page.screenshot(path=str(shots / "wb-impact-report.png"), full_page=True)
 
     # save: the diff first, then the file

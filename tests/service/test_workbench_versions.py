@@ -203,7 +203,7 @@ def test_the_history_tab_lists_a_save_compares_and_restores(repo: Path) -> None:
             timeout=30_000
         )
         assert "Career" in page.inner_text("#history-impact #impact-headline")
-        sync_api.expect(page.locator("#history-impact svg.impact-chart")).to_have_count(1)
+        sync_api.expect(page.locator("#history-impact svg.per-plan")).to_have_count(1)
         page.screenshot(path=str(artifacts(repo.parent) / "wb-history-compare.png"), full_page=True)
         items.nth(1).locator("button.restore").click()
         page.locator("dialog.ask button", has_text="Restore").click()

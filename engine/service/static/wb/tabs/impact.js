@@ -66,7 +66,7 @@ export function chart(totals, sides = ["saved", "draft"]) {
     width: label + width + 60,
     height,
     role: "img",
-    class: "impact-chart",
+    class: "impact-chart per-plan",
     "aria-label": `Credits per plan, ${sides[0]} against ${sides[1]}: ` +
       plans.map(([plan, t]) => `${title(plan)}: ` + CHARTED.map((m) => `${MEASURES[m]} ${t[m].base} to ${t[m].new}`).join(", ")).join("; "),
   });
@@ -94,6 +94,41 @@ export function chart(totals, sides = ["saved", "draft"]) {
     y += row;
   }
   return el("figure", { class: "chart" }, root, el("figcaption", { class: "muted" }, `Credits per plan where the two sides differ: ${sides[0]} (grey) and ${sides[1]} (blue).`));
+}
+
+/** Usable credits of all accounts over time, one line per side (steps: a total holds until the
+ * next day something moved); the largest gap between the sides is said in words for screen readers. */
+export function overTime(points, sides = ["saved", "draft"]) {
+  if (!points || points.length < 2) return null;
+  const t = (p) => Date.parse(p.day);
+  const [t0, t1] = [t(points[0]), t(points[points.length - 1])];
+  const top = Math.max(1, ...points.flatMap((p) => [p.base, p.new]));
+  const W = 560, H = 180, L = 56, B = 22, T = 20;
+  const x = (p) => L + ((t(p) - t0) / Math.max(1, t1 - t0)) * W;
+  const y = (v) => T + H - (v / top) * H;
+  const line = (key) =>
+    points.map((p, i) => (i ? `H${x(p).toFixed(1)}V${y(p[key]).toFixed(1)}` : `M${x(p).toFixed(1)},${y(p[key]).toFixed(1)}`)).join("");
+  const gap = points.reduce((g, p) => (Math.abs(p.new - p.base) > Math.abs(g.new - g.base) ? p : g), points[0]);
+  const last = points[points.length - 1];
+  const said =
+    `Usable credits of all accounts over time, ${sides[0]} against ${sides[1]}: from ${points[0].day} to ${last.day}, ` +
+    `ending at ${last.base} and ${last.new}` +
+    (gap.new !== gap.base ? `; the widest gap is on ${gap.day}: ${gap.base} against ${gap.new}.` : "; the two lines are the same.");
+  const root = svg("svg", { viewBox: `0 0 ${L + W + 20} ${T + H + B + 4}`, width: L + W + 20, height: T + H + B + 4, role: "img", class: "impact-chart over-time", "aria-label": said });
+  for (const v of [0, Math.round(top / 2), top]) {
+    root.append(svg("line", { x1: L, x2: L + W, y1: y(v), y2: y(v), class: "grid" }), svg("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", class: "value" }, String(v)));
+  }
+  root.append(
+    svg("text", { x: L, y: T + H + B - 4, class: "value" }, points[0].day),
+    svg("text", { x: L + W, y: T + H + B - 4, "text-anchor": "end", class: "value" }, last.day),
+    svg("path", { d: line("base"), class: "base-line" }),
+    svg("path", { d: line("new"), class: "new-line" }),
+    svg("rect", { x: L, y: 2, width: 12, height: 10, class: "base" }),
+    svg("text", { x: L + 16, y: 11 }, sides[0]),
+    svg("rect", { x: L + 90, y: 2, width: 12, height: 10, class: "new" }),
+    svg("text", { x: L + 106, y: 11 }, sides[1]),
+  );
+  return el("figure", { class: "chart" }, root, el("figcaption", { class: "muted" }, said));
 }
 
 /** The report in `out`: headline, counts, per-plan table and chart, the accounts that differ.
@@ -125,6 +160,7 @@ export function renderReport(out, data, intro, sides = ["saved", "draft"]) {
           rules.map(([rule, r]) => el("tr", {}, el("td", {}, rule), el("td", { class: "num" }, r.base), el("td", { class: "num" }, r.new))),
         )
       : null,
+    overTime(data.usable, sides),
     chart(data.totals, sides),
     perPlan(data.totals, arrow),
     accounts.length
