@@ -28,20 +28,30 @@ export const show = (v) => (Array.isArray(v) ? v.join(", ") || "none" : v === tr
 export function control({ type, value, choices, min, max, key, describedby, list, commit, invalid = () => {} }) {
   const common = attrs({ "aria-label": key, "data-key": key, "aria-describedby": describedby });
   let input, node, set;
+  // A switch or box the person just changed keeps its new state until its commit (a promise, when
+  // `commit` returns one) has settled: a re-render for an earlier edit, answered meanwhile, must not
+  // flip it back under their pointer.
+  let sending = 0;
+  const sendNow = (v) => {
+    sending++;
+    Promise.resolve(commit(v)).finally(() => { sending--; });
+  };
+  const unlessSending = (fn) => (v) => { if (!sending) fn(v); };
   if (type === "bool") {
     input = el("input", { ...common, type: "checkbox", role: "switch" });
     const word = el("span", { class: "switch-word", "aria-hidden": "true" });
-    set = (v) => { input.checked = v === true; word.textContent = v === true ? "yes" : "no"; };
-    input.addEventListener("change", () => { set(input.checked); commit(input.checked); });
+    const paint = (v) => { input.checked = v === true; word.textContent = v === true ? "yes" : "no"; };
+    set = unlessSending(paint);
+    input.addEventListener("change", () => { paint(input.checked); sendNow(input.checked); });
     input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); input.click(); } });
     node = el("label", { class: "switch" }, input, word);
   } else if (type === "enum_list") {
     // several of the choices: one checkbox each, committed as a whole
     const boxes = choices.map((c) => el("input", { type: "checkbox", id: newId("opt"), value: c, "data-key": `${key} ${c}` }));
-    boxes.forEach((b) => b.addEventListener("change", () => commit(choices.filter((c, i) => boxes[i].checked))));
+    boxes.forEach((b) => b.addEventListener("change", () => sendNow(choices.filter((c, i) => boxes[i].checked))));
     input = el("div", { ...common, role: "group", class: "options" },
       ...boxes.map((b, i) => el("span", { class: "option" }, b, el("label", { for: b.id }, choices[i]))));
-    set = (v) => boxes.forEach((b, i) => { b.checked = (v || []).includes(choices[i]); });
+    set = unlessSending((v) => boxes.forEach((b, i) => { b.checked = (v || []).includes(choices[i]); }));
     node = input;
   } else if (choices) {
     input = el("select", common, ...choices.map((c) => el("option", { value: c }, c)));
@@ -200,7 +210,7 @@ function editableCell(row, column, cell, docId, onEdit, controls) {
     invalid: (m) => { err.textContent = m; },
     commit: (value) => {
       err.textContent = "";
-      Promise.resolve(onEdit(edit, value)).catch((p) => { err.textContent = problemText(p); ctl.input.setAttribute("aria-invalid", "true"); });
+      return Promise.resolve(onEdit(edit, value)).catch((p) => { err.textContent = problemText(p); ctl.input.setAttribute("aria-invalid", "true"); });
     },
   });
   controls.set(key, { show(value) {

@@ -189,7 +189,7 @@ function field({ key, type, choices, min, max, list, describedby, path, refuse =
     commit: (v) => {
       const bad = refuse(v);
       tell(key, bad || "");
-      if (!bad) edit([{ path, value: v }], key);
+      return bad ? undefined : edit([{ path, value: v }], key);
     } });
   f.input = ctl.input;
   f.show = (e) => {
