@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from engine.codes import C
 from engine.core.engine import Engine
+from engine.errors import EngineError
 from engine.impact.calls import logged_calls, scenario_calls, synthetic_calls
 from engine.impact.cluster import PartitionProgress, check_cluster, default_partitions, session
 from engine.impact.compare import MOVEMENTS, Divergence, ImpactReport, Progress, Side, impact, merge, play
@@ -176,16 +178,48 @@ def _year_end(task: _Share) -> dt.datetime | None:
     return year_end(task.source, policy=policy, only=task.members())
 
 
+class _Watched:
+    """The calls a partition plays, remembering the last one handed out: each is played before the
+    next is asked for, so when the partition fails, that is the call it failed on."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items, self.last = items, None
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self.items:
+            self.last = item
+            yield item
+
+    def said(self) -> str:
+        """The failing call in words: its kind, arguments and instant."""
+        call = self.last[1] if isinstance(self.last, tuple) else self.last
+        if not isinstance(call, Call):
+            return "before its first call"
+        what = call.event or "advance"
+        args = ", ".join(f"{k}={v}" for k, v in call.args.items())
+        return f"at {what}({args}) at {call.at.isoformat()}"
+
+
 def _share(task: _Share) -> ImpactReport:
-    """One partition's report (on a worker)."""
-    with task.sides.engines() as (b, n):
-        if isinstance(task.source, int):
-            year = ordered_year(task.source, policy=b.policy, only=task.members())
-            return play(((order, call, True) for order, call in year), b, n, end=task.end)
-        if isinstance(task.source, str):
-            return play(partition_calls(task.source, task.accounts, task.advances), b, n, end=task.end)
-        assert task.partitioning is not None
-        return impact(task.source, b, n, part=(task.index, task.partitioning))
+    """One partition's report (on a worker); a failure names the partition and the call it was on."""
+    watched = _Watched(())
+    try:
+        with task.sides.engines() as (b, n):
+            if isinstance(task.source, int):
+                watched = _Watched(ordered_year(task.source, policy=b.policy, only=task.members()))
+                return play(((order, call, True) for order, call in watched), b, n, end=task.end)
+            if isinstance(task.source, str):
+                watched = _Watched(partition_calls(task.source, task.accounts, task.advances))
+                return play(watched, b, n, end=task.end)
+            assert task.partitioning is not None
+            watched = _Watched(task.source)
+            return impact(watched, b, n, part=(task.index, task.partitioning))
+    except EngineError:
+        raise  # a refusal of the engine's own (a store that cannot be read): said as it is
+    except Exception as exc:
+        raise C.worker_failed(
+            f"partition {task.index} of {task.parts} failed {watched.said()}: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def _in_parallel(

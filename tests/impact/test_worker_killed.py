@@ -68,3 +68,34 @@ def test_a_partition_whose_worker_dies_twice_fails_the_run_with_no_report(
     said = "error: worker_failed: partition 0 of 2 failed (each worker that ran it died"
     assert two.stderr.startswith(said), two.stderr
     assert "Traceback" not in two.stderr and "distributed." not in two.stderr  # said once, typed
+
+
+def crashing_share(task: engine.impact._Share) -> engine.impact.ImpactReport:
+    """Partition 0 meets a bug of the engine at its first send (every time it runs)."""
+    import engine.impact.compare as compare
+
+    answer = compare._answer
+
+    def broken(eng: object, kind: object, call: engine.impact.Call) -> object:
+        if task.index == 0 and call.event == "send":
+            raise RuntimeError("a bug")
+        return answer(eng, kind, call)  # type: ignore[arg-type]
+
+    compare._answer = broken  # type: ignore[assignment]
+    try:
+        return _share(task)
+    finally:
+        compare._answer = answer
+
+
+def test_a_partition_that_raises_fails_the_run_naming_the_partition_and_the_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new = edited(tmp_path, "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10")
+    args = ["impact", "--base", str(POLICY), "--policy", str(new), "--synthetic", "40", "--format", "json"]
+    monkeypatch.setattr(engine.impact, "_share", crashing_share)
+    done = CliRunner().invoke(main, [*args, "--cluster", "local:2"])
+    assert done.exit_code == 2, done.output
+    assert done.stdout == ""
+    assert done.stderr.startswith("error: worker_failed: partition 0 of 2 failed at send("), done.stderr
+    assert "RuntimeError: a bug" in done.stderr and "Traceback" not in done.stderr
