@@ -10,6 +10,13 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from engine.service.app import create_app
+from engine.service.state import Service, ServiceConfig
+from engine.source.paths import resolve_policy, resolve_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,3 +47,13 @@ def artifacts(tmp_path: Path) -> Path:
     out = Path(os.environ.get("INMAIL_ARTIFACTS") or tmp_path / "shots")
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def workbench_client(folder: Path, **options: Any) -> TestClient:
+    """The workbench on ``folder``, in process, with its own service on an in-memory store;
+    ``options``: more of :func:`create_app`'s (``workbench_token=``, ``workbench_store=`` ...)."""
+    config = ServiceConfig(
+        db="memory", policy=str(resolve_policy(None, cwd=folder)), rules=str(resolve_rules(None, cwd=folder))
+    )
+    app = create_app(service=Service(config), workbench=folder, **options)
+    return TestClient(app, raise_server_exceptions=False, base_url="http://127.0.0.1")

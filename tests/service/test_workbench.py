@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 
 from engine.service.app import create_app
 from engine.service.state import Service, ServiceConfig
-from engine.source.paths import resolve_policy, resolve_rules
 
-from .folders import policy_folder, snapshot
+from .folders import policy_folder, snapshot, workbench_client
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPO = ("monthly_allotment: 5", "monthly_alotment: 5")
@@ -22,14 +21,7 @@ EIGHT = ("monthly_allotment: 5", "monthly_allotment: 8")
 
 
 def _client(folder: Path) -> TestClient:
-    config = ServiceConfig(
-        db="memory", policy=str(resolve_policy(None, cwd=folder)), rules=str(resolve_rules(None, cwd=folder))
-    )
-    return TestClient(
-        create_app(service=Service(config), workbench=folder),
-        raise_server_exceptions=False,
-        base_url="http://127.0.0.1",
-    )
+    return workbench_client(folder)
 
 
 @pytest.fixture

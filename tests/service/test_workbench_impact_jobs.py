@@ -14,25 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.service import impact_jobs
-from engine.service.app import create_app
 from engine.service.impact_jobs import MAX_RUNNING, Jobs
-from engine.service.state import Service, ServiceConfig
-from engine.source.paths import resolve_policy, resolve_rules
 
-from .folders import policy_folder
+from .folders import policy_folder, workbench_client
 
 SCENARIOS = ["examples/scenarios/career-first-quarter.yaml"]
 
 
 def _client(folder: Path) -> TestClient:
-    config = ServiceConfig(
-        db="memory", policy=str(resolve_policy(None, cwd=folder)), rules=str(resolve_rules(None, cwd=folder))
-    )
-    return TestClient(
-        create_app(service=Service(config), workbench=folder),
-        raise_server_exceptions=False,
-        base_url="http://127.0.0.1",
-    )
+    return workbench_client(folder)
 
 
 @pytest.fixture

@@ -18,23 +18,16 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.service.app import create_app
 from engine.service.signin import COOKIE, MAX_FAILURES, OPEN_PATHS, SESSION_SECONDS, Sessions
-from engine.service.state import Service, ServiceConfig
-from engine.source.paths import resolve_policy, resolve_rules
 
-from .folders import policy_folder, snapshot
+from .folders import policy_folder, snapshot, workbench_client
 from .server import free_port, workbench
 
 TOKEN = "s3cret-workbench-token"
 
 
 def _client(folder: Path, token: str | None = TOKEN) -> TestClient:
-    config = ServiceConfig(
-        db="memory", policy=str(resolve_policy(None, cwd=folder)), rules=str(resolve_rules(None, cwd=folder))
-    )
-    app = create_app(service=Service(config), workbench=folder, workbench_token=token)
-    return TestClient(app, raise_server_exceptions=False, base_url="http://127.0.0.1")
+    return workbench_client(folder, workbench_token=token)
 
 
 @pytest.fixture

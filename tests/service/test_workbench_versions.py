@@ -11,12 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.service.app import create_app
-from engine.service.state import Service, ServiceConfig
-from engine.source.paths import resolve_policy, resolve_rules
 from tests.browser import CHROMIUM, FLAGS, needs_chromium
 
-from .folders import artifacts, policy_folder
+from .folders import artifacts, policy_folder, workbench_client
 from .server import workbench
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -30,14 +27,7 @@ def _git(folder: Path, *args: str) -> str:
 
 
 def _client(folder: Path) -> TestClient:
-    config = ServiceConfig(
-        db="memory", policy=str(resolve_policy(None, cwd=folder)), rules=str(resolve_rules(None, cwd=folder))
-    )
-    return TestClient(
-        create_app(service=Service(config), workbench=folder),
-        raise_server_exceptions=False,
-        base_url="http://127.0.0.1",
-    )
+    return workbench_client(folder)
 
 
 @pytest.fixture
