@@ -8,7 +8,11 @@ list of calls. Counts caller events (the API calls) and system events
 are rule decisions applied to the ledger, and over the time spent inside
 engine calls only (generating the workload is timed apart, as ``wall_s``).
 
-    python bench/replay.py ACCOUNTS [memory|sqlite|sqlite-bulk]
+The ``floor`` backend plays the same year through ``bench/floor.py`` (the
+contract by hand, no engine), timed the same way: what the engine's cost per
+event is measured against (issue 31).
+
+    python bench/replay.py ACCOUNTS [memory|sqlite|sqlite-bulk|floor]
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # The engine the interpreter has installed comes first (a venv with the compiled build replays
@@ -31,6 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT))
 
 from bench.workload import year_of_events  # noqa: E402
+
+if TYPE_CHECKING:
+    from bench.floor import Floor
+    from engine.policy import Policy
 
 #: Calls per transaction in the ``sqlite-bulk`` replay.
 BATCH = 1000
@@ -134,6 +142,76 @@ def replay(accounts: int, backend: str) -> dict[str, Any]:
     }
 
 
+def replay_floor(accounts: int, seed: int = 11, policy: Policy | None = None) -> tuple[dict[str, Any], Floor]:
+    """The same year through the floor (``bench/floor.py``: the contract by hand), timed as :func:`replay`.
+
+    Only the time inside the floor's calls and its final drain counts. Returns the row (the keys
+    of :func:`replay`'s but ``compiled``) and the floor, for its balances, ledger, log and tally.
+    """
+    from bench.floor import REFUSED, SYSTEM, Floor
+    from engine.policy import load_policy
+
+    policy = policy if policy is not None else load_policy(ROOT / "policies.yaml")
+    floor = Floor(policy)
+    call, tally = floor.call, floor.tally
+    calls = 0
+    rss_start = _rss_mb()
+    clock = time.perf_counter
+    busy = q_busy = 0.0
+    quarters: list[float] = []
+    q_events = 0
+    q_ends = [dt.datetime(2026, m, 1, tzinfo=dt.UTC) for m in (4, 7, 10)]
+    q_ends.append(dt.datetime.max.replace(tzinfo=dt.UTC))
+    at = None
+    wall0 = clock()
+    stream = year_of_events(accounts, seed=seed, policy=policy)
+    first = next(stream, None)
+    workload_rss = _rss_mb()
+    for c in _chain(first, stream):
+        at = c.at
+        if at >= q_ends[0]:
+            quarters.append(round(q_busy / q_events * 1e6, 2) if q_events else 0.0)
+            q_busy, q_events = 0.0, 0
+            q_ends.pop(0)
+        calls += 1
+        before = sum(tally)  # decisions so far (outside the timing, as replay.py counts events)
+        t0 = clock()
+        outcome = call(c.event, c.args, at)
+        dt_ = clock() - t0
+        busy += dt_
+        q_busy += dt_
+        tally[outcome] += 1
+        if outcome != REFUSED:
+            q_events += sum(tally) - before  # the call and the system events it settled
+    t0 = clock()
+    if at is not None:
+        floor.advance(at)
+    busy += clock() - t0
+    wall = clock() - wall0
+    if q_events:
+        quarters.append(round(q_busy / q_events * 1e6, 2))
+    refused, system = tally[REFUSED], sum(tally[i] for i in SYSTEM)
+    events = calls - refused + system
+    row = {
+        "accounts": accounts,
+        "backend": "floor",
+        "calls": calls,
+        "refused_calls": refused,
+        "system_events": system,
+        "events": events,
+        "seconds": round(busy, 3),
+        "wall_s": round(wall, 3),
+        "events_per_s": round(events / busy, 1),
+        "us_per_event": round(busy / events * 1e6, 2),
+        "us_per_event_by_quarter": quarters,
+        "peak_rss_mb": _rss_mb(),
+        "start_rss_mb": rss_start,
+        "workload_rss_mb": workload_rss,
+        "db_mb": None,
+    }
+    return row, floor
+
+
 def compiled() -> bool:
     """Whether the engine this run imported is the mypyc build (its core modules are extensions)."""
     import engine.core.calls
@@ -144,4 +222,8 @@ def compiled() -> bool:
 if __name__ == "__main__":
     import json
 
-    print(json.dumps(replay(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "memory")))
+    backend = sys.argv[2] if len(sys.argv) > 2 else "memory"
+    if backend == "floor":
+        print(json.dumps(replay_floor(int(sys.argv[1]))[0]))
+    else:
+        print(json.dumps(replay(int(sys.argv[1]), backend)))

@@ -10,7 +10,10 @@ InMail now?" on the same randomized facts: a hand-written Python if-chain
 driven directly with the engine's compiled ruleset, and the engine's own
 ``RuleBook.decide`` (memo on and off). Replay runs a simulated year through
 the public ``engine.Engine`` API, in memory and on a SQLite file, each size in
-a fresh subprocess so peak RSS belongs to that run alone.
+a fresh subprocess so peak RSS belongs to that run alone. Beside each in-memory
+size runs the replay floor (``bench/floor.py``: the same year, the same
+contract, written by hand on plain data), and ``floor_ratio`` is the engine's
+cost per event over the floor's (issue 31 wants it within 3x).
 """
 
 from __future__ import annotations
@@ -122,7 +125,7 @@ def bench_decisions(n: int, repeat: int) -> dict[str, Any]:
 
 
 def _replay_child(accounts: int, backend: str) -> dict[str, Any]:
-    """Run in a subprocess: replay a year for ``accounts`` accounts and report."""
+    """Run in a subprocess: replay a year for ``accounts`` accounts and report (``floor``: by hand)."""
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "replay.py"), str(accounts), backend],
         capture_output=True,
@@ -139,14 +142,46 @@ def _replay_child(accounts: int, backend: str) -> dict[str, Any]:
 
 
 def bench_replay(
-    sizes: list[int], sqlite_sizes: list[int], bulk_sizes: list[int]
+    sizes: list[int], sqlite_sizes: list[int], bulk_sizes: list[int], floor: bool = False
 ) -> dict[str, list[dict[str, Any]]]:
-    return {
-        "memory": [_replay_child(n, "memory") for n in sizes],
+    """Each store's replay rows; with ``floor``, also the floor's (``"floor"``), each size run right
+    after the engine's in-memory replay of it, so the two sides of a ratio share the same minutes."""
+    memory: list[dict[str, Any]] = []
+    floors: list[dict[str, Any]] = []
+    for n in sizes:
+        memory.append(_replay_child(n, "memory"))
+        if floor:
+            floors.append(_replay_child(n, "floor"))
+    out = {
+        "memory": memory,
         "sqlite": [_replay_child(n, "sqlite") for n in sqlite_sizes],
         # the bulk path: Engine.batch(), replay.BATCH calls per transaction
         "sqlite_bulk": [_replay_child(n, "sqlite-bulk") for n in bulk_sizes],
     }
+    if floor:
+        out["floor"] = floors
+    return out
+
+
+#: Issue 31, target 1: the engine's cost per event within this many times the floor's.
+FLOOR_TARGET = 3.0
+
+
+def floor_ratios(memory: list[dict[str, Any]], floor: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The engine's cost per event over the floor's, per size (issue 31, target 1: within 3x)."""
+    out: list[dict[str, Any]] = []
+    for eng, flo in zip(memory, floor, strict=True):
+        row: dict[str, Any] = {"accounts": eng["accounts"], "target": FLOOR_TARGET}
+        if "error" in eng or "error" in flo:
+            row["error"] = eng.get("error") or flo.get("error")
+        else:
+            row["engine_us_per_event"] = eng["us_per_event"]
+            row["floor_us_per_event"] = flo["us_per_event"]
+            # engine us/event over floor us/event, from the unrounded rates
+            row["ratio"] = round(flo["events_per_s"] / eng["events_per_s"], 2)
+            row["same_events"] = eng["events"] == flo["events"]
+        out.append(row)
+    return out
 
 
 def bench_startup(repeat: int = 3) -> dict[str, float | str]:
@@ -225,7 +260,8 @@ def render(result: dict[str, Any]) -> str:
         f"  {'store':11} {'accounts':>9} {'calls':>9} {'events':>9} {'events/s':>10} "
         f"{'us/event':>9} {'peak RSS MB':>12}  us/event by quarter"
     )
-    for store, rows in result["replay"].items():
+    stores = [*result["replay"].items(), ("floor", result.get("floor", []))]
+    for store, rows in stores:
         for row in rows:
             if "error" in row:
                 lines.append(f"  {store:11} {row['accounts']:9} failed: {row['error']}")
@@ -236,6 +272,17 @@ def render(result: dict[str, Any]) -> str:
                 f"{row['events_per_s']:10.0f} {1e6 / row['events_per_s']:9.1f} "
                 f"{row['peak_rss_mb']:12.1f}  {quarters}"
             )
+    ratios = [r for r in result.get("floor_ratio", []) if "ratio" in r]
+    if ratios:
+        lines.append(
+            "  engine (memory) / floor (the same year by hand, bench/floor.py), us per event: "
+            + ", ".join(
+                f"{r['accounts']} accounts {r['engine_us_per_event']:.1f}/{r['floor_us_per_event']:.2f} = "
+                f"{r['ratio']:.1f}x"
+                for r in ratios
+            )
+            + f" (target <= {ratios[0]['target']:.0f}x)"
+        )
     lines.append("")
     lines.append(
         "start-up (best of 3), seconds: "
@@ -281,17 +328,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.bulk_sizes is not None:
         bulk_sizes = [int(x) for x in args.bulk_sizes.split(",") if x]
     with tempfile.TemporaryDirectory():
-        result = {
+        result: dict[str, Any] = {
             "machine": machine(),
             "mode": "quick" if args.quick else "full",
             "decisions": bench_decisions(n, repeat),
-            "replay": bench_replay(sizes, sqlite_sizes, bulk_sizes),
+            "replay": bench_replay(sizes, sqlite_sizes, bulk_sizes, floor=True),
             "startup_s": bench_startup(),
             "sqlite_commit_floor_us": commit_floor(),
             "simulate_scaling": bench_simulate_scaling(),
         }
     result["decision_us"] = result["decisions"]["decision_us"]
     result["agreement"] = result["decisions"]["agreement"]
+    # the floor is a key of its own, not a store under "replay": the replay's keys stay as they were
+    result["floor"] = result["replay"].pop("floor")
+    result["floor_ratio"] = floor_ratios(result["replay"]["memory"], result["floor"])
     if args.json:
         print(json.dumps(result, indent=2))
     else:

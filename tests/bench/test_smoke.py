@@ -64,3 +64,51 @@ def test_simulate_scaling_reports_both_sizes() -> None:
     out = bench_simulate_scaling(5, 20)
     assert out["accounts"] == [5, 20] and all(s > 0 for s in out["seconds"])
     assert out["linear_ratio"] == 4 and out["ratio"] > 0
+
+
+#: The top-level keys of ``bench/run.py --json`` before the floor (issue 31), which must stay.
+JSON_KEYS = {
+    "machine",
+    "mode",
+    "decisions",
+    "replay",
+    "startup_s",
+    "sqlite_commit_floor_us",
+    "simulate_scaling",
+    "decision_us",
+    "agreement",
+}
+
+
+def test_json_keeps_its_keys_and_adds_the_floor_and_its_ratio(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report's shape, with the slow parts stubbed: only the tiny replays (engine and floor) run."""
+    import json
+
+    from bench import run
+
+    box = {"cpu": "test", "cores": 1, "ram_gb": 1, "python": "3", "durable_rules": "0"}
+    monkeypatch.setattr(run, "machine", lambda: box)
+    monkeypatch.setattr(
+        run,
+        "bench_decisions",
+        lambda n, repeat: {"decision_us": {}, "agreement": {}, "inputs": n, "repeat": repeat, "outcomes": {}},
+    )
+    monkeypatch.setattr(run, "bench_startup", lambda: {"validate": 0.1})
+    monkeypatch.setattr(run, "commit_floor", lambda: {})
+    monkeypatch.setattr(run, "bench_simulate_scaling", lambda: None)
+    assert run.main(["--quick", "--json", "--sizes", "6", "--sqlite-sizes", "", "--bulk-sizes", ""]) == 0
+    result = json.loads(capsys.readouterr().out)
+
+    assert set(result) == JSON_KEYS | {"floor", "floor_ratio"}
+    assert set(result["replay"]) == {"memory", "sqlite", "sqlite_bulk"}
+    (engine_row,) = result["replay"]["memory"]
+    (floor_row,) = result["floor"]
+    assert "error" not in engine_row and "error" not in floor_row, (engine_row, floor_row)
+    assert set(engine_row) - set(floor_row) <= {"compiled"}  # the floor's rows have the engine's shape
+    assert floor_row["accounts"] == 6 and floor_row["events"] == engine_row["events"]
+    (ratio,) = result["floor_ratio"]
+    assert ratio["accounts"] == 6 and ratio["same_events"] and ratio["target"] == 3.0
+    assert ratio["ratio"] == round(floor_row["events_per_s"] / engine_row["events_per_s"], 2) > 0
+    assert "engine (memory) / floor" in run.render(result)
