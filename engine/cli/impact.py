@@ -82,7 +82,7 @@ SHOWN_ACCOUNTS = 10
 )
 @click.option(
     "--jobs",
-    type=click.IntRange(1, 64),
+    type=click.IntRange(1, 1024),
     default=1,
     show_default=True,
     metavar="N",

@@ -18,7 +18,14 @@ from engine.codes import C
 from engine.core.engine import Engine
 from engine.errors import EngineError
 from engine.impact.calls import logged_calls, scenario_calls, synthetic_calls
-from engine.impact.cluster import PartitionProgress, check_cluster, default_partitions, session
+from engine.impact.cluster import (
+    MAX_LOCAL,
+    MAX_PARTITIONS,
+    PartitionProgress,
+    check_cluster,
+    default_partitions,
+    session,
+)
 from engine.impact.compare import MOVEMENTS, Divergence, ImpactReport, Progress, Side, impact, merge, play
 from engine.impact.ledgers import LedgerDifference
 from engine.impact.markdown import to_markdown
@@ -77,8 +84,13 @@ def compare_policies(
     ``jobs=N`` means), or a running scheduler's ``tcp://HOST:PORT`` (then ``jobs`` partitions,
     16 if not given); ``partition_progress`` is told (done, all) as partitions finish.
     """
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
-        raise C.invalid_argument("jobs is a number of worker processes from 1 to 64")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_PARTITIONS:
+        raise C.invalid_argument(f"jobs is a number of partitions from 1 to {MAX_PARTITIONS:,}")
+    if jobs > MAX_LOCAL and (cluster is None or cluster.startswith("local")):
+        raise C.invalid_argument(
+            f"{jobs} partitions need a scheduler (--cluster tcp://HOST:PORT): this machine runs at "
+            f"most {MAX_LOCAL} worker processes"
+        )
     if cluster is not None:
         check_cluster(cluster)
         if cluster.startswith("local") or jobs == 1:

@@ -32,12 +32,19 @@ _LOCAL = re.compile(r"local(?::(\d{1,3}))?")
 _REMOTE = re.compile(r"tcp://[A-Za-z0-9.\-\[\]:]+:\d{1,5}")
 
 
+#: The most worker processes a local cluster starts (``local:N``, ``--jobs N`` alone).
+MAX_LOCAL = 64
+#: The most partitions a run makes on a scheduler: more partitions than cores keeps each small
+#: enough for a worker's memory (a partition holds its accounts' stores for both sides).
+MAX_PARTITIONS = 1024
+
+
 def check_cluster(spec: object) -> str:
     """``local``, ``local:N`` (1 to 64 workers) or ``tcp://HOST:PORT``; ``invalid_argument`` else."""
     if not isinstance(spec, str):
         raise C.invalid_argument(f"--cluster must be text such as `local:2`, got {type(spec).__name__}")
     local = _LOCAL.fullmatch(spec)
-    if local is not None and (local[1] is None or 1 <= int(local[1]) <= 64):
+    if local is not None and (local[1] is None or 1 <= int(local[1]) <= MAX_LOCAL):
         return spec
     if _REMOTE.fullmatch(spec):
         return spec

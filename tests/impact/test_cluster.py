@@ -159,3 +159,30 @@ def test_replay_on_a_local_cluster_agrees_and_finds_the_same_first_difference(tm
         assert one == two and one.startswith(f"difference: call {last_send} (send) decides"), (one, two)
     finally:
         cluster.close()
+
+
+def test_more_partitions_than_local_workers_need_a_scheduler(tmp_path: Path) -> None:
+    """Up to 1,024 partitions on a scheduler (more partitions than cores keeps each within a worker's
+    memory); on this machine at most 64 worker processes, said before anything runs."""
+    from click.testing import CliRunner
+
+    from engine.cli import main
+    from engine.errors import EngineError
+
+    with pytest.raises(EngineError, match="65 partitions need a scheduler") as refused:
+        compare_policies(base_policy=POLICY, new_policy=POLICY, synthetic=5, jobs=65)
+    assert refused.value.code == "invalid_argument"
+    with pytest.raises(EngineError) as unreachable:  # accepted, then the scheduler is not there
+        compare_policies(
+            base_policy=POLICY, new_policy=POLICY, synthetic=5, jobs=1024, cluster="tcp://127.0.0.1:9"
+        )
+    assert unreachable.value.code == "worker_failed"
+    with pytest.raises(EngineError, match="from 1 to 1,024"):
+        compare_policies(
+            base_policy=POLICY, new_policy=POLICY, synthetic=5, jobs=1025, cluster="tcp://127.0.0.1:9"
+        )
+    args = ["impact", "--base", str(POLICY), "--synthetic", "5", "--jobs", "100"]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 2 and "100 partitions need a scheduler" in done.stderr, done.output
+    done = CliRunner().invoke(main, ["replay", "--db", str(tmp_path / "none.db"), "--jobs", "100"])
+    assert done.exit_code == 2 and "100 partitions need a scheduler" in done.stderr, done.output
