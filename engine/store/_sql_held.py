@@ -52,12 +52,14 @@ from engine.store._sql_schema import (
     SELECT_MESSAGE,
     UPDATE_LOT,
     account_row,
+    lot_row,
     message_columns,
+    message_row,
     one_line,
     utc_text,
 )
 from engine.store._sql_schema import message_from_row as message_from_db
-from engine.store._sql_unit import SqlUnit, entry_row, iso_json, update_of
+from engine.store._sql_unit import SqlUnit, call_row, entry_row, update_of
 
 _msg_tuple = attrgetter(*MSG_FIELDS)
 _fields = attrgetter(*ACCOUNT_FIELDS)
@@ -142,17 +144,7 @@ class Held:
         new, spent = [], []
         for (name, lot_id), lot in self.lots.items():
             if lot_id >= self.lot_base[name]:
-                new.append(
-                    {
-                        "account": name,
-                        "id": lot_id,
-                        "source": lot.source,
-                        "amount": lot.amount,
-                        "remaining": lot.remaining,
-                        "granted_at": utc_text(lot.granted_at),
-                        "expires_at": utc_text(lot.expires_at),
-                    }
-                )
+                new.append(lot_row(name, lot))
             else:
                 spent.append({"account": name, "id": lot_id, "remaining": lot.remaining})
         _many(cur, INSERT_LOT, new)
@@ -175,17 +167,7 @@ class Held:
             msg = message_from_row(self.msgs[msg_id])
             now, before = message_columns(msg), self.msg_cols[msg_id]
             if before is None:
-                inserts.append(
-                    {
-                        "id": msg.id,
-                        "seq": msg.seq,
-                        "sender": msg.sender,
-                        "recipient": msg.recipient,
-                        "kind": msg.kind,
-                        "sent_at": utc_text(msg.sent_at),
-                        **now,
-                    }
-                )
+                inserts.append(message_row(msg, now))
             else:
                 changed = {k: v for k, v in now.items() if before[k] != v}
                 if changed:
@@ -408,16 +390,8 @@ class HeldUnit:
         seq = h.next_call
         self._undo.append((_NEXT_CALL, h, seq))
         h.next_call = seq + 1
-        fields = record._asdict()
         self._undo.append((_CUT, h.calls, len(h.calls)))
-        h.calls.append(
-            {
-                **fields,
-                "seq": seq,
-                "at": utc_text(fields["at"]),
-                "args": json.dumps(fields["args"], default=iso_json),
-            }
-        )
+        h.calls.append({**call_row(record), "seq": seq})
         return seq
 
 

@@ -306,6 +306,32 @@ def entry_from_row(r: Any) -> LedgerEntry:
     )
 
 
+def lot_row(account: str, lot: LotRec) -> dict[str, Any]:
+    """A new lot as the lots table takes it."""
+    return {
+        "account": account,
+        "id": lot.id,
+        "source": lot.source,
+        "amount": lot.amount,
+        "remaining": lot.remaining,
+        "granted_at": utc_text(lot.granted_at),
+        "expires_at": utc_text(lot.expires_at),
+    }
+
+
+def message_row(msg: MsgRec, columns: dict[str, Any]) -> dict[str, Any]:
+    """A new message as the messages table takes it (``columns``: its :func:`message_columns`)."""
+    return {
+        "id": msg.id,
+        "seq": msg.seq,
+        "sender": msg.sender,
+        "recipient": msg.recipient,
+        "kind": msg.kind,
+        "sent_at": utc_text(msg.sent_at),
+        **columns,
+    }
+
+
 def message_columns(msg: MsgRec) -> dict[str, Any]:
     return {
         "lot": msg.lot,

@@ -36,8 +36,10 @@ from engine.store._sql_schema import (
     USABLE_LOTS,
     account_row,
     from_utc_text,
+    lot_row,
     message_columns,
     message_from_row,
+    message_row,
     one_line,
     opt_instant,
     sets,
@@ -86,11 +88,7 @@ class SqlUnit:
             self._c.run(INSERT_REVISION, {"revision": revision, "texts": json.dumps(texts)})
 
     def log(self, record: LogRecord) -> int:  # the database numbers the log
-        fields = record._asdict()
-        rows = self._c.all(
-            INSERT_CALL,
-            {**fields, "at": utc_text(fields["at"]), "args": json.dumps(fields["args"], default=iso_json)},
-        )
+        rows = self._c.all(INSERT_CALL, call_row(record))
         return int(rows[0][0])
 
     def remember(self, key: str, account: str, request: str, decision: Decision) -> None:
@@ -157,19 +155,7 @@ class SqlUnit:
         if changed:  # only what changed: an unchanged next_due costs no index write
             c.run(*update_of("accounts", "name", changed, acct.name))
         first_new = self._next_lot.get(acct.name, 1)
-        new = [
-            {
-                "account": acct.name,
-                "id": lot.id,
-                "source": lot.source,
-                "amount": lot.amount,
-                "remaining": lot.remaining,
-                "granted_at": utc_text(lot.granted_at),
-                "expires_at": utc_text(lot.expires_at),
-            }
-            for lot in acct.dirty.values()
-            if lot.id >= first_new
-        ]
+        new = [lot_row(acct.name, lot) for lot in acct.dirty.values() if lot.id >= first_new]
         if new:
             c.many(INSERT_LOT, new)
         spent = [
@@ -205,18 +191,7 @@ class SqlUnit:
     def add_message(self, msg: MsgRec) -> None:
         self._messages[msg.id] = msg
         cols = self._written[msg.id] = message_columns(msg)
-        self._c.run(
-            INSERT_MESSAGE,
-            {
-                "id": msg.id,
-                "seq": msg.seq,
-                "sender": msg.sender,
-                "recipient": msg.recipient,
-                "kind": msg.kind,
-                "sent_at": utc_text(msg.sent_at),
-                **cols,
-            },
-        )
+        self._c.run(INSERT_MESSAGE, message_row(msg, cols))
 
     def update_message(self, msg: MsgRec) -> None:
         """Write only the columns that changed: an untouched indexed column costs no index write."""
@@ -245,6 +220,12 @@ class SqlUnit:
         for x, y in ((a, b), (b, a)):
             if not self.connected(x, y):
                 self._c.run(INSERT_CONNECTION, {"a": x, "b": y, "at": utc_text(at)})
+
+
+def call_row(record: LogRecord) -> dict[str, Any]:
+    """A logged call as the calls table takes it (the database numbers it, unless ``seq`` is added)."""
+    fields = record._asdict()
+    return {**fields, "at": utc_text(fields["at"]), "args": json.dumps(fields["args"], default=iso_json)}
 
 
 def entry_row(e: LedgerEntry) -> dict[str, Any]:
