@@ -121,6 +121,23 @@ def replay(accounts: int, backend: str) -> dict[str, Any]:
     db_mb = round(os.path.getsize(db) / 2**20, 1) if db else None
     eng.close()
     shutil.rmtree(tmp, ignore_errors=True)
+    row = _row(accounts, backend, calls, refused, system, busy, wall, quarters, rss_start, workload_rss)
+    return {**row, "db_mb": db_mb, "compiled": compiled()}
+
+
+def _row(
+    accounts: int,
+    backend: str,
+    calls: int,
+    refused: int,
+    system: int,
+    busy: float,
+    wall: float,
+    quarters: list[float],
+    rss_start: float,
+    workload_rss: float,
+) -> dict[str, Any]:
+    """One replay's JSON row, the engine's and the floor's alike (so their figures compare)."""
     events = calls - refused + system
     return {
         "accounts": accounts,
@@ -137,8 +154,6 @@ def replay(accounts: int, backend: str) -> dict[str, Any]:
         "peak_rss_mb": _rss_mb(),
         "start_rss_mb": rss_start,
         "workload_rss_mb": workload_rss,
-        "db_mb": db_mb,
-        "compiled": compiled(),
     }
 
 
@@ -191,25 +206,8 @@ def replay_floor(accounts: int, seed: int = 11, policy: Policy | None = None) ->
     if q_events:
         quarters.append(round(q_busy / q_events * 1e6, 2))
     refused, system = tally[REFUSED], sum(tally[i] for i in SYSTEM)
-    events = calls - refused + system
-    row = {
-        "accounts": accounts,
-        "backend": "floor",
-        "calls": calls,
-        "refused_calls": refused,
-        "system_events": system,
-        "events": events,
-        "seconds": round(busy, 3),
-        "wall_s": round(wall, 3),
-        "events_per_s": round(events / busy, 1),
-        "us_per_event": round(busy / events * 1e6, 2),
-        "us_per_event_by_quarter": quarters,
-        "peak_rss_mb": _rss_mb(),
-        "start_rss_mb": rss_start,
-        "workload_rss_mb": workload_rss,
-        "db_mb": None,
-    }
-    return row, floor
+    row = _row(accounts, "floor", calls, refused, system, busy, wall, quarters, rss_start, workload_rss)
+    return {**row, "db_mb": None}, floor
 
 
 def compiled() -> bool:
