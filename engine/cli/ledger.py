@@ -213,14 +213,8 @@ def replay(db: str, cluster: str | None, jobs: int | None) -> None:
     store cannot be replayed (no store, or one made before the event log).
     """
     from engine.cli._progress import ProgressBar
-    from engine.impact.cluster import MAX_LOCAL
     from engine.impact.replay import replay_store
 
-    if jobs is not None and jobs > MAX_LOCAL and (cluster is None or cluster.startswith("local")):
-        raise C.invalid_argument(
-            f"{jobs} partitions need a scheduler (--cluster tcp://HOST:PORT): this machine runs at "
-            f"most {MAX_LOCAL} worker processes"
-        )
     if jobs is not None and jobs > 1 and cluster is None:
         cluster = f"local:{jobs}"
     bar = ProgressBar("partitions", enabled=None if cluster is not None else False)

@@ -19,10 +19,9 @@ from engine.core.engine import Engine
 from engine.errors import EngineError
 from engine.impact.calls import logged_calls, scenario_calls, synthetic_calls
 from engine.impact.cluster import (
-    MAX_LOCAL,
-    MAX_PARTITIONS,
     PartitionProgress,
     check_cluster,
+    check_partitions,
     default_partitions,
     session,
 )
@@ -84,13 +83,7 @@ def compare_policies(
     ``jobs=N`` means), or a running scheduler's ``tcp://HOST:PORT`` (then ``jobs`` partitions,
     16 if not given); ``partition_progress`` is told (done, all) as partitions finish.
     """
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_PARTITIONS:
-        raise C.invalid_argument(f"jobs is a number of partitions from 1 to {MAX_PARTITIONS:,}")
-    if jobs > MAX_LOCAL and (cluster is None or cluster.startswith("local")):
-        raise C.invalid_argument(
-            f"{jobs} partitions need a scheduler (--cluster tcp://HOST:PORT): this machine runs at "
-            f"most {MAX_LOCAL} worker processes"
-        )
+    check_partitions(jobs, cluster)
     if cluster is not None:
         check_cluster(cluster)
         if cluster.startswith("local") or jobs == 1:

@@ -53,6 +53,18 @@ def check_cluster(spec: object) -> str:
     )
 
 
+def check_partitions(parts: int, cluster: str | None) -> None:
+    """``invalid_argument`` unless ``parts`` partitions can run: up to :data:`MAX_PARTITIONS` on a
+    scheduler, up to :data:`MAX_LOCAL` on this machine (one worker process each)."""
+    if isinstance(parts, bool) or not isinstance(parts, int) or not 1 <= parts <= MAX_PARTITIONS:
+        raise C.invalid_argument(f"jobs is a number of partitions from 1 to {MAX_PARTITIONS:,}")
+    if parts > MAX_LOCAL and (cluster is None or cluster.startswith("local")):
+        raise C.invalid_argument(
+            f"{parts} partitions need a scheduler (--cluster tcp://HOST:PORT): this machine runs at "
+            f"most {MAX_LOCAL} worker processes"
+        )
+
+
 def default_partitions(spec: str) -> int:
     """How many partitions a run makes when not told: one per worker of ``local:N``, one per core
     for ``local``, 16 for a scheduler (whose workers this side does not know)."""

@@ -19,7 +19,7 @@ from engine.core.engine import Engine
 from engine.errors import InvalidCall
 from engine.events import KINDS
 from engine.impact.calls import logged_calls
-from engine.impact.cluster import PartitionProgress, check_cluster, default_partitions, run
+from engine.impact.cluster import PartitionProgress, check_cluster, check_partitions, default_partitions, run
 from engine.impact.partition import Owners, Partitioning, assign
 from engine.impact.stored import read_accounts, split_log, where
 from engine.model import LoggedCall, once_per_advance
@@ -62,6 +62,8 @@ def replay_store(
     reported is the one the single run finds; ``partition_progress`` is told (done, all) as
     partitions finish.
     """
+    if cluster is not None and parts:  # said before the store is opened, as the command line's limits are
+        check_partitions(parts, cluster)
     if not isinstance(db, str) or db == "memory":
         raise C.invalid_database("replay reads a database: give a file or a URL")
     store = open_store(db, create=False)
@@ -90,8 +92,6 @@ def _on_cluster(
     check_cluster(cluster)
     if parts == 0:
         parts = default_partitions(cluster)
-    if not 1 <= parts <= 1024:
-        raise C.invalid_argument("a replay is split into 1 to 1,024 partitions")
     split = split_log(calls, parts)  # None: the workers read the whole log and keep their calls
     partitioning = assign(logged_calls(calls), parts) if split is None else split.partitioning
     tasks = [(where(db), i, partitioning, None if split is None else split.accounts[i]) for i in range(parts)]
