@@ -2,9 +2,7 @@
 // bound store's history (else every scenario of the folder). It runs as a job while the editor reads
 // the diff; the Save button does not wait for it, and closing the dialog cancels it.
 import { el } from "./dom.js";
-import { getOnce } from "./api.js";
-import { draft } from "./draft.js";
-import { runImpact } from "./tabs/impact.js";
+import { defaultSource, runImpact } from "./tabs/impact.js";
 
 let running = null; // the signal of the job under way, if any
 
@@ -19,18 +17,17 @@ export async function showSaveImpact(box, name, text) {
   stopSaveImpact();
   const signal = { cancelled: false };
   running = signal;
-  let over;
+  let source;
   try {
-    over = draft.store ? { store: true } : { scenarios: (await getOnce("scenarios")).scenarios.map((s) => s.name) };
+    source = await defaultSource();
   } catch {
+    source = { none: true };
+  }
+  if (source.none) {
     box.replaceChildren();
     return;
   }
-  if (!draft.store && !over.scenarios.length) {
-    box.replaceChildren();
-    return;
-  }
-  const what = draft.store ? `the history of ${draft.stores[0]}` : `the folder's ${over.scenarios.length} scenarios`;
+  const { over, what } = source;
   const body = el("div", {});
   box.replaceChildren(el("h3", { id: "save-impact-title" }, `Impact over ${what}`), body);
   await runImpact(

@@ -1,9 +1,9 @@
 // The History tab: in a git folder every save is a commit; list them (who, when, note, files),
 // compare two (the diff and both plan tables) and restore one as a new commit.
 import { $, el, fill, say, ask, showDiff, table } from "../dom.js";
-import { api, describe, getOnce, guarded } from "../api.js";
+import { api, describe, guarded } from "../api.js";
 import { draft } from "../draft.js";
-import { renderReport, runImpact } from "./impact.js";
+import { defaultSource, renderReport, runImpact } from "./impact.js";
 
 const chosen = []; // at most two revs, oldest choice first
 
@@ -64,10 +64,7 @@ const compare = guarded(async () => {
  * one, else over every scenario of the folder (as the Impact tab does by default). */
 const impact = guarded(async (from, to) => {
   const out = $("history-impact");
-  let over;
-  if (draft.store) over = { store: true };
-  else over = { scenarios: (await getOnce("scenarios")).scenarios.map((s) => s.name) };
-  const what = draft.store ? `the history of ${draft.stores[0]}` : `the ${over.scenarios.length} scenarios of the folder`;
+  const { over, what } = await defaultSource();
   const [a, b] = [from.slice(0, 7), to.slice(0, 7)];
   await runImpact(out, "history/impact", { from, to, ...over }, (report) =>
     renderReport(out, report, `${b} against ${a}, over ${what}.`, [a, b]),

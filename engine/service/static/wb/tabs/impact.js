@@ -186,6 +186,14 @@ export function renderReport(out, data, intro, sides = ["saved", "draft"]) {
   );
 }
 
+/** What a comparison runs over when nobody chose: the first bound store's history, else every
+ * scenario of the folder -> {over: the request's source, what: it in words, none: nothing to run}. */
+export async function defaultSource() {
+  if (draft.store) return { over: { store: true }, what: `the history of ${draft.stores[0]}`, none: false };
+  const names = (await getOnce("scenarios")).scenarios.map((s) => s.name);
+  return { over: { scenarios: names }, what: `the folder's ${names.length} scenarios`, none: !names.length };
+}
+
 /** Start an impact job (`path`: "impact/jobs" or "history/impact") and follow it in `out`: the calls
  * compared so far and a Cancel button, then `done(report)`; resolves to the report (null when
  * cancelled or refused). `signal.cancelled`, set by the caller, cancels it too (a closed dialog). */
