@@ -81,6 +81,14 @@ SHOWN_ACCOUNTS = 10
     help="Play a store's event log (its real history) instead of FILES; the store is only read.",
 )
 @click.option(
+    "--log-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Play a store's event log from partition files (`inmail log --format parquet`) instead of "
+    "FILES; each worker reads its own file.",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(1, 1024),
     default=1,
@@ -124,19 +132,21 @@ def impact(
     new_rules: str | None,
     synthetic: int | None,
     db: str | None,
+    log_dir: str | None,
     jobs: int,
     cluster: str | None,
     fmt: str,
     fail_on_change: bool,
     plot_path: str | None,
 ) -> None:
-    """Compare the base policy with the new one over FILES (scenarios), --synthetic N or --db URL."""
-    if sum((bool(files), synthetic is not None, db is not None)) != 1:
-        raise click.UsageError("give scenario FILES, --synthetic N or --db URL (one of them)")
-    if (jobs > 1 or cluster is not None) and synthetic is None and db is None:
+    """Compare the base policy with the new one over FILES (scenarios), --synthetic N, --db URL or
+    --log-dir DIR."""
+    if sum((bool(files), synthetic is not None, db is not None, log_dir is not None)) != 1:
+        raise click.UsageError("give scenario FILES, --synthetic N, --db URL or --log-dir DIR (one of them)")
+    if (jobs > 1 or cluster is not None) and files:
         raise click.UsageError(
-            "--jobs and --cluster split a --synthetic year or a --db history; scenario files run in one "
-            "process"
+            "--jobs and --cluster split a --synthetic year or a history (--db, --log-dir); scenario files "
+            "run in one process"
         )
     if plot_path is not None and Path(plot_path).suffix.lower() != ".png":
         raise click.BadParameter(
@@ -155,6 +165,7 @@ def impact(
             scenarios=list(files),
             synthetic=synthetic,
             db=db,
+            log_dir=log_dir,
             progress=None if split else bar,
             jobs=jobs,
             cluster=cluster,

@@ -137,25 +137,53 @@ def history(account: str, db: str, fmt: str, policy_path: str | None, rules_dir:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "jsonl", "scenario"]),
+    type=click.Choice(["table", "jsonl", "scenario", "parquet"]),
     default="table",
     show_default=True,
     help="table for people; jsonl: one JSON object per call, for programs; "
-    "scenario: a scenario file of this history, to run and edit.",
+    "scenario: a scenario file of this history, to run and edit; "
+    "parquet: partition files for `inmail impact --log-dir` (with --partitions and --out).",
 )
 @click.option("--account", default=None, metavar="NAME", help="Only this account's calls.")
 @click.option("--since", default=None, metavar="TIME", help="Only calls at or after this instant.")
+@click.option(
+    "--partitions",
+    type=click.IntRange(1, 1024),
+    default=None,
+    metavar="P",
+    help="With --format parquet: how many partition files (accounts a call ties stay in one).",
+)
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(),
+    metavar="DIR",
+    help="With --format parquet: the folder to create for the partition files (it must not exist).",
+)
 @policy_option
 @rules_option
 def log(
-    db: str, fmt: str, account: str | None, since: str | None, policy_path: str | None, rules_dir: str | None
+    db: str,
+    fmt: str,
+    account: str | None,
+    since: str | None,
+    partitions: int | None,
+    out: str | None,
+    policy_path: str | None,
+    rules_dir: str | None,
 ) -> None:
     """Show the store's event log: every decided call (denials included), oldest first.
 
     Each line holds what is needed to make the call again (its method and
     arguments, its idempotency key) and what was decided, under which
-    revision of the policy and rules.
+    revision of the policy and rules. ``--format parquet`` writes the whole
+    log instead, as partition files a Dask cluster's workers read.
     """
+    if fmt == "parquet":
+        _partition_files(db, partitions, out, account, since)
+        return
+    if partitions is not None or out is not None:
+        raise click.UsageError("--partitions and --out go with --format parquet")
     with _open(db, policy_path, rules_dir) as eng:
         calls = eng.log(account=account, since=since)
         complete = eng.log_complete
@@ -186,6 +214,21 @@ def log(
             str(c.seq), when(c.at, tz), f"{c.method}({shown})", c.account, decided, c.rule, c.key or ""
         )
     stdout_console().print(table)
+
+
+def _partition_files(
+    db: str, parts: int | None, out: str | None, account: str | None, since: str | None
+) -> None:
+    """``inmail log --format parquet``: the whole log as partition files (:mod:`engine.impact.files`)."""
+    from engine.impact.files import MANIFEST, write_partitions
+
+    if out is None or parts is None:
+        raise click.UsageError("--format parquet needs --partitions P and --out DIR (a new folder)")
+    if account is not None or since is not None:
+        raise click.UsageError("partition files hold the whole log: leave out --account and --since")
+    m = write_partitions(db, parts, out)
+    files = f"{m.parts} partition file{'s' if m.parts != 1 else ''}"
+    click.echo(f"wrote {m.calls} logged calls into {files} in {out} (manifest: {MANIFEST})")
 
 
 @click.command("replay")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from engine.core.engine import Engine
 from engine.errors import EngineError
 from engine.impact.calls import logged_calls, scenario_calls, synthetic_calls
 from engine.impact.cluster import (
+    MAX_LOCAL,
     PartitionProgress,
     check_cluster,
     check_partitions,
@@ -26,12 +27,12 @@ from engine.impact.cluster import (
     session,
 )
 from engine.impact.compare import MOVEMENTS, Divergence, ImpactReport, Progress, Side, impact, merge, play
+from engine.impact.files import Manifest, file_calls, read_manifest
 from engine.impact.ledgers import LedgerDifference
 from engine.impact.markdown import to_markdown
 from engine.impact.partition import Partitioning, assign, hashed
-from engine.impact.stored import Split, partition_calls, split_log, where
+from engine.impact.stored import Split, log_of, partition_calls, split_log, where
 from engine.impact.synthetic import Call, member_name, ordered_year, year_end
-from engine.model import LoggedCall
 from engine.policy import load_policy
 from engine.scenario.load import load_scenario
 from engine.source.paths import resolve_policy, resolve_rules
@@ -60,6 +61,7 @@ def compare_policies(
     synthetic: int | None = None,
     db: str | None = None,
     calls: Iterable[Call] | None = None,
+    log_dir: PathLike | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
     cluster: str | None = None,
@@ -72,7 +74,8 @@ def compare_policies(
     ``policy:``; ``expect`` is ignored), ``synthetic`` (a seeded year of that
     many accounts on the base policy's plans and response types: a call naming
     one the new policy lacks is not applicable there), ``db`` (a store's event
-    log: its real history), or ``calls``.
+    log: its real history), ``log_dir`` (that log as partition files, :mod:`engine.impact.files`:
+    the partitions are the files'), or ``calls``.
     ``None`` for the new policy or rules means the usual places (``./policies.yaml``,
     ``./rules``, else the packaged ones).
     Both sides run in memory from empty stores. ``jobs`` > 1 splits the accounts of
@@ -84,20 +87,26 @@ def compare_policies(
     16 if not given); ``partition_progress`` is told (done, all) as partitions finish.
     """
     check_partitions(jobs, cluster)
+    if log_dir is not None:  # the partitions are the files': the workers only choose where they run
+        files = read_manifest(log_dir)
+        if jobs not in (1, files.parts):
+            raise C.invalid_argument(
+                f"the partition files in `{log_dir}` hold {files.parts} partitions, not {jobs}: "
+                f"write them again with --partitions {jobs}, or leave --jobs out"
+            )
+        cluster = f"local:{min(files.parts, MAX_LOCAL)}" if cluster is None and jobs > 1 else cluster
+        jobs = files.parts
     if cluster is not None:
         check_cluster(cluster)
-        if cluster.startswith("local") or jobs == 1:
+        if log_dir is None and (cluster.startswith("local") or jobs == 1):
             jobs = default_partitions(cluster)
     elif jobs > 1:
         cluster = f"local:{jobs}"
-    given = [bool(scenarios), synthetic is not None, db is not None, calls is not None]
+    given = [bool(scenarios), synthetic is not None, db is not None, calls is not None, log_dir is not None]
     if sum(given) != 1:
         raise C.invalid_argument(
-            "give exactly one source: scenario files, a synthetic size, a store, or calls"
+            "give exactly one source: scenario files, a synthetic size, a store, partition files, or calls"
         )
-    log = None if db is None else _read_log(db)
-    if log is not None:
-        calls = logged_calls(log)
     new_path = resolve_policy(new_policy)
     if scenarios:
         loaded = [
@@ -115,22 +124,31 @@ def compare_policies(
         isinstance(synthetic, bool) or not isinstance(synthetic, int) or not 1 <= synthetic <= 1_000_000
     ):
         raise C.invalid_quantity("synthetic is a number of accounts from 1 to 1,000,000")
-    if cluster is not None and (synthetic is not None or calls is not None):
+    if log_dir is not None and cluster is not None:
         sides = _Sides(base_policy, new_path, base_rules, new_rules)
-        split = None if log is None or db is None else split_log(log, jobs)
-        source: int | str | list[Call]
-        if synthetic is not None:
-            source = synthetic
-        elif split is not None and db is not None:
-            source = where(db)
-        else:
-            source = list(calls or ())
-        del log, calls  # the workers read their own accounts' calls: the driver holds none of them
-        return _in_parallel(source, jobs, cluster, sides, partition_progress, split)
-    with (
-        Engine.open(policy=base_policy, rules=base_rules, log=False) as b,
-        Engine.open(policy=new_path, rules=new_rules, log=False) as n,
-    ):
+        return _in_parallel(files, jobs, cluster, sides, partition_progress)
+    with ExitStack() as stack:
+        split = None
+        if db is not None:  # the log is read a page at a time, never held whole
+            store = stack.enter_context(log_of(db))
+            calls = logged_calls(store.calls_paged())
+            if cluster is not None:
+                split = split_log(store.calls_paged(), jobs)
+                calls = list(calls) if not split.by_account else None
+        if cluster is not None:
+            sides = _Sides(base_policy, new_path, base_rules, new_rules)
+            source: int | str | list[Call]
+            if synthetic is not None:
+                source = synthetic
+            elif split is not None and split.by_account and db is not None:
+                source = where(db)  # the workers read their own accounts' calls
+            else:
+                source, split = list(calls or ()), None
+            return _in_parallel(source, jobs, cluster, sides, partition_progress, split)
+        b = stack.enter_context(Engine.open(policy=base_policy, rules=base_rules, log=False))
+        n = stack.enter_context(Engine.open(policy=new_path, rules=new_rules, log=False))
+        if log_dir is not None:
+            return play(file_calls(files, range(files.parts)), b, n, progress, end=files.end)
         if synthetic is not None:
             calls = synthetic_calls(synthetic, b.policy)
         assert calls is not None
@@ -162,7 +180,7 @@ class _Share:
     plays them with the whole log's ``advances``: :mod:`engine.impact.stored`), or the calls, which
     ``partitioning`` splits. ``end`` is where the whole year or log ends."""
 
-    source: int | str | list[Call]
+    source: int | str | list[Call] | Manifest
     index: int
     parts: int
     sides: _Sides
@@ -213,6 +231,9 @@ def _share(task: _Share) -> ImpactReport:
             if isinstance(task.source, int):
                 watched = _Watched(ordered_year(task.source, policy=b.policy, only=task.members()))
                 return play(((order, call, True) for order, call in watched), b, n, end=task.end)
+            if isinstance(task.source, Manifest):
+                watched = _Watched(file_calls(task.source, [task.index]))
+                return play(watched, b, n, end=task.end)
             if isinstance(task.source, str):
                 watched = _Watched(partition_calls(task.source, task.accounts, task.advances))
                 return play(watched, b, n, end=task.end)
@@ -228,7 +249,7 @@ def _share(task: _Share) -> ImpactReport:
 
 
 def _in_parallel(
-    source: int | str | list[Call],
+    source: int | str | list[Call] | Manifest,
     jobs: int,
     cluster: str,
     sides: _Sides,
@@ -253,6 +274,8 @@ def _in_parallel(
         resolve_rules(sides.new_rules).resolve(),
     )
     tasks = [_Share(source, i, jobs, sides, partitioning) for i in range(jobs)]
+    if isinstance(source, Manifest):
+        tasks = [replace(t, end=source.end) for t in tasks]
     if split is not None:
         tasks = [
             replace(t, end=split.end, accounts=split.accounts[t.index], advances=split.advances)
@@ -264,17 +287,3 @@ def _in_parallel(
             tasks = [replace(t, end=max(ends, default=None)) for t in tasks]
         reports = s.map(_share, tasks, progress)
     return merge([(None, r) for r in reports])
-
-
-def _read_log(db: str) -> list[LoggedCall]:
-    from engine.store.base import open_store
-
-    store = open_store(db, create=False)
-    try:
-        if not store.log_complete():
-            raise C.log_incomplete(
-                "this store was made before the event log: its earlier calls are not in it"
-            )
-        return store.calls()
-    finally:
-        store.close()

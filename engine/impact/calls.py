@@ -64,14 +64,17 @@ def logged_calls(log: Iterable[LoggedCall]) -> Iterator[Call]:
     A logged call keeps its arguments by name with its ``at``, and its method, which names its
     kind (:meth:`~engine.events.Registry.by_method`).
     """
-    for c in once_per_advance(log):
-        where = f"log #{c.seq}"
-        if c.method == ADVANCE:
-            yield Call(ADVANCE, {}, _instant(c.args["to"]), where=where)
-            continue
-        kind = KINDS.by_method(c.method)
-        args = {k: v for k, v in c.args.items() if k != "at"}
-        yield Call(kind.name, args, _instant(c.args["at"]), c.key, where)
+    return map(as_call, once_per_advance(log))
+
+
+def as_call(c: LoggedCall) -> Call:
+    """One logged call as a call to play again, placed by its log number (``where``)."""
+    where = f"log #{c.seq}"
+    if c.method == ADVANCE:
+        return Call(ADVANCE, {}, _instant(c.args["to"]), where=where)
+    kind = KINDS.by_method(c.method)
+    args = {k: v for k, v in c.args.items() if k != "at"}
+    return Call(kind.name, args, _instant(c.args["at"]), c.key, where)
 
 
 def _instant(value: Any) -> dt.datetime:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from engine.events import EventKind
@@ -110,6 +110,13 @@ class Partitioning:
 
 def assign(calls: Iterable[Call], parts: int) -> Partitioning:
     """Group the accounts of ``calls`` into components and deal them to ``parts`` partitions."""
+    owners = Owners()
+    return deal((owners.accounts(call) for call in calls), parts)
+
+
+def deal(named: Iterable[Sequence[str]], parts: int) -> Partitioning:
+    """:func:`assign` from what each call ties (:meth:`Owners.accounts`, the acting account first;
+    empty for an advance), for a caller that reads those itself as it goes."""
     parent: dict[str, str] = {}
 
     def root(a: str) -> str:
@@ -119,15 +126,13 @@ def assign(calls: Iterable[Call], parts: int) -> Partitioning:
             a = parent[a]
         return a
 
-    owners = Owners()
     events: Counter[str] = Counter()
-    for call in calls:
-        named = owners.accounts(call)
-        if not named:
+    for accounts in named:
+        if not accounts:
             continue
-        events[named[0]] += 1
-        first = root(named[0])
-        for other in named[1:]:
+        events[accounts[0]] += 1
+        first = root(accounts[0])
+        for other in accounts[1:]:
             second = root(other)
             if second != first:
                 parent[second] = first

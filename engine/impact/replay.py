@@ -20,7 +20,7 @@ from engine.errors import InvalidCall
 from engine.events import KINDS
 from engine.impact.calls import logged_calls
 from engine.impact.cluster import PartitionProgress, check_cluster, check_partitions, default_partitions, run
-from engine.impact.partition import Owners, Partitioning, assign
+from engine.impact.partition import Owners, Partitioning
 from engine.impact.stored import read_accounts, split_log, where
 from engine.model import LoggedCall, once_per_advance
 from engine.policy.load import policy_from_texts
@@ -73,10 +73,9 @@ def replay_store(
                 "this store was made before the event log: its earlier calls are not in it, "
                 "so its ledger cannot be rebuilt from the log",
             )
-        calls = store.calls()
         if cluster is None:
-            return _replay(store, calls, progress)
-        return _on_cluster(db, store, calls, cluster, parts, partition_progress)
+            return _replay(store, store.calls(), progress)
+        return _on_cluster(db, store, cluster, parts, partition_progress)
     finally:
         store.close()
 
@@ -84,29 +83,26 @@ def replay_store(
 def _on_cluster(
     db: str,
     store: Store,
-    calls: list[LoggedCall],
     cluster: str,
     parts: int,
     progress: PartitionProgress | None,
 ) -> ReplayReport:
+    """The driver reads the log once, a page at a time, to split it (:func:`split_log`), and keeps
+    none of its calls; each worker reads its own."""
     check_cluster(cluster)
     if parts == 0:
         parts = default_partitions(cluster)
-    split = split_log(calls, parts)  # None: the workers read the whole log and keep their calls
-    partitioning = assign(logged_calls(calls), parts) if split is None else split.partitioning
-    tasks = [(where(db), i, partitioning, None if split is None else split.accounts[i]) for i in range(parts)]
+    split = split_log(store.calls_paged(), parts)
+    named = split.accounts if split.by_account else [None] * parts  # None: the worker reads the whole log
+    tasks = [(where(db), i, split.partitioning, named[i]) for i in range(parts)]
     reports = run(_replay_part, tasks, cluster, progress)
-    revisions, last = 0, None  # counted as the single run counts them: each change along the log
-    for c in once_per_advance(calls):
-        if c.revision != last:
-            revisions, last = revisions + 1, c.revision
     found = [r for r in reports if r.difference is not None]
     if found:
         order = {name: i for i, name in enumerate(store.accounts())}
         first = min(found, key=lambda r: (r.seq is None, r.seq or 0, order.get(r.account or "", len(order))))
-        return ReplayReport(len(calls), 0, 0, revisions, first.difference, first.seq, first.account)
+        return ReplayReport(split.calls, 0, 0, split.revisions, first.difference, first.seq, first.account)
     accounts, entries = sum(r.accounts for r in reports), sum(r.entries for r in reports)
-    return ReplayReport(len(calls), accounts, entries, revisions, None)
+    return ReplayReport(split.calls, accounts, entries, split.revisions, None)
 
 
 def _replay_part(task: tuple[str, int, Partitioning, tuple[str, ...] | None]) -> ReplayReport:

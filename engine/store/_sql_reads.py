@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -98,10 +99,23 @@ class SqlReads:
             q = q.where(c.at >= utc_text(since))
         with self._read() as conn:
             rows = conn.execute(q).mappings().all()
-        return [
-            LoggedCall(**{**row, "at": from_utc_text(row["at"]), "args": json.loads(row["args"])})
-            for row in rows
-        ]
+        return [_logged(row) for row in rows]
+
+    def calls_paged(self, page: int = 10_000) -> Iterator[LoggedCall]:
+        c = calls_t.c
+        with self._read() as conn:  # the log as it is now: calls appended while it is read are not in it
+            last = conn.execute(sa.select(sa.func.max(c.seq))).scalar()
+        after = None
+        while last is not None:
+            q = sa.select(calls_t).where(c.seq <= last).order_by(c.seq).limit(page)
+            if after is not None:
+                q = q.where(c.seq > after)
+            with self._read() as conn:
+                rows = conn.execute(q).mappings().all()
+            if not rows:
+                return
+            after = rows[-1]["seq"]
+            yield from (_logged(row) for row in rows)
 
     def revision(self, revision: str) -> dict[str, Any] | None:
         with self._read() as conn:
@@ -122,3 +136,8 @@ class SqlReads:
         with self._read() as c:
             rows = c.execute(q.order_by(m.reminded_at, m.sender, m.seq)).all()
         return [(from_utc_text(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+def _logged(row: sa.RowMapping) -> LoggedCall:
+    """A row of the log table as a logged call (its instant and arguments read back from text)."""
+    return LoggedCall(**{**row, "at": from_utc_text(row["at"]), "args": json.loads(row["args"])})

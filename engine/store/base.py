@@ -17,6 +17,7 @@ any number of processes can share one database.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
@@ -116,6 +117,10 @@ class Store(Protocol):
 
     def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
         """The event log in order (of one account, from an instant on, if given)."""
+
+    def calls_paged(self, page: int = 10_000) -> Iterator[LoggedCall]:
+        """The whole event log in order, read ``page`` calls at a time, so that a reader of a long log
+        (the partitioner of an impact run) never holds it all; calls logged after it starts are not in it."""
 
     def revision(self, revision: str) -> dict[str, Any] | None:
         """The texts kept for a revision (see :meth:`Unit.keep_revision`), or None."""

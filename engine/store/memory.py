@@ -159,6 +159,14 @@ class MemoryStore:
                 if (account is None or c[2] == account) and (since is None or c[1] >= since)
             ]
 
+    def calls_paged(self, page: int = 10_000) -> Iterator[LoggedCall]:
+        with self._lock:
+            end = len(self._calls)
+        for start in range(0, end, page):
+            with self._lock:
+                rows = [self._calls[pos] for pos in range(start, min(start + page, end))]
+            yield from (logged_call(seq, _record(c)) for seq, c in enumerate(rows, start + 1))
+
     def log_complete(self) -> bool:
         return True
 

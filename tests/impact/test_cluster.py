@@ -14,8 +14,10 @@ from click.testing import CliRunner
 
 from engine import EngineError, compare_policies
 from engine.cli import main
+from engine.impact.files import write_partitions
 
 from .test_impact import POLICY, REPO, edited
+from .test_stored import history_with_checkpoints
 
 pytest.importorskip("distributed")
 
@@ -91,6 +93,25 @@ def test_a_real_scheduler_and_two_workers_give_the_report_of_one_process(tmp_pat
             jobs=3,
         )
         assert one.changed > 0 and json.dumps(one.to_dict()) == json.dumps(three.to_dict())
+        # more partitions than a machine's worker processes (64): only a scheduler takes them
+        many = compare_policies(
+            base_policy=POLICY,
+            new_policy=new,
+            synthetic=200,
+            base_rules=REPO / "rules",
+            cluster=address,
+            jobs=80,
+        )
+        assert json.dumps(many.to_dict()) == json.dumps(one.to_dict())
+        # a history as partition files in a folder every worker reads, each worker its own file
+        db = str(tmp_path / "history.db")
+        history_with_checkpoints(db)
+        write_partitions(db, 5, tmp_path / "parts")
+        stored = compare_policies(base_policy=POLICY, new_policy=new, db=db)
+        files = compare_policies(
+            base_policy=POLICY, new_policy=new, log_dir=tmp_path / "parts", cluster=address
+        )
+        assert stored.changed > 0 and json.dumps(files.to_dict()) == json.dumps(stored.to_dict())
     finally:
         for p in reversed(procs):
             p.kill()  # nothing of theirs outlives the run: no need to wait for a graceful close
