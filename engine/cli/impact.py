@@ -94,14 +94,16 @@ SHOWN_ACCOUNTS = 10
     default=1,
     show_default=True,
     metavar="N",
-    help="With --synthetic or --db: split the accounts over N worker processes (same report, faster).",
+    help="With --synthetic, --db or --log-dir: alone, split the accounts over N local worker processes "
+    "(--cluster local:N: same report, faster); with --cluster, how many partitions (default: 4 per "
+    "local worker, 16 on a scheduler).",
 )
 @click.option(
     "--cluster",
     default=None,
     metavar="local[:N]|tcp://HOST:PORT",
-    help="Run the partitions on Dask: N local worker processes (--jobs N is local:N), or a running "
-    "scheduler (then --jobs partitions, 16 if not given). Needs: pip install -e '.[dask]'.",
+    help="Run the partitions on Dask: N local worker processes (--jobs N alone is local:N), or a "
+    "running scheduler. Needs: pip install -e '.[dask]'.",
 )
 @click.option(
     "--format",

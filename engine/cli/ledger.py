@@ -245,7 +245,8 @@ def _partition_files(
     type=click.IntRange(1, 1024),
     default=None,
     metavar="N",
-    help="How many partitions (default: N of local:N, 16 on a scheduler); alone, it means local:N.",
+    help="How many partitions (default: 4 per local worker, 16 on a scheduler); alone, it means "
+    "--cluster local:N.",
 )
 def replay(db: str, cluster: str | None, jobs: int | None) -> None:
     """Rebuild the store's ledger from its event log, in memory, and check it is the stored one.
@@ -258,9 +259,8 @@ def replay(db: str, cluster: str | None, jobs: int | None) -> None:
     from engine.cli._progress import ProgressBar
     from engine.impact.replay import replay_store
 
-    if jobs is not None and jobs > 1 and cluster is None:
-        cluster = f"local:{jobs}"
-    bar = ProgressBar("partitions", enabled=None if cluster is not None else False)
+    split = cluster is not None or (jobs or 0) > 1  # --jobs N alone: N local workers
+    bar = ProgressBar("partitions", enabled=None if split else False)
     try:  # a store that is not there is refused, and never created
         report = replay_store(db, cluster=cluster, parts=jobs or 0, partition_progress=bar.at)
     finally:

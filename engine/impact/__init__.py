@@ -19,7 +19,6 @@ from engine.core.engine import Engine
 from engine.errors import EngineError
 from engine.impact.calls import logged_calls, scenario_calls, synthetic_calls
 from engine.impact.cluster import (
-    MAX_LOCAL,
     PartitionProgress,
     check_cluster,
     check_partitions,
@@ -78,30 +77,32 @@ def compare_policies(
     the partitions are the files'), or ``calls``.
     ``None`` for the new policy or rules means the usual places (``./policies.yaml``,
     ``./rules``, else the packaged ones).
-    Both sides run in memory from empty stores. ``jobs`` > 1 splits the accounts of
-    a synthetic year, a store's history or ``calls`` over that many worker processes:
-    accounts that message or connect to each other stay together
-    (:mod:`engine.impact.partition`), so the merged report is the same as with one.
-    ``cluster`` runs the partitions on Dask (:mod:`engine.impact.cluster`): ``local:N`` (what
-    ``jobs=N`` means), or a running scheduler's ``tcp://HOST:PORT`` (then ``jobs`` partitions,
-    16 if not given); ``partition_progress`` is told (done, all) as partitions finish.
+    Both sides run in memory from empty stores. ``cluster`` splits the accounts of a synthetic
+    year, a store's history or ``calls`` into partitions played on Dask
+    (:mod:`engine.impact.cluster`): ``local:N`` (N worker processes here) or a running
+    scheduler's ``tcp://HOST:PORT``; accounts that message or connect to each other stay
+    together (:mod:`engine.impact.partition`), so the merged report is the same as with one.
+    ``jobs`` is how many partitions (default: 4 per local worker, 16 on a scheduler); without
+    ``cluster``, ``jobs=N`` > 1 means ``local:N``. ``partition_progress`` is told (done, all)
+    as partitions finish.
     """
     check_partitions(jobs, cluster)
     if log_dir is not None:  # the partitions are the files': the workers only choose where they run
         files = read_manifest(log_dir)
-        if jobs not in (1, files.parts):
+        if cluster is None and jobs > 1:
+            cluster = f"local:{jobs}"
+        elif jobs not in (1, files.parts):
             raise C.invalid_argument(
                 f"the partition files in `{log_dir}` hold {files.parts} partitions, not {jobs}: "
                 f"write them again with --partitions {jobs}, or leave --jobs out"
             )
-        cluster = f"local:{min(files.parts, MAX_LOCAL)}" if cluster is None and jobs > 1 else cluster
         jobs = files.parts
+    elif cluster is None and jobs > 1:  # N local workers, with their usual number of partitions
+        cluster, jobs = f"local:{jobs}", 1
     if cluster is not None:
         check_cluster(cluster)
-        if log_dir is None and (cluster.startswith("local") or jobs == 1):
+        if log_dir is None and jobs == 1:
             jobs = default_partitions(cluster)
-    elif jobs > 1:
-        cluster = f"local:{jobs}"
     given = [bool(scenarios), synthetic is not None, db is not None, calls is not None, log_dir is not None]
     if sum(given) != 1:
         raise C.invalid_argument(

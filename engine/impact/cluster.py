@@ -55,23 +55,35 @@ def check_cluster(spec: object) -> str:
 
 def check_partitions(parts: int, cluster: str | None) -> None:
     """``invalid_argument`` unless ``parts`` partitions can run: up to :data:`MAX_PARTITIONS` on a
-    scheduler, up to :data:`MAX_LOCAL` on this machine (one worker process each)."""
+    cluster; ``jobs`` alone (no cluster) is a number of local worker processes, up to :data:`MAX_LOCAL`."""
     if isinstance(parts, bool) or not isinstance(parts, int) or not 1 <= parts <= MAX_PARTITIONS:
         raise C.invalid_argument(f"jobs is a number of partitions from 1 to {MAX_PARTITIONS:,}")
-    if parts > MAX_LOCAL and (cluster is None or cluster.startswith("local")):
+    if parts > MAX_LOCAL and cluster is None:
         raise C.invalid_argument(
-            f"{parts} partitions need a scheduler (--cluster tcp://HOST:PORT): this machine runs at "
-            f"most {MAX_LOCAL} worker processes"
+            f"--jobs {parts} alone means {parts} local worker processes, and this machine runs at most "
+            f"{MAX_LOCAL}: for {parts} partitions give a cluster too (--cluster local:N or tcp://HOST:PORT)"
         )
 
 
-def default_partitions(spec: str) -> int:
-    """How many partitions a run makes when not told: one per worker of ``local:N``, one per core
-    for ``local``, 16 for a scheduler (whose workers this side does not know)."""
+#: Partitions per local worker when not told: a worker plays them one after another, so its memory
+#: holds one partition's accounts at a time (a quarter of its share), and a worker that finishes
+#: early takes another partition instead of waiting for the slowest.
+PER_WORKER = 4
+
+
+def workers(spec: str) -> int:
+    """How many worker processes ``local:N`` (N) or ``local`` (one per core) starts."""
     found = _LOCAL.fullmatch(spec)
-    if found is None:
-        return 16
+    assert found is not None, spec
     return int(found[1]) if found[1] else (os.cpu_count() or 1)
+
+
+def default_partitions(spec: str) -> int:
+    """How many partitions a run makes when not told: :data:`PER_WORKER` per worker of a local
+    cluster, 16 for a scheduler (whose workers this side does not know)."""
+    if _LOCAL.fullmatch(spec) is None:
+        return 16
+    return min(PER_WORKER * workers(spec), MAX_PARTITIONS)
 
 
 def _reachable(address: str) -> None:
@@ -151,7 +163,7 @@ def session(cluster: str) -> Iterator[Session]:
         # in this process) reads how many deaths a task may see when it is made
         with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
             local = LocalCluster(
-                n_workers=default_partitions(cluster),
+                n_workers=workers(cluster),
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",

@@ -56,14 +56,16 @@ def replay_store(
     """Replay the event log of the store at ``db`` (which must exist) and compare the ledgers.
 
     ``cluster`` (``local:N`` or ``tcp://HOST:PORT``, :mod:`engine.impact.cluster`) replays
-    ``parts`` partitions of the accounts (default: N, or 16 on a scheduler) on Dask workers, each
-    opening the store itself; accounts that a call names together stay in one partition, so
-    each partition's answer is the single run's for its accounts, and the first difference
-    reported is the one the single run finds; ``partition_progress`` is told (done, all) as
-    partitions finish.
+    ``parts`` partitions of the accounts (default: 4 per local worker, 16 on a scheduler; without
+    ``cluster``, ``parts`` > 1 means ``local:parts``) on Dask workers, each opening the store
+    itself; accounts that a call names together stay in one partition, so each partition's answer
+    is the single run's for its accounts, and the first difference reported is the one the single
+    run finds; ``partition_progress`` is told (done, all) as partitions finish.
     """
-    if cluster is not None and parts:  # said before the store is opened, as the command line's limits are
+    if parts and (cluster is not None or parts > 1):  # said before the store is opened, as limits are
         check_partitions(parts, cluster)
+    if cluster is None and parts > 1:  # N local workers, with their usual number of partitions
+        cluster, parts = f"local:{parts}", 0
     if not isinstance(db, str) or db == "memory":
         raise C.invalid_database("replay reads a database: give a file or a URL")
     store = open_store(db, create=False)

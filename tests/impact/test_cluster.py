@@ -182,15 +182,15 @@ def test_replay_on_a_local_cluster_agrees_and_finds_the_same_first_difference(tm
         cluster.close()
 
 
-def test_more_partitions_than_local_workers_need_a_scheduler(tmp_path: Path) -> None:
-    """Up to 1,024 partitions on a scheduler (more partitions than cores keeps each within a worker's
-    memory); on this machine at most 64 worker processes, said before anything runs."""
+def test_more_partitions_than_local_workers_need_a_cluster(tmp_path: Path) -> None:
+    """Up to 1,024 partitions on a cluster (more partitions than cores keeps each within a worker's
+    memory); ``--jobs N`` alone is N local worker processes, at most 64, said before anything runs."""
     from click.testing import CliRunner
 
     from engine.cli import main
     from engine.errors import EngineError
 
-    with pytest.raises(EngineError, match="65 partitions need a scheduler") as refused:
+    with pytest.raises(EngineError, match="--jobs 65 alone means 65 local worker processes") as refused:
         compare_policies(base_policy=POLICY, new_policy=POLICY, synthetic=5, jobs=65)
     assert refused.value.code == "invalid_argument"
     with pytest.raises(EngineError) as unreachable:  # accepted, then the scheduler is not there
@@ -204,6 +204,36 @@ def test_more_partitions_than_local_workers_need_a_scheduler(tmp_path: Path) -> 
         )
     args = ["impact", "--base", str(POLICY), "--synthetic", "5", "--jobs", "100"]
     done = CliRunner().invoke(main, args)
-    assert done.exit_code == 2 and "100 partitions need a scheduler" in done.stderr, done.output
+    assert done.exit_code == 2 and "--jobs 100 alone means 100 local" in done.stderr, done.output
     done = CliRunner().invoke(main, ["replay", "--db", str(tmp_path / "none.db"), "--jobs", "100"])
-    assert done.exit_code == 2 and "100 partitions need a scheduler" in done.stderr, done.output
+    assert done.exit_code == 2 and "--jobs 100 alone means 100 local" in done.stderr, done.output
+
+
+def test_a_local_cluster_plays_four_partitions_per_worker_one_after_another(tmp_path: Path) -> None:
+    """A worker holds one partition's accounts at a time, so more partitions than workers bound its
+    memory; the report is the one process's whatever their number (the default, 4 per worker, or
+    ``jobs`` partitions on the same two workers)."""
+    new = edited(tmp_path, "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10")
+    one = compare_policies(base_policy=POLICY, new_policy=new, synthetic=120)
+    told: list[tuple[int, int]] = []
+    default = compare_policies(
+        base_policy=POLICY,
+        new_policy=new,
+        synthetic=120,
+        cluster="local:2",
+        partition_progress=lambda done, parts: told.append((done, parts)),
+    )
+    assert told[-1] == (8, 8) and {parts for _, parts in told} == {8}
+    told.clear()
+    more = compare_policies(
+        base_policy=POLICY,
+        new_policy=new,
+        synthetic=120,
+        cluster="local:2",
+        jobs=70,  # more than a machine's 64 worker processes: partitions, not processes
+        partition_progress=lambda done, parts: told.append((done, parts)),
+    )
+    assert told[-1] == (70, 70)
+    expected = json.dumps(one.to_dict())
+    assert one.changed > 0
+    assert json.dumps(default.to_dict()) == expected and json.dumps(more.to_dict()) == expected

@@ -145,12 +145,14 @@ def test_a_folder_that_is_not_a_whole_set_of_files_is_refused(history: str, tmp_
     folder = tmp_path / "parts"
     write_partitions(history, 3, folder)
 
-    def refused(log_dir: Path, jobs: int = 1) -> EngineError:
+    def refused(log_dir: Path, jobs: int = 1, cluster: str | None = None) -> EngineError:
         with pytest.raises(EngineError) as err:
-            compare_policies(base_policy=POLICY, new_policy=POLICY, log_dir=log_dir, jobs=jobs)
+            compare_policies(
+                base_policy=POLICY, new_policy=POLICY, log_dir=log_dir, jobs=jobs, cluster=cluster
+            )
         return err.value
 
-    wrong = refused(folder, jobs=2)
+    wrong = refused(folder, jobs=2, cluster="local:2")  # said before a cluster starts
     assert wrong.code == "invalid_argument" and "hold 3 partitions, not 2" in wrong.message
     assert refused(tmp_path).code == "file_not_found"  # no manifest: not a set (or a writer that stopped)
     (folder / "part-00001.parquet").unlink()

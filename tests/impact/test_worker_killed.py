@@ -65,7 +65,7 @@ def test_a_partition_whose_worker_dies_twice_fails_the_run_with_no_report(
     assert died == 2
     assert two.exit_code == 2, two.output
     assert two.stdout == ""  # no report, not even part of one
-    said = "error: worker_failed: partition 0 of 2 failed (each worker that ran it died"
+    said = "error: worker_failed: partition 0 of 8 failed (each worker that ran it died"
     assert two.stderr.startswith(said), two.stderr
     assert "Traceback" not in two.stderr and "distributed." not in two.stderr  # said once, typed
 
@@ -97,5 +97,5 @@ def test_a_partition_that_raises_fails_the_run_naming_the_partition_and_the_call
     done = CliRunner().invoke(main, [*args, "--cluster", "local:2"])
     assert done.exit_code == 2, done.output
     assert done.stdout == ""
-    assert done.stderr.startswith("error: worker_failed: partition 0 of 2 failed at send("), done.stderr
+    assert done.stderr.startswith("error: worker_failed: partition 0 of 8 failed at send("), done.stderr
     assert "RuntimeError: a bug" in done.stderr and "Traceback" not in done.stderr
