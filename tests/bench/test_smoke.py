@@ -112,3 +112,19 @@ def test_json_keeps_its_keys_and_adds_the_floor_and_its_ratio(
     assert ratio["accounts"] == 6 and ratio["same_events"] and ratio["target"] == 3.0
     assert ratio["ratio"] == round(floor_row["events_per_s"] / engine_row["events_per_s"], 2) > 0
     assert "engine (memory) / floor" in run.render(result)
+
+
+def test_impact_over_a_store_and_its_partition_files_reports_the_same(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    pytest.importorskip("pyarrow")
+    from bench.impact_db import main
+
+    assert main(["12", str(tmp_path / "year.db"), "one", "files:one"]) == 0
+    made, *ways = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert made["calls"] > 100 and (tmp_path / "year.db").exists()
+    assert [(w["source"], w["way"]) for w in ways] == [("db", "one"), ("files", "one")]
+    assert all(w["same_report"] and w["decisions"] > 0 and w["driver_peak_rss_mb"] > 0 for w in ways)
+    assert ways[1]["wrote_files_s"] is not None

@@ -1,0 +1,132 @@
+"""Impact over a store's history (``--db``) and over its partition files (``--log-dir``), on Dask.
+
+    python bench/impact_db.py ACCOUNTS STORE [WAY ...]     # e.g. 2000 /tmp/year.db local:2 files:local:2
+
+Makes STORE once if it is not there (the seeded year of ACCOUNTS accounts, written in batches of
+1,000 calls: the store a service would have after that year), then, for each way, in a fresh
+process of its own, times ``engine.compare_policies`` over it (the shipped policy against one
+with another Career allotment) and samples the peak RSS of the driver and of every process it
+started, every 50 ms. A WAY is ``one`` (one process), a cluster (``local:2``: the workers read
+their accounts' calls from the store) or ``files:CLUSTER`` (the log written once as partition
+files, ``inmail log --format parquet``, then played from them; the seconds to write them are
+reported apart). One JSON line per way; the reports must be the same bytes. The figures go to
+bench/RESULTS.md, not into code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.append(str(ROOT))
+
+from bench.impact_scale import PeakRss  # noqa: E402
+
+
+def make_store(accounts: int, db: Path) -> dict[str, Any]:
+    """The seeded year of ``accounts`` accounts, played into a new store at ``db``."""
+    import engine
+    from engine.impact.synthetic import year_of_events
+
+    started = time.perf_counter()
+    calls = 0
+    with engine.Engine.open(db=str(db), policy=ROOT / "policies.yaml", rules=ROOT / "rules") as eng:
+        at = None
+        with eng.batch(1000):
+            for call in year_of_events(accounts):
+                at = call.at
+                calls += 1
+                with contextlib.suppress(engine.InvalidCall):  # refused calls are not in the log
+                    eng.call(call.event, call.args, at=at, key=call.key)
+            if at is not None:
+                eng.advance(at)
+    return {"made_store": str(db), "calls": calls, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def one_way(db: str, way: str, policy: Path, report_to: Path, scratch: Path) -> dict[str, Any]:
+    """One way, in this (fresh) process: its figures, and the report's JSON written to ``report_to``."""
+    from engine import compare_policies
+    from engine.impact.files import write_partitions
+
+    source: dict[str, Any] = {"db": db}
+    wrote = None
+    if way.startswith("files:"):
+        way = way.removeprefix("files:")
+        t0 = time.perf_counter()
+        manifest = write_partitions(db, 8, scratch / "parts")
+        wrote = round(time.perf_counter() - t0, 2)
+        source = {"log_dir": manifest.folder}
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        report = compare_policies(
+            base_policy=ROOT / "policies.yaml",
+            new_policy=policy,
+            base_rules=ROOT / "rules",
+            new_rules=ROOT / "rules",
+            cluster=None if way == "one" else way,
+            **source,
+        )
+        seconds = time.perf_counter() - started
+    report_to.write_text(json.dumps(report.to_dict(), indent=2))
+    return {
+        "source": "files" if wrote is not None else "db",
+        "way": way,
+        "seconds": round(seconds, 2),
+        "wrote_files_s": wrote,
+        "decisions": report.decisions,
+        "driver_peak_rss_mb": round(rss.driver, 1),
+        "largest_child_peak_rss_mb": round(max(rss.children.values(), default=0.0), 1),
+        "children": len(rss.children),
+    }
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--one-way"]:
+        db, way, policy, report_to, scratch = argv[1], argv[2], Path(argv[3]), Path(argv[4]), Path(argv[5])
+        print(json.dumps(one_way(db, way, policy, report_to, scratch)), flush=True)
+        return 0
+    if len(argv) < 2 or not argv[0].isdigit():
+        print(__doc__, file=sys.stderr)
+        return 2
+    accounts, db, ways = int(argv[0]), Path(argv[1]), argv[2:] or ["one"]
+    if not db.exists():
+        print(json.dumps(make_store(accounts, db)), flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        text = (ROOT / "policies.yaml").read_text()
+        edited = text.replace("monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10")
+        if edited == text:
+            raise SystemExit("the Career allotment line was not found in policies.yaml")
+        new = Path(tmp) / "policies.yaml"
+        new.write_text(edited)
+        first: bytes | None = None
+        for n, way in enumerate(ways):
+            report_to, scratch = Path(tmp) / f"report-{n}.json", Path(tmp) / f"scratch-{n}"
+            scratch.mkdir()
+            args = [
+                sys.executable,
+                __file__,
+                "--one-way",
+                str(db),
+                way,
+                str(new),
+                str(report_to),
+                str(scratch),
+            ]
+            out = subprocess.run(args, check=True, stdout=subprocess.PIPE, text=True).stdout
+            line = json.loads(out.strip().splitlines()[-1])
+            data = report_to.read_bytes()
+            first = data if first is None else first
+            line["same_report"] = data == first
+            print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
