@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT))
 
-from bench.impact_scale import PeakRss  # noqa: E402
+from bench.impact_scale import PeakRss, each_way  # noqa: E402
 
 
 def make_store(accounts: int, db: Path) -> dict[str, Any]:
@@ -98,33 +96,11 @@ def main(argv: list[str]) -> int:
     accounts, db, ways = int(argv[0]), Path(argv[1]), argv[2:] or ["one"]
     if not db.exists():
         print(json.dumps(make_store(accounts, db)), flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        text = (ROOT / "policies.yaml").read_text()
-        edited = text.replace("monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10")
-        if edited == text:
-            raise SystemExit("the Career allotment line was not found in policies.yaml")
-        new = Path(tmp) / "policies.yaml"
-        new.write_text(edited)
-        first: bytes | None = None
-        for n, way in enumerate(ways):
-            report_to, scratch = Path(tmp) / f"report-{n}.json", Path(tmp) / f"scratch-{n}"
-            scratch.mkdir()
-            args = [
-                sys.executable,
-                __file__,
-                "--one-way",
-                str(db),
-                way,
-                str(new),
-                str(report_to),
-                str(scratch),
-            ]
-            out = subprocess.run(args, check=True, stdout=subprocess.PIPE, text=True).stdout
-            line = json.loads(out.strip().splitlines()[-1])
-            data = report_to.read_bytes()
-            first = data if first is None else first
-            line["same_report"] = data == first
-            print(json.dumps(line), flush=True)
+    each_way(
+        ways,
+        lambda way, policy, report_to, scratch: [str(db), way, str(policy), str(report_to), str(scratch)],
+        __file__,
+    )
     return 0
 
 

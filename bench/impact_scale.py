@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,19 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     accounts, clusters = int(argv[0]), argv[1:]
+    each_way(
+        ["one", *clusters],
+        lambda way, policy, report_to, _: [str(accounts), way, str(policy), str(report_to)],
+        __file__,
+    )
+    return 0
+
+
+def each_way(ways: list[str], args: Callable[[str, Path, Path, Path], list[str]], script: str) -> None:
+    """Run ``script --one-way ARGS`` for each way, each in a fresh process (so the driver's peak RSS
+    is its own), over the shipped policy against one with another Career allotment; print each
+    way's JSON line with whether its report is the same bytes as the first way's (as ``--format
+    json`` prints it). ``args(way, new policy, report file, scratch folder)`` are that way's."""
     with tempfile.TemporaryDirectory() as tmp:
         text = (ROOT / "policies.yaml").read_text()
         edited = text.replace("monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10")
@@ -107,16 +121,16 @@ def main(argv: list[str]) -> int:
         new = Path(tmp) / "policies.yaml"
         new.write_text(edited)
         first: bytes | None = None
-        for n, way in enumerate(["one", *clusters]):
-            report_to = Path(tmp) / f"report-{n}.json"
-            args = [sys.executable, __file__, "--one-way", str(accounts), way, str(new), str(report_to)]
-            out = subprocess.run(args, check=True, stdout=subprocess.PIPE, text=True).stdout
+        for n, way in enumerate(ways):
+            report_to, scratch = Path(tmp) / f"report-{n}.json", Path(tmp) / f"scratch-{n}"
+            scratch.mkdir()
+            argv = [sys.executable, script, "--one-way", *args(way, new, report_to, scratch)]
+            out = subprocess.run(argv, check=True, stdout=subprocess.PIPE, text=True).stdout
             line = json.loads(out.strip().splitlines()[-1])
             data = report_to.read_bytes()
             first = data if first is None else first
-            line["same_report"] = data == first  # byte for byte, as `--format json` prints it
+            line["same_report"] = data == first  # byte for byte
             print(json.dumps(line), flush=True)
-    return 0
 
 
 if __name__ == "__main__":
