@@ -3,9 +3,9 @@
 The driver reads the log once, a page at a time, to find which accounts a call
 ties (:func:`~engine.impact.partition.deal`), keeping a name per account and
 per message, not the calls; it then hands each partition only the names of
-its accounts, and the worker reads their calls itself, one
-account at a time through the store's own reader (``calls(account=...)``, an
-indexed column), and puts them back in log order by ``seq``. That is exact
+its accounts, and the worker reads their calls itself through the store's own
+reader (``calls_of``: an ``IN`` list of a few hundred names a statement on the
+indexed ``account`` column, merged back into log order by ``seq``). That is exact
 when every logged call's ``account`` is the account the partitioner reads for
 it (its acting account; a response: its message's sender), which the driver
 checks as it partitions; a log where it is not (say, a store written by hand)
@@ -125,7 +125,7 @@ def where(db: str) -> str:
 
 def read_accounts(store: Store, accounts: Sequence[str]) -> list[LoggedCall]:
     """Every logged call of ``accounts`` (advances included), in log order: a worker's own reading."""
-    return list(heapq.merge(*(store.calls(account=a) for a in accounts), key=lambda c: c.seq))
+    return store.calls_of(accounts)
 
 
 def partition_calls(

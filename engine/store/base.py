@@ -17,7 +17,7 @@ any number of processes can share one database.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
@@ -117,6 +117,10 @@ class Store(Protocol):
 
     def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
         """The event log in order (of one account, from an instant on, if given)."""
+
+    def calls_of(self, accounts: Sequence[str]) -> list[LoggedCall]:
+        """The logged calls of ``accounts`` (their ``account`` column), in log order: what a worker
+        of a partitioned run reads for its partition, a few statements for all of them."""
 
     def calls_paged(self, page: int = 10_000) -> Iterator[LoggedCall]:
         """The whole event log in order, read ``page`` calls at a time, so that a reader of a long log

@@ -23,7 +23,7 @@ import datetime as dt
 import heapq
 import threading
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
 from types import TracebackType
@@ -158,6 +158,11 @@ class MemoryStore:
                 for seq, c in enumerate(self._calls, 1)
                 if (account is None or c[2] == account) and (since is None or c[1] >= since)
             ]
+
+    def calls_of(self, accounts: Sequence[str]) -> list[LoggedCall]:
+        wanted = set(accounts)
+        with self._lock:
+            return [logged_call(seq, _record(c)) for seq, c in enumerate(self._calls, 1) if c[2] in wanted]
 
     def calls_paged(self, page: int = 10_000) -> Iterator[LoggedCall]:
         with self._lock:

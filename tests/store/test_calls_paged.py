@@ -1,4 +1,4 @@
-"""``calls_paged()``: the whole log a page at a time, the same calls as ``calls()``; every store agrees.
+"""``calls_paged()``: the whole log a page at a time; ``calls_of()``: some accounts' calls; all stores agree.
 
 A reader of a long log (the partitioner of an impact run on a cluster) reads it this way so that it
 never holds the whole log; what it is given must still be the log, call for call and in order, and
@@ -57,3 +57,19 @@ def test_a_call_logged_while_the_log_is_read_is_not_in_that_read(db: str) -> Non
         eng.send("a1", "a2", at="2026-03-02")
         assert [first, *reading] == before
         assert len(store.calls()) == len(before) + 1
+
+
+@pytest.mark.parametrize("in_list", [2, 500])
+def test_the_calls_of_some_accounts_are_theirs_in_log_order(
+    db: str, in_list: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a worker reads for its partition: a few names a statement (2 here, to cross statements)."""
+    import engine.store._sql_reads as reads
+
+    monkeypatch.setattr(reads, "_IN_LIST", in_list)
+    with Engine.open(db=db) as eng:
+        _fill(eng)
+        store = eng._store
+        whole = store.calls()
+        for accounts in (["a0"], ["a3", "a1", "a2"], ["a0", "a1", "a2", "a3", "nobody"], []):
+            assert store.calls_of(accounts) == [c for c in whole if c.account in accounts]
