@@ -87,6 +87,11 @@ def compare_policies(
     as partitions finish.
     """
     check_partitions(jobs, cluster)
+    given = [bool(scenarios), synthetic is not None, db is not None, calls is not None, log_dir is not None]
+    if sum(given) != 1:
+        raise C.invalid_argument(
+            "give exactly one source: scenario files, a synthetic size, a store, partition files, or calls"
+        )
     if log_dir is not None:  # the partitions are the files': the workers only choose where they run
         files = read_manifest(log_dir)
         if cluster is None and jobs > 1:
@@ -103,11 +108,6 @@ def compare_policies(
         check_cluster(cluster)
         if log_dir is None and jobs == 1:
             jobs = default_partitions(cluster)
-    given = [bool(scenarios), synthetic is not None, db is not None, calls is not None, log_dir is not None]
-    if sum(given) != 1:
-        raise C.invalid_argument(
-            "give exactly one source: scenario files, a synthetic size, a store, partition files, or calls"
-        )
     new_path = resolve_policy(new_policy)
     if scenarios:
         loaded = [
