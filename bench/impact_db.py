@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -51,16 +52,16 @@ def make_store(accounts: int, db: Path) -> dict[str, Any]:
 def one_way(db: str, way: str, policy: Path, report_to: Path, scratch: Path) -> dict[str, Any]:
     """One way, in this (fresh) process: its figures, and the report's JSON written to ``report_to``."""
     from engine import compare_policies
-    from engine.impact.files import write_partitions
 
     source: dict[str, Any] = {"db": db}
     wrote = None
-    if way.startswith("files:"):
+    if way.startswith("files:"):  # written by the command, in its own process, as an operator would
         way = way.removeprefix("files:")
         t0 = time.perf_counter()
-        manifest = write_partitions(db, 8, scratch / "parts")
+        export = ["log", "--db", db, "--format", "parquet", "--partitions", "8", "--out", str(scratch / "p")]
+        subprocess.run([sys.executable, "-m", "engine.cli", *export], check=True, stdout=subprocess.DEVNULL)
         wrote = round(time.perf_counter() - t0, 2)
-        source = {"log_dir": manifest.folder}
+        source = {"log_dir": scratch / "p"}
     with PeakRss() as rss:
         started = time.perf_counter()
         report = compare_policies(
