@@ -200,14 +200,15 @@ def read_manifest(folder: str | Path) -> Manifest:
     return manifest
 
 
-def read_partition(manifest: Manifest, index: int) -> list[LoggedCall]:
-    """Every logged call in partition ``index``'s file, in log order."""
+def read_partition(manifest: Manifest, index: int) -> Iterator[LoggedCall]:
+    """Every logged call in partition ``index``'s file, in log order, read a row group at a time (one
+    process playing every file holds a group of each, not the whole log)."""
     _, pq = _arrow()
-    out = []
-    for row in pq.read_table(manifest.file(index)).to_pylist():
-        row["args"] = json.loads(row["args"])
-        out.append(LoggedCall(**row))
-    return out
+    with pq.ParquetFile(manifest.file(index)) as f:
+        for batch in f.iter_batches(batch_size=ROWS_PER_GROUP):
+            for row in batch.to_pylist():
+                row["args"] = json.loads(row["args"])
+                yield LoggedCall(**row)
 
 
 def file_calls(manifest: Manifest, indexes: Sequence[int]) -> Iterator[tuple[tuple[int], Call, bool]]:

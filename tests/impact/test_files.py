@@ -42,7 +42,7 @@ def test_every_logged_call_is_in_exactly_one_file_with_the_accounts_it_ties(
     store = open_store(history, create=False)
     log = store.calls()
     store.close()
-    held = [read_partition(manifest, i) for i in range(parts)]
+    held = [list(read_partition(manifest, i)) for i in range(parts)]
     assert sorted((c for part in held for c in part), key=lambda c: c.seq) == log
     assert manifest.calls == len(log) and list(manifest.rows) == [len(p) for p in held]
     assert all([c.seq for c in part] == sorted(c.seq for c in part) for part in held)
