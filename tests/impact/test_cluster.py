@@ -23,8 +23,9 @@ pytest.importorskip("distributed")
 
 
 def test_the_cli_on_a_local_cluster_gives_the_report_of_one_process(tmp_path: Path) -> None:
+    """2,000 accounts (about 200,000 decisions a side), in 8 partitions on 2 worker processes."""
     new = edited(tmp_path, "monthly_allotment: 5        # R10", "monthly_allotment: 8        # R10")
-    args = ["impact", "--base", str(POLICY), "--policy", str(new), "--synthetic", "40", "--format", "json"]
+    args = ["impact", "--base", str(POLICY), "--policy", str(new), "--synthetic", "2000", "--format", "json"]
     one = CliRunner().invoke(main, args)
     two = CliRunner().invoke(main, [*args, "--cluster", "local:2"])
     assert one.exit_code == two.exit_code == 0, two.output
