@@ -74,10 +74,21 @@ def test_an_editor_signs_in_saves_under_their_name_and_signs_out(tmp_path: Path)
         page.screenshot(path=str(shots / "wb-signed-in.png"))
         assert _git(folder, "log", "-1", "--format=%an").strip() == "Grace Hopper"
 
+        # an edit not saved yet: signing out keeps it in this browser (no "leave site?" prompt, which
+        # would keep the page), and it is back after signing in again
+        allotment.fill("7")
+        allotment.press("Tab")
+        sync_api.expect(page.locator("#policy-save")).to_be_enabled()
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(re.compile(r".*/signin$"))
         sync_api.expect(page.get_by_label("Your name")).to_have_value("Grace Hopper")  # remembered
         page.goto(base + "/")
         page.wait_for_url(base + "/signin?next=/")
+        page.get_by_label("Workbench token").fill(TOKEN)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(base + "/")
+        page.get_by_role("tab", name="Policy").click()
+        sync_api.expect(page.get_by_label("career monthly_allotment", exact=True)).to_have_value("7")
+        assert _git(folder, "log", "-1", "--format=%an").strip() == "Grace Hopper"  # nothing saved meanwhile
         browser.close()
     assert errors == []

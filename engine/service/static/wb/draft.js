@@ -141,8 +141,18 @@ export const draft = {
   },
 };
 
+// Set when the page leaves on purpose (Sign out): the draft stays in this browser's storage and is
+// restored after signing in again, so there is nothing to ask (and a prompt would keep the page).
+let leaving = false;
+
+/** Leave without the "changes may not be saved" prompt: the draft is kept in this browser's storage. */
+export function leaveKeepingDraft(url) {
+  leaving = true;
+  location.assign(url);
+}
+
 window.addEventListener("beforeunload", (e) => {
-  if (!draft.dirty()) return;
+  if (leaving || !draft.dirty()) return;
   e.preventDefault();
   e.returnValue = ""; // the browser asks "Leave site? Changes you made may not be saved."
 });

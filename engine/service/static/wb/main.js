@@ -3,7 +3,7 @@
 // Plain ES modules, no build step, nothing from the network but this server.
 import { $, el, say } from "./dom.js";
 import { api, guarded, report } from "./api.js";
-import { draft } from "./draft.js";
+import { draft, leaveKeepingDraft } from "./draft.js";
 import { onChecked, recheck } from "./diagnostics.js";
 import yaml from "./tabs/yaml.js";
 
@@ -102,7 +102,7 @@ async function showEditor() {
     "click",
     guarded(async () => {
       await api("signout", {});
-      location.assign("/signin");
+      leaveKeepingDraft("/signin");
     }),
   );
   box.replaceChildren(me.name ? `Signed in as ${me.name}` : "Signed in with the token", out);
