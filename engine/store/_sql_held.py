@@ -27,7 +27,6 @@ from operator import attrgetter
 from typing import Any
 
 from engine.ledger.state import (
-    ACCOUNT_FIELDS,
     MSG_FIELDS,
     AccountState,
     LotRec,
@@ -36,6 +35,8 @@ from engine.ledger.state import (
     reminder_heap,
 )
 from engine.model import Decision, LogRecord
+from engine.store import _journal as journal
+from engine.store._journal import CUT, OWN
 from engine.store._sql_exec import DriverExec
 from engine.store._sql_schema import (
     ACCOUNT_COLS,
@@ -62,14 +63,11 @@ from engine.store._sql_schema import message_from_row as message_from_db
 from engine.store._sql_unit import SqlUnit, call_row, entry_row, update_of
 
 _msg_tuple = attrgetter(*MSG_FIELDS)
-_fields = attrgetter(*ACCOUNT_FIELDS)
-_COPIED = [i for i, name in enumerate(ACCOUNT_FIELDS) if name in ("lots", "reminders", "dirty", "entries")]
 _AWAITING, _SENDER = MSG_FIELDS.index("awaiting"), MSG_FIELDS.index("sender")
 _ID, _SEQ = MSG_FIELDS.index("id"), MSG_FIELDS.index("seq")
 _REMINDER_AT, _REMINDER_DONE = MSG_FIELDS.index("reminder_at"), MSG_FIELDS.index("reminder_done")
-_MISSING = object()
-#: the kinds of undo journal entries: an account's fields, a dict's key, a list's length, a counter
-_ACCOUNT, _KEY, _CUT, _NEXT_CALL = range(4)
+#: the journal entry of the batch's next call number (the journal's own kinds: :mod:`engine.store._journal`)
+_NEXT_CALL = OWN
 
 AWAITING_IDS = one_line("""SELECT id FROM messages
                         WHERE sender = :sender AND recipient = :recipient AND awaiting = :yes""")
@@ -227,10 +225,7 @@ class HeldUnit:
         if acct.name in self._seen:
             return
         self._seen.add(acct.name)
-        fields = list(_fields(acct))
-        for i in _COPIED:
-            fields[i] = fields[i].copy()
-        self._undo.append((_ACCOUNT, acct, fields))
+        self._undo.append(journal.account(acct))
         if self.write:  # changed in place: compared with its row at the flush
             self._touch(acct.name)
 
@@ -239,7 +234,7 @@ class HeldUnit:
             self._set(self.h.touched, name, None)
 
     def _set(self, table: dict[Any, Any], key: Any, value: Any) -> None:
-        self._undo.append((_KEY, table, key, table.get(key, _MISSING)))
+        self._undo.append(journal.key(table, key))
         table[key] = value
 
     # --- Unit -------------------------------------------------------------------------------
@@ -294,7 +289,7 @@ class HeldUnit:
                 self._set(h.lots, (name, lot.id), lot)
         acct.dirty.clear()
         if acct.entries:
-            self._undo.append((_CUT, h.entries, len(h.entries)))
+            self._undo.append((CUT, h.entries, len(h.entries)))
             h.entries.extend(entry_row(e) for e in acct.entries)
             acct.entries.clear()
 
@@ -368,7 +363,7 @@ class HeldUnit:
         for pair in ((a, b), (b, a)):
             if not self.connected(*pair):
                 self._set(self.h.linked, pair, True)
-                self._undo.append((_CUT, self.h.links, len(self.h.links)))
+                self._undo.append((CUT, self.h.links, len(self.h.links)))
                 self.h.links.append({"a": pair[0], "b": pair[1], "at": utc_text(at)})
 
     def keep_revision(self, revision: str, texts: dict[str, Any]) -> None:
@@ -379,7 +374,7 @@ class HeldUnit:
             h.revisions[revision] = None  # the database's truth: nothing to take back
             return
         self._set(h.revisions, revision, None)
-        self._undo.append((_CUT, h.revision_rows, len(h.revision_rows)))
+        self._undo.append((CUT, h.revision_rows, len(h.revision_rows)))
         h.revision_rows.append({"revision": revision, "texts": json.dumps(texts)})
 
     def log(self, record: LogRecord) -> int:
@@ -390,26 +385,11 @@ class HeldUnit:
         seq = h.next_call
         self._undo.append((_NEXT_CALL, h, seq))
         h.next_call = seq + 1
-        self._undo.append((_CUT, h.calls, len(h.calls)))
+        self._undo.append((CUT, h.calls, len(h.calls)))
         h.calls.append({**call_row(record), "seq": seq})
         return seq
 
 
 def _take_back(h: Held, entry: tuple[Any, ...]) -> None:
-    what = entry[0]
-    if what == _ACCOUNT:
-        acct, fields = entry[1], entry[2]
-        for lot, remaining in acct.prior.values():
-            lot.remaining = remaining
-        for name, value in zip(ACCOUNT_FIELDS, fields, strict=True):
-            setattr(acct, name, value)
-    elif what == _KEY:
-        table, key, before = entry[1], entry[2], entry[3]
-        if before is _MISSING:
-            table.pop(key, None)
-        else:
-            table[key] = before
-    elif what == _CUT:
-        del entry[1][entry[2] :]
-    else:
+    if not journal.take_back(entry):
         h.next_call = entry[2]

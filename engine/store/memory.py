@@ -29,13 +29,13 @@ from operator import attrgetter
 from types import TracebackType
 from typing import Any
 
-from engine.ledger.state import ACCOUNT_FIELDS, MSG_FIELDS, AccountState, LotRec, MsgRec, message_from_row
+from engine.ledger.state import MSG_FIELDS, AccountState, LotRec, MsgRec, message_from_row
 from engine.model import Decision, LedgerEntry, LoggedCall, LogRecord, build, logged_call, usable_at
+from engine.store import _journal as journal
+from engine.store._journal import CUT, KEY, MISSING, OWN
 from engine.store._rows import Rows
 from engine.store.batch import Batch
 
-_ACCOUNT_SLOTS: tuple[str, ...] = ACCOUNT_FIELDS
-_account_fields = attrgetter(*_ACCOUNT_SLOTS)
 _message_row = attrgetter(*MSG_FIELDS)
 _AWAITING, _REMINDED_AT = MSG_FIELDS.index("awaiting"), MSG_FIELDS.index("reminded_at")
 _ID, _SEQ, _SENDER = MSG_FIELDS.index("id"), MSG_FIELDS.index("seq"), MSG_FIELDS.index("sender")
@@ -47,13 +47,8 @@ _entry_own = attrgetter(*_ENTRY_OWN)
 _entry_cause = attrgetter(*_ENTRY_CAUSE)
 #: a stored lot: what a past balance needs (its remaining credits come from the entries)
 _lot_row = attrgetter("id", "source", "amount", "granted_at", "expires_at")
-#: the account fields that are containers the engine changes in place: noted as copies
-_COPIED = {
-    name: i for i, name in enumerate(_ACCOUNT_SLOTS) if name in ("lots", "reminders", "dirty", "entries")
-}
-_MISSING = object()
-#: the kinds of undo journal entries (see ``_take_back``)
-_ACCOUNT, _KEY, _CUT, _DISCARD = range(4)
+#: the journal entry of a set's member added (see ``_take_back``): a kind of this store's own
+_DISCARD = OWN
 
 
 class MemoryStore:
@@ -235,13 +230,10 @@ class MemoryUnit:
             return
         self._seen.add(id(acct))
         self._noted.append(acct)
-        fields = list(_account_fields(acct))
-        for i in _COPIED.values():
-            fields[i] = fields[i].copy()
-        self._undo.append((_ACCOUNT, acct, fields))
+        self._undo.append(journal.account(acct))
 
     def _note_key(self, table: dict[Any, Any], key: object) -> None:
-        self._undo.append((_KEY, table, key, table.get(key, _MISSING)))
+        self._undo.append(journal.key(table, key))
 
     # --- Unit -----------------------------------------------------------------------------
 
@@ -275,15 +267,15 @@ class MemoryUnit:
             # a lot already stored changed only its remaining credits, which the entries say
             new = [lot for lot_id, lot in acct.dirty.items() if lot_id not in lots]
             if new:
-                self._undo.append((_CUT, s._lot_rows, len(s._lot_rows)))
+                self._undo.append((CUT, s._lot_rows, len(s._lot_rows)))
             for lot in new:
-                self._undo.append((_KEY, lots, lot.id, _MISSING))
+                self._undo.append((KEY, lots, lot.id, MISSING))
                 lots[lot.id] = s._lot_rows.append(_lot_row(lot))
             acct.dirty.clear()
         if acct.entries:
             rows = s._entries
-            self._undo.append((_CUT, history, len(history)))
-            self._undo.append((_CUT, rows, len(rows)))
+            self._undo.append((CUT, history, len(history)))
+            self._undo.append((CUT, rows, len(rows)))
             causes = s._shapes
             for e in acct.entries:
                 cause = _entry_cause(e)
@@ -356,7 +348,7 @@ class MemoryUnit:
         shape = (method, tuple(args), outcome, reason, rule, revision)
         # one flat tuple of plain values (no dict): it costs the collector nothing once untracked
         calls.append((shapes.setdefault(shape, shape), at, account, key, message, *args.values()))
-        self._undo.append((_CUT, calls, len(calls) - 1))
+        self._undo.append((CUT, calls, len(calls) - 1))
         return len(calls)
 
 
@@ -385,26 +377,8 @@ def _record(row: tuple[Any, ...]) -> LogRecord:
 
 
 def _take_back(entry: tuple[Any, ...]) -> None:
-    """Undo one write of a unit: put an account's fields back, a table's key, a list's length, a set."""
-    what = entry[0]
-    if what == _ACCOUNT:
-        acct, fields = entry[1], entry[2]
-        for lot, remaining in acct.prior.values():  # the lots this call changed, as they were
-            lot.remaining = remaining
-        for name, value in zip(_ACCOUNT_SLOTS, fields, strict=True):
-            setattr(acct, name, value)
-    elif what == _KEY:
-        table, key, before = entry[1], entry[2], entry[3]
-        if before is _MISSING:
-            table.pop(key, None)
-        else:
-            table[key] = before
-    elif what == _CUT:
-        if isinstance(entry[1], Rows):
-            entry[1].cut(entry[2])
-        else:
-            del entry[1][entry[2] :]
-    else:
+    """Undo one write of a unit: the journal's kinds (:mod:`engine.store._journal`), or a set's member."""
+    if not journal.take_back(entry):
         entry[1].discard(entry[2])
 
 
