@@ -60,7 +60,7 @@ from engine.store._sql_schema import (
     utc_text,
 )
 from engine.store._sql_schema import message_from_row as message_from_db
-from engine.store._sql_unit import SqlUnit, call_row, entry_row, update_of
+from engine.store._sql_unit import SqlUnit, call_row, changed_update, entry_row
 
 _msg_tuple = attrgetter(*MSG_FIELDS)
 _AWAITING, _SENDER = MSG_FIELDS.index("awaiting"), MSG_FIELDS.index("sender")
@@ -131,10 +131,7 @@ class Held:
             if before is None:
                 accounts.append(now)
             else:
-                changed = {k: now[k] for k in ACCOUNT_COLS if before[k] != now[k]}
-                if changed:
-                    sql, row = update_of("accounts", "name", changed, name)
-                    updates.setdefault(sql, []).append(row)
+                _group(updates, changed_update("accounts", "name", name, now, before, ACCOUNT_COLS))
             self.rows[name] = now
         _many(cur, INSERT_ACCOUNT, accounts)
         for sql, rows in updates.items():
@@ -167,10 +164,7 @@ class Held:
             if before is None:
                 inserts.append(message_row(msg, now))
             else:
-                changed = {k: v for k, v in now.items() if before[k] != v}
-                if changed:
-                    sql, row = update_of("messages", "id", changed, msg_id)
-                    updates.setdefault(sql, []).append(row)
+                _group(updates, changed_update("messages", "id", msg_id, now, before))
             self.msg_cols[msg_id] = now
         _many(cur, INSERT_MESSAGE, inserts)
         for sql, rows in updates.items():
@@ -388,6 +382,12 @@ class HeldUnit:
         self._undo.append((CUT, h.calls, len(h.calls)))
         h.calls.append({**call_row(record), "seq": seq})
         return seq
+
+
+def _group(updates: dict[str, list[dict[str, Any]]], update: tuple[str, dict[str, Any]] | None) -> None:
+    """Add ``update`` to the rows of its statement (one ``executemany`` each at the flush)."""
+    if update is not None:
+        updates.setdefault(update[0], []).append(update[1])
 
 
 def _take_back(h: Held, entry: tuple[Any, ...]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from engine.ledger.state import AccountState, LotRec, MsgRec, reminder_heap
@@ -59,6 +60,20 @@ def update_of(table: str, key: str, row: dict[str, Any], key_value: Any) -> tupl
     if sql is None:
         sql = _UPDATES[(table, key, cols)] = one_line(f"UPDATE {table} SET {sets(cols)} WHERE {key} = :{key}")
     return sql, {**row, key: key_value}
+
+
+def changed_update(
+    table: str,
+    key: str,
+    key_value: Any,
+    now: dict[str, Any],
+    before: dict[str, Any] | None,
+    cols: Iterable[str] | None = None,
+) -> tuple[str, dict[str, Any]] | None:
+    """:func:`update_of` the columns of ``now`` (those in ``cols``, default all) that differ from
+    ``before`` (all of them if None); None when nothing changed."""
+    changed = {k: now[k] for k in (now if cols is None else cols) if before is None or before[k] != now[k]}
+    return update_of(table, key, changed, key_value) if changed else None
 
 
 class SqlUnit:
@@ -149,11 +164,10 @@ class SqlUnit:
     def save(self, acct: AccountState) -> None:
         c = self._c
         now = account_row(acct)
-        before = self._rows.get(acct.name)
-        changed = {k: now[k] for k in ACCOUNT_COLS if before is None or before[k] != now[k]}
+        update = changed_update("accounts", "name", acct.name, now, self._rows.get(acct.name), ACCOUNT_COLS)
         self._rows[acct.name] = now
-        if changed:  # only what changed: an unchanged next_due costs no index write
-            c.run(*update_of("accounts", "name", changed, acct.name))
+        if update is not None:  # only what changed: an unchanged next_due costs no index write
+            c.run(*update)
         first_new = self._next_lot.get(acct.name, 1)
         new = [lot_row(acct.name, lot) for lot in acct.dirty.values() if lot.id >= first_new]
         if new:
@@ -196,11 +210,10 @@ class SqlUnit:
     def update_message(self, msg: MsgRec) -> None:
         """Write only the columns that changed: an untouched indexed column costs no index write."""
         now = message_columns(msg)
-        before = self._written.get(msg.id)
-        changed = {k: v for k, v in now.items() if before is None or before[k] != v}
+        update = changed_update("messages", "id", msg.id, now, self._written.get(msg.id))
         self._written[msg.id] = now
-        if changed:
-            self._c.run(*update_of("messages", "id", changed, msg.id))
+        if update is not None:
+            self._c.run(*update)
 
     def send_facts(self, sender: str, recipient: str, new_id: str | None) -> tuple[bool, bool, bool]:
         queries: list[tuple[str, dict[str, Any]]] = [
