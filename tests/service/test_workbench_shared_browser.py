@@ -82,6 +82,7 @@ def test_an_editor_signs_in_saves_under_their_name_and_signs_out(tmp_path: Path)
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(re.compile(r".*/signin$"))
         sync_api.expect(page.get_by_label("Your name")).to_have_value("Grace Hopper")  # remembered
+        page.screenshot(path=str(shots / "wb-signed-out.png"))
         page.goto(base + "/")
         page.wait_for_url(base + "/signin?next=/")
         page.get_by_label("Workbench token").fill(TOKEN)
@@ -89,6 +90,7 @@ def test_an_editor_signs_in_saves_under_their_name_and_signs_out(tmp_path: Path)
         page.wait_for_url(base + "/")
         page.get_by_role("tab", name="Policy").click()
         sync_api.expect(page.get_by_label("career monthly_allotment", exact=True)).to_have_value("7")
+        page.screenshot(path=str(shots / "wb-draft-after-signin.png"))
         assert _git(folder, "log", "-1", "--format=%an").strip() == "Grace Hopper"  # nothing saved meanwhile
         browser.close()
     assert errors == []
