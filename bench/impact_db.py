@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT))
 
-from bench.impact_scale import PeakRss, each_way  # noqa: E402
+from bench.impact_scale import each_way, measured_impact  # noqa: E402
 
 
 def make_store(accounts: int, db: Path) -> dict[str, Any]:
@@ -51,8 +51,6 @@ def make_store(accounts: int, db: Path) -> dict[str, Any]:
 
 def one_way(db: str, way: str, policy: Path, report_to: Path, scratch: Path) -> dict[str, Any]:
     """One way, in this (fresh) process: its figures, and the report's JSON written to ``report_to``."""
-    from engine import compare_policies
-
     source: dict[str, Any] = {"db": db}
     wrote = None
     if way.startswith("files:"):  # written by the command, in its own process, as an operator would
@@ -62,28 +60,8 @@ def one_way(db: str, way: str, policy: Path, report_to: Path, scratch: Path) -> 
         subprocess.run([sys.executable, "-m", "engine.cli", *export], check=True, stdout=subprocess.DEVNULL)
         wrote = round(time.perf_counter() - t0, 2)
         source = {"log_dir": scratch / "p"}
-    with PeakRss() as rss:
-        started = time.perf_counter()
-        report = compare_policies(
-            base_policy=ROOT / "policies.yaml",
-            new_policy=policy,
-            base_rules=ROOT / "rules",
-            new_rules=ROOT / "rules",
-            cluster=None if way == "one" else way,
-            **source,
-        )
-        seconds = time.perf_counter() - started
-    report_to.write_text(json.dumps(report.to_dict(), indent=2))
-    return {
-        "source": "files" if wrote is not None else "db",
-        "way": way,
-        "seconds": round(seconds, 2),
-        "wrote_files_s": wrote,
-        "decisions": report.decisions,
-        "driver_peak_rss_mb": round(rss.driver, 1),
-        "largest_child_peak_rss_mb": round(max(rss.children.values(), default=0.0), 1),
-        "children": len(rss.children),
-    }
+    figures = measured_impact(way, policy, report_to, **source)
+    return {"source": "files" if wrote is not None else "db", "wrote_files_s": wrote, **figures}
 
 
 def main(argv: list[str]) -> int:

@@ -67,6 +67,14 @@ class PeakRss:
 def one_way(accounts: int, way: str, policy: Path, report_to: Path) -> dict[str, Any]:
     """One way of running, in this process (a fresh one, so the driver's RSS is its own): the
     figures, and the report's JSON text written to ``report_to``."""
+    figures = measured_impact(way, policy, report_to, synthetic=accounts)
+    return {"accounts": accounts, **figures}
+
+
+def measured_impact(way: str, policy: Path, report_to: Path, **source: Any) -> dict[str, Any]:
+    """``compare_policies`` of the shipped policy against ``policy`` over ``source``, one process
+    (``way`` "one") or on that cluster, timed, with the peak RSS of this process and of every
+    process it started; the report's JSON (what ``--format json`` prints) written to ``report_to``."""
     with PeakRss() as rss:
         started = time.perf_counter()
         report = compare_policies(
@@ -74,13 +82,12 @@ def one_way(accounts: int, way: str, policy: Path, report_to: Path) -> dict[str,
             new_policy=policy,
             base_rules=ROOT / "rules",
             new_rules=ROOT / "rules",
-            synthetic=accounts,
             cluster=None if way == "one" else way,
+            **source,
         )
         seconds = time.perf_counter() - started
-    report_to.write_text(json.dumps(report.to_dict(), indent=2))  # what `--format json` prints
+    report_to.write_text(json.dumps(report.to_dict(), indent=2))
     return {
-        "accounts": accounts,
         "way": way,
         "seconds": round(seconds, 2),
         "decisions": report.decisions,
