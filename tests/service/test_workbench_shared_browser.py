@@ -78,9 +78,26 @@ def test_an_editor_signs_in_saves_under_their_name_and_signs_out(tmp_path: Path)
         # would keep the page), and it is back after signing in again
         allotment.fill("7")
         allotment.press("Tab")
+        sync_api.expect(allotment).to_be_enabled()  # its edit is answered: it is in the draft
         sync_api.expect(page.locator("#policy-save")).to_be_enabled()
+        # and a request of the page answered 401 while the sign-out is on its way (the race two CI
+        # runs met: a check in flight sent the page to `/signin?next=...`, aborting the sign-out's
+        # own navigation): the server ends the session, its answer is held, an edit meanwhile gets
+        # 401, and the page still goes where Sign out sends it
+        held: list[sync_api.Route] = []
+        page.route("**/wb/api/signout", lambda route: held.append(route))
         page.get_by_role("button", name="Sign out").click()
-        page.wait_for_url(re.compile(r".*/signin$"))
+        while not held:
+            page.wait_for_timeout(20)
+        answer = held[0].fetch()
+        assert answer.status == 200
+        with page.expect_response(lambda r: r.status == 401) as refused:
+            allotment.fill("8")
+            allotment.press("Tab")
+        assert refused.value.status == 401
+        page.wait_for_timeout(300)  # time for a second navigation to start, if the page made one
+        held[0].fulfill(response=answer)
+        page.wait_for_url(re.compile(r".*/signin$"), timeout=10_000)
         sync_api.expect(page.get_by_label("Your name")).to_have_value("Grace Hopper")  # remembered
         page.screenshot(path=str(shots / "wb-signed-out.png"))
         page.goto(base + "/")

@@ -26,6 +26,26 @@ function text(value) {
   }
 }
 
+// Set once the page leaves on purpose (Sign out, or a session found ended): from then on another
+// answer of 401 (a check or a poll still in flight) must not start a second navigation, which
+// would abort the first or land on another address; the draft is in this browser's storage, so
+// there is nothing to ask before leaving either.
+let leaving = false;
+
+/** From now on the page is leaving (``on``), or not after all (a sign-out the server refused). */
+export function leaveSoon(on = true) {
+  leaving = on;
+}
+
+/** Whether the page is leaving on purpose (no "leave site?" prompt for the draft: it is kept). */
+export const isLeaving = () => leaving;
+
+/** Leave for ``url``, on purpose. */
+export function leave(url) {
+  leaving = true;
+  location.assign(url);
+}
+
 /** GET /wb/api/<path> when body is undefined, else POST it as JSON. The parsed JSON of a 2xx answer;
  *  anything else throws a Problem (code "network" when the server cannot be reached). */
 export async function api(path, body) {
@@ -52,10 +72,10 @@ export async function api(path, body) {
     data = null;
   }
   if (r.ok && data !== null && typeof data === "object") return data;
-  if (r.status === 401 && path !== "signout") {
+  if (r.status === 401 && path !== "signout" && !leaving) {
     // a shared workbench whose session ended (expired, or the workbench restarted): sign in again;
     // the draft is in this browser's storage and is restored after
-    location.assign("/signin?next=" + encodeURIComponent(location.pathname).replace(/%2F/g, "/") + location.hash);
+    leave("/signin?next=" + encodeURIComponent(location.pathname).replace(/%2F/g, "/") + location.hash);
   }
   if (r.ok) {
     throw new Problem({ status: r.status, code: "bad_answer", detail: `${path}: the answer is not JSON`, data: raw });

@@ -3,7 +3,7 @@
 // It is kept in localStorage under "inmail-wb:<folder>" with the token of the saved text each file
 // was based on, so it survives a reload and a workbench restart; a file whose saved text changed
 // since keeps its old token, and the server refuses to save it (changed_on_disk).
-import { api } from "./api.js";
+import { api, isLeaving } from "./api.js";
 
 const saved = new Map(); // name -> saved text
 const tokens = new Map(); // name -> token of the saved text
@@ -141,18 +141,8 @@ export const draft = {
   },
 };
 
-// Set when the page leaves on purpose (Sign out): the draft stays in this browser's storage and is
-// restored after signing in again, so there is nothing to ask (and a prompt would keep the page).
-let leaving = false;
-
-/** Leave without the "changes may not be saved" prompt: the draft is kept in this browser's storage. */
-export function leaveKeepingDraft(url) {
-  leaving = true;
-  location.assign(url);
-}
-
 window.addEventListener("beforeunload", (e) => {
-  if (leaving || !draft.dirty()) return;
+  if (isLeaving() || !draft.dirty()) return;
   e.preventDefault();
   e.returnValue = ""; // the browser asks "Leave site? Changes you made may not be saved."
 });

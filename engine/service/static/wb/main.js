@@ -2,8 +2,8 @@
 // checks the draft after every change and keeps the status bar up to date.
 // Plain ES modules, no build step, nothing from the network but this server.
 import { $, el, say } from "./dom.js";
-import { api, guarded, report } from "./api.js";
-import { draft, leaveKeepingDraft } from "./draft.js";
+import { api, guarded, leave, leaveSoon, report } from "./api.js";
+import { draft } from "./draft.js";
 import { onChecked, recheck } from "./diagnostics.js";
 import yaml from "./tabs/yaml.js";
 
@@ -101,8 +101,14 @@ async function showEditor() {
   out.addEventListener(
     "click",
     guarded(async () => {
-      await api("signout", {});
-      leaveKeepingDraft("/signin");
+      leaveSoon(); // a check or poll answered 401 meanwhile must not send the page elsewhere first
+      try {
+        await api("signout", {});
+      } catch (err) {
+        leaveSoon(false);
+        throw err;
+      }
+      leave("/signin");
     }),
   );
   box.replaceChildren(me.name ? `Signed in as ${me.name}` : "Signed in with the token", out);
