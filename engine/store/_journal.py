@@ -11,11 +11,12 @@ dict's key as it was, a list's length. A store adds kinds of its own from
 
 from __future__ import annotations
 
+from array import array
 from operator import attrgetter
 from typing import Any, Final
 
 from engine.ledger.state import ACCOUNT_FIELDS, AccountState
-from engine.store._rows import Rows
+from engine.store._packed import Ragged, Table
 
 #: a key that was not in its dict
 MISSING: Final = object()
@@ -45,7 +46,7 @@ def key(table: dict[Any, Any], name: Any) -> tuple[Any, ...]:
     return (KEY, table, name, table.get(name, MISSING))
 
 
-def cut(rows: list[Any] | Rows, length: int) -> tuple[Any, ...]:
+def cut(rows: list[Any] | array[int] | Table | Ragged, length: int) -> tuple[Any, ...]:
     """How to forget what is appended to ``rows`` after its first ``length`` rows."""
     return (CUT, rows, length)
 
@@ -66,10 +67,11 @@ def take_back(entry: tuple[Any, ...]) -> bool:
         else:
             table[name] = before
     elif what == CUT:
-        if isinstance(entry[1], Rows):
-            entry[1].cut(entry[2])
-        else:
-            del entry[1][entry[2] :]
+        rows = entry[1]
+        if isinstance(rows, (Table, Ragged)):
+            rows.cut(entry[2])
+        else:  # a list, or an array (a history's positions)
+            del rows[entry[2] :]
     else:
         return False
     return True

@@ -2,12 +2,13 @@
 
 Account records live here between calls and the engine mutates them in
 place, so a call costs no copying of the ledger and no SQL. What only grows
-(ledger entries, stored lots, the event log) is kept as plain tuples in
-:class:`~engine.store._rows.Rows`, and messages as plain tuples in a dict:
-CPython's garbage collector stops tracking such tuples, so a large replay
-does not spend its time walking them, and a tuple takes about half the
-memory of an object with a ``__dict__`` (records are rebuilt when they are
-read). A unit keeps an undo journal: the first time it hands out an account
+(ledger entries, stored lots, the event log) is packed by field into arrays
+of integers (:mod:`engine.store._packed`: instants as microseconds, texts as
+codes), a third or less of the memory of a tuple per row, and nothing the
+garbage collector walks; messages, which change, are plain tuples in a dict
+(CPython's collector stops tracking such tuples, and a tuple takes about half
+the memory of an object with a ``__dict__``). Records are rebuilt when they
+are read. A unit keeps an undo journal: the first time it hands out an account
 it notes that record's fields, and every write to the store's own tables
 notes how to take it back. Leaving the unit normally forgets the journal;
 leaving it by an exception (or leaving a read-only unit) plays it backwards,
@@ -33,20 +34,36 @@ from engine.ledger.state import MSG_FIELDS, AccountState, LotRec, MsgRec, messag
 from engine.model import Decision, LedgerEntry, LoggedCall, LogRecord, build, logged_call, usable_at
 from engine.store import _journal as journal
 from engine.store._journal import CUT, KEY, MISSING, OWN
-from engine.store._rows import Rows
+from engine.store._packed import (
+    NONE,
+    SAME_ACCOUNT,
+    SAME_AT,
+    SAME_MESSAGE,
+    STR,
+    Codes,
+    Ragged,
+    Table,
+    at_of,
+    instant,
+    pack,
+    unpack,
+)
 from engine.store.batch import Batch
 
 _message_row = attrgetter(*MSG_FIELDS)
 _AWAITING, _REMINDED_AT = MSG_FIELDS.index("awaiting"), MSG_FIELDS.index("reminded_at")
 _ID, _SEQ, _SENDER = MSG_FIELDS.index("id"), MSG_FIELDS.index("seq"), MSG_FIELDS.index("sender")
-#: a ledger entry as the store keeps it: the fields that vary, then its cause (the fields a rule fixes,
-#: one shared tuple for each rule and kind), without ``account`` (the history is per account)
-_ENTRY_OWN = ("seq", "at", "lot", "amount", "balance_after", "message")
+#: a ledger entry as the store keeps it, without ``account`` (the history is per account): seq, at,
+#: lot, amount, balance_after, message, and the code of its cause (the fields a rule fixes, below)
+_ENTRY_WIDTH = 7
 _ENTRY_CAUSE = ("kind", "event", "rule", "requirements", "note")
-_entry_own = attrgetter(*_ENTRY_OWN)
 _entry_cause = attrgetter(*_ENTRY_CAUSE)
-#: a stored lot: what a past balance needs (its remaining credits come from the entries)
-_lot_row = attrgetter("id", "source", "amount", "granted_at", "expires_at")
+#: a stored lot: what a past balance needs (its remaining credits come from the entries): id, source,
+#: amount, granted_at, expires_at
+_LOT_WIDTH = 5
+#: a logged call: the code of its shape (method, argument names, outcome, reason, rule, revision, and
+#: the kinds of its argument values), at, account, key, message, then its argument values
+_CALL_AT, _CALL_ACCOUNT = 1, 2
 #: the journal entry of a set's member added (see ``_take_back``): a kind of this store's own
 _DISCARD = OWN
 
@@ -58,22 +75,22 @@ class MemoryStore:
         #: False: keep no event log (a throwaway store: an impact report's sides, a replay)
         self.logging = log
         self._accounts: dict[str, AccountState] = {}
-        # What only grows is in Rows (see engine.store._rows), found by position: an account's lots
+        # What only grows is packed (see engine.store._packed), found by position: an account's lots
         # (lot id -> position; a dict of numbers is not tracked) and its entries (positions, in order).
-        self._lot_rows = Rows()
+        self._texts: Codes[str] = Codes()  # account names, message ids, keys, sources, text arguments
+        self._lot_rows = Table(_LOT_WIDTH)
         self._lots: dict[str, dict[int, int]] = {}
-        self._entries = Rows()
+        self._entries = Table(_ENTRY_WIDTH)
         self._history: dict[str, array[int]] = {}
-        # id -> the message as a tuple of its MSG_FIELDS (kept in a dict, not Rows: a message changes,
-        # and versions in Rows cost more memory than the collector time they save)
+        # id -> the message as a tuple of its MSG_FIELDS (kept in a dict, not packed: a message changes)
         self._messages: dict[str, tuple[Any, ...]] = {}
         self._pairs: dict[str, str] = {}  # _pair(sender, recipient) -> the message blocking it, while it does
         self._connections: set[tuple[str, str]] = set()
         self._keys: dict[str, tuple[str | None, Decision]] = {}
-        #: the event log: per call (shape, at, account, key, message, *argument values), the shape being
-        #: (method, argument names, outcome, reason, rule, revision), one shared tuple per distinct one
-        self._calls = Rows()
-        self._shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # also the entries' causes
+        #: the event log (see _CALL_AT), and the argument values of no plain type, kept as they are
+        self._calls = Ragged()
+        self._objects: list[Any] = []
+        self._shapes: Codes[tuple[Any, ...]] = Codes()  # the calls' shapes and the entries' causes
         self._revisions: dict[str, dict[str, Any]] = {}
         #: (next due instant, account) with lazy deletion: an entry is live if it matches the account
         self._due: list[tuple[dt.datetime, str]] = []
@@ -134,38 +151,92 @@ class MemoryStore:
 
     def history(self, account: str) -> list[LedgerEntry] | None:
         found = self._history.get(account)
-        return None if found is None else [_entry(account, self._entries[i]) for i in found]
+        return None if found is None else [self._entry(account, pos) for pos in found]
 
     def lots(self, account: str) -> dict[int, LotRec]:
         """Every lot the account was ever granted, by id, as granted (``remaining`` = ``amount``)."""
-        rows = [self._lot_rows[pos] for pos in self._lots.get(account, {}).values()]
-        return {i: LotRec(i, src, n, n, at, until) for i, src, n, at, until in rows}
+        rows = [self._lot_rows.row(pos) for pos in self._lots.get(account, {}).values()]
+        texts = self._texts.values
+        return {i: LotRec(i, texts[src], n, n, at_of(at), at_of(until)) for i, src, n, at, until in rows}
 
     def lots_and_entries(self, account: str, at: dt.datetime) -> tuple[list[LotRec], list[LedgerEntry]]:
         lots = [lot for lot in self.lots(account).values() if usable_at(lot, at)]
-        rows = (self._entries[i] for i in self._history.get(account, ()))
-        return lots, [_entry(account, row) for row in rows if row[1] <= at]
+        data, to = self._entries.data, instant(at)
+        found = self._history.get(account, ())
+        return lots, [self._entry(account, pos) for pos in found if data[pos * _ENTRY_WIDTH + 1] <= to]
+
+    def _entry(self, account: str, pos: int) -> LedgerEntry:
+        """The LedgerEntry of a stored row (see ``_ENTRY_WIDTH``)."""
+        seq, at, lot, amount, balance_after, message, cause = self._entries.row(pos)
+        kind, event, rule, requirements, note = self._shapes.values[cause]
+        return build(
+            LedgerEntry,
+            {
+                "seq": seq,
+                "account": account,
+                "at": at_of(at),
+                "kind": kind,
+                "lot": None if lot == NONE else lot,
+                "amount": amount,
+                "balance_after": balance_after,
+                "event": event,
+                "rule": rule,
+                "requirements": requirements,
+                "message": self._texts.value(message),
+                "note": note,
+            },
+        )
 
     def calls(self, account: str | None = None, since: dt.datetime | None = None) -> list[LoggedCall]:
         with self._lock:
+            calls = self._calls
+            who = None if account is None else self._texts.code_of.get(account, NONE)
+            lo = None if since is None else instant(since)
             return [
-                logged_call(seq, _record(c))
-                for seq, c in enumerate(self._calls, 1)
-                if (account is None or c[2] == account) and (since is None or c[1] >= since)
+                logged_call(pos + 1, self._record(pos))
+                for pos in range(len(calls))
+                if (who is None or calls.field(pos, _CALL_ACCOUNT) == who)
+                and (lo is None or calls.field(pos, _CALL_AT) >= lo)
             ]
 
     def calls_of(self, accounts: Sequence[str]) -> list[LoggedCall]:
-        wanted = set(accounts)
         with self._lock:
-            return [logged_call(seq, _record(c)) for seq, c in enumerate(self._calls, 1) if c[2] in wanted]
+            calls, codes = self._calls, self._texts.code_of
+            wanted = {codes[name] for name in accounts if name in codes}
+            return [
+                logged_call(pos + 1, self._record(pos))
+                for pos in range(len(calls))
+                if calls.field(pos, _CALL_ACCOUNT) in wanted
+            ]
 
     def calls_paged(self, page: int = 10_000) -> Iterator[LoggedCall]:
         with self._lock:
             end = len(self._calls)
         for start in range(0, end, page):
             with self._lock:
-                rows = [self._calls[pos] for pos in range(start, min(start + page, end))]
-            yield from (logged_call(seq, _record(c)) for seq, c in enumerate(rows, start + 1))
+                records = [self._record(pos) for pos in range(start, min(start + page, end))]
+            yield from (logged_call(seq, record) for seq, record in enumerate(records, start + 1))
+
+    def _record(self, pos: int) -> LogRecord:
+        """A stored log row as the record the engine gave."""
+        row = self._calls.row(pos)
+        method, names, outcome, reason, rule, revision, kinds = self._shapes.values[row[0]]
+        texts, objects = self._texts, self._objects
+        at, account, message = at_of(row[_CALL_AT]), texts.values[row[_CALL_ACCOUNT]], texts.value(row[4])
+        stored = iter(row[5:])
+        args: dict[str, Any] = {}
+        for name, kind in zip(names, kinds, strict=True):
+            if kind == SAME_AT:
+                args[name] = at
+            elif kind == SAME_ACCOUNT:
+                args[name] = account
+            elif kind == SAME_MESSAGE:
+                args[name] = message
+            else:
+                args[name] = unpack(kind, next(stored), texts, objects)
+        return LogRecord(
+            at, method, account, args, texts.value(row[3]), outcome, reason, rule, message, revision
+        )
 
     def log_complete(self) -> bool:
         return True
@@ -270,16 +341,34 @@ class MemoryUnit:
                 self._undo.append((CUT, s._lot_rows, len(s._lot_rows)))
             for lot in new:
                 self._undo.append((KEY, lots, lot.id, MISSING))
-                lots[lot.id] = s._lot_rows.append(_lot_row(lot))
+                row = (
+                    lot.id,
+                    s._texts.code(lot.source),
+                    lot.amount,
+                    instant(lot.granted_at),
+                    instant(lot.expires_at),
+                )
+                lots[lot.id] = s._lot_rows.append(row)
             acct.dirty.clear()
         if acct.entries:
-            rows = s._entries
+            rows, texts, causes = s._entries, s._texts, s._shapes
             self._undo.append((CUT, history, len(history)))
             self._undo.append((CUT, rows, len(rows)))
-            causes = s._shapes
+            last_at, us = None, 0  # a call's entries mostly share its instant
             for e in acct.entries:
-                cause = _entry_cause(e)
-                history.append(rows.append((*_entry_own(e), causes.setdefault(cause, cause))))
+                lot_id, message = e.lot, e.message
+                if e.at is not last_at:
+                    last_at, us = e.at, instant(e.at)
+                entry = (
+                    e.seq,
+                    us,
+                    NONE if lot_id is None else lot_id,
+                    e.amount,
+                    e.balance_after,
+                    NONE if message is None else texts.code(message),
+                    causes.code(_entry_cause(e)),
+                )
+                history.append(rows.append(entry))
             acct.entries.clear()
         due = acct.next_due
         if s._queued.get(name) != due:
@@ -343,37 +432,37 @@ class MemoryUnit:
     def log(self, record: LogRecord) -> int | None:
         if not self.s.logging:
             return None
-        calls, shapes = self.s._calls, self.s._shapes
+        s = self.s
+        calls, texts, objects = s._calls, s._texts, s._objects
         at, method, account, args, key, outcome, reason, rule, message, revision = record
-        shape = (method, tuple(args), outcome, reason, rule, revision)
-        # one flat tuple of plain values (no dict): it costs the collector nothing once untracked
-        calls.append((shapes.setdefault(shape, shape), at, account, key, message, *args.values()))
-        self._undo.append((CUT, calls, len(calls) - 1))
+        had = len(objects)
+        code = texts.code
+        row = [0, instant(at), code(account), NONE if key is None else code(key), NONE]
+        if message is not None:
+            row[4] = code(message)
+        # an argument that repeats the row's at, account or message is not kept twice
+        kinds = ""
+        for value in args.values():
+            if value is at:
+                kinds += SAME_AT
+            elif type(value) is str:
+                if value == account:
+                    kinds += SAME_ACCOUNT
+                elif value == message:
+                    kinds += SAME_MESSAGE
+                else:
+                    kinds += STR
+                    row.append(code(value))
+            else:
+                kind, n = pack(value, texts, objects)
+                kinds += kind
+                row.append(n)
+        row[0] = s._shapes.code((method, tuple(args), outcome, reason, rule, revision, kinds))
+        if len(objects) > had:
+            self._undo.append((CUT, objects, had))
+        self._undo.append((CUT, calls, len(calls)))
+        calls.append(row)
         return len(calls)
-
-
-def _entry(account: str, row: tuple[Any, ...]) -> LedgerEntry:
-    """The LedgerEntry of a stored row (see ``_ENTRY_OWN``)."""
-    fields = dict(zip(_ENTRY_OWN, row, strict=False))
-    fields.update(zip(_ENTRY_CAUSE, row[-1], strict=True))
-    return build(LedgerEntry, {"account": account, **fields})
-
-
-def _record(row: tuple[Any, ...]) -> LogRecord:
-    """A stored log row as the record the engine gave."""
-    (method, names, outcome, reason, rule, revision), at, account, key, message = row[:5]
-    return LogRecord(
-        at,
-        method,
-        account,
-        dict(zip(names, row[5:], strict=True)),
-        key,
-        outcome,
-        reason,
-        rule,
-        message,
-        revision,
-    )
 
 
 def _take_back(entry: tuple[Any, ...]) -> None:
