@@ -354,19 +354,25 @@ class MemoryUnit:
             rows, texts, causes = s._entries, s._texts, s._shapes
             self._undo.append((CUT, history, len(history)))
             self._undo.append((CUT, rows, len(rows)))
+            known_text, known_cause = texts.code_of.get, causes.code_of.get
             last_at, us = None, 0  # a call's entries mostly share its instant
             for e in acct.entries:
-                lot_id, message = e.lot, e.message
+                lot_id, message, cause = e.lot, e.message, _entry_cause(e)
                 if e.at is not last_at:
                     last_at, us = e.at, instant(e.at)
+                m = NONE
+                if message is not None:
+                    found = known_text(message)
+                    m = texts.code(message) if found is None else found
+                c = known_cause(cause)
                 entry = (
                     e.seq,
                     us,
                     NONE if lot_id is None else lot_id,
                     e.amount,
                     e.balance_after,
-                    NONE if message is None else texts.code(message),
-                    causes.code(_entry_cause(e)),
+                    m,
+                    causes.code(cause) if c is None else c,
                 )
                 history.append(rows.append(entry))
             acct.entries.clear()
@@ -436,10 +442,19 @@ class MemoryUnit:
         calls, texts, objects = s._calls, s._texts, s._objects
         at, method, account, args, key, outcome, reason, rule, message, revision = record
         had = len(objects)
-        code = texts.code
-        row = [0, instant(at), code(account), NONE if key is None else code(key), NONE]
+        # texts already coded (almost all of them) are found without a call: a dict's own get
+        code, known = texts.code, texts.code_of.get
+        who = known(account)
+        row = [
+            0,
+            instant(at),
+            code(account) if who is None else who,
+            NONE if key is None else code(key),
+            NONE,
+        ]
         if message is not None:
-            row[4] = code(message)
+            found = known(message)
+            row[4] = code(message) if found is None else found
         # an argument that repeats the row's at, account or message is not kept twice
         kinds = ""
         for value in args.values():
@@ -452,7 +467,8 @@ class MemoryUnit:
                     kinds += SAME_MESSAGE
                 else:
                     kinds += STR
-                    row.append(code(value))
+                    found = known(value)
+                    row.append(code(value) if found is None else found)
             else:
                 kind, n = pack(value, texts, objects)
                 kinds += kind
