@@ -55,7 +55,7 @@ _AWAITING, _REMINDED_AT = MSG_FIELDS.index("awaiting"), MSG_FIELDS.index("remind
 _ID, _SEQ, _SENDER = MSG_FIELDS.index("id"), MSG_FIELDS.index("seq"), MSG_FIELDS.index("sender")
 #: a ledger entry as the store keeps it, without ``account`` (the history is per account): seq, at,
 #: lot, amount, balance_after, message, and the code of its cause (the fields a rule fixes, below)
-_ENTRY_WIDTH = 7
+_ENTRY_WIDTH, _ENTRY_AT = 7, 1
 _ENTRY_CAUSE = ("kind", "event", "rule", "requirements", "note")
 _entry_cause = attrgetter(*_ENTRY_CAUSE)
 #: a stored lot: what a past balance needs (its remaining credits come from the entries): id, source,
@@ -63,7 +63,7 @@ _entry_cause = attrgetter(*_ENTRY_CAUSE)
 _LOT_WIDTH = 5
 #: a logged call: the code of its shape (method, argument names, outcome, reason, rule, revision, and
 #: the kinds of its argument values), at, account, key, message, then its argument values
-_CALL_AT, _CALL_ACCOUNT = 1, 2
+_CALL_AT, _CALL_ACCOUNT, _CALL_KEY, _CALL_MESSAGE, _CALL_ARGS = 1, 2, 3, 4, 5
 #: the journal entry of a set's member added (see ``_take_back``): a kind of this store's own
 _DISCARD = OWN
 
@@ -163,7 +163,9 @@ class MemoryStore:
         lots = [lot for lot in self.lots(account).values() if usable_at(lot, at)]
         data, to = self._entries.data, instant(at)
         found = self._history.get(account, ())
-        return lots, [self._entry(account, pos) for pos in found if data[pos * _ENTRY_WIDTH + 1] <= to]
+        return lots, [
+            self._entry(account, pos) for pos in found if data[pos * _ENTRY_WIDTH + _ENTRY_AT] <= to
+        ]
 
     def _entry(self, account: str, pos: int) -> LedgerEntry:
         """The LedgerEntry of a stored row (see ``_ENTRY_WIDTH``)."""
@@ -222,8 +224,9 @@ class MemoryStore:
         row = self._calls.row(pos)
         method, names, outcome, reason, rule, revision, kinds = self._shapes.values[row[0]]
         texts, objects = self._texts, self._objects
-        at, account, message = at_of(row[_CALL_AT]), texts.values[row[_CALL_ACCOUNT]], texts.value(row[4])
-        stored = iter(row[5:])
+        at, account = at_of(row[_CALL_AT]), texts.values[row[_CALL_ACCOUNT]]
+        message = texts.value(row[_CALL_MESSAGE])
+        stored = iter(row[_CALL_ARGS:])
         args: dict[str, Any] = {}
         for name, kind in zip(names, kinds, strict=True):
             if kind == SAME_AT:
@@ -235,7 +238,7 @@ class MemoryStore:
             else:
                 args[name] = unpack(kind, next(stored), texts, objects)
         return LogRecord(
-            at, method, account, args, texts.value(row[3]), outcome, reason, rule, message, revision
+            at, method, account, args, texts.value(row[_CALL_KEY]), outcome, reason, rule, message, revision
         )
 
     def log_complete(self) -> bool:
@@ -454,7 +457,7 @@ class MemoryUnit:
         ]
         if message is not None:
             found = known(message)
-            row[4] = code(message) if found is None else found
+            row[_CALL_MESSAGE] = code(message) if found is None else found
         # an argument that repeats the row's at, account or message is not kept twice
         kinds = ""
         for value in args.values():
