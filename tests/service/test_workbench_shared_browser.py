@@ -75,8 +75,13 @@ def test_an_editor_signs_in_saves_under_their_name_and_signs_out(tmp_path: Path)
         assert _git(folder, "log", "-1", "--format=%an").strip() == "Grace Hopper"
 
         # an edit not saved yet: signing out keeps it in this browser (no "leave site?" prompt, which
-        # would keep the page), and it is back after signing in again
+        # would keep the page), and it is back after signing in again. First the page settles after
+        # the save (it draws the form again from the saved file): a fill while that redraw lands
+        # typed "7" after the redrawn "6" once in CI (a restored draft of 67)
+        page.wait_for_load_state("networkidle")
+        sync_api.expect(allotment).to_have_value("6")
         allotment.fill("7")
+        sync_api.expect(allotment).to_have_value("7")
         allotment.press("Tab")
         sync_api.expect(allotment).to_be_enabled()  # its edit is answered: it is in the draft
         sync_api.expect(page.locator("#policy-save")).to_be_enabled()
