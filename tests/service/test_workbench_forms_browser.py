@@ -422,3 +422,41 @@ def test_the_save_dialog_refuses_removing_a_plan_the_bound_store_uses(
         page.screenshot(path=str(shots / "wb-save-refused.png"))
         page.click("#cancel-save")
     assert (folder / "policies.yaml").read_text() == before
+
+
+def test_the_form_is_not_drawn_anew_under_a_person_typing(page: Any) -> None:
+    """A save updates the form in place; a redraw keeps the selection of the field being typed in.
+
+    After a save the form reads the saved file again (for its "was …" marks); drawn anew, the field
+    a person had already selected to type over came back unselected, so a key typed then went after
+    the old value (6 then 7 read 67). And when the form must be drawn anew (a plan added elsewhere),
+    the text field in use keeps its whole selection, not only its caret.
+    """
+    allotment = page.get_by_label("career monthly_allotment", exact=True)
+    _set(page, "career monthly_allotment", "6")
+    expect(allotment.locator("xpath=following-sibling::span[@class='was']")).to_have_text("was 5")
+    allotment.evaluate("(a) => { a.dataset.mark = 'drawn once'; }")
+    page.click("#policy-save")
+    page.click("#confirm-save")
+    expect(page.locator("#status")).to_contain_text("Saved policies.yaml", timeout=20_000)
+    zone = page.get_by_label("timezone", exact=True)
+    zone.focus()
+    zone.evaluate("(z) => z.select()")  # selected, to be typed over
+    expect(allotment.locator("xpath=following-sibling::span[@class='was']")).to_have_text("")  # saved now
+    page.wait_for_load_state("networkidle")
+    assert allotment.evaluate("(a) => a.dataset.mark") == "drawn once"  # the same field, not a new one
+    expect(zone).to_be_focused()
+    assert zone.evaluate("(z) => [z.selectionStart, z.selectionEnd]") == [0, 3]  # "UTC", still selected
+
+    # another plan in the draft (as from the YAML view): the form is drawn anew around the field
+    scout = "  scout: {premium: false, monthly_allotment: 0, cap: 0, purchasable: false}\n"
+    page.evaluate(
+        """(scout) => import('/wb/static/wb/draft.js').then(({ draft }) => draft.set('policies.yaml',
+             draft.text('policies.yaml').replace(/^plans:.*\\n/m, (line) => line + scout), 'yaml'))""",
+        scout,
+    )
+    expect(page.locator('tr[data-plan="scout"]')).to_be_visible()
+    expect(zone).to_be_focused()
+    assert zone.evaluate("(z) => [z.selectionStart, z.selectionEnd]") == [0, 3]
+    zone.press("7")  # typed over the selection, as the person meant
+    expect(zone).to_have_value("7")

@@ -76,8 +76,9 @@ def test_an_editor_signs_in_saves_under_their_name_and_signs_out(tmp_path: Path)
 
         # an edit not saved yet: signing out keeps it in this browser (no "leave site?" prompt, which
         # would keep the page), and it is back after signing in again. First the page settles after
-        # the save (it draws the form again from the saved file): a fill while that redraw lands
-        # typed "7" after the redrawn "6" once in CI (a restored draft of 67)
+        # the save (it reads the saved file again): a fill while the form was drawn anew typed "7"
+        # after the redrawn "6" once in CI (a restored draft of 67). The form is now updated in place
+        # after a save (test_workbench_forms_browser.py checks that); the wait keeps this test apart
         page.wait_for_load_state("networkidle")
         sync_api.expect(allotment).to_have_value("6")
         allotment.fill("7")

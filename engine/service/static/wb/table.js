@@ -102,14 +102,16 @@ export function keepFocus(container, render) {
   const key = active && container.contains(active) ? active.dataset.key : undefined;
   const typing = key && active.tagName === "INPUT" && active.type !== "checkbox" && active.value !== active.dataset.shown
     ? active.value : undefined;
-  const caret = key && active.tagName === "INPUT" && active.type === "text" ? active.selectionStart : null;
+  // the whole selection, not only the caret: a value selected to be typed over stays selected
+  const range = key && active.tagName === "INPUT" && active.type === "text"
+    ? [active.selectionStart, active.selectionEnd, active.selectionDirection] : null;
   render();
   if (!key) return;
   const again = container.querySelector(`[data-key="${CSS.escape(key)}"]`);
   if (!again) return;
   if (typing !== undefined) again.value = typing;
   again.focus({ preventScroll: true });
-  if (caret !== null) again.setSelectionRange(caret, caret);
+  if (range !== null && again.type === "text") again.setSelectionRange(...range);
 }
 
 /** A message beside a control: a refused edit, a value that cannot be sent, a diagnostic. */

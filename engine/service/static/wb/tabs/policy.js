@@ -65,10 +65,11 @@ async function refresh() {
   const mine = ++seq;
   try {
     if (draft.saved(FILE) !== savedText) {
+      // a save changes only the "was …" marks and "new" tags, which update() shows in place: the
+      // form is not drawn anew under a person already typing the next value
       const text = draft.saved(FILE);
       saved = await api("form", { files: {} });
       savedText = text;
-      shape = null;
     }
     const next = await api("form", { files: draft.files() });
     if (mine !== seq) return;
