@@ -424,7 +424,7 @@ def test_the_save_dialog_refuses_removing_a_plan_the_bound_store_uses(
     assert (folder / "policies.yaml").read_text() == before
 
 
-def test_the_form_is_not_drawn_anew_under_a_person_typing(page: Any) -> None:
+def test_the_form_is_not_drawn_anew_under_a_person_typing(page: Any, shots: Path) -> None:
     """A save updates the form in place; a redraw keeps the selection of the field being typed in.
 
     After a save the form reads the saved file again (for its "was …" marks); drawn anew, the field
@@ -460,3 +460,4 @@ def test_the_form_is_not_drawn_anew_under_a_person_typing(page: Any) -> None:
     assert zone.evaluate("(z) => [z.selectionStart, z.selectionEnd]") == [0, 3]
     zone.press("7")  # typed over the selection, as the person meant
     expect(zone).to_have_value("7")
+    page.screenshot(path=str(shots / "wb-form-kept-while-typing.png"), full_page=True)
