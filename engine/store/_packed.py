@@ -42,6 +42,24 @@ def at_of(us: int) -> dt.datetime:
     return EPOCH + dt.timedelta(microseconds=us)
 
 
+class _CodeOf(dict[_K, int]):
+    """A value's code, given on first lookup: ``code_of[value]`` finds a known value's code as any
+    dict does (the common case, one C lookup) and codes an unknown one, appending it to ``coded``
+    (the :class:`Codes` table's ``values``). ``get`` and ``in`` never code (a read of the store must
+    not add to it)."""
+
+    __slots__ = ("coded",)
+
+    def __init__(self, coded: list[_K]) -> None:
+        super().__init__()
+        self.coded = coded
+
+    def __missing__(self, value: _K) -> int:
+        code = self[value] = len(self.coded)
+        self.coded.append(value)
+        return code
+
+
 class Codes(Generic[_K]):
     """Values to small integers and back, each distinct value kept once.
 
@@ -52,18 +70,14 @@ class Codes(Generic[_K]):
     __slots__ = ("code_of", "values")
 
     def __init__(self) -> None:
-        self.code_of: dict[_K, int] = {}
         self.values: list[_K] = []
+        self.code_of: _CodeOf[_K] = _CodeOf(self.values)
 
     def code(self, value: _K) -> int:
-        found = self.code_of.get(value)
-        if found is None:
-            found = self.code_of[value] = len(self.values)
-            self.values.append(value)
-        return found
+        return self.code_of[value]
 
     def code_or_none(self, value: _K | None) -> int:
-        return NONE if value is None else self.code(value)
+        return NONE if value is None else self.code_of[value]
 
     def value(self, code: int) -> _K | None:
         return None if code == NONE else self.values[code]
@@ -149,7 +163,7 @@ def pack(value: Any, texts: Codes[str], objects: list[Any]) -> tuple[str, int]:
     """A value as (kind, integer); :func:`unpack` gives it back."""
     t = type(value)
     if t is str:
-        return STR, texts.code(value)
+        return STR, texts.code_of[value]
     if t is dt.datetime and value.tzinfo is dt.UTC:
         return INSTANT, instant(value)
     if value is None:

@@ -346,7 +346,7 @@ class MemoryUnit:
                 self._undo.append((KEY, lots, lot.id, MISSING))
                 row = (
                     lot.id,
-                    s._texts.code(lot.source),
+                    s._texts.code_of[lot.source],
                     lot.amount,
                     instant(lot.granted_at),
                     instant(lot.expires_at),
@@ -354,28 +354,23 @@ class MemoryUnit:
                 lots[lot.id] = s._lot_rows.append(row)
             acct.dirty.clear()
         if acct.entries:
-            rows, texts, causes = s._entries, s._texts, s._shapes
+            rows = s._entries
             self._undo.append((CUT, history, len(history)))
             self._undo.append((CUT, rows, len(rows)))
-            known_text, known_cause = texts.code_of.get, causes.code_of.get
+            text_code, cause_code = s._texts.code_of, s._shapes.code_of  # (a new one is coded)
             last_at, us = None, 0  # a call's entries mostly share its instant
             for e in acct.entries:
                 lot_id, message, cause = e.lot, e.message, _entry_cause(e)
                 if e.at is not last_at:
                     last_at, us = e.at, instant(e.at)
-                m = NONE
-                if message is not None:
-                    found = known_text(message)
-                    m = texts.code(message) if found is None else found
-                c = known_cause(cause)
                 entry = (
                     e.seq,
                     us,
                     NONE if lot_id is None else lot_id,
                     e.amount,
                     e.balance_after,
-                    m,
-                    causes.code(cause) if c is None else c,
+                    NONE if message is None else text_code[message],
+                    cause_code[cause],
                 )
                 history.append(rows.append(entry))
             acct.entries.clear()
@@ -445,19 +440,14 @@ class MemoryUnit:
         calls, texts, objects = s._calls, s._texts, s._objects
         at, method, account, args, key, outcome, reason, rule, message, revision = record
         had = len(objects)
-        # texts already coded (almost all of them) are found without a call: a dict's own get
-        code, known = texts.code, texts.code_of.get
-        who = known(account)
+        code = texts.code_of  # a text's code (one dict lookup; a text not coded yet is coded)
         row = [
             0,
             instant(at),
-            code(account) if who is None else who,
-            NONE if key is None else code(key),
-            NONE,
+            code[account],
+            NONE if key is None else code[key],
+            NONE if message is None else code[message],
         ]
-        if message is not None:
-            found = known(message)
-            row[_CALL_MESSAGE] = code(message) if found is None else found
         # an argument that repeats the row's at, account or message is not kept twice
         kinds = ""
         for value in args.values():
@@ -470,13 +460,12 @@ class MemoryUnit:
                     kinds += SAME_MESSAGE
                 else:
                     kinds += STR
-                    found = known(value)
-                    row.append(code(value) if found is None else found)
+                    row.append(code[value])
             else:
                 kind, n = pack(value, texts, objects)
                 kinds += kind
                 row.append(n)
-        row[0] = s._shapes.code((method, tuple(args), outcome, reason, rule, revision, kinds))
+        row[0] = s._shapes.code_of[(method, tuple(args), outcome, reason, rule, revision, kinds)]
         if len(objects) > had:
             self._undo.append((CUT, objects, had))
         self._undo.append((CUT, calls, len(calls)))
