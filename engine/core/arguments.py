@@ -118,7 +118,7 @@ def call_args(kind: EventKind, args: Any, policy: Policy) -> dict[str, Any]:
     """
     if not isinstance(args, Mapping):
         raise C.invalid_argument(f"the arguments of `{kind.method}` must be a mapping, got {_shown(args)}")
-    names = [a.name for a in kind.args]
+    names = kind.names
     for given in args:
         if given not in names:
             raise C.invalid_argument(

@@ -202,9 +202,12 @@ SHAPES: dict[str, Shape] = {"account": account, "subscribe": subscribe, "send": 
 
 def _logged(kind: EventKind, args: dict[str, Any], t: dt.datetime) -> tuple[str, dict[str, Any]]:
     """A call as the event log keeps it: its method, then its arguments, required ones before ``at``."""
-    logged = {a.name: args[a.name] for a in kind.positional}
+    logged: dict[str, Any] = {}
+    for a in kind.positional:
+        logged[a.name] = args[a.name]
     logged["at"] = t
-    logged.update((a.name, args[a.name]) for a in kind.optional)
+    for a in kind.optional:
+        logged[a.name] = args[a.name]
     return kind.method, logged
 
 

@@ -244,12 +244,14 @@ class Engine(Calls):
         the first call's instant, so that it repeats that call and gets its answer; a new call
         happens at the clock's instant, read once the key is known to be unused.
         """
-        kind = event if isinstance(event, EventKind) else KINDS.call(check.name(event, "an event kind"))
+        kind = KINDS.known_call(event) if type(event) is str else None  # a kind's name is a valid name
+        if kind is None:
+            kind = event if isinstance(event, EventKind) else KINDS.call(check.name(event, "an event kind"))
         ctx = self._ctx
         values = check.call_args(kind, args, ctx.policy)
-        for a in kind.args:  # an instant argument is read like `at`; "the call's instant" by default
-            if a.type == "instant" and values[a.name] is not None and values[a.name] != AT:
-                values[a.name] = ctx.cal.instant(values[a.name])
+        for n in kind.instants:  # an instant argument is read like `at`; "the call's instant" by default
+            if values[n] is not None and values[n] != AT:
+                values[n] = ctx.cal.instant(values[n])
         if at is None and ctx.clock is None:
             raise C.invalid_argument(f"`{kind.method}` needs `at`: this engine was opened without a clock")
         t = None if at is None else ctx.cal.instant(at)

@@ -40,6 +40,8 @@ class Registry(Mapping[str, EventKind]):
         self._by_method = {k.method: k for k in ordered if k.is_call}
         if len(self._by_name) != len(ordered) or len(self._by_method) != sum(k.is_call for k in ordered):
             raise RuntimeError("two event kinds share a name or a method")
+        #: each call kind by its name and by its method: what :meth:`call` finds
+        self._calls = {**self._by_method, **{k.name: k for k in ordered if k.is_call}}
 
     def __getitem__(self, name: str) -> EventKind:
         return self._by_name[name]
@@ -60,6 +62,10 @@ class Registry(Mapping[str, EventKind]):
         if kind is None:
             raise C.unknown_event(f"no call `{method}`; calls: {', '.join(self._by_method)}")
         return kind
+
+    def known_call(self, name: str) -> EventKind | None:
+        """The call kind named ``name`` (its event name or its method), or None; checks nothing else."""
+        return self._calls.get(name)
 
     def call(self, name: str) -> EventKind:
         """The call kind named ``name`` (its event name or its method); ``unknown_event`` else."""

@@ -172,10 +172,22 @@ class EventKind:
     outcome_effects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: what the call does to a subscription, as a scenario reader tracks it ahead of a run
     subscription: Literal["start", "end", "move"] | None = None
+    #: the required arguments, in order (positional in the Engine method, first in the event log)
+    positional: tuple[Arg, ...] = field(init=False, repr=False, compare=False)
+    #: the arguments with a default, in order
+    optional: tuple[Arg, ...] = field(init=False, repr=False, compare=False)
+    #: every argument's name, in order; and the ``instant`` ones (read like ``at``): derived once
+    #: here because every call of the kind reads them
+    names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    instants: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.shape != "system" and not self.method:
             object.__setattr__(self, "method", self.name)
+        object.__setattr__(self, "positional", tuple(a for a in self.args if a.required))
+        object.__setattr__(self, "optional", tuple(a for a in self.args if not a.required))
+        object.__setattr__(self, "names", tuple(a.name for a in self.args))
+        object.__setattr__(self, "instants", tuple(a.name for a in self.args if a.type == "instant"))
 
     @property
     def is_call(self) -> bool:
@@ -184,14 +196,6 @@ class EventKind:
     @property
     def all_facts(self) -> tuple[FactSpec, ...]:
         return (*account_facts(self.actor), *self.facts)
-
-    @property
-    def positional(self) -> tuple[Arg, ...]:
-        return tuple(a for a in self.args if a.required)
-
-    @property
-    def optional(self) -> tuple[Arg, ...]:
-        return tuple(a for a in self.args if not a.required)
 
     @property
     def acting(self) -> Arg:
