@@ -110,17 +110,17 @@ def apply(
         system = [*system, *timeline.settle(ctx, u, acct, t)]
     seq = None
     if logged is not None and ctx.logging:
-        record = LogRecord(
-            at=t,
-            method=logged[0],
-            account=acct.name,
-            args=logged[1],
-            key=None if idem is None else idem.key,
-            outcome=verdict.outcome,
-            reason=verdict.reason,
-            rule=verdict.rule,
-            message=message_id,
-            revision=ctx.book.revision,
+        record = LogRecord(  # by position (a NamedTuple's keywords cost more than the rest of it)
+            t,  # at
+            logged[0],  # method
+            acct.name,  # account
+            logged[1],  # args
+            None if idem is None else idem.key,  # key
+            verdict.outcome,
+            verdict.reason,
+            verdict.rule,
+            message_id,  # message
+            ctx.book.revision,
         )
         seq = log(ctx, u, record)
     decision = ctx.decision(
