@@ -9,6 +9,7 @@ export, an impact report and the OpenAPI document.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -45,6 +46,32 @@ def test_the_rules_vocabulary_is_the_kinds() -> None:
     assert KINDS.by_method("set_payment") is KINDS["payment"] is KINDS.call("payment")
 
 
+def test_each_kind_derives_its_argument_tables_once_and_right() -> None:
+    """The door reads these on every call, so they are made when a kind is declared; they must say
+    what the arguments say (and a copy of a kind made with other arguments gets its own)."""
+    for kind in KINDS.values():
+        assert kind.positional == tuple(a for a in kind.args if a.required)
+        assert kind.optional == tuple(a for a in kind.args if not a.required)
+        assert kind.names == tuple(a.name for a in kind.args)
+        assert kind.instants == tuple(a.name for a in kind.args if a.type == "instant")
+    assert KINDS["subscribe"].instants == ("billing_anchor",)
+    fewer = dataclasses.replace(KINDS["send"], args=KINDS["send"].args[:2])
+    assert fewer.names == ("sender", "recipient") and fewer.optional == ()
+    assert fewer == dataclasses.replace(KINDS["send"], args=KINDS["send"].args[:2])
+
+
+def test_a_call_kind_is_found_by_its_name_or_its_method_and_nothing_else() -> None:
+    assert KINDS.known_call("payment") is KINDS.known_call("set_payment") is KINDS["payment"]
+    for name in ("renew", "expire", "remind", "withdraw", "Payment", " payment", ""):
+        assert KINDS.known_call(name) is None
+    with Engine.open() as eng:
+        eng.subscribe("alice", "career", at="2026-01-01")
+        by_method = eng.call("set_payment", {"account": "alice", "status": "expired"}, at="2026-01-02")
+        by_name = eng.call("payment", {"account": "alice", "status": "valid"}, at="2026-01-03")
+        assert (by_method.event, by_name.event) == ("payment", "payment")
+        assert [c.method for c in eng.log()] == ["subscribe", "set_payment", "set_payment"]
+
+
 @pytest.mark.parametrize(
     ("event", "args", "code"),
     [
@@ -54,6 +81,9 @@ def test_the_rules_vocabulary_is_the_kinds() -> None:
         ("purchase", {"account": "alice"}, "invalid_argument"),
         ("cancel", ["alice"], "invalid_argument"),
         (7, {}, "invalid_name"),
+        ("", {}, "invalid_name"),
+        (" cancel", {"account": "alice"}, "unknown_event"),
+        (["cancel"], {"account": "alice"}, "invalid_name"),
         ("purchase", {"account": "alice", "credits": "5"}, "invalid_quantity"),
         ("connect", {"account": "alice", "other": "alice"}, "self_connection"),
     ],
