@@ -143,7 +143,7 @@ def _screenshot_tabs(page: Any, shots: Path) -> None:
 
 
 def test_an_editor_changes_career_checks_it_sees_its_effect_and_saves(
-    url: str, folder: Path, shots: Path, browser: Browser
+    url: str, folder: Path, shots: Path, browser: Browser, tmp_path: Path
 ) -> None:
     page = browser.page
     page.goto(url + "/")
@@ -233,7 +233,7 @@ def test_an_editor_changes_career_checks_it_sees_its_effect_and_saves(
     assert page.evaluate("document.getElementById('scenario-editor').editor.getText()") == shared_text
     with page.expect_download() as download:
         page.click("#download")
-    shared = shots.parent / "shared.yaml"
+    shared = tmp_path / "shared.yaml"  # (not beside the screenshots: in CI, that is the checkout's .ci/)
     download.value.save_as(shared)
     assert download.value.suggested_filename == "career-first-quarter.yaml"
     assert shared.read_text() == shared_text
