@@ -174,9 +174,7 @@ _ARG_CHECKS: dict[str, Callable[[Any, str, Policy], Any]] = {
 
 def with_instants(kind: EventKind, values: dict[str, Any], t: dt.datetime) -> dict[str, Any]:
     """The arguments with each instant left to default (a billing anchor) made the call's ``t``."""
-    late = [
-        a.name for a in kind.args if a.type == "instant" and (values[a.name] is None or values[a.name] == AT)
-    ]
+    late = [n for n in kind.instants if values[n] is None or values[n] == AT]
     return {**values, **dict.fromkeys(late, t)} if late else values
 
 

@@ -69,10 +69,8 @@ class Registry(Mapping[str, EventKind]):
 
     def call(self, name: str) -> EventKind:
         """The call kind named ``name`` (its event name or its method); ``unknown_event`` else."""
-        kind = self._by_name.get(name)
-        if kind is not None and kind.is_call:
-            return kind
-        return self.by_method(name)
+        kind = self._calls.get(name)
+        return kind if kind is not None else self.by_method(name)  # (which refuses it)
 
 
 def _discover() -> Registry:
