@@ -13,10 +13,12 @@ records the count beside this floor.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def commit_floor(pages: tuple[int, ...] = (1, 4, 12), n: int = 1500) -> dict[str, float]:
@@ -41,6 +43,47 @@ def commit_floor(pages: tuple[int, ...] = (1, 4, 12), n: int = 1500) -> dict[str
         finally:
             con.close()
     return out
+
+
+#: Issue 31, target 4: a call on SQLite (a transaction per call) within this many times the commit
+#: floor of the pages it writes.
+CALL_TARGET = 2.0
+
+
+def floor_at(pages: float, n: int = 1500) -> float:
+    """The commit floor at a fractional page count: measured at the whole counts either side of it,
+    and read between them in proportion (a call writes 10.9 pages on average, not 10 or 11)."""
+    lo = max(1, math.floor(pages))
+    hi = max(lo, math.ceil(pages))
+    us = commit_floor((lo, hi) if hi > lo else (lo,), n)
+    low, high = us[str(lo)], us[str(hi)]
+    return round(low + (high - low) * (pages - lo), 1)
+
+
+def call_ratio(replay: dict[str, Any], pages: float, before_us: float, after_us: float) -> dict[str, Any]:
+    """A transaction per call against the commit floor of its pages, both measured in the same minutes.
+
+    ``replay`` is ``bench/replay.py``'s row for the ``sqlite`` store, ``pages`` the pages a call
+    writes (``bench/sqlite_pages.py``), ``before_us`` and ``after_us`` the floor at that many pages
+    measured right before and right after the replay: this VM's disk and CPU speed drift over an
+    hour, so a floor measured at another time of the run would not say what the replay's minutes
+    cost. A call's cost is the replay's time inside engine calls over its calls (refused calls
+    included, as they are in the time).
+    """
+    row: dict[str, Any] = {"accounts": replay["accounts"], "target": CALL_TARGET}
+    if "error" in replay:
+        return {**row, "error": replay["error"]}
+    floor_us = (before_us + after_us) / 2
+    call_us = replay["seconds"] / replay["calls"] * 1e6
+    return {
+        **row,
+        "pages_per_call": pages,
+        "floor_before_us": before_us,
+        "floor_after_us": after_us,
+        "floor_us": round(floor_us, 1),
+        "call_us": round(call_us, 1),
+        "ratio": round(call_us / floor_us, 2),
+    }
 
 
 if __name__ == "__main__":

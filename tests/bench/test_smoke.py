@@ -98,10 +98,12 @@ def test_json_keeps_its_keys_and_adds_the_floor_and_its_ratio(
     monkeypatch.setattr(run, "bench_startup", lambda: {"validate": 0.1})
     monkeypatch.setattr(run, "commit_floor", lambda: {})
     monkeypatch.setattr(run, "bench_simulate_scaling", lambda: None)
-    assert run.main(["--quick", "--json", "--sizes", "6", "--sqlite-sizes", "", "--bulk-sizes", ""]) == 0
+    floors = iter([100.0, 120.0])  # the commit floor before and after the SQLite replay
+    monkeypatch.setattr(run, "floor_at", lambda pages: next(floors))
+    assert run.main(["--quick", "--json", "--sizes", "6", "--sqlite-sizes", "6", "--bulk-sizes", ""]) == 0
     result = json.loads(capsys.readouterr().out)
 
-    assert set(result) == JSON_KEYS | {"floor", "floor_ratio"}
+    assert set(result) == JSON_KEYS | {"floor", "floor_ratio", "sqlite_call_floor"}
     assert set(result["replay"]) == {"memory", "sqlite", "sqlite_bulk"}
     (engine_row,) = result["replay"]["memory"]
     (floor_row,) = result["floor"]
@@ -112,6 +114,39 @@ def test_json_keeps_its_keys_and_adds_the_floor_and_its_ratio(
     assert ratio["accounts"] == 6 and ratio["same_events"] and ratio["target"] == 3.0
     assert ratio["ratio"] == round(floor_row["events_per_s"] / engine_row["events_per_s"], 2) > 0
     assert "engine (memory) / floor" in run.render(result)
+    (sqlite_row,) = result["replay"]["sqlite"]
+    (call,) = result["sqlite_call_floor"]
+    assert "error" not in sqlite_row and "error" not in call, (sqlite_row, call)
+    assert call["pages_per_call"] > 1 and call["target"] == 2.0
+    assert (call["floor_before_us"], call["floor_after_us"], call["floor_us"]) == (100.0, 120.0, 110.0)
+    call_us = sqlite_row["seconds"] / sqlite_row["calls"] * 1e6
+    assert call["call_us"] == round(call_us, 1) and call["ratio"] == round(call_us / 110.0, 2)
+    assert "sqlite (a transaction per call) / the commit floor of its pages" in run.render(result)
+
+
+def test_the_commit_floor_at_a_fractional_page_count_is_read_between_the_counts_either_side(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bench import sqlite_floor
+
+    asked: list[tuple[int, ...]] = []
+
+    def commit_floor(pages: tuple[int, ...], n: int) -> dict[str, float]:
+        asked.append(pages)
+        return {str(p): 20.0 * p for p in pages}
+
+    monkeypatch.setattr(sqlite_floor, "commit_floor", commit_floor)
+    assert sqlite_floor.floor_at(10.25) == 205.0  # 200 at 10 pages, 220 at 11
+    assert sqlite_floor.floor_at(7.0) == 140.0
+    assert sqlite_floor.floor_at(0.4) == 20.0  # never below one page
+    assert asked == [(10, 11), (7,), (1,)]
+
+
+def test_the_commit_floor_reports_each_page_count_it_is_asked_for() -> None:
+    from bench.sqlite_floor import commit_floor
+
+    out = commit_floor((1, 3), n=20)
+    assert set(out) == {"1", "3"} and all(us > 0 for us in out.values())
 
 
 def test_impact_over_a_store_and_its_partition_files_reports_the_same(
