@@ -138,7 +138,7 @@ class MemoryStore:
 
     def _compact_due(self) -> None:
         """Rebuild the due queue from the instants queued now: a save that moves an account's due
-        instant leaves the old entry behind (47 per account by the end of the benchmark's year).
+        instant leaves the old entry behind (dozens per account over the benchmark's year).
         Only after a unit commits (one taken back restores instants whose entries a rebuild inside
         it would drop), and only once stale entries are half the queue."""
         self._due = [(due, name) for name, due in self._queued.items() if due is not None]
