@@ -10,8 +10,10 @@ in spend order, decisions as integer codes. It keeps what the contract
 keeps: the append-only ledger (one entry per change, per account: what R19
 rebuilds past balances from), the messages, and the event log (one record
 per decided call, and per account an ``advance`` moved), each kept as a tuple
-of plain values, which the garbage collector stops visiting, so a collection
-costs the same in December as in January. It has no rule book, no store, no
+of plain values, which the garbage collector stops tracking. The lists that
+hold them are still tracked, and a full collection reads every element of
+them, so its cost grows with the rows over the year (bench/RESULTS.md, "The
+collector's part, by size", measures it). It has no rule book, no store, no
 argument checks, no idempotency keys and no Decision objects.
 ``bench/run.py`` times it beside the engine's in-memory replay of the same
 year and reports the ratio, and ``tests/bench/test_floor.py`` holds it to the
