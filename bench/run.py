@@ -128,10 +128,11 @@ def bench_decisions(n: int, repeat: int) -> dict[str, Any]:
     return out
 
 
-def _replay_child(accounts: int, backend: str) -> dict[str, Any]:
-    """Run in a subprocess: replay a year for ``accounts`` accounts and report (``floor``: by hand)."""
+def _child(script: str, accounts: int, *args: str) -> dict[str, Any]:
+    """Run ``bench/<script>`` for ``accounts`` accounts in a subprocess: the JSON line it prints last,
+    or its error (the last line it wrote to stderr)."""
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "replay.py"), str(accounts), backend],
+        [sys.executable, str(ROOT / "bench" / script), str(accounts), *args],
         capture_output=True,
         text=True,
         check=False,
@@ -145,27 +146,15 @@ def _replay_child(accounts: int, backend: str) -> dict[str, Any]:
     return {"accounts": accounts, "error": tail}
 
 
+def _replay_child(accounts: int, backend: str) -> dict[str, Any]:
+    """Run in a subprocess: replay a year for ``accounts`` accounts and report (``floor``: by hand)."""
+    return _child("replay.py", accounts, backend)
+
+
 #: The calls whose pages ``bench/sqlite_pages.py`` counts at each SQLite size: the whole year at
 #: 1,000 accounts, about its first sixth at 10,000 (a count, so the first months stand for the year
 #: within a few per cent: bench/RESULTS.md).
 PAGES_CALLS = 200_000
-
-
-def _pages_child(accounts: int, calls: int) -> dict[str, Any]:
-    """Run in a subprocess: the pages a call writes on SQLite (``bench/sqlite_pages.py``)."""
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "sqlite_pages.py"), str(accounts), str(calls)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    try:
-        if proc.returncode == 0:
-            return dict(json.loads(proc.stdout))
-    except ValueError:
-        pass
-    tail = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
-    return {"accounts": accounts, "error": tail}
 
 
 def bench_replay(
@@ -184,10 +173,10 @@ def bench_replay(
     sqlite: list[dict[str, Any]] = []
     calls: list[dict[str, Any]] = []
     for n in sqlite_sizes:
-        count: dict[str, Any] = _pages_child(n, PAGES_CALLS) if floor else {"error": "not asked"}
-        if "error" in count:
+        count = _child("sqlite_pages.py", n, str(PAGES_CALLS)) if floor else None
+        if count is None or "error" in count:
             sqlite.append(_replay_child(n, "sqlite"))
-            if floor:
+            if count is not None:
                 calls.append({"accounts": n, "error": f"pages: {count['error']}"})
             continue
         pages = float(count["pages_per_call"])

@@ -8,8 +8,8 @@ side (``bench/run.py`` does, for each size it replays on SQLite: issue 31,
 target 4). It replays the first CALLS calls of the benchmark's simulated year
 on a fresh SQLite file with automatic checkpoints off, and reads the WAL's
 size before and after each call (a frame is one page). Refused calls write
-nothing and are not counted. Prints JSON: pages per call overall and per
-method.
+nothing and are not counted. Prints one JSON line: pages per call overall
+and per method.
 
 A count, not a timing: which pages a call writes does not depend on the
 machine's speed, nor on when checkpoints run, so turning them off here (to
@@ -87,4 +87,4 @@ def _pages(db: str, accounts: int, limit: int) -> dict[str, list[int]]:
 
 if __name__ == "__main__":
     args = [int(a) for a in sys.argv[1:3]]
-    print(json.dumps(pages_per_call(*(args + [1000, 60_000][len(args) :])), indent=2))
+    print(json.dumps(pages_per_call(*(args + [1000, 60_000][len(args) :]))))
