@@ -1,8 +1,9 @@
 """The floor under any SQLite replay on this machine: what one commit costs, by pages written.
 
-With WAL and ``synchronous = NORMAL`` (the store's settings) a commit
-appends every page the transaction changed to the WAL file, with no fsync
-except at checkpoints. Timing bare ``BEGIN IMMEDIATE; INSERT ...; COMMIT``
+With WAL, ``synchronous = NORMAL`` and a checkpoint every
+``WAL_CHECKPOINT_PAGES`` pages (the store's settings) a commit appends every
+page the transaction changed to the WAL file, with no fsync except at
+checkpoints. Timing bare ``BEGIN IMMEDIATE; INSERT ...; COMMIT``
 transactions that change 1, 4 or 12 pages shows what the disk and the
 system-call path of this machine charge per transaction, before any engine
 code runs. An engine call changes several pages (account row and its
@@ -20,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine.store._sql_dialect import WAL_CHECKPOINT_PAGES
+
 
 def commit_floor(pages: tuple[int, ...] = (1, 4, 12), n: int = 1500) -> dict[str, float]:
     """Mean microseconds of COMMIT for transactions that each write ``p`` fresh pages."""
@@ -29,6 +32,7 @@ def commit_floor(pages: tuple[int, ...] = (1, 4, 12), n: int = 1500) -> dict[str
         try:
             con.execute("PRAGMA journal_mode = WAL")
             con.execute("PRAGMA synchronous = NORMAL")
+            con.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             con.execute("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT)")
             row = "x" * 3000  # one row per 4 KB page
             for p in pages:

@@ -114,3 +114,27 @@ def test_eight_processes_race_for_five_credits(tmp_path: Path) -> None:
     with Engine.open(db=str(db)) as eng:
         assert eng.balance("alice").credits == 0
         assert sum(1 for e in eng.history("alice") if e.kind == "consume") == 5
+
+
+def test_the_wal_is_copied_into_the_file_once_it_holds_wal_checkpoint_pages(tmp_path: Path) -> None:
+    """Checkpoints run every ``WAL_CHECKPOINT_PAGES`` pages (SQLite's default is 1,000): the WAL grows
+    to that many pages, is copied into the database file by the commit that reaches it, and is then
+    written again from its start, so its file never holds more than that and one transaction."""
+    from engine.store._sql_dialect import WAL_CHECKPOINT_PAGES
+
+    db = tmp_path / "wal.db"
+    wal = Path(f"{db}-wal")
+    frame = 24 + 4096  # a WAL frame: its header and one page
+    largest = 0
+    with Engine.open(db=str(db)) as eng:
+        for i in range(2000):
+            eng.subscribe(f"member-{i}", "career", at="2026-01-01")
+            largest = max(largest, (wal.stat().st_size - 32) // frame)  # 32: the WAL's own header
+            if largest >= WAL_CHECKPOINT_PAGES:
+                break
+        before, made = largest, i + 1
+        for j in range(made, made + 400):
+            eng.subscribe(f"member-{j}", "career", at="2026-01-01")
+        after = (wal.stat().st_size - 32) // frame
+    assert WAL_CHECKPOINT_PAGES <= before < WAL_CHECKPOINT_PAGES + 50
+    assert after == before  # written again from its start, not grown
