@@ -42,6 +42,7 @@ from bench.handwritten import decide_send  # noqa: E402
 from bench.simulate_scaling import bench_simulate_scaling  # noqa: E402
 from bench.sqlite_floor import call_ratio, commit_floor, floor_at  # noqa: E402
 from bench.workload import send_facts  # noqa: E402
+from engine.store._sql_dialect import WAL_CHECKPOINT_PAGES  # noqa: E402
 
 
 def _timed(fn: Callable[[Any], Any], inputs: list[Any], repeat: int) -> tuple[list[Any], dict[str, float]]:
@@ -350,7 +351,8 @@ def render(result: dict[str, Any]) -> str:
     floor = result.get("sqlite_commit_floor_us")
     if floor:
         lines.append(
-            "SQLite commit floor (WAL, synchronous=NORMAL), us per COMMIT by pages written: "
+            f"SQLite commit floor (WAL, synchronous=NORMAL, a checkpoint every {WAL_CHECKPOINT_PAGES} "
+            "pages), us per COMMIT by pages written: "
             + ", ".join(f"{k} page{'s' if k != '1' else ''} {v:.0f}" for k, v in floor.items())
         )
     return "\n".join(lines)
