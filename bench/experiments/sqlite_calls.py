@@ -1,6 +1,6 @@
 """The first calls of the simulated year on SQLite, a transaction per call: time, bytes written, tail.
 
-    python bench/experiments/sqlite_calls.py [ACCOUNTS] [CALLS]
+    python bench/experiments/sqlite_calls.py [ACCOUNTS] [CALLS] [none]
 
 Replays the first CALLS calls of the benchmark's year (as ``bench/replay.py
 ACCOUNTS sqlite``, on a fresh file) and prints one JSON line: microseconds
@@ -12,6 +12,13 @@ call that sets off a checkpoint waits for it); and the WAL file's size at
 the end. The bytes and system calls are counts, not timings, so they say
 what a change of the store's SQLite settings does on this VM, whose speed
 moves by a quarter from one hour to the next. Linux only (``/proc``).
+
+With ``none`` the store's connections never checkpoint (SQLite's
+``wal_autocheckpoint`` off, set through the store's private
+``WAL_CHECKPOINT_PAGES``, so a change of the store can stop it): the WAL
+grows for the whole run. That is no way to run a store; it bounds what
+moving the checkpoints off the call path (to a thread of their own) could
+take off a call.
 """
 
 from __future__ import annotations
@@ -37,7 +44,11 @@ def _written() -> tuple[int, int]:
     return int(io["wchar"]), int(io["syscw"])
 
 
-def main(accounts: int = 1000, calls: int = 109_714) -> dict[str, Any]:
+def main(accounts: int = 1000, calls: int = 109_714, checkpoints: bool = True) -> dict[str, Any]:
+    if not checkpoints:
+        from engine.store import _sql_dialect
+
+        _sql_dialect.WAL_CHECKPOINT_PAGES = 0  # read when a connection is made
     spent: list[float] = []
     cpu = 0.0
     with tempfile.TemporaryDirectory(prefix="inmail-calls-") as tmp:
@@ -69,9 +80,11 @@ def main(accounts: int = 1000, calls: int = 109_714) -> dict[str, Any]:
         "p999_ms": round(ranked[int(made * 0.999)] * 1e3, 2),
         "max_ms": round(ranked[-1] * 1e3, 1),
         "wal_mb": round(wal_mb, 1),
+        "checkpoints": checkpoints,
         "compiled": engine.COMPILED,
     }
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(*(int(a) for a in sys.argv[1:3]))))
+    sizes = [int(a) for a in sys.argv[1:3]]
+    print(json.dumps(main(*sizes, checkpoints=sys.argv[3:4] != ["none"])))
