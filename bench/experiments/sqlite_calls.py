@@ -86,5 +86,7 @@ def main(accounts: int = 1000, calls: int = 109_714, checkpoints: bool = True) -
 
 
 if __name__ == "__main__":
+    if sys.argv[3:] not in ([], ["none"]):
+        sys.exit("usage: sqlite_calls.py [ACCOUNTS] [CALLS] [none]")
     sizes = [int(a) for a in sys.argv[1:3]]
-    print(json.dumps(main(*sizes, checkpoints=sys.argv[3:4] != ["none"])))
+    print(json.dumps(main(*sizes, checkpoints=not sys.argv[3:])))
